@@ -1,0 +1,3 @@
+"""samepack: make machine-learning work reproducible and portable."""
+
+__version__ = "0.1.0"

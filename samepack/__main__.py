@@ -1,0 +1,3 @@
+from samepack.cli import main
+
+main()

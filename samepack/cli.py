@@ -1,0 +1,84 @@
+"""The ``samepack`` command: one click group, thin commands, one place that turns errors into
+one-line messages (``SamepackGroup.invoke``).
+
+Commands live in ``samepack/commands/`` and are imported only when used (``LAZY_COMMANDS``), so
+``samepack --help`` stays fast even though some commands pull in heavy clients.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import click
+
+from samepack import __version__
+from samepack.console import err
+from samepack.errors import CancelledError, SamepackError
+
+# name -> "module:attribute". Add a line here when you add a command module.
+LAZY_COMMANDS: dict[str, str] = {
+    "scan": "samepack.commands.scan:scan",
+}
+
+
+def report_error(error: SamepackError) -> None:
+    """Print a domain error as ``error:``/``hint:`` lines on stderr."""
+    err.print(f"[bold red]error:[/bold red] {error.message}", highlight=False)
+    if error.hint:
+        err.print(f"[cyan]hint:[/cyan] {error.hint}", highlight=False)
+
+
+def _os_error_as_domain_error(error: OSError) -> SamepackError:
+    target = f": {error.filename}" if getattr(error, "filename", None) else ""
+    return SamepackError(f"{error.strerror or error}{target}")
+
+
+class SamepackGroup(click.Group):
+    """A group whose subcommands are imported on first use and whose domain errors become
+    ``error: ...`` lines with the error's exit code (``--debug`` shows the traceback)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        debug = bool(ctx.params.get("debug") or os.environ.get("SAMEPACK_DEBUG"))
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            error: SamepackError = CancelledError("interrupted")
+        except SamepackError as raised:
+            error = raised
+        except OSError as raised:
+            if debug:
+                raise
+            error = _os_error_as_domain_error(raised)
+        if debug:
+            raise error
+        report_error(error)
+        ctx.exit(error.exit_code)
+
+
+@click.group(cls=SamepackGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="samepack")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """samepack: make machine-learning work reproducible and portable.
+
+    Scan a project, lock its environment, run its program, and move it as one verified
+    bundle to another machine, a registry or a Kubernetes cluster.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="samepack")

@@ -1,0 +1,1 @@
+"""Thin click commands. Each wires stages together; logic lives in the stage packages."""

@@ -1,0 +1,54 @@
+"""Terminal output shared by every command: one rich console for results, one for messages.
+
+Results (tables, JSON, requirement lists) go to stdout so they can be piped; progress,
+warnings and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """Print a one-line warning on stderr."""
+    err.print(f"[yellow]warning:[/yellow] {message}", highlight=False, markup=True)
+
+
+def info(message: str) -> None:
+    """Print a one-line status message on stderr."""
+    err.print(message, highlight=False)
+
+
+@contextmanager
+def byte_progress(description: str, total: int | None) -> Iterator[Progress]:
+    """A progress bar for long byte-oriented work (hashing, archiving, uploads).
+
+    Disabled automatically when stderr is not a terminal, so logs stay clean.
+    """
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        progress.add_task(description, total=total)
+        yield progress
