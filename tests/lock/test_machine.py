@@ -1,0 +1,26 @@
+"""The machine-facts probe reads the real machine."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from samepack.machine import conda_platform, probe_machine
+
+
+def test_probe_reads_this_machine(tmp_path):
+    facts = probe_machine(tmp_path / "not-yet" / "created")
+    assert 1 <= facts.cpus <= (os.cpu_count() or 1)
+    assert facts.memory_bytes > 64 * 2**20
+    assert facts.disk_free_bytes > 0
+    assert facts.python == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert facts.platform == conda_platform()
+    assert facts.to_json()["gpus"] == [g.__dict__ for g in facts.gpus]
+
+
+def test_conda_platform_names():
+    assert conda_platform("linux", "x86_64") == "linux-64"
+    assert conda_platform("linux", "aarch64") == "linux-aarch64"
+    assert conda_platform("darwin", "arm64") == "osx-arm64"
+    assert conda_platform("darwin", "x86_64") == "osx-64"
+    assert conda_platform("win32", "AMD64") == "win-64"
