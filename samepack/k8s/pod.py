@@ -1,0 +1,190 @@
+"""The pod every step runs in: one container per step, the project's workspace and data sets
+mounted, secrets by reference, non-root, GPUs requested the way the NVIDIA device plugin expects.
+
+Shared by Jobs, CronJobs and Argo Workflows, so a step looks the same however it is launched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from samepack.k8s.names import dns_name, env_name
+from samepack.k8s.params import dataset_file, dataset_mount, interpolate, step_command
+from samepack.k8s.quantity import MIB, cpu_quantity, parse_quantity
+from samepack.program.model import Program, Resources, Step
+
+APP_DIR = "/app"
+WORKSPACE = "/workspace"
+PROGRAM_DIR = "/etc/samepack"
+RUN_AS = 1000
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_MEMORY_LABEL = "nvidia.com/gpu.memory"  # MiB, set by NVIDIA GPU feature discovery
+
+# Runs in the step's image (which has Python): fetch a data set once, verify its digest.
+FETCH_SCRIPT = """\
+import hashlib, os, sys, urllib.request
+uri, target, want = sys.argv[1], sys.argv[2], sys.argv[3]
+if not os.path.exists(target):
+    urllib.request.urlretrieve(uri, target + ".part")
+    os.replace(target + ".part", target)
+if want:
+    got = hashlib.sha256(open(target, "rb").read()).hexdigest()
+    if got != want:
+        sys.exit(f"{target}: sha256 {got} does not match the program's {want}")
+"""
+
+
+@dataclass(frozen=True)
+class PodContext:
+    """What every pod of one rendering shares."""
+
+    program: Program
+    image: str
+    params: dict[str, Any]
+    config_map: str
+    service_account: str
+    workspace_claim: str
+
+
+def dataset_claim(program: Program, name: str) -> str:
+    return dns_name(program.name, "data", name)
+
+
+def dataset_size(size: int | None) -> str:
+    """A claim size for a data set of ``size`` bytes: a quarter spare, at least 1Gi."""
+    return f"{max(1, math.ceil((size or 0) * 1.25 / 2**30))}Gi"
+
+
+def _resources(resources: Resources, field: str) -> dict[str, Any]:
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    if resources.cpu is not None:
+        requests["cpu"] = cpu_quantity(resources.cpu)
+    if resources.memory:
+        parse_quantity(resources.memory, f"{field}.memory")
+        requests["memory"] = limits["memory"] = str(resources.memory)
+    if resources.gpus:
+        requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(resources.gpus)
+    data: dict[str, Any] = {}
+    if limits:
+        data["limits"] = limits
+    if requests:
+        data["requests"] = requests
+    return data
+
+
+def _env(ctx: PodContext, step: Step) -> list[dict[str, Any]]:
+    program = ctx.program
+    plain = {**program.env, **step.env, "SAMEPACK_PROGRAM": program.ref,
+             "SAMEPACK_STEP": step.name, "SAMEPACK_PARAMS": f"{PROGRAM_DIR}/params.json"}
+    entries = [{"name": name, "value": interpolate(program, step, str(value), ctx.params)}
+               for name, value in sorted(plain.items())]
+    for secret in sorted(program.secrets, key=lambda s: s.env):
+        entries.append({"name": secret.env, "valueFrom": {"secretKeyRef": {
+            "name": dns_name(secret.name, limit=253), "key": secret_key(secret.key, secret.env)}}})
+    return entries
+
+
+def secret_key(key: str | None, env: str) -> str:
+    """The key a secret's value lives under in its Secret object."""
+    return key or env_name(env)
+
+
+def _mounts(program: Program) -> list[dict[str, Any]]:
+    mounts = [{"name": "program", "mountPath": PROGRAM_DIR, "readOnly": True},
+              {"name": "workspace", "mountPath": WORKSPACE}]
+    mounts += [{"name": f"data-{dns_name(name, limit=50)}", "mountPath": dataset_mount(program, name)}
+               for name in sorted(program.datasets)]
+    return mounts
+
+
+def _container_security() -> dict[str, Any]:
+    """A fresh dict each time: shared objects would become YAML anchors when dumped."""
+    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True}
+
+
+def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
+    """The container that runs ``step``."""
+    program = ctx.program
+    workdir = f"{WORKSPACE}/{step.workdir.strip('/')}" if step.workdir else WORKSPACE
+    container: dict[str, Any] = {
+        "name": dns_name(step.name),
+        "image": step.image or ctx.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": step_command(program, step, ctx.params),
+        "workingDir": workdir,
+        "env": _env(ctx, step),
+        "securityContext": _container_security(),
+        "volumeMounts": _mounts(program),
+    }
+    resources = _resources(program.step_resources(step), f"steps.{step.name}.resources")
+    if resources:
+        container["resources"] = resources
+    return container
+
+
+def _setup_container(ctx: PodContext, name: str, command: list[str]) -> dict[str, Any]:
+    return {"name": name, "image": ctx.image, "imagePullPolicy": "IfNotPresent",
+            "command": command, "securityContext": _container_security(),
+            "volumeMounts": _mounts(ctx.program)}
+
+
+def _setup_containers(ctx: PodContext) -> list[dict[str, Any]]:
+    """Copy the project into the shared workspace, then fetch data sets not yet on their volumes."""
+    program = ctx.program
+    containers = [_setup_container(ctx, "workspace", ["sh", "-c", f"cp -R {APP_DIR}/. {WORKSPACE}/"])]
+    for name in sorted(program.datasets):
+        dataset = program.datasets[name]
+        if dataset.uri and "://" in dataset.uri:
+            command = ["python3", "-c", FETCH_SCRIPT, dataset.uri,
+                       dataset_file(program, name), dataset.sha256 or ""]
+            containers.append(_setup_container(ctx, dns_name("fetch", name), command))
+    return containers
+
+
+def _volumes(ctx: PodContext) -> list[dict[str, Any]]:
+    volumes = [{"name": "program", "configMap": {"name": ctx.config_map}},
+               {"name": "workspace", "persistentVolumeClaim": {"claimName": ctx.workspace_claim}}]
+    volumes += [{"name": f"data-{dns_name(name, limit=50)}",
+                 "persistentVolumeClaim": {"claimName": dataset_claim(ctx.program, name)}}
+                for name in sorted(ctx.program.datasets)]
+    return volumes
+
+
+def _gpu_placement(program: Program, steps: list[Step]) -> dict[str, Any]:
+    """Tolerations for GPU taints and, when a step names its GPU memory, a node affinity on the
+    ``nvidia.com/gpu.memory`` label (in MiB)."""
+    needs = [program.step_resources(step) for step in steps]
+    if not any(r.gpus for r in needs):
+        return {}
+    placement: dict[str, Any] = {"tolerations": [
+        {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]}
+    vram = [parse_quantity(r.vram, f"steps.{s.name}.resources.vram")
+            for s, r in zip(steps, needs) if r.gpus and r.vram]
+    if vram:
+        mib = math.ceil(max(vram) / MIB)
+        placement["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [
+                {"key": GPU_MEMORY_LABEL, "operator": "Gt", "values": [str(mib - 1)]}]}]}}}
+    return placement
+
+
+def pod_spec(ctx: PodContext, steps: list[Step]) -> dict[str, Any]:
+    """A pod that runs ``steps`` one after the other: all but the last as init containers (each
+    must succeed before the next starts), the last as the main container."""
+    step_containers = [step_container(ctx, step) for step in steps]
+    spec: dict[str, Any] = {
+        "serviceAccountName": ctx.service_account,
+        "automountServiceAccountToken": False,
+        "restartPolicy": "Never",
+        "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS,
+                            "fsGroup": RUN_AS, "seccompProfile": {"type": "RuntimeDefault"}},
+        "initContainers": _setup_containers(ctx) + step_containers[:-1],
+        "containers": step_containers[-1:],
+        "volumes": _volumes(ctx),
+    }
+    spec.update(_gpu_placement(ctx.program, steps))
+    return spec

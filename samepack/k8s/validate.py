@@ -1,0 +1,89 @@
+"""Strict offline validation of rendered objects: Kubernetes kinds against the schemas shipped
+with kubernetes-validate (unknown fields rejected), custom resources (Argo) against their CRD's
+openAPIV3Schema when one is given."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from samepack.errors import InputError, ToolMissingError, VerificationError
+
+DEFAULT_KUBERNETES_VERSION = "1.30"
+
+
+def _validator():
+    try:
+        from kubernetes_validate import utils
+    except ImportError:
+        raise ToolMissingError("kubernetes-validate is not installed",
+                               hint="pip install 'samepack[kubernetes]'") from None
+    return utils
+
+
+def supported_versions() -> list[str]:
+    """Kubernetes minor versions the installed kubernetes-validate has schemas for."""
+    utils = _validator()
+    return sorted({utils.major_minor(v) for v in utils.all_versions()},
+                  key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
+def _check_version(version: str) -> str:
+    version = version.removeprefix("v")
+    wanted = ".".join(version.split(".")[:2])
+    known = supported_versions()
+    if wanted not in known:
+        raise InputError(f"--kubernetes-version: no schemas for Kubernetes {version}",
+                         hint=f"choose one of {known[0]}..{known[-1]}")
+    return wanted
+
+
+def describe(obj: Mapping[str, Any]) -> str:
+    """``Kind/name`` of an object for messages."""
+    return f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"
+
+
+def _field(path: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in path) or "(top level)"
+
+
+def _validate_custom(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(obj), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        raise VerificationError(f"{describe(obj)}: {_field(first.absolute_path)}: {first.message}",
+                                hint="fix the program field this object is rendered from")
+
+
+def validate_object(obj: Mapping[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+                    crd_schemas: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """Raise VerificationError naming the object and field when ``obj`` is not valid."""
+    kind = obj.get("kind")
+    if crd_schemas and kind in crd_schemas:
+        _validate_custom(obj, crd_schemas[kind])
+        return
+    utils = _validator()
+    try:
+        utils.validate(dict(obj), _check_version(kubernetes_version), strict=True)
+    except utils.ValidationError as error:
+        raise VerificationError(
+            f"{describe(obj)}: {_field(error.path)}: {error.message} "
+            f"(Kubernetes {error.version})",
+            hint="fix the program field this object is rendered from") from None
+    except utils.SchemaNotFoundError:
+        raise InputError(f"{describe(obj)}: no schema for kind {kind} ({obj.get('apiVersion')}) "
+                         f"in Kubernetes {kubernetes_version}",
+                         hint="give the custom resource's CRD schema to validate it") from None
+
+
+def validate_manifests(objects: Iterable[Mapping[str, Any]],
+                       kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+                       crd_schemas: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """Validate every object strictly; the first invalid one raises, naming kind/name and field.
+
+    ``crd_schemas`` maps a custom kind (``Workflow``) to its CRD's openAPIV3Schema.
+    """
+    version = _check_version(kubernetes_version)
+    for obj in objects:
+        validate_object(obj, version, crd_schemas)
