@@ -1,0 +1,167 @@
+"""The bundle manifest (``samepack-bundle.json``), format 1: what a bundle holds, part by
+part and member by member, in canonical JSON so equal content gives equal bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from samepack.errors import VerificationError
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "samepack-bundle.json"
+PART_ORDER = ("program", "env", "code", "infra", "metadata", "data")
+MODES = (0o644, 0o755)
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def media_type(part: str, compression: str) -> str:
+    """The OCI media type of a part's segment."""
+    return f"application/vnd.samepack.{part}.v1.tar+{compression}"
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no insignificant whitespace, UTF-8: one byte string per value."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Member:
+    path: str
+    size: int
+    mode: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "mode": f"{self.mode:04o}",
+                "sha256": self.sha256}
+
+
+@dataclass
+class Part:
+    name: str
+    compression: str
+    size: int
+    sha256: str
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def media_type(self) -> str:
+        return media_type(self.name, self.compression)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "compression": self.compression, "media_type": self.media_type,
+                "size": self.size, "sha256": self.sha256,
+                "members": [member.to_dict() for member in self.members]}
+
+
+@dataclass
+class Manifest:
+    name: str
+    version: str
+    created: int  # seconds since the epoch
+    compression: str
+    tool_version: str
+    parts: list[Part] = field(default_factory=list)
+    format: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "kind": "samepack-bundle",
+                "program": {"name": self.name, "version": self.version},
+                "created": self.created, "compression": self.compression,
+                "tool": {"name": "samepack", "version": self.tool_version},
+                "parts": [part.to_dict() for part in self.parts]}
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.to_dict())
+
+    def part(self, name: str) -> Part | None:
+        return next((part for part in self.parts if part.name == name), None)
+
+    def members(self) -> list[Member]:
+        return [member for part in self.parts for member in part.members]
+
+    @property
+    def total_size(self) -> int:
+        return sum(member.size for member in self.members())
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "Manifest":
+        """Parse and check a manifest; any defect is a VerificationError naming the field."""
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise _bad(f"is not valid JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise _bad("is not a JSON object")
+        version = data.get("format")
+        if version != FORMAT_VERSION:
+            raise VerificationError(
+                f"{MANIFEST_NAME}: unknown bundle format version {version!r}",
+                hint=f"this samepack reads format {FORMAT_VERSION}; upgrade samepack to read it")
+        return _parse(data)
+
+
+def _bad(what: str, hint: str | None = None) -> VerificationError:
+    return VerificationError(f"{MANIFEST_NAME}: {what}",
+                             hint=hint or "the bundle is damaged or was not written by samepack")
+
+
+def _field(data: dict, key: str, kind: type, where: str) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _bad(f"field {where}{key} is missing or not a {kind.__name__}")
+    return value
+
+
+def _parse_member(data: Any, where: str) -> Member:
+    if not isinstance(data, dict):
+        raise _bad(f"{where} is not an object")
+    mode_text = _field(data, "mode", str, where)
+    mode = int(mode_text, 8) if re.fullmatch(r"0[0-7]{3}", mode_text) else -1
+    if mode not in MODES:
+        raise _bad(f"{where}mode {mode_text!r} is not 0644 or 0755")
+    digest = _field(data, "sha256", str, where)
+    if not _SHA256.match(digest):
+        raise _bad(f"{where}sha256 is not a sha256 hex digest")
+    size = _field(data, "size", int, where)
+    if size < 0:
+        raise _bad(f"{where}size is negative")
+    return Member(_field(data, "path", str, where), size, mode, digest)
+
+
+def _parse_part(data: Any, index: int, compression: str) -> Part:
+    where = f"parts[{index}]."
+    if not isinstance(data, dict):
+        raise _bad(f"parts[{index}] is not an object")
+    name = _field(data, "name", str, where)
+    if name not in PART_ORDER:
+        raise _bad(f"{where}name {name!r} is not a known part")
+    if _field(data, "compression", str, where) != compression:
+        raise _bad(f"{where}compression differs from the bundle's")
+    digest = _field(data, "sha256", str, where)
+    if not _SHA256.match(digest):
+        raise _bad(f"{where}sha256 is not a sha256 hex digest")
+    members = [_parse_member(item, f"{where}members[{i}].")
+               for i, item in enumerate(_field(data, "members", list, where))]
+    return Part(name, compression, _field(data, "size", int, where), digest, members)
+
+
+def _parse(data: dict) -> Manifest:
+    program = _field(data, "program", dict, "")
+    tool = _field(data, "tool", dict, "")
+    compression = _field(data, "compression", str, "")
+    if compression not in ("gzip", "zstd"):
+        raise _bad(f"compression {compression!r} is not gzip or zstd")
+    parts = [_parse_part(item, i, compression)
+             for i, item in enumerate(_field(data, "parts", list, ""))]
+    names = [part.name for part in parts]
+    if names != [name for name in PART_ORDER if name in names]:
+        raise _bad(f"parts are not in the order {', '.join(PART_ORDER)} or repeat")
+    return Manifest(name=_field(program, "name", str, "program."),
+                    version=_field(program, "version", str, "program."),
+                    created=_field(data, "created", int, ""), compression=compression,
+                    tool_version=str(tool.get("version", "")), parts=parts)

@@ -1,0 +1,138 @@
+"""Reading a bundle's bytes: a raw reader that hashes what passes and a decoder that turns the
+concatenated gzip members or zstd frames back into one tar stream, bounded against bombs."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from typing import BinaryIO
+
+import zstandard
+
+from samepack.errors import VerificationError
+
+_READ = 1024 * 1024
+
+
+class RawReader:
+    """Reads a file sequentially, counting bytes and feeding them to an optional hash of the
+    current range (used to check segment digests in the same pass)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.offset = 0
+        self.range_end: int | None = None
+        self.range_hash = hashlib.sha256()
+        self.on_range_end = None
+
+    def hash_range(self, end: int, on_end) -> None:
+        """Hash bytes up to offset ``end`` and call ``on_end(digest)`` when it is reached."""
+        self.range_end, self.range_hash, self.on_range_end = end, hashlib.sha256(), on_end
+        if self.offset >= end:
+            self._finish_range()
+
+    def _finish_range(self) -> None:
+        callback, self.on_range_end, self.range_end = self.on_range_end, None, None
+        if callback:
+            callback(self.range_hash.hexdigest())
+
+    def read(self, size: int = _READ) -> bytes:
+        if self.range_end is not None:
+            size = min(size, max(self.range_end - self.offset, 1))
+        data = self.handle.read(size)
+        self.offset += len(data)
+        if self.range_end is not None:
+            self.range_hash.update(data)
+            if self.offset >= self.range_end:
+                self._finish_range()
+        return data
+
+
+class Decoder:
+    """Decompresses a run of gzip members (or zstd frames) read from ``raw``.
+
+    Raises VerificationError on corrupt or truncated input and when the output passes
+    ``max_output`` bytes or a ratio of ``max_ratio`` to the input past ``ratio_floor`` bytes.
+    """
+
+    def __init__(self, raw: RawReader, compression: str, max_output: int,
+                 max_ratio: float = 0, ratio_floor: int = 64 * 1024 * 1024) -> None:
+        self.raw, self.compression = raw, compression
+        self.max_output, self.max_ratio, self.ratio_floor = max_output, max_ratio, ratio_floor
+        self.output = 0
+        self.buffer = bytearray()
+        self.pending = b""
+        self.engine = None
+        self.ended = False
+
+    def _fill(self, want: int) -> None:
+        while len(self.buffer) < want and not self.ended:
+            chunk = self._gzip_chunk() if self.compression == "gzip" else self._zstd_chunk()
+            if chunk is None:
+                self.ended = True
+                break
+            self._count(len(chunk))
+            self.buffer += chunk
+
+    def _gzip_chunk(self) -> bytes | None:
+        """Up to one read's worth of output; member boundaries are crossed transparently."""
+        data = self.pending or self.raw.read()
+        self.pending = b""
+        if not data:
+            if self.engine is not None and not self.engine.eof:
+                raise _truncated("gzip")
+            return None
+        if self.engine is None or self.engine.eof:
+            self.engine = zlib.decompressobj(31)
+        try:
+            chunk = self.engine.decompress(data, _READ)
+        except zlib.error as error:
+            raise _corrupt("gzip", error) from None
+        self.pending = self.engine.unused_data if self.engine.eof else self.engine.unconsumed_tail
+        return chunk
+
+    def _zstd_chunk(self) -> bytes | None:
+        if self.engine is None:
+            self.engine = zstandard.ZstdDecompressor().stream_reader(
+                self.raw, read_size=_READ, read_across_frames=True)
+        try:
+            chunk = self.engine.read(_READ)
+        except zstandard.ZstdError as error:
+            raise _corrupt("zstd", error) from None
+        return chunk or None
+
+    def _count(self, produced: int) -> None:
+        self.output += produced
+        if self.output > self.max_output:
+            raise VerificationError(f"the bundle expands past the size limit of "
+                                    f"{self.max_output} bytes",
+                                    hint="raise --max-size if you trust this bundle")
+        if (self.max_ratio and self.output > self.ratio_floor
+                and self.output > self.max_ratio * max(self.raw.offset, 1)):
+            raise VerificationError(f"the bundle expands more than {self.max_ratio:g} times "
+                                    "(a decompression bomb?)",
+                                    hint="raise --max-ratio if you trust this bundle")
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes; fewer only at the end of the stream."""
+        self._fill(size)
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def read_exact(self, size: int, what: str) -> bytes:
+        data = self.read(size)
+        if len(data) != size:
+            raise VerificationError(f"the bundle is truncated inside {what}",
+                                    hint="download it again")
+        return data
+
+
+def _truncated(compression: str) -> VerificationError:
+    return VerificationError(f"the bundle is truncated (its {compression} stream ends early)",
+                             hint="download it again")
+
+
+def _corrupt(compression: str, error: Exception) -> VerificationError:
+    return VerificationError(f"the bundle's {compression} data is corrupt ({error})",
+                             hint="download it again")
