@@ -1,0 +1,150 @@
+"""Comparing a recorded run with its re-runs: metrics (exact or within tolerances) and output
+files (sha256). Pure: values in, verdicts out.
+
+A value ``a`` matches the recorded ``b`` when ``|a - b| <= atol + rtol * |b|`` (numpy's
+``isclose`` rule; both 0 by default, so exact). Re-runs are first compared among themselves with
+the same rule: when they disagree the metric is ``non-deterministic`` — the code gives different
+results on the same machine, so a difference from the record says nothing about portability.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+Verdict = Literal["match", "mismatch", "missing", "new", "non-deterministic"]
+Outcome = Literal["reproduced", "mismatch", "non-deterministic", "failed"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 0.0
+    atol: float = 0.0
+
+    def close(self, value: float, reference: float) -> bool:
+        if math.isnan(value) or math.isnan(reference):
+            return math.isnan(value) and math.isnan(reference)
+        if math.isinf(value) or math.isinf(reference):
+            return value == reference
+        return abs(value - reference) <= self.atol + self.rtol * abs(reference)
+
+    @property
+    def exact(self) -> bool:
+        return self.rtol == 0 and self.atol == 0
+
+
+@dataclass
+class MetricComparison:
+    name: str
+    recorded: float | None
+    reproduced: list[float | None]  # one value per re-run (None: the re-run did not log it)
+    verdict: Verdict
+
+    @property
+    def difference(self) -> float | None:
+        """The largest |reproduced - recorded| over the re-runs."""
+        values = [v for v in self.reproduced if v is not None]
+        if self.recorded is None or not values:
+            return None
+        return max(abs(v - self.recorded) for v in values)
+
+
+@dataclass
+class ArtifactComparison:
+    path: str
+    recorded: str | None  # sha256
+    reproduced: list[str | None]
+    verdict: Verdict
+
+
+@dataclass
+class Comparison:
+    metrics: list[MetricComparison] = field(default_factory=list)
+    artifacts: list[ArtifactComparison] = field(default_factory=list)
+    failed_runs: int = 0
+
+    @property
+    def outcome(self) -> Outcome:
+        verdicts = {item.verdict for item in [*self.metrics, *self.artifacts]}
+        if self.failed_runs:
+            return "failed"
+        if "non-deterministic" in verdicts:
+            return "non-deterministic"
+        if verdicts & {"mismatch", "missing"}:
+            return "mismatch"
+        return "reproduced"
+
+    def problems(self) -> list[str]:
+        """``name: recorded X, reproduced Y`` for everything that did not match."""
+        lines = []
+        for metric in self.metrics:
+            if metric.verdict in {"mismatch", "missing", "non-deterministic"}:
+                shown = ", ".join("-" if v is None else repr(v) for v in metric.reproduced)
+                lines.append(f"{metric.name}: recorded {metric.recorded!r}, reproduced {shown} "
+                             f"({metric.verdict})")
+        for artifact in self.artifacts:
+            if artifact.verdict in {"mismatch", "missing", "non-deterministic"}:
+                lines.append(f"{artifact.path}: sha256 {artifact.verdict}")
+        return lines
+
+
+def _agree(values: list, same) -> bool:
+    present = [v for v in values if v is not None]
+    if len(present) != len(values):
+        return len(present) == 0
+    return all(same(v, present[0]) for v in present[1:])
+
+
+def metric_verdict(recorded: float | None, reproduced: list[float | None],
+                   tolerance: Tolerance) -> Verdict:
+    if not _agree(reproduced, tolerance.close):
+        return "non-deterministic"
+    value = reproduced[0] if reproduced else None
+    if recorded is None:
+        return "new"
+    if value is None:
+        return "missing"
+    return "match" if tolerance.close(value, recorded) else "mismatch"
+
+
+def compare_metrics(recorded: dict[str, float], reruns: list[dict[str, float]],
+                    tolerance: Tolerance) -> list[MetricComparison]:
+    """One comparison per metric name recorded or reproduced, sorted by name."""
+    names = sorted(set(recorded) | {name for run in reruns for name in run})
+    result = []
+    for name in names:
+        values = [run.get(name) for run in reruns]
+        result.append(MetricComparison(name, recorded.get(name), values,
+                                       metric_verdict(recorded.get(name), values, tolerance)))
+    return result
+
+
+def _artifact_verdict(recorded: str | None, reproduced: list[str | None]) -> Verdict:
+    if not _agree(reproduced, lambda a, b: a == b):
+        return "non-deterministic"
+    value = reproduced[0] if reproduced else None
+    if recorded is None:
+        return "new"
+    if value is None:
+        return "missing"
+    return "match" if value == recorded else "mismatch"
+
+
+def compare_artifacts(recorded: list[dict], reruns: list[list[dict]]) -> list[ArtifactComparison]:
+    """Output files by path (``{path, size, sha256}`` lists), sorted by path."""
+    before = {a["path"]: a.get("sha256") for a in recorded}
+    after = [{a["path"]: a.get("sha256") for a in run} for run in reruns]
+    paths = sorted(set(before) | {path for run in after for path in run})
+    return [ArtifactComparison(path, before.get(path), [run.get(path) for run in after],
+                               _artifact_verdict(before.get(path), [run.get(path) for run in after]))
+            for path in paths]
+
+
+def compare_runs(recorded_metrics: dict[str, float], recorded_artifacts: list[dict],
+                 reruns: list[tuple[dict[str, float], list[dict]]], tolerance: Tolerance,
+                 failed_runs: int = 0) -> Comparison:
+    """The whole comparison of a record with its re-runs (``(metrics, artifacts)`` each)."""
+    return Comparison(metrics=compare_metrics(recorded_metrics, [m for m, _ in reruns], tolerance),
+                      artifacts=compare_artifacts(recorded_artifacts, [a for _, a in reruns]),
+                      failed_runs=failed_runs)
