@@ -1,0 +1,57 @@
+"""``package-env`` as functions: scan → inputs → lock → plan → write, and the drift check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from samepack.envfiles.drift import drift
+from samepack.envfiles.envjson import read_env_record
+from samepack.envfiles.plan import PlannedFile, plan_files, write_planned
+from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
+                                       scan_for_lock)
+from samepack.errors import DriftError, NotFoundError
+from samepack.lock.base import LockerChoice, get_locker
+from samepack.lock.inputs import LockInputs
+from samepack.lock.model import LockResult
+from samepack.scan.model import Scan
+
+Scanner = Callable[[Path, str | None], Scan]
+
+
+@dataclass
+class PackageReport:
+    root: Path
+    files: list[PlannedFile]
+    choice: LockerChoice
+    inputs: LockInputs
+    result: LockResult
+
+
+def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock,
+                write: bool = True) -> PackageReport:
+    """Lock the project at ``root`` and write its environment files (unless ``write`` is off)."""
+    root = root.resolve()
+    scan = scanner(root, options.python)
+    choice = locker_choice(scan, root, options)
+    inputs = lock_inputs(scan, root, options, choice)
+    result = get_locker(choice.name).lock(lock_request(inputs, options, root))
+    planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
+                         options.index.to_json())
+    if write:
+        write_planned(root, planned)
+    return PackageReport(root, planned, choice, inputs, result)
+
+
+def check_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock) -> list[str]:
+    """The differences between the recorded lock and the project (empty = up to date)."""
+    root = root.resolve()
+    try:
+        record = read_env_record(root)
+    except NotFoundError as missing:
+        raise DriftError(missing.message, hint=missing.hint) from missing
+    scan = scanner(root, options.python or record.python)
+    choice = locker_choice(scan, root, EnvOptions(locker=options.locker or record.locker))
+    inputs = lock_inputs(scan, root, options, choice, recorded=record)
+    return drift(root, record, inputs)

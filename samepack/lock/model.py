@@ -1,0 +1,75 @@
+"""The values that pass between a project and a locker.
+
+A :class:`LockRequest` says what to lock and for which target; a :class:`LockResult` carries the
+rendered lock files (name -> text) and the exact pins, so writers and drift checks need no tool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ChoiceSource = Literal["flag", "pyproject", "auto"]
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """Where packages come from. Empty = the tool's default index."""
+
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    index_url: str | None = None
+
+    def uv_args(self) -> list[str]:
+        args: list[str] = []
+        for link in self.find_links:
+            args += ["--find-links", link]
+        if self.no_index:
+            args.append("--no-index")
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        return args
+
+    def to_json(self) -> dict:
+        return {"find_links": list(self.find_links), "no_index": self.no_index,
+                "index_url": self.index_url}
+
+
+@dataclass(frozen=True)
+class CondaSpec:
+    """A conda environment to lock: what ``environment.yml`` says."""
+
+    channels: tuple[str, ...]
+    dependencies: tuple[str, ...]  # conda match specs
+    pip: tuple[str, ...] = ()  # the ``pip:`` section, PEP 508
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class LockRequest:
+    requirements: tuple[str, ...]  # PEP 508 direct requirements
+    python: str | None = None  # target "3.10"; None = the running Python
+    platforms: tuple[str, ...] = ()  # conda subdir names; () = this machine
+    from_env: bool = False  # pin what the active environment has installed
+    index: IndexOptions = field(default_factory=IndexOptions)
+    conda: CondaSpec | None = None
+    pylock: bool = False  # also write pylock.toml (PEP 751)
+    workdir: Path | None = None  # where relative find-links / channels are resolved
+
+
+@dataclass(frozen=True)
+class Pin:
+    name: str  # canonical
+    version: str
+    manager: Literal["pip", "conda"] = "pip"
+
+
+@dataclass
+class LockResult:
+    locker: str
+    files: dict[str, str]  # file name -> content, e.g. {"requirements.txt": "..."}
+    pins: list[Pin]
+    tool_versions: dict[str, str]
+    python: str
+    platforms: list[str]

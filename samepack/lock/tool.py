@@ -1,0 +1,68 @@
+"""Running the external lock tools: one place for subprocess calls and their failures."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from samepack.errors import LockError, ToolMissingError
+
+
+def uv_binary() -> str:
+    """The uv executable that ships with the ``uv`` Python package."""
+    try:
+        import uv
+    except ImportError as missing:
+        raise ToolMissingError("uv is not installed", hint="pip install uv") from missing
+    return uv.find_uv_bin()
+
+
+def dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def run_tool(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = None,
+             timeout: float = 1800) -> subprocess.CompletedProcess:
+    """Run a tool; a non-zero exit becomes a one-line :class:`LockError`."""
+    try:
+        done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env,
+                              timeout=timeout)
+    except FileNotFoundError as missing:
+        raise ToolMissingError(f"{args[0]} is not installed") from missing
+    except subprocess.TimeoutExpired as slow:
+        raise LockError(f"{what} took longer than {timeout:.0f} s") from slow
+    if done.returncode != 0:
+        raise LockError(f"{what} failed: {summarise_failure(done.stderr or done.stdout)}",
+                        hint=failure_hint(done.stderr or done.stdout))
+    return done
+
+
+_DECORATION = re.compile(r"[×╰─▶│├┬╭╮╯]+")
+
+
+def summarise_failure(text: str, limit: int = 400) -> str:
+    """A resolver's multi-line report squeezed into one readable line."""
+    lines = [_DECORATION.sub(" ", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("hint:", "Traceback"))]
+    joined = " ".join(" ".join(lines).split())
+    joined = joined.replace("error: ", "").replace("ERROR: ", "")
+    return joined if len(joined) <= limit else joined[: limit - 1] + "…"
+
+
+def failure_hint(text: str) -> str:
+    lowered = text.lower()
+    if "no solution" in lowered or "conflict" in lowered or "could not find a version" in lowered:
+        return "loosen or fix the conflicting requirement named above, then run again"
+    if "not found in the package registry" in lowered or "no matching distribution" in lowered:
+        return "check the package name and version, or the --find-links/--index-url you gave"
+    return "run the command with --debug, or check the requirement named above"
+
+
+def python_executable() -> str:
+    return sys.executable

@@ -1,0 +1,44 @@
+"""The default locker: ``uv pip compile --generate-hashes``.
+
+uv resolves for ``--python-version``/``--python-platform`` whatever interpreter runs it; it is
+handed this one explicitly so it never searches (or downloads) an interpreter of the target."""
+
+from __future__ import annotations
+
+import sys
+
+from samepack.errors import InputError
+from samepack.lock.compile import index_args, scratch_inputs, with_header
+from samepack.lock.model import LockRequest, LockResult
+from samepack.lock.pins import pins_from_requirements
+from samepack.lock.platforms import normalise_platforms, target_python, uv_platform_args
+from samepack.lock.tool import dist_version, run_tool, uv_binary
+
+
+class UvLocker:
+    name = "uv"
+
+    def lock(self, request: LockRequest) -> LockResult:
+        if request.conda is not None:
+            raise InputError("the uv locker cannot lock a conda environment.yml",
+                             hint="use --locker conda-lock")
+        python = target_python(request.python)
+        platforms = normalise_platforms(request.platforms)
+        files: dict[str, str] = {}
+        with scratch_inputs(request) as (scratch, extra):
+            base = [uv_binary(), "pip", "compile", "requirements.in", "--generate-hashes",
+                    "--no-header", "--no-config", "--quiet", "--python", sys.executable,
+                    "--no-python-downloads", "--python-version", python,
+                    *uv_platform_args(platforms), *index_args(request), *extra]
+            run_tool([*base, "--output-file", "requirements.txt"], scratch, "uv pip compile")
+            files["requirements.txt"] = with_header(
+                (scratch / "requirements.txt").read_text(encoding="utf-8"))
+            if request.pylock:
+                run_tool([*base, "--format", "pylock.toml", "--output-file", "pylock.toml"],
+                         scratch, "uv pip compile --format pylock.toml")
+                files["pylock.toml"] = with_header(
+                    (scratch / "pylock.toml").read_text(encoding="utf-8"))
+        return LockResult(locker=self.name, files=files,
+                          pins=pins_from_requirements(files["requirements.txt"]),
+                          tool_versions={"uv": dist_version("uv")}, python=python,
+                          platforms=platforms)

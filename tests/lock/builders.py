@@ -1,0 +1,115 @@
+"""Builders for the hermetic package sources the lock tests use: real wheels in a local
+directory and real conda packages in a local channel indexed by rattler's own indexer.
+
+The wheels are written directly in the wheel format (PEP 427: a zip with ``.dist-info``
+METADATA/WHEEL/RECORD), which is what ``pip wheel`` would produce for these one-file sources,
+in milliseconds instead of seconds per package.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import tarfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class FakeDist:
+    name: str  # distribution name, e.g. "scikit-learn"
+    version: str
+    modules: tuple[str, ...] = ()  # importable top-level modules, e.g. ("sklearn",)
+    requires: tuple[str, ...] = ()  # Requires-Dist lines
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def build_wheel(dist: FakeDist, target: Path) -> Path:
+    """Write ``NAME-VERSION-py3-none-any.whl`` for ``dist`` into ``target``."""
+    stem = dist.name.replace("-", "_")
+    info = f"{stem}-{dist.version}.dist-info"
+    files: dict[str, bytes] = {}
+    for module in dist.modules or (stem,):
+        files[f"{module}/__init__.py"] = (
+            f'"""{dist.name} {dist.version}, a small package for offline tests."""\n'
+            f'__version__ = "{dist.version}"\n').encode()
+    metadata = [f"Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}"]
+    metadata += [f"Requires-Dist: {req}" for req in dist.requires]
+    files[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
+    files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: samepack-tests\n"
+                              b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
+    files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
+    path = target / f"{stem}-{dist.version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            entry = zipfile.ZipInfo(name, date_time=_EPOCH)
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, data)
+    return path
+
+
+@dataclass(frozen=True)
+class FakeCondaPackage:
+    name: str
+    version: str
+    depends: tuple[str, ...] = ()
+    subdir: str = "noarch"
+    build_number: int = 0
+    files: dict[str, str] = field(default_factory=dict)  # prefix-relative path -> text
+
+    @property
+    def build(self) -> str:
+        return f"h0_{self.build_number}"
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    entry = tarfile.TarInfo(name)
+    entry.size, entry.mode, entry.mtime = len(data), mode, 1577836800
+    archive.addfile(entry, io.BytesIO(data))
+
+
+def build_conda_package(package: FakeCondaPackage, channel: Path) -> Path:
+    """Write a ``.tar.bz2`` conda package into ``channel/SUBDIR``."""
+    payload = package.files or {f"share/{package.name}/VERSION": package.version + "\n"}
+    index = {"name": package.name, "version": package.version, "build": package.build,
+             "build_number": package.build_number, "depends": list(package.depends),
+             "license": "MIT", "subdir": package.subdir, "timestamp": 1577836800000}
+    if package.subdir == "noarch":
+        index["noarch"] = "generic"
+    paths = {"paths_version": 1, "paths": [
+        {"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(t.encode()).hexdigest(),
+         "size_in_bytes": len(t.encode())} for p, t in sorted(payload.items())]}
+    target = channel / package.subdir
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{package.name}-{package.version}-{package.build}.tar.bz2"
+    with tarfile.open(path, "w:bz2") as archive:
+        _add(archive, "info/index.json", json.dumps(index, indent=2).encode())
+        _add(archive, "info/paths.json", json.dumps(paths, indent=2).encode())
+        _add(archive, "info/files", "".join(f"{p}\n" for p in sorted(payload)).encode())
+        for relative, text in sorted(payload.items()):
+            mode = 0o755 if relative.startswith("bin/") else 0o644
+            _add(archive, relative, text.encode(), mode)
+    return path
+
+
+def index_channel(channel: Path) -> None:
+    """Index the channel with rattler's indexer (writes SUBDIR/repodata.json)."""
+    import asyncio
+
+    from rattler.index import index_fs
+
+    for subdir in ("noarch", "linux-64"):
+        (channel / subdir).mkdir(parents=True, exist_ok=True)
+    result = index_fs(channel)
+    if asyncio.iscoroutine(result):
+        asyncio.run(result)
