@@ -19,6 +19,23 @@ from samepack.errors import CancelledError, SamepackError
 # name -> "module:attribute". Add a line here when you add a command module.
 LAZY_COMMANDS: dict[str, str] = {
     "scan": "samepack.commands.scan:scan",
+    "create": "samepack.commands.program:create",
+    "programs": "samepack.commands.program:programs",
+    "run": "samepack.commands.program:run",
+    "runs": "samepack.commands.runs:runs",
+    "build": "samepack.commands.build:build",
+    "deploy": "samepack.commands.deploy:deploy",
+    "init": "samepack.commands.init:init",
+    "reproduce": "samepack.commands.reproduce:reproduce",
+    "push": "samepack.commands.oci:push",
+    "pull": "samepack.commands.oci:pull",
+    "login": "samepack.commands.oci:login",
+    "package-env": "samepack.commands.package_env:package_env_command",
+    "env": "samepack.commands.env:env",
+    "export": "samepack.commands.bundle:export",
+    "import": "samepack.commands.bundle:import_",
+    "verify": "samepack.commands.bundle:verify",
+    "inspect": "samepack.commands.bundle:inspect",
 }
 
 

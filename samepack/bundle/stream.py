@@ -15,37 +15,53 @@ _READ = 1024 * 1024
 
 
 class RawReader:
-    """Reads a file sequentially, counting bytes and feeding them to an optional hash of the
-    current range (used to check segment digests in the same pass)."""
+    """Reads a file sequentially and hashes fixed byte ranges of it as they pass, so segment
+    digests are checked in the same single read that feeds the decompressor.
+
+    Ranges are known only once the manifest is read; bytes read before that are kept (at most
+    the manifest's size plus one read) and hashed when the ranges arrive.
+    """
 
     def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
         self.offset = 0
-        self.range_end: int | None = None
-        self.range_hash = hashlib.sha256()
-        self.on_range_end = None
+        self.kept: list[bytes] | None = []
+        self.bounds: list[int] = []
+        self.hashes: list = []
 
-    def hash_range(self, end: int, on_end) -> None:
-        """Hash bytes up to offset ``end`` and call ``on_end(digest)`` when it is reached."""
-        self.range_end, self.range_hash, self.on_range_end = end, hashlib.sha256(), on_end
-        if self.offset >= end:
-            self._finish_range()
+    def set_ranges(self, bounds: list[int]) -> None:
+        """Hash ``[bounds[i], bounds[i+1])`` for every i; bytes past the last bound are
+        counted only."""
+        self.bounds = bounds
+        self.hashes = [hashlib.sha256() for _ in bounds[:-1]]
+        kept, self.kept = self.kept or [], None
+        position = 0
+        for data in kept:
+            self._feed(data, position)
+            position += len(data)
 
-    def _finish_range(self) -> None:
-        callback, self.on_range_end, self.range_end = self.on_range_end, None, None
-        if callback:
-            callback(self.range_hash.hexdigest())
+    def _feed(self, data: bytes, start: int) -> None:
+        end = start + len(data)
+        view = memoryview(data)
+        for index, digest in enumerate(self.hashes):
+            low, high = max(start, self.bounds[index]), min(end, self.bounds[index + 1])
+            if low < high:
+                digest.update(view[low - start:high - start])
 
     def read(self, size: int = _READ) -> bytes:
-        if self.range_end is not None:
-            size = min(size, max(self.range_end - self.offset, 1))
         data = self.handle.read(size)
+        if self.kept is not None:
+            self.kept.append(data)
+        else:
+            self._feed(data, self.offset)
         self.offset += len(data)
-        if self.range_end is not None:
-            self.range_hash.update(data)
-            if self.offset >= self.range_end:
-                self._finish_range()
         return data
+
+    def finish(self) -> list[str]:
+        """Read to the end of the file; the digest of every range."""
+        while self.read():
+            pass
+        return [digest.hexdigest() for digest in self.hashes]
 
 
 class Decoder:

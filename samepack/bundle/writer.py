@@ -9,6 +9,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from samepack.bundle.frames import compress_chunk
 from samepack.bundle.manifest import Member, Part
@@ -27,6 +28,8 @@ class Source:
     mode: int
     file: Path | None = None
     data: bytes | None = None
+    # Content made at write time from the members written before it in the same part.
+    produce: "Callable[[list[Member]], bytes] | None" = None
 
     def size(self) -> int:
         return len(self.data) if self.data is not None else os.stat(self.file).st_size
@@ -106,12 +109,21 @@ def add_member(writer: SegmentWriter, source: Source) -> Member:
     return Member(source.path, size, source.mode, sha)
 
 
+Screen = Callable[[Source], "Source | None"]
+
+
 def write_part(name: str, sources: list[Source], target: Path, compression: str,
-               level: int | None, pool: ThreadPoolExecutor) -> Part:
-    """Write the segment of part ``name`` to ``target``; members go in sorted path order."""
+               level: int | None, pool: ThreadPoolExecutor, screen: Screen | None = None) -> Part:
+    """Write the segment of part ``name`` to ``target``; members go in sorted path order.
+    ``screen`` may replace a source (e.g. by its checked content) or drop it (None)."""
+    members = []
     with open(target, "xb") as handle:
         writer = SegmentWriter(handle, compression, level, pool)
-        members = [add_member(writer, source)
-                   for source in sorted(sources, key=lambda s: s.path.encode())]
+        for source in sorted(sources, key=lambda s: s.path.encode()):
+            screened = screen(source) if screen else source
+            if screened is not None and screened.produce is not None:
+                screened = Source(screened.path, screened.mode, data=screened.produce(members))
+            if screened is not None:
+                members.append(add_member(writer, screened))
         size, sha = writer.close()
     return Part(name, compression, size, sha, members)

@@ -1,0 +1,113 @@
+"""Which files of a project form the bundle's ``code/`` part: the git-tracked files when the
+project is in git, else every file not ignored (``.gitignore`` at the project root and the usual
+environment and cache directories). Links and special files are left out."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from samepack.bundle.secrets import secret_by_name
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".mypy_cache",
+             ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "node_modules", ".tox",
+             ".samepack", ".nox", ".eggs"}
+
+
+@dataclass
+class GitInfo:
+    commit: str
+    commit_time: int
+    dirty: bool
+
+
+@dataclass
+class CodeFiles:
+    """Project-relative POSIX paths to include, and the ones left out with the reason."""
+
+    paths: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    git: GitInfo | None = None
+
+
+def _git(project: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(project), *args], capture_output=True,
+                              text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_info(project: Path) -> GitInfo | None:
+    """HEAD's commit and time when ``project`` lies in a git work tree with commits."""
+    head = _git(project, "log", "-1", "--format=%H %ct")
+    if not head or not head.strip():
+        return None
+    commit, _, when = head.strip().partition(" ")
+    status = _git(project, "status", "--porcelain", "--untracked-files=no", "--", ".")
+    return GitInfo(commit, int(when), bool(status and status.strip()))
+
+
+def _git_files(project: Path) -> list[str] | None:
+    listing = _git(project, "ls-files", "-z", "--cached", "--", ".")
+    if listing is None:
+        return None
+    return sorted({path for path in listing.split("\0") if path})
+
+
+def _ignore_spec(project: Path) -> pathspec.PathSpec:
+    ignore = project / ".gitignore"
+    lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines() if ignore.is_file() else []
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def walk_files(root: Path, spec: pathspec.PathSpec | None = None,
+               skip: set[str] = SKIP_DIRS) -> list[str]:
+    """Every path under ``root`` (POSIX, relative) not in a skipped or ignored directory."""
+    found = []
+    for directory, dirs, files in os.walk(root):
+        relative = Path(directory).relative_to(root).as_posix()
+        base = "" if relative == "." else relative + "/"
+        dirs[:] = sorted(d for d in dirs if d not in skip and not (skip and d.endswith(".egg-info"))
+                         and not (spec and spec.match_file(base + d + "/")))
+        found += [base + name for name in files if not (spec and spec.match_file(base + name))]
+    return sorted(found)
+
+
+def _keep(root: Path, path: str, result: CodeFiles) -> None:
+    reason = secret_by_name(path)
+    full = root / path
+    if reason is None and full.is_symlink():
+        reason = "symbolic link (bundles hold regular files only)"
+    elif reason is None and not full.is_file():
+        reason = "missing or not a regular file" if not full.exists() else "not a regular file"
+    if reason:
+        result.skipped.append((path, reason))
+    else:
+        result.paths.append(path)
+
+
+def collect_code(project: Path) -> CodeFiles:
+    """The files of ``project`` that belong in ``code/`` (before the content check)."""
+    project = Path(project)
+    info = git_info(project)
+    listed = _git_files(project) if info else None
+    if listed is None:
+        listed, info = walk_files(project, _ignore_spec(project)), None
+    result = CodeFiles(git=info)
+    for path in listed:
+        _keep(project, path, result)
+    return result
+
+
+def collect_tree(root: Path) -> CodeFiles:
+    """Every regular file under ``root`` (an imported program's ``code/``)."""
+    result = CodeFiles()
+    for path in walk_files(root, skip=set()) if root.is_dir() else []:
+        _keep(root, path, result)
+    return result

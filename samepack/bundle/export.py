@@ -1,0 +1,163 @@
+"""``export_bundle``: a registered program to one deterministic bundle file.
+
+Each part is written to a temp segment beside the target while every file is hashed (one read
+per file); then header ‖ segments ‖ trailer go into a temp target renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from samepack import __version__
+from samepack.bundle.atomic import check_overwrite, clean_stale_temps, temp_path
+from samepack.bundle.code import git_info
+from samepack.bundle.data import data_sources, locate
+from samepack.bundle.frames import COMPRESSIONS
+from samepack.bundle.infra import infra_sources
+from samepack.bundle.layout import assemble
+from samepack.bundle.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
+from samepack.bundle.parts import (RUNS, SecretScreen, code_files, code_sources, env_image,
+                                   env_sources, listed_paths, runs_bytes, tree_sources)
+from samepack.bundle.writer import Source, write_part
+from samepack.errors import InputError
+
+DEFAULT_RUNS = "last:5"
+
+
+@dataclass
+class ExportOptions:
+    runs: str = DEFAULT_RUNS
+    compression: str = "gzip"
+    level: int | None = None
+    include_code: bool = True
+    include_data: bool = False
+    k8s_version: str | None = None
+    force: bool = False
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    size: int
+    manifest: Manifest
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why left out)
+    warnings: list[str] = field(default_factory=list)
+
+
+def created_time(entry, git_time: int | None) -> int:
+    """SOURCE_DATE_EPOCH, else the original bundle's time of an imported program, else the
+    project's commit time, else 0."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        if not epoch.isdigit():
+            raise InputError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds",
+                             hint="unset it or give seconds since 1970")
+        return int(epoch)
+    original = Path(entry.path) / MANIFEST_NAME
+    if entry.project_dir is None and original.is_file():
+        return Manifest.from_bytes(original.read_bytes()).created
+    return git_time or 0
+
+
+def _history(entry, selector: str) -> list[dict]:
+    if selector == "none":
+        return []
+    from samepack.history import History
+
+    history = History()
+    try:
+        return history.export_runs(entry.name, entry.version, selector)
+    finally:
+        history.close()
+
+
+def _resolve(ref_or_entry, store):
+    if not isinstance(ref_or_entry, str):
+        return ref_or_entry
+    from samepack.store import Store
+
+    return (store or Store()).get(ref_or_entry)
+
+
+class _Parts:
+    """Writes the parts one by one into temp segments beside the target."""
+
+    def __init__(self, out: Path, options: ExportOptions, pool: ThreadPoolExecutor) -> None:
+        self.out, self.options, self.pool = out, options, pool
+        self.written: list[tuple[Part, Path]] = []
+
+    def write(self, name: str, sources: list[Source], screen=None) -> Part | None:
+        if not sources:
+            return None
+        target = temp_path(self.out, f".{name}")
+        self.written.append((None, target))  # so cleanup sees it even if writing fails
+        part = write_part(name, sources, target, self.options.compression, self.options.level,
+                          self.pool, screen)
+        self.written[-1] = (part, target)
+        return part
+
+    def cleanup(self) -> None:
+        for _, path in self.written:
+            path.unlink(missing_ok=True)
+
+
+def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportResult) -> int:
+    program = entry.program
+    imported = entry.project_dir is None
+    parts.write("program", tree_sources(Path(entry.path) / "program", "program",
+                                        listed_paths(entry, "program")))
+    parts.write("env", tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
+                if imported else env_sources(Path(entry.project_dir), program))
+    root, files = code_files(entry)
+    result.skipped += files.skipped
+    if files.git and files.git.dirty:
+        result.warnings.append(f"{root} has uncommitted changes; the work tree's files are "
+                               "exported")
+    code = None
+    if options.include_code:
+        screen = SecretScreen()
+        code = parts.write("code", code_sources(root, files), screen)
+        result.skipped += screen.dropped
+    infra, warnings = infra_sources(program, env_image(entry.project_dir, program),
+                                    options.k8s_version, listed_paths(entry, "infra"),
+                                    Path(entry.path) / "infra")
+    result.warnings += warnings
+    parts.write("infra", infra)
+    records = _history(entry, options.runs)
+    parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records))] if records else [])
+    roots = [Path(entry.workdir), Path(entry.path) / "data" / "files"]
+    parts.write("data", data_sources(locate(program, roots), options.include_data,
+                                     code.members if code else []))
+    return files.git.commit_time if files.git else 0
+
+
+def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions | None = None,
+                  store=None) -> ExportResult:
+    """Export a registered program (``NAME[:VERSION]`` or an Entry) to ``out``
+    (default ``NAME-VERSION.tgz``). Nothing appears at ``out`` unless the whole bundle is
+    written."""
+    options = options or ExportOptions()
+    if options.compression not in COMPRESSIONS:
+        raise InputError(f"--compression {options.compression!r} is not one of "
+                         f"{', '.join(COMPRESSIONS)}", hint="use gzip or zstd")
+    entry = _resolve(ref_or_entry, store)
+    out = Path(out or f"{entry.name}-{entry.version}.tgz").absolute()
+    check_overwrite(out, options.force)
+    clean_stale_temps(out)
+    result = ExportResult(out, 0, None)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        parts = _Parts(out, options, pool)
+        try:
+            git_time = _write_parts(entry, parts, options, result)
+            written = sorted(parts.written, key=lambda item: PART_ORDER.index(item[0].name))
+            manifest = Manifest(entry.name, entry.version, created_time(entry, git_time),
+                                options.compression, __version__, [p for p, _ in written])
+            assemble(manifest.to_bytes(), [(p.name, path) for p, path in written], out,
+                     verify=False, force=options.force)
+        finally:
+            parts.cleanup()
+    result.manifest, result.size = manifest, out.stat().st_size
+    return result

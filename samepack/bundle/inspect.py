@@ -1,0 +1,82 @@
+"""What ``samepack inspect`` and ``verify`` report about a bundle: pure summaries of a verified
+bundle (manifest, run history, data pointers) and the sink that captures the small members."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from samepack.bundle.data import POINTERS, read_pointers
+from samepack.bundle.manifest import Manifest, Member
+from samepack.bundle.parts import RUNS, read_runs
+from samepack.bundle.safety import Limits
+from samepack.errors import InputError
+
+_CAPTURE_LIMIT = 64 * 1024 * 1024
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000 ** 2, "mb": 1000 ** 2,
+          "g": 1000 ** 3, "gb": 1000 ** 3, "t": 1000 ** 4, "tb": 1000 ** 4,
+          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+
+
+def parse_size(text: str, option: str) -> int:
+    """``"500MB"``, ``"2GiB"`` or plain bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text or "")
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise InputError(f"{option} {text!r} is not a size", hint="use bytes or e.g. 500MB, 2GiB")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+class Capture:
+    """A sink keeping the run history and data pointers in memory (bounded)."""
+
+    def __init__(self, paths: tuple[str, ...] = (RUNS, POINTERS)) -> None:
+        self.paths = paths
+        self.captured: dict[str, bytes] = {}
+
+    def __call__(self, member: Member):
+        if member.path not in self.paths or member.size > _CAPTURE_LIMIT:
+            return None
+        capture = self
+
+        class _Buffer(io.BytesIO):
+            def close(self) -> None:
+                capture.captured[member.path] = self.getvalue()
+                super().close()
+
+        return _Buffer()
+
+
+@dataclass
+class Summary:
+    path: str
+    manifest: Manifest
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    pointers: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "verified": True, "manifest": self.manifest.to_dict(),
+                "runs": self.runs, "pointers": self.pointers}
+
+
+def summarise(path: Path, limits: Limits) -> Summary:
+    """Verify a bundle (file or directory) and collect what inspect shows."""
+    from samepack.bundle.importer import verify_any
+
+    capture = Capture()
+    verified = verify_any(path, limits, capture)
+    runs = read_runs(capture.captured[RUNS]) if RUNS in capture.captured else []
+    pointers = read_pointers(capture.captured[POINTERS]) if POINTERS in capture.captured else []
+    return Summary(str(path), verified.manifest, runs, pointers)
+
+
+def human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"

@@ -1,0 +1,109 @@
+"""What goes into each part of a bundle for a registered program: pure selection of sources
+(paths and where their bytes come from); the writer reads them."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from samepack.bundle.code import CodeFiles, collect_code, collect_tree, walk_files
+from samepack.bundle.manifest import MANIFEST_NAME, Manifest, canonical_json
+from samepack.bundle.secrets import SCAN_LIMIT, secret_in_content
+from samepack.bundle.writer import Source, file_mode
+from samepack.program.model import Program
+
+ENV_PATTERNS = ("requirements.in", "requirements.txt", "environment.yml", "conda-lock.yml",
+                "pylock.toml", "pylock.*.toml", ".samepack/env.json", "Dockerfile")
+RUNS = "metadata/runs.jsonl"
+
+
+def listed_paths(entry, part: str) -> list[str] | None:
+    """For a program imported from a bundle: the paths its original manifest lists in
+    ``part`` (relative to the part), so files written later (run outputs) stay out."""
+    original = Path(entry.path) / MANIFEST_NAME
+    if entry.project_dir is not None or not original.is_file():
+        return None
+    found = Manifest.from_bytes(original.read_bytes()).part(part)
+    return [m.path.removeprefix(part + "/") for m in found.members] if found else []
+
+
+def tree_sources(root: Path, prefix: str, only: list[str] | None = None) -> list[Source]:
+    """Every regular file under ``root`` (or just ``only``) as ``prefix/relative/path``."""
+    if not root.is_dir():
+        return []
+    paths = walk_files(root, skip=set()) if only is None else only
+    return [Source(f"{prefix}/{path}", file_mode(root / path), file=root / path)
+            for path in paths if (root / path).is_file() and not (root / path).is_symlink()]
+
+
+def env_sources(project: Path, program: Program) -> list[Source]:
+    """Lock and environment files of a project (those named in the program too)."""
+    wanted = set(ENV_PATTERNS) | {p for p in (program.environment.lock,
+                                              program.environment.conda) if p}
+    found = {}
+    for pattern in sorted(wanted):
+        if any(ch in pattern for ch in "*?["):
+            matches = [p.name for p in project.iterdir() if fnmatch(p.name, pattern)]
+        else:
+            matches = [pattern]
+        for relative in matches:
+            file = project / relative
+            if file.is_file() and not file.is_symlink() and ".." not in Path(relative).parts:
+                found[relative] = Source(f"env/{Path(relative).as_posix()}", file_mode(file),
+                                         file=file)
+    return list(found.values())
+
+
+def code_files(entry) -> tuple[Path, CodeFiles]:
+    """Where the code comes from and which files (the project, or an imported ``code/``)."""
+    if entry.project_dir is not None:
+        return Path(entry.project_dir), collect_code(Path(entry.project_dir))
+    root = Path(entry.path) / "code"
+    listed = listed_paths(entry, "code")
+    return root, collect_tree(root) if listed is None else CodeFiles(paths=listed)
+
+
+def code_sources(root: Path, files: CodeFiles) -> list[Source]:
+    return [Source(f"code/{path}", file_mode(root / path), file=root / path)
+            for path in files.paths]
+
+
+class SecretScreen:
+    """Drops files whose content looks like a secret (small files are read once here and
+    their bytes reused for the archive); remembers what it dropped."""
+
+    def __init__(self) -> None:
+        self.dropped: list[tuple[str, str]] = []
+
+    def __call__(self, source: Source) -> Source | None:
+        if source.file is None or source.size() > SCAN_LIMIT:
+            return source
+        content = source.file.read_bytes()
+        reason = secret_in_content(source.path, content)
+        if reason:
+            self.dropped.append((source.path.removeprefix("code/"), reason))
+            return None
+        return Source(source.path, source.mode, data=content)
+
+
+def runs_bytes(records: list[dict[str, Any]]) -> bytes:
+    return b"".join(canonical_json(record) + b"\n" for record in records)
+
+
+def read_runs(raw: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+def env_image(project: Path | None, program: Program) -> str | None:
+    """The image reference recorded for the program: env.json's ``image``, else the program's."""
+    record = project / ".samepack" / "env.json" if project else None
+    if record is not None and record.is_file():
+        try:
+            image = json.loads(record.read_text(encoding="utf-8")).get("image")
+        except (ValueError, OSError, AttributeError):
+            image = None
+        if image:
+            return str(image)
+    return program.environment.image

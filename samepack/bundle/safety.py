@@ -1,0 +1,78 @@
+"""Rules a bundle's member names and manifest must follow before anything is extracted."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from samepack.bundle.manifest import MANIFEST_NAME, Manifest
+from samepack.errors import VerificationError
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+GIB = 1024 ** 3
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds an import enforces: total and per-member expanded size, and the expansion ratio
+    (checked once more than ``ratio_floor`` bytes came out)."""
+
+    max_size: int = 64 * GIB
+    max_member_size: int = 32 * GIB
+    max_ratio: float = 200.0
+    ratio_floor: int = 64 * 1024 * 1024
+
+
+def reject(path: str, why: str, hint: str = "the bundle was altered or crafted; do not use it"
+           ) -> VerificationError:
+    return VerificationError(f"member {path!r}: {why}", hint=hint)
+
+
+def check_name(path: str) -> None:
+    """A member name is relative, forward-slashed, UTF-8, and has no '.', '..' or empty parts."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise reject(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                     "name is not valid UTF-8") from None
+    if _CONTROL.search(path):
+        raise reject(path, "name holds control characters")
+    if "\\" in path:
+        raise reject(path, "name holds a backslash (a Windows path?)")
+    if path.startswith("/") or _DRIVE.match(path):
+        raise reject(path, "absolute path")
+    parts = path.split("/")
+    if ".." in parts:
+        raise reject(path, "path leaves the bundle ('..')")
+    if "." in parts or "" in parts:
+        raise reject(path, "path is not normalised ('.' or empty components)")
+
+
+def name_key(path: str) -> str:
+    """The key two names collide on when extracted on a case-insensitive or normalising file
+    system."""
+    return unicodedata.normalize("NFC", path).casefold()
+
+
+def check_manifest(manifest: Manifest, limits: Limits) -> None:
+    """Every listed member is safe, inside its part, unique, and within the size limits."""
+    seen: dict[str, str] = {}
+    for part in manifest.parts:
+        for member in part.members:
+            check_name(member.path)
+            if not member.path.startswith(part.name + "/"):
+                raise reject(member.path, f"listed in part {part.name} but not under {part.name}/")
+            key = name_key(member.path)
+            if key in seen or member.path == MANIFEST_NAME:
+                raise reject(member.path, f"duplicate name (collides with {seen.get(key)!r})")
+            seen[key] = member.path
+            if member.size > limits.max_member_size:
+                raise reject(member.path, f"{member.size} bytes, over the per-member limit of "
+                                          f"{limits.max_member_size}",
+                             hint="raise --max-member-size if you trust this bundle")
+    if manifest.total_size > limits.max_size:
+        raise VerificationError(f"the bundle holds {manifest.total_size} bytes, over the limit "
+                                f"of {limits.max_size}",
+                                hint="raise --max-size if you trust this bundle")

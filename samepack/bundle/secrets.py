@@ -1,0 +1,67 @@
+"""Files that must never enter a bundle: credentials by name, and text holding tokens or
+private keys by content. Detection returns the reason, or None."""
+
+from __future__ import annotations
+
+import json
+import re
+from fnmatch import fnmatch
+from pathlib import PurePosixPath
+
+SCAN_LIMIT = 1024 * 1024  # content is scanned for files up to this size
+
+_NAME_RULES: list[tuple[str, str]] = [
+    (".env", "environment file"), (".env.*", "environment file"), (".envrc", "environment file"),
+    ("id_rsa", "SSH private key"), ("id_dsa", "SSH private key"),
+    ("id_ecdsa", "SSH private key"), ("id_ed25519", "SSH private key"),
+    (".netrc", "netrc credentials"), ("_netrc", "netrc credentials"),
+    (".pypirc", "PyPI credentials"), (".git-credentials", "git credentials"),
+    (".npmrc", "npm credentials"), ("*.p12", "certificate bundle"), ("*.pfx", "certificate bundle"),
+]
+_DIR_RULES: list[tuple[str, str]] = [
+    (".aws/credentials", "AWS credentials"), (".aws/config", "AWS configuration"),
+    (".azure/*", "Azure credentials"), (".docker/config.json", "registry credentials"),
+    (".kube/config", "Kubernetes credentials"), (".ssh/*", "SSH directory"),
+    (".gnupg/*", "GnuPG keyring"),
+]
+_CONTENT_RULES: list[tuple[re.Pattern[bytes], str]] = [
+    (re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "private key block"),
+    (re.compile(rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "AWS access key id"),
+    (re.compile(rb"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "GitHub token"),
+    (re.compile(rb"\bgithub_pat_[A-Za-z0-9_]{60,}\b"), "GitHub token"),
+    (re.compile(rb"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "Slack token"),
+    (re.compile(rb"\bglpat-[A-Za-z0-9_-]{20,}"), "GitLab token"),
+    (re.compile(rb"\bsk_live_[A-Za-z0-9]{20,}"), "Stripe key"),
+]
+
+
+def secret_by_name(path: str) -> str | None:
+    """Why a project-relative POSIX path names a credential file, or None."""
+    name = PurePosixPath(path).name
+    for pattern, why in _NAME_RULES:
+        if fnmatch(name, pattern):
+            return why
+    for pattern, why in _DIR_RULES:
+        if fnmatch(path, pattern) or fnmatch(path, "*/" + pattern):
+            return why
+    return None
+
+
+def _service_account(content: bytes) -> bool:
+    if b'"service_account"' not in content or b"private_key" not in content:
+        return False
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "service_account"
+
+
+def secret_in_content(path: str, content: bytes) -> str | None:
+    """Why a file's bytes look like a secret (token, key block, service-account key), or None."""
+    if path.endswith(".json") and _service_account(content):
+        return "GCP service-account key"
+    for pattern, why in _CONTENT_RULES:
+        if pattern.search(content):
+            return why
+    return None

@@ -1,0 +1,168 @@
+"""``samepack export program``, ``import``, ``verify`` and ``inspect``: bundles on disk."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from samepack.console import info, out, warn
+
+
+def _limit_options(function):
+    options = [
+        click.option("--max-size", default="64GiB", show_default=True,
+                     help="Refuse bundles that expand to more than this."),
+        click.option("--max-member-size", default="32GiB", show_default=True,
+                     help="Refuse bundles with a member larger than this."),
+        click.option("--max-ratio", default=200.0, show_default=True, type=float,
+                     help="Refuse bundles that expand more than this many times (0: no limit)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _limits(max_size: str, max_member_size: str, max_ratio: float):
+    from samepack.bundle.inspect import parse_size
+    from samepack.bundle.safety import Limits
+
+    return Limits(parse_size(max_size, "--max-size"),
+                  parse_size(max_member_size, "--max-member-size"), max_ratio)
+
+
+@click.group("export")
+def export() -> None:
+    """Export a registered program as one verified, reproducible bundle."""
+
+
+@export.command("program")
+@click.option("-n", "--name", "ref", required=True, metavar="NAME[:VERSION]",
+              help="The registered program (latest version when none is given).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Bundle file to write [default: NAME-VERSION.tgz].")
+@click.option("--runs", default="last:5", show_default=True, metavar="none|last:N|all|ID,...",
+              help="Run history to include.")
+@click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip",
+              show_default=True)
+@click.option("--include-data", is_flag=True, help="Put local data files in the bundle too.")
+@click.option("--no-code", is_flag=True, help="Leave the project's source out.")
+@click.option("--k8s-version", metavar="MAJOR.MINOR",
+              help="Validate infra/ manifests for this Kubernetes version.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def export_program(ref: str, output: Path | None, runs: str, compression: str,
+                   include_data: bool, no_code: bool, k8s_version: str | None, force: bool,
+                   as_json: bool) -> None:
+    """Write NAME-VERSION.tgz: program, environment lock, code, Kubernetes manifests, run
+    history and data pointers. The same inputs give a byte-identical file."""
+    from samepack.bundle.export import ExportOptions, export_bundle
+    from samepack.bundle.inspect import human
+
+    options = ExportOptions(runs=runs, compression=compression, include_code=not no_code,
+                            include_data=include_data, k8s_version=k8s_version, force=force)
+    result = export_bundle(ref, output, options)
+    for path, why in result.skipped:
+        warn(f"left out {path}: {why}")
+    for message in result.warnings:
+        warn(message)
+    manifest = result.manifest
+    if as_json:
+        out.print_json(json.dumps({"path": str(result.path), "size": result.size,
+                                   "program": f"{manifest.name}:{manifest.version}",
+                                   "parts": [p.name for p in manifest.parts],
+                                   "members": len(manifest.members()),
+                                   "skipped": [{"path": p, "reason": r} for p, r in result.skipped]}))
+        return
+    info(f"exported {manifest.name}:{manifest.version}: {len(manifest.members())} files in "
+         f"{', '.join(p.name for p in manifest.parts)} ({human(result.size)})")
+    out.print(str(result.path), highlight=False)
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(exists=False, path_type=Path))
+@click.option("--as", "as_ref", metavar="NAME:VERSION", help="Register under another name.")
+@click.option("--env", "make_env", is_flag=True,
+              help="Recreate the environment from the bundled lock.")
+@click.option("--data", "fetch", is_flag=True,
+              help="Fetch the data sets and check their sha256.")
+@click.option("--force", is_flag=True, help="Replace a program registered with other content.")
+@_limit_options
+def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force: bool,
+            max_size: str, max_member_size: str, max_ratio: float) -> None:
+    """Verify a bundle FILE (or an extracted bundle DIR) completely, then register it.
+
+    Nothing becomes visible unless every member matches the manifest and the safety rules;
+    importing the same bundle again changes nothing.
+    """
+    from samepack.bundle.importer import fetch_data, import_with_report
+
+    report = import_with_report(source, as_ref=as_ref, force=force,
+                                limits=_limits(max_size, max_member_size, max_ratio))
+    entry = report.entry
+    info(f"imported {entry.ref} into {entry.path} ({report.runs_added} runs restored)")
+    if make_env:
+        from samepack.bundle.envsetup import create_env
+
+        create_env(entry)
+    if fetch:
+        for name, path in sorted(fetch_data(entry).items()):
+            info(f"dataset {name}: {path}")
+    out.print(entry.ref, highlight=False)
+
+
+@click.command("verify")
+@click.argument("source", type=click.Path(exists=False, path_type=Path))
+@_limit_options
+def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float) -> None:
+    """Check a bundle FILE (or extracted DIR) completely without importing it."""
+    from samepack.bundle.importer import verify_any
+
+    verified = verify_any(source, _limits(max_size, max_member_size, max_ratio))
+    manifest = verified.manifest
+    out.print(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
+              f"every sha256 and segment matches", highlight=False)
+
+
+def _print_summary(summary) -> None:
+    from samepack.bundle.inspect import human
+
+    manifest = summary.manifest
+    created = datetime.fromtimestamp(manifest.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out.print(f"program   {manifest.name}:{manifest.version}", highlight=False)
+    out.print(f"format    {manifest.format} ({manifest.compression}), samepack "
+              f"{manifest.tool_version}, created {created}", highlight=False)
+    out.print("parts", highlight=False)
+    for part in manifest.parts:
+        out.print(f"  {part.name:<9} {len(part.members):>6} files {human(sum(m.size for m in part.members)):>10}"
+                  f"  segment {human(part.size)}  sha256:{part.sha256[:12]}", highlight=False)
+    out.print("members", highlight=False)
+    for member in manifest.members():
+        out.print(f"  {member.mode:04o} {member.size:>12}  {member.path}", highlight=False)
+    out.print(f"history   {len(summary.runs)} runs", highlight=False)
+    for run in summary.runs:
+        out.print(f"  {run.get('id', '?')}  {run.get('status', '?')}  "
+                  f"{json.dumps(run.get('metrics', {}), sort_keys=True)[:100]}", highlight=False)
+    out.print(f"data      {len(summary.pointers)} data sets", highlight=False)
+    for pointer in summary.pointers:
+        where = pointer.get("member") or pointer.get("uri") or pointer.get("path") or "?"
+        out.print(f"  {pointer.get('name')}: {where} {pointer.get('size', '?')} bytes "
+                  f"sha256:{str(pointer.get('sha256', '?'))[:12]}", highlight=False)
+
+
+@click.command("inspect")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
+@_limit_options
+def inspect(source: str, as_json: bool, max_size: str, max_member_size: str,
+            max_ratio: float) -> None:
+    """Show what a bundle FILE holds: program, parts, members, run history, data pointers."""
+    from samepack.bundle.inspect import summarise
+
+    summary = summarise(Path(source), _limits(max_size, max_member_size, max_ratio))
+    if as_json:
+        out.print_json(json.dumps(summary.to_dict(), sort_keys=True))
+    else:
+        _print_summary(summary)
