@@ -6,8 +6,8 @@ import ast
 from typing import Any
 
 from samepack.init.params import (
-    CliParam, ScriptParams, call_name, flatten_default, identifier, is_literal, keywords,
-    literal, string_args, switch_param, text_value, type_from_default, type_from_node,
+    CliParam, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
+    literal, string_args, switch_param, fixed_param, text_value, type_from_default, type_from_node,
 )
 
 _SKIPPED_ACTIONS = {"help", "version"}
@@ -53,7 +53,7 @@ def _switch(name: str, options: list[str], action: str, default: Any, **fields: 
     flag = next((o for o in options if o.startswith("--")), options[0])
     if action == "BooleanOptionalAction":
         return switch_param(name, flag, "--no-" + flag[2:], default is True, **fields)
-    return switch_param(name, flag, "", False, **fields)
+    return fixed_param(name, flag, f"is a switch (action={action})", **fields)
 
 
 def _value_param(name: str, options: list[str], kw: dict[str, ast.AST], default: Any,
@@ -74,8 +74,8 @@ def _value_param(name: str, options: list[str], kw: dict[str, ast.AST], default:
                      choices=list(choices) if isinstance(choices, (list, tuple, set)) else None,
                      kind="positional" if positional else "option", flag=flag,
                      required=required and default is None, **fields)
-    if kw.get("nargs") is not None:
-        flatten_default(param)
+    if literal(kw.get("nargs"), constants) not in {None, "?", 1}:
+        fix_multiple(param)
     return param
 
 
@@ -115,7 +115,6 @@ def read_argparse(tree: ast.Module, constants: dict[str, Any]) -> ScriptParams |
             continue
         seen.add(param.name)
         result.params.append(param)
-        result.notes.extend(f"line {param.line}: {note}" for note in param.notes)
     if any(call_name(n).endswith("add_subparsers") for n in ast.walk(tree)
            if isinstance(n, ast.Call)):
         result.notes.append("the script has subcommands; their options are listed together")

@@ -6,8 +6,8 @@ import ast
 from typing import Any
 
 from samepack.init.params import (
-    CliParam, ScriptParams, call_name, flatten_default, identifier, is_literal, keywords,
-    literal, string_args, switch_param, text_value, type_from_default,
+    CliParam, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
+    literal, string_args, switch_param, fixed_param, text_value, type_from_default,
 )
 
 _CLICK_TYPES = {"INT": "int", "FLOAT": "float", "STRING": "str", "BOOL": "bool", "int": "int",
@@ -70,7 +70,7 @@ def _click_param(call: ast.Call, constants: dict[str, Any]) -> CliParam | None:
         on, off = decls[[("/" in d) for d in decls].index(True)].split("/")[:2]
         return switch_param(name, on.strip(), off.strip(), default is True, **fields)
     if not is_argument and literal(kw.get("is_flag"), constants) is True:
-        return switch_param(name, options[0], "", False, **fields)
+        return fixed_param(name, options[0], "is a switch (is_flag)", **fields)
     declared, choices = _click_type(kw.get("type"), constants)
     param = CliParam(name=name, type=declared or (type_from_default(default) if default is not None
                                                   else "str"),
@@ -80,9 +80,9 @@ def _click_param(call: ast.Call, constants: dict[str, Any]) -> CliParam | None:
                                                         options[0]),
                      required=literal(kw.get("required"), constants) is True or
                      (is_argument and default is None), **fields)
-    if literal(kw.get("multiple"), constants) is True or kw.get("nargs") is not None:
-        param.notes.append("takes several values; passed as one space-separated parameter")
-        flatten_default(param)
+    if literal(kw.get("multiple"), constants) is True or \
+            literal(kw.get("nargs"), constants) not in {None, 1}:
+        fix_multiple(param)
     return param
 
 

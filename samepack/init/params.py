@@ -4,12 +4,17 @@ Nothing is executed: each reader walks the module's AST and reports what the cod
 (name, type, default, help, choices, how the value is passed). ``extract_parameters`` picks the
 first framework a script uses, in the order argparse, click, typer, ``sys.argv``.
 
-On/off switches (argparse ``store_true``/``store_false``/``BooleanOptionalAction``, click
-``is_flag`` and ``--x/--no-x``, typer ``bool``) take no value on the command line, and a program's
-``run`` line substitutes values without conditionals. So a switch becomes a ``str`` parameter whose
-value is the token to pass (``choices: ["", "--normalize"]``, default the token that matches the
-script's default): the empty string disappears when the run line is split, so
-``--normalize=--normalize`` turns the switch on and the default leaves it off.
+A run line substitutes one value into each word and has no conditionals, so how a parameter is
+passed depends on its kind:
+
+- options (``--alpha {params.alpha}``) and positionals (``{params.data}``) take their value;
+- two-spelling switches (argparse ``BooleanOptionalAction``, click ``--x/--no-x``, typer ``bool``)
+  become a ``str`` parameter whose value is the spelling to pass
+  (``choices: ["--no-cache", "--cache"]``, default the one matching the script's default);
+- one-spelling switches (``store_true``/``store_false``/``store_const``, click ``is_flag``) and
+  options taking several values (``nargs="+"``, click ``multiple``) cannot be expressed as one
+  word: they are ``fixed`` — not parameters, the script's default applies, and ``init`` says so
+  (add the flag to the step's ``run`` to change it).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-ParamKind = Literal["option", "positional", "switch"]
+ParamKind = Literal["option", "positional", "switch", "fixed"]
 
 _TYPE_NAMES = {"int": "int", "float": "float", "str": "str", "bool": "bool", "Path": "path",
                "PurePath": "path", "PosixPath": "path", "FileType": "path"}
@@ -55,11 +60,32 @@ class ScriptParams:
     params: list[CliParam] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def passed(self) -> list[CliParam]:
+        """The parameters a run line passes (everything but ``fixed``)."""
+        return [p for p in self.params if p.kind != "fixed"]
+
+    @property
+    def fixed(self) -> list[CliParam]:
+        return [p for p in self.params if p.kind == "fixed"]
+
+    def messages(self) -> list[str]:
+        """Everything worth telling the user: the script's notes, then each parameter's."""
+        return self.notes + [f"line {p.line}: {note}" for p in self.params for note in p.notes]
+
 
 def switch_param(name: str, on: str, off: str, default_on: bool, **fields: Any) -> CliParam:
-    """A value-less switch as a token-valued parameter (see the module docstring)."""
+    """A two-spelling switch as a spelling-valued parameter (see the module docstring)."""
     return CliParam(name=name, type="str", default=on if default_on else off,
-                    choices=[off, on], kind="switch", **fields)
+                    choices=[off, on], kind="switch", flag=on, **fields)
+
+
+def fixed_param(name: str, flag: str, why: str, **fields: Any) -> CliParam:
+    """A flag a run line cannot pass as one word: reported, left at the script's default."""
+    param = CliParam(name=name, kind="fixed", flag=flag, **fields)
+    param.notes.append(f"{flag} {why}; not a parameter (the script's default applies; add it "
+                       "to the step's run line to change it)")
+    return param
 
 
 def identifier(option: str) -> str:
@@ -144,12 +170,11 @@ def text_value(node: ast.AST | None, constants: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def flatten_default(param: CliParam) -> None:
-    """A list default (``nargs``/``multiple``) as space-separated words, which the run line
-    splits back into separate arguments."""
-    if isinstance(param.default, (list, tuple)):
-        param.default = " ".join(str(item) for item in param.default)
-        param.type = "str"
+def fix_multiple(param: CliParam) -> None:
+    """An option taking several values becomes ``fixed`` (see the module docstring)."""
+    param.kind = "fixed"
+    param.notes.append(f"{param.flag or param.name} takes several values; not a parameter (the "
+                       "script's default applies; add values to the step's run line)")
 
 
 Reader = Callable[[ast.Module, dict[str, Any]], "ScriptParams | None"]

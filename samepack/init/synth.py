@@ -63,14 +63,14 @@ def _parameter(param: CliParam) -> Parameter:
 
 def _param_reasons(relative: str, found: ScriptParams) -> tuple[list[Reason], list[str]]:
     reasons = []
-    for p in found.params:
+    for p in found.passed:
         how = {"switch": f"switch, passed as one of {p.choices}", "positional": "positional"}.get(
             p.kind, p.flag or "")
         reasons.append(Reason(f"parameter {p.name}", f"{p.type} = {p.default!r}",
                               f"{relative}:{p.line} {found.framework} ({how})"))
-    warnings = [f"{relative}: {note}" for note in found.notes]
+    warnings = [f"{relative}: {note}" for note in found.messages()]
     warnings += [f"{relative}:{p.line}: parameter '{p.name}' is required and has no default; "
-                 f"give --{p.name}=VALUE to `samepack run`" for p in found.params
+                 f"give --{p.name}=VALUE to `samepack run`" for p in found.passed
                  if p.required and p.default is None]
     return reasons, warnings
 
@@ -86,12 +86,12 @@ def _docstring(source: str) -> str | None:
 def script_part(root: Path, entry: EntryCandidate) -> EntryPart:
     source = (root / entry.path).read_text(encoding="utf-8")
     found = extract_parameters(source, entry.path)
-    run = " ".join(["python", entry.path, *(p.cli_fragment() for p in found.params)])
+    run = " ".join(["python", entry.path, *(p.cli_fragment() for p in found.passed)])
     step = slug(entry.name)
     reasons, warnings = _param_reasons(entry.path, found)
     reasons.insert(0, Reason(f"step {step}", run, entry.reason))
     return EntryPart(steps={step: Step(name=step, run=run)},
-                     parameters={p.name: _parameter(p) for p in found.params},
+                     parameters={p.name: _parameter(p) for p in found.passed},
                      code=[(entry.path, source)], description=_docstring(source),
                      reasons=reasons, warnings=warnings)
 
@@ -122,7 +122,7 @@ def notebook_part(root: Path, entry: EntryCandidate) -> EntryPart:
     reasons, warnings = _param_reasons(entry.path, found)
     reasons.insert(0, Reason("steps", ", ".join(steps), entry.reason +
                              "; its code cells run as a script with the parameters injected"))
-    return EntryPart(steps=steps, parameters={p.name: _parameter(p) for p in found.params},
+    return EntryPart(steps=steps, parameters={p.name: _parameter(p) for p in found.passed},
                      code=[(entry.path, _notebook_code(path))], reasons=reasons,
                      warnings=warnings)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -119,3 +120,22 @@ def machine_table(report: ReproReport) -> Table:
     for d in report.machine:
         table.add_row(d.what, d.recorded, d.here)
     return table
+
+
+def report_basename(report: ReproReport) -> str:
+    name, _, version = report.program.partition(":")
+    return f"reproduce-{name}-{version}-{report.run_id[:12]}"
+
+
+def write_report_files(report: ReproReport, directory: Path) -> list[Path]:
+    """``<directory>/reproduce-NAME-VERSION-RUN.json`` and ``.md``, each written atomically
+    (an earlier report of the same run is replaced: it is samepack's own output)."""
+    from samepack.init.writer import write_atomic
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix, text in ((".json", render_json(report)), (".md", render_markdown(report))):
+        target = directory / (report_basename(report) + suffix)
+        write_atomic(target, text)
+        written.append(target)
+    return written

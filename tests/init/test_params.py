@@ -27,12 +27,12 @@ ARGPARSE_CASES = [
      {"rate": ("float", 0.001, "option", "--lr", None, False, None)}),
     ("choices", 'p.add_argument("--opt", choices=["sgd", "adam"], default="adam")',
      {"opt": ("str", "adam", "option", "--opt", ["sgd", "adam"], False, None)}),
-    ("store_true is a switch", 'p.add_argument("--fast", action="store_true")',
-     {"fast": ("str", "", "switch", None, ["", "--fast"], False, None)}),
+    ("store_true is fixed", 'p.add_argument("--fast", action="store_true", help="h")',
+     {"fast": ("str", None, "fixed", "--fast", None, False, "h")}),
     ("store_false keeps its dest", 'p.add_argument("--no-shuffle", dest="shuffle", action="store_false")',
-     {"shuffle": ("str", "", "switch", None, ["", "--no-shuffle"], False, None)}),
+     {"shuffle": ("str", None, "fixed", "--no-shuffle", None, False, None)}),
     ("BooleanOptionalAction", 'p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True)',
-     {"cache": ("str", "--cache", "switch", None, ["--no-cache", "--cache"], False, None)}),
+     {"cache": ("str", "--cache", "switch", "--cache", ["--no-cache", "--cache"], False, None)}),
     ("positional", 'p.add_argument("data")',
      {"data": ("str", None, "positional", None, None, True, None)}),
     ("optional positional", 'p.add_argument("out", nargs="?", default="out.csv")',
@@ -45,8 +45,8 @@ ARGPARSE_CASES = [
      {"seed": ("int", 42, "option", "--seed", None, False, None)}),
     ("negative default", 'p.add_argument("--shift", type=float, default=-1.5)',
      {"shift": ("float", -1.5, "option", "--shift", None, False, None)}),
-    ("nargs list default", 'p.add_argument("--sizes", type=int, nargs="+", default=[1, 2])',
-     {"sizes": ("str", "1 2", "option", "--sizes", None, False, None)}),
+    ("nargs list is fixed", 'p.add_argument("--sizes", type=int, nargs="+", default=[1, 2])',
+     {"sizes": ("int", [1, 2], "fixed", "--sizes", None, False, None)}),
     ("computed default left empty", 'p.add_argument("--home", default=os.getcwd())',
      {"home": ("str", None, "option", "--home", None, False, None)}),
     ("help and version skipped", 'p.add_argument("--version", action="version", version="1")', {}),
@@ -83,8 +83,8 @@ def test_click() -> None:
     assert params_of(source) == {
         "alpha": ("float", 0.5, "option", "--alpha", None, False, "strength"),
         "mode": ("str", "fast", "option", "--mode", ["fast", "slow"], False, None),
-        "shout": ("str", "--no-shout", "switch", None, ["--no-shout", "--shout"], False, None),
-        "dry": ("str", "", "switch", None, ["", "--dry"], False, None),
+        "shout": ("str", "--no-shout", "switch", "--shout", ["--no-shout", "--shout"], False, None),
+        "dry": ("str", None, "fixed", "--dry", None, False, None),
         "out": ("path", "model.bin", "option", "--out", None, False, None),
         "data": ("str", None, "positional", None, None, True, None),
     }
@@ -109,7 +109,8 @@ def test_typer() -> None:
         "epochs": ("int", 10, "option", "--epochs", None, False, None),
         "lr": ("float", 0.01, "option", "--lr", None, False, "rate"),
         "name": ("str", "run", "option", "--name", None, False, "label"),
-        "verbose": ("str", "--no-verbose", "switch", None, ["--no-verbose", "--verbose"], False, None),
+        "verbose": ("str", "--no-verbose", "switch", "--verbose", ["--no-verbose", "--verbose"],
+                    False, None),
     }
 
 
@@ -149,6 +150,11 @@ def test_notebook_parameters_cell() -> None:
 def test_run_fragments_pass_every_parameter() -> None:
     found = extract_parameters('import argparse\np = argparse.ArgumentParser()\n'
                                'p.add_argument("data")\np.add_argument("--lr", type=float)\n'
-                               'p.add_argument("--fast", action="store_true")\n')
-    assert [p.cli_fragment() for p in found.params] == [
-        "{params.data}", "--lr {params.lr}", "{params.fast}"]
+                               'p.add_argument("--fast", action="store_true")\n'
+                               'p.add_argument("--cache", action=argparse.BooleanOptionalAction)\n')
+    assert [p.cli_fragment() for p in found.passed] == [
+        "{params.data}", "--lr {params.lr}", "{params.cache}"]
+    assert [p.name for p in found.fixed] == ["fast"]
+    assert found.messages() == ["line 5: --fast is a switch (action=store_true); not a parameter "
+                                "(the script's default applies; add it to the step's run line to "
+                                "change it)"]

@@ -1,0 +1,207 @@
+"""Reproducing a recorded run: the side effects.
+
+1. A bundle is imported into an isolated, temporary store (its own ``SAMEPACK_HOME``); a
+   program of the local store is first exported to a temporary bundle with all its runs, so it
+   takes exactly the path a bundle takes to another machine.
+2. The environment is recreated from the bundle's lock (``samepack.envcreate``), or the current
+   interpreter is used (``no_env``).
+3. The recorded run (``run_id``, default the latest succeeded one) is re-run ``repeat`` times
+   with its recorded parameters, and the results compared (``samepack.reproduce.compare``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from samepack.console import info
+from samepack.errors import InputError, NotFoundError, RunFailedError
+from samepack.history import History, RunRecord
+from samepack.lock.model import IndexOptions
+from samepack.reproduce.compare import Tolerance, compare_runs
+from samepack.reproduce.machines import (
+    Difference, host_differences, lock_pins, package_differences,
+)
+from samepack.reproduce.report import ReproReport, write_report_files
+
+LOCK_FILES = ("requirements.txt", "requirements.in", "environment.yml", "conda-lock.yml",
+              "pylock.toml", ".samepack/env.json")
+_INSTALLED = ("import importlib.metadata as m, json, platform, re; print(json.dumps({"
+              "'python': platform.python_version(), 'packages': {re.sub(r'[-_.]+', '-', "
+              "d.metadata['Name']).lower(): d.version for d in m.distributions() "
+              "if d.metadata['Name']}}))")
+
+
+@dataclass
+class ReproduceOptions:
+    run_id: str | None = None
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    repeat: int = 2
+    create_env: bool = True
+    index: IndexOptions = field(default_factory=IndexOptions)
+    ignore_resources: bool = False
+    keep_store: bool = False
+
+
+@dataclass
+class Reproduction:
+    report: ReproReport
+    store: Path  # the isolated store (removed unless kept)
+    rerun_dirs: list[Path]  # each re-run's directory in the isolated store
+
+
+@contextmanager
+def isolated_home(keep: bool) -> Iterator[Path]:
+    """A fresh temporary ``SAMEPACK_HOME`` for the duration (restored afterwards)."""
+    home = Path(tempfile.mkdtemp(prefix="samepack-reproduce-")).resolve()
+    previous = os.environ.get("SAMEPACK_HOME")
+    os.environ["SAMEPACK_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        if previous is None:
+            os.environ.pop("SAMEPACK_HOME", None)
+        else:
+            os.environ["SAMEPACK_HOME"] = previous
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def bundle_for(source: str, workdir: Path) -> Path:
+    """``source`` as a bundle path: a bundle file or directory as is, else a program of the
+    local store exported (with all its runs) into ``workdir``."""
+    path = Path(source)
+    if path.exists():
+        return path
+    if source.endswith((".tgz", ".tar.gz", ".tar.zst", ".tzst")):
+        raise InputError(f"{source}: no such bundle", "give the path of an exported bundle")
+    from samepack.bundle import export_bundle
+    from samepack.bundle.export import ExportOptions
+    from samepack.store import Store
+
+    entry = Store().get(source)
+    out = workdir / f"{entry.name}-{entry.version}.tgz"
+    export_bundle(entry, out, ExportOptions(runs="all"))
+    return out
+
+
+def choose_run(history: History, name: str, version: str, run_id: str | None) -> RunRecord:
+    """The run to reproduce: ``run_id`` (a unique prefix), else the latest succeeded one."""
+    if run_id:
+        record = history.get_run(run_id)
+        if (record.program, record.version) != (name, version):
+            raise NotFoundError(f"run {run_id} belongs to {record.ref}, not {name}:{version}")
+        return record
+    for record in history.list_runs(name, version=version):
+        if record.status == "succeeded":
+            return record
+    raise NotFoundError(f"{name}:{version} has no succeeded run to reproduce",
+                        "export the bundle with --runs last:N after a successful run")
+
+
+def _with_lock_files(entry) -> None:
+    """Lock files the bundle keeps under env/ copied into the code directory where missing, so
+    the environment is created from exactly what was exported."""
+    env_dir, workdir = Path(entry.path) / "env", Path(entry.workdir)
+    for name in LOCK_FILES:
+        source, target = env_dir / name, workdir / name
+        if source.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+
+def prepare_interpreter(entry, home: Path, options: ReproduceOptions) -> tuple[Path, str]:
+    """The interpreter the re-runs use and a sentence saying where it came from."""
+    if not options.create_env:
+        return Path(sys.executable), f"the current interpreter {sys.executable} (--no-env)"
+    from samepack.envcreate import CreateOptions, create_environment
+
+    _with_lock_files(entry)
+    workdir = Path(entry.workdir)
+    if not (workdir / ".samepack" / "env.json").is_file():
+        raise InputError(f"{entry.ref}: the bundle has no lock record (.samepack/env.json)",
+                         "lock it with `samepack package-env` before exporting, or pass --no-env")
+    info("recreating the environment from the lock ...")
+    python = create_environment(workdir, CreateOptions(prefix=home / "envs" / entry.name,
+                                                       index=options.index,
+                                                       ignore_hardware=options.ignore_resources))
+    return python, "recreated from the bundle's lock in a new environment"
+
+
+def interpreter_facts(python: Path) -> dict:
+    """Python version and installed distributions of ``python`` (one subprocess)."""
+    result = subprocess.run([str(python), "-c", _INSTALLED], capture_output=True, text=True,
+                            timeout=120)
+    if result.returncode != 0:
+        return {"python": None, "packages": {}}
+    return json.loads(result.stdout)
+
+
+def rerun(entry, record: RunRecord, ignore_resources: bool) -> RunRecord | None:
+    """One re-run with the recorded parameters; None when the run failed."""
+    from samepack.run import RunRequest, run_local
+
+    request = RunRequest(entry.program, Path(entry.workdir), dict(record.params),
+                         ignore_resources, tags={"reproduces": record.id})
+    try:
+        return run_local(request)
+    except RunFailedError as error:
+        info(f"re-run failed: {error.message}")
+        return None
+
+
+def machine_differences(record: RunRecord, here_host: dict, facts: dict,
+                        workdir: Path) -> list[Difference]:
+    host = dict(here_host)
+    if facts.get("python"):
+        host["python"] = facts["python"]
+    rows = host_differences(record.host, host)
+    lock = workdir / "requirements.txt"
+    if lock.is_file():
+        rows += package_differences(lock_pins(lock.read_text(encoding="utf-8")),
+                                    facts.get("packages", {}))
+    return rows
+
+
+def reproduce(source: str, options: ReproduceOptions) -> Reproduction:
+    """Import, recreate, re-run and compare (see the module docstring)."""
+    from samepack.bundle import import_bundle
+    from samepack.run.environment import host_facts
+
+    if options.repeat < 1:
+        raise InputError(f"--repeat {options.repeat}: must be at least 1", "use --repeat 2")
+    with tempfile.TemporaryDirectory(prefix="samepack-export-") as scratch:
+        bundle = bundle_for(source, Path(scratch))
+        with isolated_home(options.keep_store) as home:
+            entry = import_bundle(bundle)
+            history = History()
+            try:
+                record = choose_run(history, entry.name, entry.version, options.run_id)
+            finally:
+                history.close()
+            python, environment = prepare_interpreter(entry, home, options)
+            info(f"re-running run {record.id[:12]} of {entry.ref} {options.repeat} time(s) "
+                 f"with {json.dumps(record.params, sort_keys=True)}")
+            reruns = [rerun(entry, record, options.ignore_resources) for _ in range(options.repeat)]
+            done = [r for r in reruns if r is not None]
+            comparison = compare_runs(record.metrics, record.artifacts,
+                                      [(r.metrics, r.artifacts) for r in done], options.tolerance,
+                                      failed_runs=len(reruns) - len(done))
+            machine = machine_differences(record, host_facts(Path(entry.workdir)),
+                                          interpreter_facts(python), Path(entry.workdir))
+            report = ReproReport(program=entry.ref, source=str(source), run_id=record.id,
+                                 params=record.params, tolerance=options.tolerance,
+                                 environment=environment, comparison=comparison,
+                                 machine=machine, reruns=[r.id for r in done])
+            run_dirs = [home / "runs" / r.id for r in done]
+            for run_dir in run_dirs:
+                write_report_files(report, run_dir / "artifacts")
+            return Reproduction(report, home, run_dirs)
