@@ -1,0 +1,148 @@
+"""``samepack push`` / ``pull`` / ``login``: bundles through an OCI registry."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from samepack.console import byte_progress, info, out
+from samepack.errors import InputError
+
+_PROGRAM_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9_.+-]+)?$")
+BUNDLE_SUFFIXES = (".tgz", ".tar.gz", ".tzst", ".tar.zst")
+_INSECURE_HELP = ("Allow plain http and unverified TLS for this registry "
+                  "(loopback registries may use plain http without it).")
+
+
+@dataclass
+class _PushSource:
+    bundle: Path
+    revision: str | None = None
+
+
+def _looks_like_file(source: str) -> bool:
+    return "/" in source or source.endswith(BUNDLE_SUFFIXES)
+
+
+@contextmanager
+def _bundle_file(source: str) -> Iterator[_PushSource]:
+    """The bundle to push: a file as given, or a registered program exported to a temp file
+    (with its project's git commit as the revision)."""
+    path = Path(source)
+    if path.is_file():
+        yield _PushSource(path)
+        return
+    if _looks_like_file(source) or not _PROGRAM_REF.match(source):
+        raise InputError(f"{source}: no such bundle file",
+                         "give a bundle written by `samepack export`, or a registered program "
+                         "NAME[:VERSION] (see `samepack programs`)")
+    from samepack.bundle.code import git_info
+    from samepack.bundle.export import export_bundle
+    from samepack.store import Store
+
+    entry = Store().get(source)
+    with tempfile.TemporaryDirectory(prefix="samepack-push-") as temp:
+        result = export_bundle(entry, Path(temp) / f"{entry.name}-{entry.version}.tgz")
+        git = git_info(Path(entry.project_dir)) if entry.project_dir else None
+        yield _PushSource(result.path, git.commit if git else None)
+
+
+def _size(size: int) -> str:
+    """``812 B``, ``19.1 kB``, ``1,024.0 MB``: decimal units, as registries and rich show."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+@click.command("push")
+@click.argument("source")
+@click.argument("target")
+@click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+@click.option("--source-url", "source_url", help="Annotation org.opencontainers.image.source.")
+@click.option("--revision", help="Annotation org.opencontainers.image.revision (a commit).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def push(source: str, target: str, insecure: bool, source_url: str | None,
+         revision: str | None, as_json: bool) -> None:
+    """Push a bundle (FILE, or a registered program NAME[:VERSION]) to
+    oci://HOST[:PORT]/REPO[:TAG].
+
+    The tag defaults to the program version. Parts the registry already has are not sent
+    again. Prints the manifest digest, to pin the artifact as oci://HOST/REPO@DIGEST.
+    """
+    from samepack.oci.push import push_bundle
+    from samepack.oci.reference import parse_reference
+
+    ref = parse_reference(target)
+    with _bundle_file(source) as chosen, byte_progress("pushing", None) as progress:
+        result = push_bundle(chosen.bundle, ref, insecure=insecure, source=source_url,
+                             revision=revision or chosen.revision,
+                             on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+    if as_json:
+        out.print_json(json.dumps({"reference": str(result.reference), "digest": result.digest,
+                                   "pinned": str(result.pinned), "sent": result.sent,
+                                   "skipped": result.skipped, "mounted": result.mounted,
+                                   "blobs": result.outcomes}))
+        return
+    info(f"pushed {result.reference}: sent {_size(result.sent)}, already there "
+         f"{_size(result.skipped)}, mounted {_size(result.mounted)}")
+    info(f"pin it as {result.pinned}")
+    out.print(result.digest, highlight=False)
+
+
+@click.command("pull")
+@click.argument("reference")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Bundle file to write (default: NAME-VERSION.tgz here).")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--import", "do_import", is_flag=True, help="Import the bundle after pulling.")
+@click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+def pull(reference: str, output: Path | None, force: bool, do_import: bool,
+         insecure: bool) -> None:
+    """Pull oci://HOST[:PORT]/REPO:TAG (or @sha256:DIGEST) into a verified bundle file."""
+    from samepack.oci.pull import pull_bundle
+    from samepack.oci.reference import parse_reference
+
+    ref = parse_reference(reference)
+    with byte_progress("pulling", None) as progress:
+        result = pull_bundle(ref, output, force=force, insecure=insecure,
+                             on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+    manifest = result.remote.manifest
+    info(f"pulled {manifest.name} {manifest.version} ({result.remote.artifact.digest}), "
+         f"{_size(result.received)} received")
+    out.print(str(result.path), highlight=False)
+    if do_import:
+        from samepack.bundle.importer import import_bundle
+
+        imported = import_bundle(result.path, force=force)
+        entry = getattr(imported, "entry", imported)
+        info(f"imported {entry.ref} into the local store")
+
+
+@click.command("login")
+@click.argument("host")
+@click.option("-u", "--username", help="User name (asked for when not given).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+def login(host: str, username: str | None, password_stdin: bool, insecure: bool) -> None:
+    """Check credentials for HOST[:PORT] and store them in Docker's config file."""
+    from samepack.oci.login import login as do_login
+
+    username = username or click.prompt("Username")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True)
+    if not password:
+        raise InputError("empty password", "pipe it with --password-stdin or type it at the prompt")
+    where = do_login(host, username, password, insecure=insecure)
+    info(f"login to {host} succeeded; credentials stored in {where}")

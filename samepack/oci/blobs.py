@@ -1,0 +1,187 @@
+"""Blob transfer with bounded memory: chunked uploads that resume, downloads that resume with
+``Range`` and verify digest and size while streaming."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Protocol
+
+from samepack.errors import VerificationError
+from samepack.oci.transport import TRANSIENT_ERRORS, Transport, TransientError, describe_fault
+
+DEFAULT_CHUNK = 16 * 1024 * 1024
+READ_BLOCK = 1024 * 1024
+ProgressFn = Callable[[int], None]
+
+
+class BlobSource(Protocol):
+    digest: str
+    size: int
+
+    def read(self, offset: int, length: int) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class FileSlice:
+    """``size`` bytes of ``path`` from ``offset``: one bundle segment, uploaded as one layer."""
+
+    path: Path
+    offset: int
+    size: int
+    digest: str
+
+    def read(self, offset: int, length: int) -> bytes:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset + offset)
+            return handle.read(length)
+
+
+@dataclass(frozen=True)
+class BytesBlob:
+    data: bytes
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[offset:offset + length]
+
+
+class _UploadLost(Exception):
+    """The registry no longer knows the upload session: start a new one."""
+
+
+@dataclass
+class _Upload:
+    location: str
+    offset: int = 0
+
+
+def upload_blob(transport: Transport, repository: str, blob: BlobSource, *,
+                chunk_size: int = DEFAULT_CHUNK, on_bytes: ProgressFn | None = None,
+                location: str | None = None) -> None:
+    """Upload ``blob`` in PATCH chunks with ``Content-Range``; after a fault, ask the registry
+    how far it got and continue from there (or start over when it lost the session)."""
+    on_bytes = on_bytes or (lambda n: None)
+    upload = _Upload(location) if location else None
+    failures = 0
+    while True:
+        try:
+            if upload is None:
+                upload = _start(transport, repository)
+            elif failures:
+                upload = _status(transport, upload)
+            while upload.offset < blob.size:
+                data = blob.read(upload.offset, min(chunk_size, blob.size - upload.offset))
+                upload = _patch(transport, upload, data)
+                on_bytes(len(data))
+                failures = 0
+            _finish(transport, upload, blob)
+            return
+        except _UploadLost:
+            upload = None
+        except TransientError:
+            if not transport.may_retry(failures):
+                raise
+            failures += 1
+
+
+def _start(transport: Transport, repository: str) -> _Upload:
+    response = transport.request("POST", f"/v2/{repository}/blobs/uploads/")
+    if response.status_code != 202:
+        raise transport.error(response, f"starting an upload to {repository}")
+    return _Upload(response.headers["Location"])
+
+
+def _status(transport: Transport, upload: _Upload) -> _Upload:
+    response = transport.request("GET", upload.location, retry=False)
+    if response.status_code in (400, 404):
+        raise _UploadLost()
+    if response.status_code != 204:
+        raise transport.error(response, "asking how much of an upload arrived")
+    first, _, last = response.headers.get("Range", "0-0").partition("-")
+    offset = int(last) + 1 if int(last) > 0 else 0
+    return _Upload(response.headers.get("Location", upload.location), offset)
+
+
+def _patch(transport: Transport, upload: _Upload, data: bytes) -> _Upload:
+    end = upload.offset + len(data) - 1
+    headers = {"Content-Type": "application/octet-stream",
+               "Content-Range": f"{upload.offset}-{end}", "Content-Length": str(len(data))}
+    response = transport.request("PATCH", upload.location, headers=headers, data=data,
+                                 retry=False)
+    if response.status_code in (400, 404, 416):
+        raise _UploadLost()
+    if response.status_code != 202:
+        raise transport.error(response, "uploading a chunk")
+    return _Upload(response.headers.get("Location", upload.location), end + 1)
+
+
+def _finish(transport: Transport, upload: _Upload, blob: BlobSource) -> None:
+    response = transport.request("PUT", upload.location, params={"digest": blob.digest},
+                                 headers={"Content-Length": "0"}, data=b"", retry=False)
+    if response.status_code == 201:
+        return
+    if response.status_code == 400 and "DIGEST_INVALID" in response.text:
+        raise VerificationError(f"the registry computed another digest than {blob.digest} "
+                                "for the uploaded bytes",
+                                "the source changed while uploading; export it again")
+    if response.status_code == 404:
+        raise _UploadLost()
+    raise transport.error(response, "completing an upload")
+
+
+def download_blob(transport: Transport, repository: str, digest: str, size: int,
+                  out: BinaryIO, *, on_bytes: ProgressFn | None = None) -> None:
+    """Stream a blob into ``out`` (at its current position), resuming with ``Range`` after a
+    dropped connection; raise VerificationError unless exactly ``size`` bytes with ``digest``
+    arrived. Memory stays at one read block."""
+    on_bytes = on_bytes or (lambda n: None)
+    start = out.tell()
+    hasher = hashlib.sha256()
+    received = failures = 0
+    path = f"/v2/{repository}/blobs/{digest}"
+    while True:
+        try:
+            headers = {"Range": f"bytes={received}-"} if received else {}
+            response = transport.request("GET", path, headers=headers, stream=True, retry=False)
+            if response.status_code == 200 and received:
+                out.seek(start)
+                out.truncate()
+                hasher, received = hashlib.sha256(), 0
+            elif response.status_code not in (200, 206):
+                raise transport.error(response, f"downloading {digest}")
+            with response:
+                for block in response.iter_content(READ_BLOCK):
+                    received += len(block)
+                    if received > size:
+                        raise _size_error(digest, size, "more")
+                    hasher.update(block)
+                    out.write(block)
+                    on_bytes(len(block))
+                    failures = 0
+            if received < size:
+                raise TransientError(f"registry {transport.host} ended {digest} early")
+            break
+        except (TransientError, *TRANSIENT_ERRORS) as error:
+            if not transport.may_retry(failures):
+                raise TransientError(f"registry {transport.host}: download of {digest} failed: "
+                                     f"{describe_fault(error)}") from None
+            failures += 1
+    actual = "sha256:" + hasher.hexdigest()
+    if actual != digest:
+        raise VerificationError(f"blob {digest} from {transport.host}/{repository} has digest "
+                                f"{actual}: the registry's copy is damaged or was tampered with",
+                                "ask the registry's owner to check its storage; nothing was written")
+
+
+def _size_error(digest: str, size: int, what: str) -> VerificationError:
+    return VerificationError(f"blob {digest} is {what} than the {size} bytes its manifest states",
+                             "the registry's copy is damaged or was tampered with")

@@ -1,0 +1,65 @@
+"""``samepack inspect oci://...``: describe an artifact from its manifest and config alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from samepack.console import out
+from samepack.oci.artifact import layer_part
+from samepack.oci.pull import RemoteBundle, fetch_remote
+from samepack.oci.reference import parse_reference
+from samepack.oci.registry import Registry
+
+
+def describe(remote: RemoteBundle) -> dict:
+    """A plain, JSON-ready description (pure)."""
+    artifact, manifest = remote.artifact, remote.manifest
+    created = datetime.fromtimestamp(manifest.created, tz=timezone.utc)
+    return {
+        "reference": str(remote.reference),
+        "digest": artifact.digest,
+        "pinned": str(remote.reference.with_digest(artifact.digest)),
+        "program": {"name": manifest.name, "version": manifest.version},
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "compression": manifest.compression,
+        "tool_version": manifest.tool_version,
+        "annotations": dict(sorted(artifact.annotations.items())),
+        "config": {"digest": artifact.config.digest, "size": artifact.config.size,
+                   "mediaType": artifact.config.media_type},
+        "layers": [{"part": layer_part(layer), "mediaType": layer.media_type,
+                    "digest": layer.digest, "size": layer.size} for layer in artifact.layers],
+        "size": artifact.size,
+    }
+
+
+def render(description: dict) -> list[str]:
+    """The description as plain lines (pure); full digests, no wrapping."""
+    program = description["program"]
+    layers = description["layers"]
+    lines = [f"{program['name']} {program['version']}  {description['reference']}",
+             f"digest    {description['digest']}",
+             f"created   {description['created']}",
+             f"size      {description['size']:,} bytes ({len(layers)} layers, config, manifest)",
+             ""]
+    width = max([len("part")] + [len(layer["part"]) for layer in layers])
+    lines.append(f"{'part':<{width}}  {'size':>13}  {'digest':<71}  media type")
+    for layer in layers:
+        lines.append(f"{layer['part']:<{width}}  {layer['size']:>13,}  {layer['digest']:<71}  "
+                     f"{layer['mediaType']}")
+    lines += ["", "annotations"]
+    lines += [f"  {key} = {value}" for key, value in description["annotations"].items()]
+    return lines
+
+
+def inspect_remote(reference: str, *, insecure: bool = False, as_json: bool = False) -> dict:
+    """Print what the artifact at ``reference`` holds (no layer is downloaded); return it."""
+    ref = parse_reference(reference)
+    remote = fetch_remote(Registry.open(ref.host, insecure=insecure), ref)
+    description = describe(remote)
+    if as_json:
+        out.print_json(json.dumps(description))
+    else:
+        for line in render(description):
+            out.print(line, highlight=False, markup=False)
+    return description

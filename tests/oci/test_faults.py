@@ -1,0 +1,136 @@
+"""Faults against real registries: refused connections and wrong passwords answer in seconds,
+a registry restarted mid-transfer is waited for and the transfer resumes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from samepack.oci.localregistry import free_port
+from samepack.oci.pull import pull_bundle
+from samepack.oci.push import push_bundle
+from samepack.oci.reference import parse_reference
+
+CHUNK = 256 * 1024
+
+
+def test_connection_refused_answers_fast(samepack, bundle_factory) -> None:
+    bundle = bundle_factory()
+    port = free_port()
+    started = time.monotonic()
+    result = samepack("push", bundle, f"oci://127.0.0.1:{port}/demo")
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 8
+    assert result.stderr.splitlines()[0] == (
+        f"error: cannot reach registry 127.0.0.1:{port}: connection refused")
+    started = time.monotonic()
+    assert samepack("pull", f"oci://127.0.0.1:{port}/demo:1.0").exit_code == 8
+    assert time.monotonic() - started < 5
+
+
+def test_wrong_password_is_fast_and_never_printed(samepack_proc, auth_registry, auth_credentials,
+                                                  bundle_factory) -> None:
+    user, _ = auth_credentials
+    secret = "wrong-Secret-7731"
+    env = {"SAMEPACK_REGISTRY_USER": user, "SAMEPACK_REGISTRY_PASSWORD": secret}
+    bundle = bundle_factory()
+    target = f"oci://{auth_registry.host}/private/demo"
+    started = time.monotonic()
+    result = samepack_proc("push", bundle, target, env=env, timeout=60)
+    assert time.monotonic() - started < 5
+    assert result.returncode == 8
+    assert result.stderr.splitlines()[0] == (
+        f"error: registry {auth_registry.host} refused the credentials "
+        "(from $SAMEPACK_REGISTRY_USER)")
+    debug = samepack_proc("--debug", "push", bundle, target, env=env, timeout=60)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+    for output in (result.stdout, result.stderr, debug.stdout, debug.stderr):
+        assert secret not in output
+
+
+def test_login_then_push_and_pull(samepack, auth_registry, auth_credentials, bundle_factory,
+                                  docker_config: Path, tmp_path: Path) -> None:
+    user, password = auth_credentials
+    bundle = bundle_factory()
+    anonymous = samepack("push", bundle, f"oci://{auth_registry.host}/private/demo")
+    assert anonymous.exit_code == 8 and "needs a login" in anonymous.stderr
+    wrong = samepack("login", auth_registry.host, "-u", user, "--password-stdin",
+                     input="not-it\n")
+    assert wrong.exit_code == 8 and "refused the credentials" in wrong.stderr
+    assert not (docker_config / "config.json").exists()
+    ok = samepack("login", auth_registry.host, "-u", user, "--password-stdin",
+                  input=password + "\n")
+    assert ok.exit_code == 0, ok.stderr
+    assert password not in ok.stdout + ok.stderr
+    pushed = samepack("push", bundle, f"oci://{auth_registry.host}/private/demo")
+    assert pushed.exit_code == 0, pushed.stderr
+    out = tmp_path / "pulled.tgz"
+    pulled = samepack("pull", f"oci://{auth_registry.host}/private/demo@{pushed.stdout.strip()}",
+                      "-o", out)
+    assert pulled.exit_code == 0, pulled.stderr
+    assert out.read_bytes() == bundle.read_bytes()
+
+
+def _restart_when(registry, ready: threading.Event, progress: list[int],
+                  down: float = 0.7) -> None:
+    """Stop the registry once ``ready`` is set, note how far the transfer got, restart it."""
+    if not ready.wait(30):
+        return
+    registry.stop()
+    progress.append(progress[0])
+    time.sleep(down)
+    registry.start()
+
+
+def test_registry_restarted_mid_push_push_completes(own_registry, bundle_factory,
+                                                    tmp_path: Path) -> None:
+    import os
+
+    bundle = bundle_factory(data=os.urandom(3_000_000))
+    ref = parse_reference(f"oci://{own_registry.host}/restart/demo")
+    progress, ready = [0], threading.Event()
+
+    def slow(n: int) -> None:
+        progress[0] += n
+        if progress[0] >= 4 * CHUNK:
+            ready.set()
+        time.sleep(0.05)
+
+    restarter = threading.Thread(target=_restart_when, args=(own_registry, ready, progress))
+    restarter.start()
+    try:
+        result = push_bundle(bundle, ref, chunk_size=CHUNK, on_bytes=slow)
+    finally:
+        restarter.join()
+    total = bundle.stat().st_size
+    assert len(progress) == 2 and progress[1] < total  # stopped while the push was under way
+    assert result.sent < total + 2 * CHUNK  # continued where the registry stood, not restarted
+    pulled = pull_bundle(result.pinned, tmp_path / "after.tgz")
+    assert pulled.path.read_bytes() == bundle.read_bytes()
+
+
+def test_registry_restarted_mid_pull_download_resumes(own_registry, bundle_factory,
+                                                      tmp_path: Path) -> None:
+    import os
+
+    bundle = bundle_factory(data=os.urandom(24_000_000))
+    pushed = push_bundle(bundle, parse_reference(f"oci://{own_registry.host}/resume/demo"))
+    progress, ready = [0], threading.Event()
+
+    def slow(n: int) -> None:
+        progress[0] += n
+        if progress[0] >= 2_000_000:
+            ready.set()
+        time.sleep(0.02)
+
+    restarter = threading.Thread(target=_restart_when, args=(own_registry, ready, progress))
+    restarter.start()
+    try:
+        pulled = pull_bundle(pushed.pinned, tmp_path / "resumed.tgz", on_bytes=slow)
+    finally:
+        restarter.join()
+    assert pulled.path.read_bytes() == bundle.read_bytes()
+    layers = sum(layer.size for layer in pulled.remote.artifact.layers)
+    assert len(progress) == 2 and progress[1] < layers  # stopped while the pull was under way
+    assert pulled.received == layers  # resumed with Range: no byte fetched twice
