@@ -63,7 +63,7 @@ def _git_files(project: Path) -> list[str] | None:
 def _ignore_spec(project: Path) -> pathspec.PathSpec:
     ignore = project / ".gitignore"
     lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines() if ignore.is_file() else []
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def walk_files(root: Path, spec: pathspec.PathSpec | None = None,
