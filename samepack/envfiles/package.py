@@ -8,7 +8,8 @@ from typing import Callable
 
 from samepack.envfiles.drift import drift
 from samepack.envfiles.envjson import read_env_record
-from samepack.envfiles.plan import PlannedFile, plan_files, write_planned
+from samepack.envfiles.plan import (PlannedFile, check_conflicts, lock_file_names, plan_files,
+                                    write_planned)
 from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
                                        scan_for_lock)
 from samepack.errors import DriftError, NotFoundError
@@ -36,6 +37,7 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     scan = scanner(root, options.python)
     choice = locker_choice(scan, root, options)
     inputs = lock_inputs(scan, root, options, choice)
+    check_conflicts(root, lock_file_names(choice, inputs, options.pylock), options.force)
     result = get_locker(choice.name).lock(lock_request(inputs, options, root))
     planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
                          options.index.to_json())

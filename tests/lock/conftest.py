@@ -34,6 +34,7 @@ CATALOG = [
     FakeDist("torchvision", "0.18.1", requires=("torch", "numpy")),
     FakeDist("torchvision", "0.18.1+cu121", requires=("torch", "numpy")),
     FakeDist("tqdm", "4.66.4"), FakeDist("pillow", "10.3.0", modules=("PIL",)),
+    FakeDist("seaborn", "0.13.2", requires=("pandas>=1.2", "matplotlib>=3.4")),
     FakeDist("rich", "13.7.1"), FakeDist("pyyaml", "6.0.1", modules=("yaml",)),
 ]
 
@@ -43,6 +44,11 @@ CONDA_PACKAGES = [
                      files={"bin/tinyapp": "#!/bin/sh\necho tinyapp 1.0\n"}),
     FakeCondaPackage("needsnew", "1.0", depends=("tinylib >=2",)),
     FakeCondaPackage("linuxonly", "1.0", subdir="linux-64"),
+    # names of the conda-project fixture's environment.yml
+    FakeCondaPackage("python", "3.10.14", subdir="linux-64"), FakeCondaPackage("pip", "24.0"),
+    FakeCondaPackage("numpy", "1.26.4", subdir="linux-64"),
+    FakeCondaPackage("scipy", "1.11.4", depends=("numpy >=1.22",), subdir="linux-64"),
+    FakeCondaPackage("pyyaml", "6.0.1", subdir="linux-64"),
 ]
 
 _INDEX_SETTINGS = ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "PIP_NO_INDEX",

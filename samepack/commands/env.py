@@ -1,0 +1,38 @@
+"""``samepack env create``: recreate a project's locked environment on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from samepack.commands.package_env import index_options
+from samepack.console import info, out, warn
+from samepack.envcreate import CreateOptions, create_environment, machine_shortfalls
+from samepack.envfiles.envjson import read_env_record
+from samepack.lock.model import IndexOptions
+
+
+@click.group("env")
+def env() -> None:
+    """Work with a project's locked environment."""
+
+
+@env.command("create")
+@click.argument("path", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
+@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to create the environment (default: PATH/.samepack/env).")
+@index_options
+@click.option("--ignore-hardware", is_flag=True,
+              help="Go on even when this machine falls short of the recorded needs.")
+def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_index: bool,
+           index_url: str | None, ignore_hardware: bool) -> None:
+    """Create the environment locked by `samepack package-env` (hashes verified)."""
+    if ignore_hardware:
+        for shortfall in machine_shortfalls(read_env_record(path.resolve())):
+            warn(f"this machine falls short: {shortfall.message}")
+    options = CreateOptions(prefix=prefix, index=IndexOptions(find_links, no_index, index_url),
+                            ignore_hardware=ignore_hardware)
+    python = create_environment(path, options)
+    info(f"environment ready: {python.parent.parent}")
+    out.print(str(python), highlight=False)

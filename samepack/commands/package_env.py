@@ -1,0 +1,76 @@
+"""``samepack package-env``: lock the project's environment and write its files;
+``--check`` fails with the differences when the lock no longer matches the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from samepack.console import info, out
+from samepack.envfiles.package import PackageReport, check_env, package_env
+from samepack.envfiles.project import EnvOptions
+from samepack.errors import DriftError
+from samepack.lock.base import LOCKER_NAMES
+from samepack.lock.model import IndexOptions
+from samepack.lock.platforms import UV_PLATFORMS
+
+
+def index_options(func):
+    """--find-links / --no-index / --index-url, shared with ``env create``."""
+    func = click.option("--index-url", metavar="URL", help="Use this package index instead of PyPI.")(func)
+    func = click.option("--no-index", is_flag=True, help="Use only --find-links, no index.")(func)
+    func = click.option("--find-links", "find_links", multiple=True, metavar="DIR|URL",
+                        help="Also look for packages here (repeatable).")(func)
+    return func
+
+
+@click.command("package-env")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--locker", type=click.Choice(LOCKER_NAMES), help="Lock tool (default: uv; "
+              "conda-lock for conda projects; or [tool.samepack] locker in pyproject.toml).")
+@click.option("--python", "python", metavar="VERSION", help="Target Python, e.g. 3.10.")
+@click.option("--platform", "platforms", multiple=True, type=click.Choice(sorted(UV_PLATFORMS)),
+              help="Target platform (repeatable); default: this machine's.")
+@click.option("--from-env", is_flag=True, help="Pin the versions installed in this environment.")
+@click.option("--channel", "channels", multiple=True, metavar="URL|DIR",
+              help="conda channel replacing environment.yml's channels (repeatable).")
+@index_options
+@click.option("--pylock", is_flag=True, help="Also write pylock.toml (PEP 751).")
+@click.option("--force", is_flag=True, help="Replace the project's own lock files.")
+@click.option("--check", is_flag=True, help="Only check that the lock still matches the project.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+def package_env_command(path: Path, locker: str | None, python: str | None,
+                        platforms: tuple[str, ...], from_env: bool, channels: tuple[str, ...],
+                        find_links: tuple[str, ...], no_index: bool, index_url: str | None,
+                        pylock: bool, force: bool, check: bool, dry_run: bool) -> None:
+    """Scan PATH, lock its environment with hashes, and write the environment files."""
+    options = EnvOptions(locker=locker, python=python, platforms=platforms, from_env=from_env,
+                         index=IndexOptions(find_links, no_index, index_url), channels=channels,
+                         pylock=pylock, force=force)
+    if check:
+        _check(path, options)
+        return
+    report = package_env(path, options, write=not dry_run)
+    _show(report, dry_run)
+
+
+def _check(path: Path, options: EnvOptions) -> None:
+    differences = check_env(path, options)
+    if differences:
+        out.print("\n".join(differences), highlight=False, markup=False)
+        plural = "s" if len(differences) != 1 else ""
+        raise DriftError(f"{path}: the lock is out of date ({len(differences)} difference{plural})",
+                         hint=f"run `samepack package-env {path}` and commit the result")
+    info(f"{path}: the lock matches the project")
+
+
+def _show(report: PackageReport, dry_run: bool) -> None:
+    choice = report.choice
+    info(f"locked {len(report.result.pins)} packages with {choice.name} ({choice.source}) for "
+         f"Python {report.result.python} on {', '.join(report.result.platforms)}")
+    table = Table("file", "action" if not dry_run else "would", box=None, show_header=True)
+    for item in report.files:
+        table.add_row(item.path, item.action)
+    out.print(table)

@@ -1,0 +1,129 @@
+"""Recreate a project's locked environment on this machine, after checking the machine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from samepack.envcreate.hardware import Needs, Shortfall, check_hardware, needs_from_record
+from samepack.envcreate.pip_env import find_python, make_venv, sync_requirements, venv_python
+from samepack.envfiles.atomic import write_atomic
+from samepack.envfiles.envjson import EnvRecord, read_env_record, sha256_file
+from samepack.errors import ConflictError, ResourceError, VerificationError
+from samepack.lock.model import IndexOptions
+from samepack.machine import MachineFacts, probe_machine
+from samepack.paths import samepack_home
+
+DEFAULT_PREFIX = Path(".samepack") / "env"
+CREATED_JSON = Path(".samepack") / "created-env.json"  # where this machine put the env
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    prefix: Path | None = None  # default: PROJECT/.samepack/env
+    index: IndexOptions = field(default_factory=IndexOptions)
+    ignore_hardware: bool = False
+    extra_needs: Needs | None = None  # e.g. a program's resources, checked as well
+
+
+def machine_shortfalls(record: EnvRecord, facts: MachineFacts | None = None,
+                       extra: Needs | None = None) -> list[Shortfall]:
+    """How this machine falls short of the recorded needs (and ``extra``, if given)."""
+    needs = needs_from_record(record)
+    facts = facts or probe_machine()
+    available = tuple(v for v in [needs.python] if v and find_python(v))
+    found = check_hardware(needs, facts, available)
+    if extra is not None:
+        found += [s for s in check_hardware(extra, facts, available) if s not in found]
+    return found
+
+
+def create_environment(project_dir: Path, options: CreateOptions = CreateOptions()) -> Path:
+    """Create the project's environment from its lock and return its Python interpreter
+    (for a conda environment without Python, the prefix's ``bin/python`` path, absent)."""
+    project_dir = project_dir.resolve()
+    record = read_env_record(project_dir)
+    verify_lock_files(project_dir, record)
+    prefix = (options.prefix or project_dir / DEFAULT_PREFIX).resolve()
+    facts = probe_machine(prefix)
+    shortfalls = machine_shortfalls(record, facts, options.extra_needs)
+    if shortfalls and not options.ignore_hardware:
+        raise ResourceError(f"this machine falls short: {shortfalls[0].message}"
+                            + (f" (+{len(shortfalls) - 1} more)" if len(shortfalls) > 1 else ""),
+                            hint="use a machine that has it, or pass --ignore-hardware to go on")
+    _check_prefix(prefix)
+    created_here = not prefix.exists()
+    try:
+        python = _build(project_dir, record, prefix, facts, options.index)
+    except BaseException:
+        if created_here:
+            shutil.rmtree(prefix, ignore_errors=True)
+        raise
+    _remember(project_dir, prefix, python, record)
+    return python
+
+
+def environment_python(project_dir: Path) -> Path | None:
+    """The interpreter of the environment ``env create`` made for this project, if any."""
+    project_dir = Path(project_dir)
+    try:
+        data = json.loads((project_dir / CREATED_JSON).read_text(encoding="utf-8"))
+        candidate = Path(data["python"])
+    except (OSError, ValueError, KeyError, TypeError):
+        candidate = venv_python(project_dir / DEFAULT_PREFIX)
+    return candidate if candidate.is_file() else None
+
+
+def verify_lock_files(project_dir: Path, record: EnvRecord) -> None:
+    for name, digest in sorted(record.files.items()):
+        path = project_dir / name
+        if not path.is_file():
+            raise VerificationError(f"{name}: missing, but the lock record lists it",
+                                    hint="restore it, or run `samepack package-env` again")
+        if sha256_file(path) != digest:
+            raise VerificationError(f"{name}: does not match the sha256 in .samepack/env.json",
+                                    hint="it was edited after locking; run `samepack package-env`")
+
+
+def _check_prefix(prefix: Path) -> None:
+    if prefix.is_dir() and any(prefix.iterdir()) and not _is_environment(prefix):
+        raise ConflictError(f"--prefix {prefix}: exists and is not an environment",
+                            hint="choose an empty or new directory")
+
+
+def _is_environment(prefix: Path) -> bool:
+    return (prefix / "pyvenv.cfg").is_file() or (prefix / "conda-meta").is_dir()
+
+
+def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
+           index: IndexOptions) -> Path:
+    if record.locker == "conda-lock":
+        return _build_conda(project_dir, record, prefix, facts, index)
+    interpreter = find_python(record.python) or sys.executable  # only with --ignore-hardware
+    python = make_venv(prefix, interpreter)
+    sync_requirements(python, project_dir / "requirements.txt", index)
+    return python
+
+
+def _build_conda(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
+                 index: IndexOptions) -> Path:
+    from samepack.envcreate.conda_env import conda_records, install_conda
+
+    records = conda_records(project_dir / "conda-lock.yml", facts.platform)
+    install_conda(records, prefix, samepack_home() / "cache" / "conda-pkgs")
+    python = prefix / "bin" / "python"
+    pip_lock = project_dir / "requirements.txt"
+    if "requirements.txt" in record.files and pip_lock.is_file():
+        if not python.is_file():
+            raise ResourceError("conda-lock.yml has pip packages but its environment has no Python",
+                                hint="add python to environment.yml and lock again")
+        sync_requirements(python, pip_lock, index, exact=False)
+    return python
+
+
+def _remember(project_dir: Path, prefix: Path, python: Path, record: EnvRecord) -> None:
+    data = {"prefix": str(prefix), "python": str(python), "inputs_hash": record.inputs_hash}
+    write_atomic(project_dir / CREATED_JSON, json.dumps(data, indent=2, sort_keys=True) + "\n")

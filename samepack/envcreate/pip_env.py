@@ -1,0 +1,45 @@
+"""A virtual environment made exactly from a hashed ``requirements.txt``:
+``uv venv`` then ``uv pip sync --require-hashes`` (every file checked against the lock)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from samepack.errors import LockError
+from samepack.lock.model import IndexOptions
+from samepack.lock.tool import summarise_failure, uv_binary
+
+
+def find_python(version: str) -> str | None:
+    """An installed interpreter for ``version`` (uv never downloads one here)."""
+    done = subprocess.run([uv_binary(), "python", "find", version, "--no-python-downloads",
+                           "--no-config"], capture_output=True, text=True)
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def venv_python(prefix: Path) -> Path:
+    return prefix / ("Scripts/python.exe" if (prefix / "Scripts").is_dir() else "bin/python")
+
+
+def make_venv(prefix: Path, python: str) -> Path:
+    """Create (or reuse) the venv at ``prefix`` with the given interpreter."""
+    _uv(["venv", str(prefix), "--python", python, "--no-python-downloads", "--allow-existing"],
+        "uv venv")
+    return venv_python(prefix)
+
+
+def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
+                      exact: bool = True) -> None:
+    """Install exactly what ``requirements`` pins (``exact``: remove everything else)."""
+    verb = ["pip", "sync"] if exact else ["pip", "install", "-r"]
+    _uv([*verb, str(requirements), "--require-hashes", "--python", str(python),
+         *index.uv_args()], "uv pip sync" if exact else "uv pip install")
+
+
+def _uv(args: list[str], what: str) -> None:
+    done = subprocess.run([uv_binary(), *args, "--no-config", "--quiet"], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise LockError(f"{what} failed: {summarise_failure(done.stderr or done.stdout)}",
+                        hint="check the lock files, or rerun `samepack package-env` and try again")
