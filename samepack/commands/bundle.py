@@ -158,7 +158,15 @@ def _print_summary(summary) -> None:
 @_limit_options
 def inspect(source: str, as_json: bool, max_size: str, max_member_size: str,
             max_ratio: float) -> None:
-    """Show what a bundle FILE holds: program, parts, members, run history, data pointers."""
+    """Show what a bundle FILE holds: program, parts, members, run history, data pointers.
+
+    For oci://HOST/REPO:TAG, show the artifact (layers, sizes, annotations) without pulling it.
+    """
+    if source.startswith("oci://"):
+        from samepack.oci import inspect_remote
+
+        inspect_remote(source, as_json=as_json)
+        return
     from samepack.bundle.inspect import summarise
 
     summary = summarise(Path(source), _limits(max_size, max_member_size, max_ratio))
