@@ -34,7 +34,7 @@ def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
     """Install exactly what ``requirements`` pins (``exact``: remove everything else)."""
     verb = ["pip", "sync"] if exact else ["pip", "install", "-r"]
     _uv([*verb, str(requirements), "--require-hashes", "--python", str(python),
-         *index.uv_args()], "uv pip sync" if exact else "uv pip install")
+         *index.args()], "uv pip sync" if exact else "uv pip install")
 
 
 def _uv(args: list[str], what: str) -> None:

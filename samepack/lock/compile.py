@@ -29,24 +29,8 @@ def scratch_inputs(request: LockRequest) -> Iterator[tuple[Path, list[str]]]:
         yield scratch, extra
 
 
-def absolute_links(request: LockRequest) -> list[str]:
-    """find-links made absolute against the project, since the tools run in a scratch dir."""
-    base = request.workdir or Path.cwd()
-    links = []
-    for link in request.index.find_links:
-        links.append(link if "://" in link else str((base / link).resolve()))
-    return links
-
-
 def index_args(request: LockRequest) -> list[str]:
-    args: list[str] = []
-    for link in absolute_links(request):
-        args += ["--find-links", link]
-    if request.index.no_index:
-        args.append("--no-index")
-    if request.index.index_url:
-        args += ["--index-url", request.index.index_url]
-    return args
+    return request.index.args(request.workdir)
 
 
 def with_header(body: str) -> str:

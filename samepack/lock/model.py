@@ -21,10 +21,13 @@ class IndexOptions:
     no_index: bool = False
     index_url: str | None = None
 
-    def uv_args(self) -> list[str]:
+    def args(self, base: Path | None = None) -> list[str]:
+        """Command-line flags (the same for uv and pip); local find-links made absolute
+        against ``base`` (default: the working directory), since the tools run elsewhere."""
         args: list[str] = []
         for link in self.find_links:
-            args += ["--find-links", link]
+            local = "://" not in link
+            args += ["--find-links", str(((base or Path.cwd()) / link).resolve()) if local else link]
         if self.no_index:
             args.append("--no-index")
         if self.index_url:
