@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from samepack.init.params import call_name
+from samepack.init.params import path_text as _joined
 
 MEDIA_TYPES = {
     ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".txt": "text/plain",
@@ -38,23 +38,6 @@ class FoundDataset:
     sha256: str
     media_type: str
     evidence: str  # file:line of the literal
-
-
-def _joined(node: ast.AST) -> str | None:
-    """The path a literal, ``a / b`` or ``os.path.join(a, b)`` of literals spells, if any."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        left, right = _joined(node.left), _joined(node.right)
-        return f"{left}/{right}" if left is not None and right is not None else None
-    if isinstance(node, ast.Call):
-        name = call_name(node)
-        parts = [_joined(arg) for arg in node.args]
-        if name.endswith("path.join") and parts and None not in parts:
-            return "/".join(parts)  # type: ignore[arg-type]
-        if name.rsplit(".", 1)[-1] in {"Path", "PurePath", "PosixPath"} and len(parts) == 1:
-            return parts[0]
-    return None
 
 
 def path_literals(source: str) -> list[tuple[str, int]]:

@@ -122,8 +122,27 @@ def module_constants(tree: ast.Module) -> dict[str, Any]:
 _NOT_LITERAL = object()
 
 
+def path_text(node: ast.AST) -> str | None:
+    """The path a literal, ``Path("a")``, ``a / b`` or ``os.path.join(a, b)`` of literals
+    spells, if any."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left, right = path_text(node.left), path_text(node.right)
+        return f"{left}/{right}" if left is not None and right is not None else None
+    if isinstance(node, ast.Call):
+        name = call_name(node)
+        parts = [path_text(arg) for arg in node.args]
+        if name.endswith("path.join") and parts and None not in parts:
+            return "/".join(parts)  # type: ignore[arg-type]
+        if name.rsplit(".", 1)[-1] in {"Path", "PurePath", "PosixPath"} and len(parts) == 1:
+            return parts[0]
+    return None
+
+
 def literal(node: ast.AST | None, constants: dict[str, Any]) -> Any:
-    """The value of a literal expression (or a module constant); ``_NOT_LITERAL`` otherwise."""
+    """The value of a literal expression, a module constant or a literal path
+    (``Path("data")``); ``_NOT_LITERAL`` otherwise."""
     if node is None:
         return None
     if isinstance(node, ast.Name) and node.id in constants:
@@ -131,7 +150,8 @@ def literal(node: ast.AST | None, constants: dict[str, Any]) -> Any:
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _NOT_LITERAL
+        text = path_text(node) if isinstance(node, (ast.Call, ast.BinOp)) else None
+        return text if text is not None else _NOT_LITERAL
 
 
 def is_literal(value: Any) -> bool:

@@ -45,6 +45,7 @@ class EntryPart:
     data_paths: list[tuple[str, str]] = field(default_factory=list)  # (path text, evidence)
     environment: Environment = field(default_factory=Environment)
     description: str | None = None
+    name: tuple[str, str] | None = None  # (name, why) when the entry names the program
     reasons: list[Reason] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -145,7 +146,8 @@ def mlproject_part(root: Path, entry: EntryCandidate) -> EntryPart:
     reasons += [Reason(f"parameter {p.name}", f"{p.type} = {p.default!r}",
                        f"MLproject entry point '{entry.name}'") for p in parameters.values()]
     return EntryPart(steps={step.name: step}, parameters=parameters, code=code,
-                     data_paths=data_paths, environment=program.environment, reasons=reasons,
+                     data_paths=data_paths, environment=program.environment,
+                     name=(program.name, "the MLproject's name"), reasons=reasons,
                      warnings=list(program.warnings))
 
 
@@ -208,9 +210,10 @@ def infer_program(root: Path, entry: EntryCandidate, scan: Scan | None, running_
     found = find_datasets(root, part.code, part.data_paths)
     resources, resource_reasons = infer_resources(scan)
     environment, env_reasons = infer_environment(root, scan, part.environment, running_python)
-    program_name = slug(name or root.resolve().name)
-    reasons = [Reason("metadata.name", program_name,
-                      "--name" if name else "the project directory's name")]
+    named, why = (name, "--name") if name else part.name or (root.resolve().name,
+                                                             "the project directory's name")
+    program_name = slug(named)
+    reasons = [Reason("metadata.name", program_name, why)]
     reasons += part.reasons + env_reasons + resource_reasons
     reasons += [Reason(f"dataset {d.name}", f"{d.path} ({d.size} bytes)",
                        f"read at {d.evidence}") for d in found]

@@ -1,0 +1,150 @@
+"""`samepack init` on the fixture projects: golden programs, programs that run unchanged,
+choosing among entry points, and never overwriting without --force.
+
+Regenerate the golden files with SAMEPACK_UPDATE_GOLDEN=1.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import FIXTURES
+
+UPDATE = os.environ.get("SAMEPACK_UPDATE_GOLDEN") == "1"
+
+# fixture -> the --entry to pass (None: the only plausible entry point is taken)
+GOLDEN = {
+    "argparse-script": None,
+    "wine-quality": None,
+    "conda-project": None,
+    "pytorch-cuda": "train",
+    "messy": None,
+    "mlflow-example": "main",
+    "unseeded": None,
+}
+
+
+def init_args(project: Path, entry: str | None) -> list[str]:
+    return ["init", str(project)] + (["--entry", entry] if entry else [])
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden(name: str, fixture_project, samepack) -> None:
+    project = fixture_project(name)
+    result = samepack(*init_args(project, GOLDEN[name]), "--force")
+    assert result.exit_code == 0, result.stderr
+    written = (project / "samepack.yaml").read_text(encoding="utf-8")
+    golden = FIXTURES / name / "expected-init.yaml"
+    if UPDATE:
+        golden.write_text(written, encoding="utf-8")
+    assert written == golden.read_text(encoding="utf-8")
+    assert "what was inferred" in result.stdout
+
+
+def run_program(samepack_proc, project: Path, *overrides: str) -> dict:
+    """Run the program as a user would (a real subprocess); its record from the history."""
+    from samepack.history import History
+
+    result = samepack_proc("run", "-f", project / "samepack.yaml", *overrides, cwd=project,
+                           timeout=300)
+    assert result.returncode == 0, result.stderr
+    history = History()
+    try:
+        return history.list_runs(limit=1)[0].to_dict()
+    finally:
+        history.close()
+
+
+@pytest.mark.parametrize("name,overrides,metric", [
+    ("argparse-script", ["--epochs=5", "--optimizer=momentum"], "mse"),
+    ("unseeded", ["--samples=50"], "pi"),
+])
+def test_inferred_program_runs_unchanged(name, overrides, metric, fixture_project, samepack,
+                                         samepack_proc) -> None:
+    project = fixture_project(name)
+    assert samepack(*init_args(project, GOLDEN[name])).exit_code == 0
+    record = run_program(samepack_proc, project, *overrides)
+    assert record["status"] == "succeeded" and metric in record["metrics"]
+    for override in overrides:
+        key, value = override[2:].split("=")
+        assert str(record["params"][key]) == value
+
+
+@pytest.mark.slow
+def test_wine_quality_and_mlflow_example_run(fixture_project, samepack, samepack_proc) -> None:
+    wine = fixture_project("wine-quality")
+    assert samepack("init", wine, "--force").exit_code == 0
+    record = run_program(samepack_proc, wine, "--alpha=0.3")
+    assert record["params"]["alpha"] == 0.3 and {"rmse", "r2"} <= set(record["metrics"])
+    mlflow = fixture_project("mlflow-example")
+    assert samepack("init", mlflow, "--entry", "main").exit_code == 0
+    record = run_program(samepack_proc, mlflow, "--l1_ratio=0.7")
+    assert record["params"]["l1_ratio"] == 0.7 and "rmse" in record["metrics"]
+
+
+def test_never_overwrites_without_force(fixture_project, samepack) -> None:
+    project = fixture_project("argparse-script")
+    (project / "samepack.yaml").write_text("# mine\n")
+    result = samepack("init", project)
+    assert result.exit_code == 5
+    assert result.stderr.startswith("error: ") and "already exists" in result.stderr
+    assert (project / "samepack.yaml").read_text() == "# mine\n"
+    assert samepack("init", project, "--force").exit_code == 0
+    assert yaml.safe_load((project / "samepack.yaml").read_text())["kind"] == "Program"
+    assert not [p for p in project.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_several_candidates_without_a_terminal(fixture_project, samepack) -> None:
+    project = fixture_project("pytorch-cuda")
+    result = samepack("init", project)
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: ") and "evaluate.py, train.py" in lines[0]
+    assert lines[-1] == "hint: pass --entry NAME to choose one"
+    assert not (project / "samepack.yaml").exists()
+
+
+def test_unknown_entry_and_empty_project(tmp_path: Path, fixture_project, samepack) -> None:
+    result = samepack("init", fixture_project("argparse-script"), "--entry", "nope.py")
+    assert result.exit_code == 4 and "choose one of: train.py" in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = samepack("init", empty)
+    assert result.exit_code == 3 and "no entry point found" in result.stderr
+    assert samepack("init", tmp_path / "missing").exit_code == 3
+
+
+def test_dry_run_prints_and_writes_nothing(fixture_project, samepack) -> None:
+    project = fixture_project("unseeded")
+    result = samepack("init", project, "--dry-run", "--name", "pi", "--version", "2.0")
+    assert result.exit_code == 0
+    data = yaml.safe_load(result.stdout)
+    assert data["metadata"] == {"name": "pi", "version": "2.0",
+                                "description": "A Monte Carlo estimate of pi that forgets to "
+                                               "seed its random generator: every run differs."}
+    assert not (project / "samepack.yaml").exists()
+
+
+def test_asks_on_a_terminal(fixture_project) -> None:
+    project = fixture_project("pytorch-cuda")
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "samepack", "init", str(project)],
+                                   stdin=terminal, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        os.write(controller, b"2\n")
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert process.returncode == 0, stderr
+    assert "Several entry points are plausible" in stderr
+    program = yaml.safe_load((project / "samepack.yaml").read_text())
+    assert list(program["steps"]) == ["train"]
