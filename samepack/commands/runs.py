@@ -1,0 +1,141 @@
+"""``samepack runs list|show|compare|import-mlflow``: the run history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from samepack.console import info, out
+
+
+def _history():
+    from samepack.history import History
+
+    return History()
+
+
+def _json(data: Any) -> None:
+    out.print_json(json.dumps(data, sort_keys=True))
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+@click.group("runs", invoke_without_command=True)
+@click.pass_context
+def runs(ctx: click.Context) -> None:
+    """The run history (newest first): list, show, compare, import from MLflow."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_runs)
+
+
+@runs.command("list")
+@click.option("--program", "program", help="Only runs of this program (NAME).")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False) -> None:
+    """List recent runs."""
+    records = _history().list_runs(program=program, limit=limit)
+    if as_json:
+        _json([r.to_dict() for r in records])
+        return
+    if not records:
+        info("no runs yet: samepack run program NAME")
+        return
+    table = Table("id", "program", "status", "started", "params", "metrics", "source")
+    for r in records:
+        table.add_row(r.id[:8], r.ref, r.status, r.started_at or "",
+                      " ".join(f"{k}={_value(v)}" for k, v in r.params.items()),
+                      " ".join(f"{k}={_value(v)}" for k, v in r.metrics.items()), r.source)
+    out.print(table)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True)
+def show_run(run_id: str, as_json: bool) -> None:
+    """Show one run (a unique prefix of its id is enough)."""
+    record = _history().get_run(run_id)
+    if as_json:
+        _json(record.to_dict())
+        return
+    summary = Table(show_header=False, box=None)
+    for key in ("id", "program", "version", "status", "started_at", "ended_at", "source",
+                "lock_digest", "git_commit", "git_dirty"):
+        summary.add_row(key, _value(getattr(record, key)))
+    out.print(summary)
+    _section("params", ("name", "value"), [(k, _value(v)) for k, v in record.params.items()])
+    _section("metrics", ("name", "last", "points"),
+             [(k, _value(v), str(len(record.metric_series.get(k, [])))) for k, v in record.metrics.items()])
+    _section("steps", ("step", "status", "exit code", "seconds"),
+             [(s.name, s.status, _value(s.exit_code), _value(s.duration_s)) for s in record.steps])
+    _section("artifacts", ("path", "size", "sha256"),
+             [(a["path"], str(a["size"]), a["sha256"][:12]) for a in record.artifacts])
+    _section("tags", ("name", "value"), sorted(record.tags.items()))
+
+
+def _section(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    if not rows:
+        return
+    table = Table(*columns, title=title, title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@runs.command("compare")
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+def compare_runs(run_ids: tuple[str, ...], as_json: bool) -> None:
+    """Compare the params and metrics of two or more runs side by side."""
+    if len(run_ids) < 2:
+        raise click.UsageError("compare needs at least two run ids")
+    history = _history()
+    records = [history.get_run(run_id) for run_id in run_ids]
+    rows = comparison_rows(records)
+    if as_json:
+        _json({"runs": [r.id for r in records], "rows": rows})
+        return
+    table = Table("", *[f"{r.id[:8]}\n{r.ref}" for r in records])
+    for row in rows:
+        mark = "" if row["same"] else "[bold]"
+        table.add_row(f"{mark}{row['kind']}.{row['name']}", *[_value(v) for v in row["values"]])
+    out.print(table)
+
+
+def comparison_rows(records) -> list[dict[str, Any]]:
+    """One row per param and metric name, values in run order, ``same`` when all agree."""
+    rows = []
+    for kind, attribute in (("param", "params"), ("metric", "metrics")):
+        names = sorted({name for r in records for name in getattr(r, attribute)})
+        for name in names:
+            values = [getattr(r, attribute).get(name) for r in records]
+            rows.append({"kind": kind, "name": name, "values": values,
+                         "same": all(v == values[0] for v in values)})
+    return rows
+
+
+@runs.command("import-mlflow")
+@click.argument("mlruns", type=click.Path(path_type=Path))
+@click.option("--program", "program_ref", help="Record the runs under NAME[:VERSION] "
+              "(default: the experiment's name, version 0.0.0).")
+@click.option("--json", "as_json", is_flag=True)
+def import_mlflow(mlruns: Path, program_ref: str | None, as_json: bool) -> None:
+    """Import runs from an MLflow file store (mlruns/) without an MLflow server."""
+    from samepack.history.mlflow_store import read_mlruns
+    from samepack.store import parse_ref
+
+    name, version = parse_ref(program_ref) if program_ref else (None, None)
+    records = read_mlruns(mlruns, name, version or "0.0.0")
+    added = _history().import_runs([r.to_dict() for r in records])
+    if as_json:
+        _json({"found": len(records), "imported": added})
+    else:
+        out.print(f"imported {added} of {len(records)} MLflow run(s) from {mlruns}", highlight=False)

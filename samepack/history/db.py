@@ -1,0 +1,221 @@
+"""The run history: one SQLite database (``history.sqlite`` in the store), WAL mode.
+
+Many runs may write at once (two ``samepack run`` processes): each write is one short
+``BEGIN IMMEDIATE`` transaction and ``busy_timeout`` makes the others wait their turn.
+Contract used by bundles and ``reproduce``: ``start_run``, ``record_step``, ``log_metric``,
+``finish_run``, ``list_runs``, ``get_run`` (unique id prefixes accepted), ``export_runs`` and
+``import_runs`` (idempotent by run id).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from samepack.errors import InputError, NotFoundError
+from samepack.history.records import MetricPoint, RunRecord, StepRecord, utc_now
+from samepack.paths import samepack_home
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, program TEXT NOT NULL, version TEXT NOT NULL, params TEXT NOT NULL,
+    status TEXT NOT NULL, started_at TEXT, ended_at TEXT, artifacts TEXT NOT NULL DEFAULT '[]',
+    lock_digest TEXT, git_commit TEXT, git_dirty INTEGER, host TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL DEFAULT 'samepack', tags TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS runs_program ON runs (program, version, started_at);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL, name TEXT NOT NULL,
+    exit_code INTEGER, started_at TEXT, duration_s REAL, status TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq));
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL, name TEXT NOT NULL,
+    value REAL NOT NULL, step INTEGER NOT NULL DEFAULT 0, timestamp INTEGER, stage TEXT,
+    PRIMARY KEY (run_id, seq));
+"""
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+class History:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path else samepack_home() / "history.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._write() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, taken immediately so writers queue instead of failing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- writing a run -------------------------------------------------------------------------
+
+    def start_run(self, program: str, version: str, params: dict[str, Any], *,
+                  lock_digest: str | None = None, git_commit: str | None = None,
+                  git_dirty: bool | None = None, host: dict[str, Any] | None = None,
+                  tags: dict[str, str] | None = None, run_id: str | None = None) -> str:
+        """Record a new running run; returns its id (uuid4 hex)."""
+        run_id = run_id or uuid.uuid4().hex
+        with self._write() as db:
+            db.execute("INSERT INTO runs (id, program, version, params, status, started_at, "
+                       "lock_digest, git_commit, git_dirty, host, tags) "
+                       "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                       (run_id, program, version, _dumps(params), utc_now(), lock_digest,
+                        git_commit, None if git_dirty is None else int(git_dirty),
+                        _dumps(host or {}), _dumps(tags or {})))
+        return run_id
+
+    def record_step(self, run_id: str, name: str, exit_code: int | None, started_at: str | None,
+                    duration_s: float | None, status: str) -> None:
+        with self._write() as db:
+            seq = db.execute("SELECT COUNT(*) FROM steps WHERE run_id = ?", (run_id,)).fetchone()[0]
+            db.execute("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, seq, name, exit_code, started_at, duration_s, status))
+
+    def log_metric(self, run_id: str, name: str, value: float, step: int = 0,
+                   timestamp: int | None = None, stage: str | None = None) -> None:
+        self.log_metrics(run_id, [(name, MetricPoint(float(value), int(step), timestamp, stage))])
+
+    def log_metrics(self, run_id: str, points: list[tuple[str, MetricPoint]]) -> None:
+        """Append many metric points in one transaction (in the given order)."""
+        if not points:
+            return
+        with self._write() as db:
+            seq = db.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
+            db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(run_id, seq + i, name, p.value, p.step, p.timestamp, p.stage)
+                            for i, (name, p) in enumerate(points)])
+
+    def finish_run(self, run_id: str, status: str, artifacts: list[dict[str, Any]] | None = None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET status = ?, ended_at = ?, artifacts = ? WHERE id = ?",
+                       (status, utc_now(), _dumps(artifacts or []), run_id))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def resolve_id(self, prefix: str) -> str:
+        """The full run id for a unique prefix."""
+        if not prefix or any(c not in "0123456789abcdef-" for c in prefix.lower()):
+            raise InputError(f"run id {prefix!r} is not a hex id", "see samepack runs list")
+        rows = self._db.execute("SELECT id FROM runs WHERE id LIKE ? LIMIT 3",
+                                (prefix.lower() + "%",)).fetchall()
+        if not rows:
+            raise NotFoundError(f"no run with id {prefix}", "see samepack runs list")
+        if len(rows) > 1:
+            raise InputError(f"run id prefix {prefix} is ambiguous", "give more characters of the id")
+        return rows[0]["id"]
+
+    def get_run(self, run_id: str) -> RunRecord:
+        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (self.resolve_id(run_id),)).fetchone()
+        return self._record(row)
+
+    def list_runs(self, program: str | None = None, limit: int | None = None,
+                  version: str | None = None) -> list[RunRecord]:
+        """Runs, newest first."""
+        query, args = "SELECT * FROM runs", []
+        clauses = []
+        if program:
+            clauses.append("program = ?")
+            args.append(program)
+        if version:
+            clauses.append("version = ?")
+            args.append(version)
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        query += " ORDER BY started_at DESC, rowid DESC"
+        if limit:
+            query += f" LIMIT {int(limit)}"
+        return [self._record(row) for row in self._db.execute(query, args).fetchall()]
+
+    def _record(self, row: sqlite3.Row) -> RunRecord:
+        run_id = row["id"]
+        steps = [StepRecord(r["name"], r["exit_code"], r["started_at"], r["duration_s"], r["status"])
+                 for r in self._db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY seq", (run_id,))]
+        series: dict[str, list[MetricPoint]] = {}
+        for r in self._db.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY seq", (run_id,)):
+            series.setdefault(r["name"], []).append(
+                MetricPoint(r["value"], r["step"], r["timestamp"], r["stage"]))
+        return RunRecord(
+            id=run_id, program=row["program"], version=row["version"],
+            params=json.loads(row["params"]), status=row["status"], started_at=row["started_at"],
+            ended_at=row["ended_at"], steps=steps,
+            metrics={name: points[-1].value for name, points in sorted(series.items())},
+            metric_series=dict(sorted(series.items())), artifacts=json.loads(row["artifacts"]),
+            lock_digest=row["lock_digest"], git_commit=row["git_commit"],
+            git_dirty=None if row["git_dirty"] is None else bool(row["git_dirty"]),
+            host=json.loads(row["host"]), source=row["source"], tags=json.loads(row["tags"]))
+
+    # -- moving runs between stores ------------------------------------------------------------
+
+    def export_runs(self, program: str, version: str | None, selector: str | list[str]) -> list[dict[str, Any]]:
+        """Records for a bundle: ``"none"``, ``"last:N"``, ``"all"`` or explicit ids (a list or
+        comma-separated), oldest first, then by id."""
+        if selector == "none" or not selector:
+            return []
+        if isinstance(selector, str) and selector != "all" and not selector.startswith("last:"):
+            selector = [part.strip() for part in selector.split(",") if part.strip()]
+        if isinstance(selector, list):
+            records = [self.get_run(run_id) for run_id in selector]
+        else:
+            records = self.list_runs(program, version=version)
+            if selector.startswith("last:"):
+                count = selector.partition(":")[2]
+                if not count.isdigit():
+                    raise InputError(f"run selector {selector!r}: N must be a number", "use last:3")
+                records = records[: int(count)]
+        records.sort(key=lambda r: (r.started_at or "", r.id))
+        return [r.to_dict() for r in records]
+
+    def import_runs(self, records: list[dict[str, Any]]) -> int:
+        """Add records not present yet (by id); returns how many were added."""
+        added = 0
+        for data in records:
+            record = RunRecord.from_dict(data)
+            if self._db.execute("SELECT 1 FROM runs WHERE id = ?", (record.id,)).fetchone():
+                continue
+            self._insert(record)
+            added += 1
+        return added
+
+    def _insert(self, r: RunRecord) -> None:
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM runs WHERE id = ?", (r.id,)).fetchone():
+                return
+            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (r.id, r.program, r.version, _dumps(r.params), r.status, r.started_at,
+                        r.ended_at, _dumps(r.artifacts), r.lock_digest, r.git_commit,
+                        None if r.git_dirty is None else int(r.git_dirty), _dumps(r.host),
+                        r.source, _dumps(r.tags)))
+            db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(r.id, i, s.name, s.exit_code, s.started_at, s.duration_s, s.status)
+                            for i, s in enumerate(r.steps)])
+            points = [(name, p) for name, series in r.metric_series.items() for p in series]
+            if not points:  # a record with only last values
+                points = [(name, MetricPoint(value)) for name, value in r.metrics.items()]
+            db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(r.id, i, name, p.value, p.step, p.timestamp, p.stage)
+                            for i, (name, p) in enumerate(points)])

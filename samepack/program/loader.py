@@ -1,0 +1,83 @@
+"""Which format a program file is in, and loading it (the format registry).
+
+``FORMATS`` is an ordered list of (detector, loader) pairs; the first detector that answers
+yes wins. A detector gets the path and, for anything but a notebook, the parsed YAML
+(``Source``, lines kept); a loader gets the same and returns a ``Program``. Another format is
+one ``register_format`` call away (MLproject does exactly that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from samepack.console import warn
+from samepack.errors import InputError
+from samepack.program.ame_format import is_ame_config, load_ame_config
+from samepack.program.model import Program
+from samepack.program.same_format import (
+    is_same_config, is_same_notebook, load_same_config, load_same_notebook,
+)
+from samepack.program.samepack_format import is_samepack_yaml, load_samepack_yaml
+from samepack.program.yamlsource import Source, read_yaml
+
+Detector = Callable[[Path, "Source | None"], bool]
+Loader = Callable[[Path, "Source | None"], Program]
+
+# File names looked for, in order, when a directory is given.
+DEFAULT_NAMES = ["samepack.yaml", "samepack.yml", "same.yaml", "same.yml", "ame.yaml", "ame.yml"]
+
+
+@dataclass(frozen=True)
+class ProgramFormat:
+    name: str
+    detect: Detector
+    load: Loader
+
+
+FORMATS: list[ProgramFormat] = [
+    ProgramFormat("samepack", is_samepack_yaml, load_samepack_yaml),
+    ProgramFormat("same-notebook", is_same_notebook, load_same_notebook),
+    ProgramFormat("same", is_same_config, load_same_config),
+    ProgramFormat("ame", is_ame_config, load_ame_config),
+]
+
+
+def register_format(fmt: ProgramFormat, file_names: list[str] | None = None,
+                    first: bool = False) -> None:
+    """Add a format (``first``: ahead of the built-in ones) and the file names it claims."""
+    if any(existing.name == fmt.name for existing in FORMATS):
+        return
+    FORMATS.insert(0, fmt) if first else FORMATS.append(fmt)
+    DEFAULT_NAMES.extend(name for name in file_names or [] if name not in DEFAULT_NAMES)
+
+
+def find_program_file(path: Path) -> Path:
+    """``path`` itself, or the program file inside a directory."""
+    if path.is_dir():
+        for name in DEFAULT_NAMES:
+            if (path / name).is_file():
+                return path / name
+        raise InputError(f"{path}: no program file found", f"expected one of {', '.join(DEFAULT_NAMES)}")
+    if not path.exists():
+        raise InputError(f"{path}: no such file", "give the path of samepack.yaml, same.yaml or ame.yaml")
+    return path
+
+
+def load_program(path: Path | str, show_warnings: bool = True) -> Program:
+    """Load a program in any known format; ``source_path`` is set, warnings printed."""
+    path = find_program_file(Path(path))
+    source = None if path.suffix == ".ipynb" else read_yaml(path)
+    for fmt in FORMATS:
+        if fmt.detect(path, source):
+            program = fmt.load(path, source)
+            break
+    else:
+        raise InputError(f"{path.name}:1: not a program file samepack knows",
+                         "samepack reads samepack.yaml, same.yaml (or a SAME notebook) and ame.yaml")
+    program.source_path = str(path.resolve())
+    if show_warnings:
+        for message in program.warnings:
+            warn(message)
+    return program

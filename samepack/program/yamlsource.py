@@ -1,0 +1,105 @@
+"""YAML documents that remember where each value came from.
+
+PyYAML's composer gives nodes with marks; we turn them into plain Python values and keep, for
+every path (a tuple of keys and list indexes), the 1-based line it starts on and the tag it had
+(AME's ``!poetry`` executors are tags). Loaders use the line map to say
+``same.yaml:14: steps.train.needs: ...``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from samepack.errors import InputError
+
+PathKey = tuple[Any, ...]
+
+
+@dataclass
+class Source:
+    """A parsed document: its data, the line of every path, the explicit tag of every path."""
+
+    file: str  # the name shown in messages (the file's name, not its full path)
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+    tags: dict[PathKey, str] = field(default_factory=dict)
+
+    def line(self, path: PathKey) -> int:
+        """Line of ``path``, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def error(self, path: PathKey, message: str, hint: str | None = None) -> InputError:
+        """An InputError ``FILE:LINE: field.path: message``."""
+        where = dotted(path)
+        prefix = f"{self.file}:{self.line(path)}: "
+        return InputError(prefix + (f"{where}: {message}" if where else message), hint)
+
+
+def dotted(path: PathKey) -> str:
+    """``("steps", "train", "needs", 0)`` -> ``steps.train.needs[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_SCALAR = yaml.SafeLoader("")  # used only to resolve plain scalars (int, float, bool, null)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag.startswith("tag:yaml.org,2002:"):
+        return _SCALAR.construct_object(node, deep=True)
+    implicit = _SCALAR.resolve(yaml.ScalarNode, node.value, (True, False))
+    return _SCALAR.construct_object(yaml.ScalarNode(implicit, node.value, style=node.style))
+
+
+def _convert(node: yaml.Node, path: PathKey, source: Source) -> Any:
+    source.lines[path] = node.start_mark.line + 1
+    if not node.tag.startswith("tag:yaml.org,2002:"):
+        source.tags[path] = node.tag.lstrip("!")
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            key = key if isinstance(key, (str, int)) else str(key)
+            if key in result:
+                source.lines[path + (key,)] = key_node.start_mark.line + 1
+                raise source.error(path + (key,), "duplicate key")
+            result[key] = _convert(value_node, path + (key,), source)
+            source.lines[path + (key,)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, path + (index,), source) for index, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def parse_yaml(text: str, file: str) -> Source:
+    """Parse one YAML document; a syntax error becomes ``FILE:LINE: invalid YAML: ...``."""
+    source = Source(file=file, data=None)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        raise InputError(f"{file}:{line}: invalid YAML: {error.problem or error}",
+                         "fix the YAML syntax at that line") from None
+    except yaml.YAMLError as error:
+        raise InputError(f"{file}:1: invalid YAML: {error}") from None
+    source.data = None if node is None else _convert(node, (), source)
+    return source
+
+
+def read_yaml(path: Path) -> Source:
+    """Read and parse a YAML file (errors name the file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read: {error}", "check the path") from None
+    return parse_yaml(text, path.name)

@@ -1,0 +1,197 @@
+"""Run a program on this machine: check parameters, secrets, resources and data first, then run
+the steps as subprocesses in dependency order and record everything in the run history.
+
+A failed step skips the steps that need it (others still run) and the run fails
+(RunFailedError). Ctrl-C or SIGTERM stops the running step's process group and records the run
+as cancelled (CancelledError, exit code 130).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from samepack.console import info, warn
+from samepack.errors import CancelledError, InputError, ResourceError, RunFailedError
+from samepack.history import History, RunRecord
+from samepack.history.records import utc_now
+from samepack.machine import probe_machine
+from samepack.paths import samepack_home
+from samepack.program.model import Program, topological_order
+from samepack.run import environment as envs
+from samepack.run.datasets import resolve_datasets, sha256_file
+from samepack.run.params import resolve_params
+from samepack.run.preflight import shortfalls
+from samepack.run.steps import (
+    StepContext, command_line, metrics_file, read_metrics, step_environment, stream_step,
+)
+
+
+@dataclass
+class RunRequest:
+    program: Program
+    workdir: Path
+    overrides: dict[str, Any] = field(default_factory=dict)
+    ignore_resources: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def secret_values(program: Program) -> dict[str, str]:
+    """``{ENV: value}`` of every secret, from this process's environment; missing is an error."""
+    values: dict[str, str] = {}
+    for secret in program.secrets:
+        value = os.environ.get(secret.env)
+        if not value:
+            raise InputError(f"secret '{secret.name}' is not set: the program reads it from "
+                             f"${secret.env}", f"export {secret.env}=... before running")
+        values[secret.env] = value
+    return values
+
+
+def preflight(program: Program, workdir: Path, ignore: bool) -> None:
+    problems = shortfalls(program, probe_machine(workdir))
+    if problems and not ignore:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ResourceError(problems[0] + more, "pass --ignore-resources to run anyway")
+    for problem in problems:
+        warn(problem)
+
+
+def artifact_list(directory: Path) -> list[dict[str, Any]]:
+    if not directory.is_dir():
+        return []
+    return [{"path": p.relative_to(directory).as_posix(), "size": p.stat().st_size,
+             "sha256": sha256_file(p)} for p in sorted(directory.rglob("*")) if p.is_file()]
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while a run is in progress (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Runner:
+    def __init__(self, request: RunRequest, history: History) -> None:
+        self.request, self.history = request, history
+        self.program = request.program
+        self.failed: dict[str, str] = {}  # step -> "failed" | "skipped" | "cancelled"
+
+    def prepare(self) -> StepContext:
+        program, workdir = self.program, self.request.workdir
+        params = resolve_params(program, self.request.overrides)
+        secrets = secret_values(program)
+        preflight(program, workdir, self.request.ignore_resources)
+        datasets = resolve_datasets(program, workdir, samepack_home() / "cache" / "datasets")
+        interpreter = envs.choose_interpreter(workdir)
+        commit, dirty = envs.git_state(workdir)
+        run_id = self.history.start_run(
+            program.name, program.version, params, lock_digest=envs.lock_digest(program, workdir),
+            git_commit=commit, git_dirty=dirty, host=envs.host_facts(workdir),
+            tags=self.request.tags)
+        run_dir = samepack_home() / "runs" / run_id
+        (run_dir / "artifacts").mkdir(parents=True)
+        (run_dir / "metrics").mkdir()
+        env = {**os.environ, **program.env, **secrets}
+        env["PATH"] = envs.step_path(envs.prepare_bin(run_dir, interpreter), interpreter)
+        if interpreter != Path(sys.executable):
+            env.pop("VIRTUAL_ENV", None)  # the project's own environment, not samepack's
+        return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()))
+
+    def run_step(self, name: str, ctx: StepContext) -> None:
+        step = self.program.steps[name]
+        blocked = [need for need in step.needs if need in self.failed]
+        if blocked:
+            self.failed[name] = "skipped"
+            warn(f"step {name} skipped: {blocked[0]} did not succeed")
+            self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
+            return
+        argv = command_line(step, ctx)
+        shown = shlex.join(argv)
+        for value in ctx.secret_values:
+            shown = shown.replace(value, "***")
+        info(f"step {name}: {shown}")
+        started, clock = utc_now(), time.monotonic()
+        cwd = ctx.workdir / step.workdir if step.workdir else ctx.workdir
+        try:
+            code = stream_step(step, argv, step_environment(step, ctx), cwd, ctx.secret_values)
+        except KeyboardInterrupt:
+            self.failed[name] = "cancelled"
+            self._finish_step(ctx, name, None, started, clock, "cancelled")
+            raise
+        status = "succeeded" if code == 0 else "failed"
+        if code != 0:
+            self.failed[name] = "failed"
+        self._finish_step(ctx, name, code, started, clock, status)
+
+    def _finish_step(self, ctx: StepContext, name: str, code: int | None, started: str,
+                     clock: float, status: str) -> None:
+        points, problems = read_metrics(metrics_file(ctx.run_dir, name), name)
+        for problem in problems:
+            warn(f"step {name}: {problem}")
+        self.history.log_metrics(ctx.run_id, points)
+        self.history.record_step(ctx.run_id, name, code, started,
+                                 round(time.monotonic() - clock, 3), status)
+
+    def run(self) -> RunRecord:
+        with sigterm_as_interrupt():
+            ctx = self.prepare()
+            info(f"run {ctx.run_id} of {self.program.ref} started")
+            order = topological_order(self.program.steps)
+            try:
+                for name in order:
+                    self.run_step(name, ctx)
+            except KeyboardInterrupt:
+                for name in order:
+                    if name not in self.failed and not self._recorded(ctx, name):
+                        self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
+                self.history.finish_run(ctx.run_id, "cancelled", artifact_list(ctx.run_dir / "artifacts"))
+                raise CancelledError(f"run {ctx.run_id} cancelled",
+                                     f"see samepack runs show {ctx.run_id[:8]}") from None
+            status = "failed" if self.failed else "succeeded"
+            self.history.finish_run(ctx.run_id, status, artifact_list(ctx.run_dir / "artifacts"))
+        record = self.history.get_run(ctx.run_id)
+        if self.failed:
+            raise RunFailedError(_failure_message(record), f"see samepack runs show {ctx.run_id[:8]}")
+        return record
+
+    def _recorded(self, ctx: StepContext, name: str) -> bool:
+        return any(s.name == name for s in self.history.get_run(ctx.run_id).steps)
+
+
+def _failure_message(record: RunRecord) -> str:
+    failed = [s for s in record.steps if s.status == "failed"]
+    skipped = [s.name for s in record.steps if s.status == "skipped"]
+    text = f"run {record.id} failed: " + ", ".join(
+        f"step {s.name} exited with code {s.exit_code}" for s in failed)
+    return text + (f"; skipped: {', '.join(skipped)}" if skipped else "")
+
+
+def run_local(request: RunRequest, history: History | None = None) -> RunRecord:
+    """Run ``request.program`` here; returns the finished run's record."""
+    own = history is None
+    history = history or History()
+    try:
+        return _Runner(request, history).run()
+    finally:
+        if own:
+            history.close()
