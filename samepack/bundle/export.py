@@ -117,9 +117,14 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
         result.warnings.append(f"{root} has uncommitted changes; the work tree's files are "
                                "exported")
     code = None
+    roots = [Path(entry.workdir), Path(entry.path) / "data" / "files"]
+    located = locate(program, roots)
     if options.include_code:
         screen = SecretScreen()
-        code = parts.write("code", code_sources(root, files), screen)
+        bundled = {d.dataset.path for d in located if options.include_data and d.member
+                   and d.file is not None}
+        code = parts.write("code", [s for s in code_sources(root, files)
+                                    if s.path.removeprefix("code/") not in bundled], screen)
         result.skipped += screen.dropped
     infra, warnings = infra_sources(program, env_image(entry.project_dir, program),
                                     options.k8s_version, listed_paths(entry, "infra"),
@@ -128,8 +133,7 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     parts.write("infra", infra)
     records = _history(entry, options.runs)
     parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records))] if records else [])
-    roots = [Path(entry.workdir), Path(entry.path) / "data" / "files"]
-    parts.write("data", data_sources(locate(program, roots), options.include_data,
+    parts.write("data", data_sources(located, options.include_data,
                                      code.members if code else []))
     return files.git.commit_time if files.git else 0
 
