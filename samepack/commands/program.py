@@ -127,14 +127,20 @@ TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local}
               help="Where the steps run.")
 @click.option("--ignore-resources", is_flag=True, help="Run even if this machine falls short.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
+@click.option("-e", "--entry-point", metavar="NAME",
+              help="Run only this step (an MLproject entry point) and the steps it needs.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(file_: Path | None, target: str, ignore_resources: bool, as_json: bool,
-        args: tuple[str, ...]) -> None:
+        entry_point: str | None, args: tuple[str, ...]) -> None:
     """Run a program: samepack run program NAME[:VERSION] [--PARAM=VALUE ...]
     or samepack run -f FILE [--PARAM=VALUE ...]."""
     from samepack.run.params import parse_overrides
 
     program, workdir, rest = _chosen_program(file_, list(args))
+    if entry_point:
+        from samepack.program.mlproject import select_entry_point
+
+        program = select_entry_point(program, entry_point)
     record = TARGETS[target](program, workdir, parse_overrides(rest), ignore_resources)
     if record is not None:
         _print_summary(record, as_json)

@@ -16,6 +16,7 @@ from samepack.console import warn
 from samepack.errors import InputError
 from samepack.program.ame_format import is_ame_config, load_ame_config
 from samepack.program.model import Program
+from samepack.program.mlproject import is_mlproject, load_mlproject
 from samepack.program.same_format import (
     is_same_config, is_same_notebook, load_same_config, load_same_notebook,
 )
@@ -26,7 +27,8 @@ Detector = Callable[[Path, "Source | None"], bool]
 Loader = Callable[[Path, "Source | None"], Program]
 
 # File names looked for, in order, when a directory is given.
-DEFAULT_NAMES = ["samepack.yaml", "samepack.yml", "same.yaml", "same.yml", "ame.yaml", "ame.yml"]
+DEFAULT_NAMES = ["samepack.yaml", "samepack.yml", "same.yaml", "same.yml", "ame.yaml", "ame.yml",
+                 "MLproject"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ProgramFormat:
 
 FORMATS: list[ProgramFormat] = [
     ProgramFormat("samepack", is_samepack_yaml, load_samepack_yaml),
+    ProgramFormat("mlproject", is_mlproject, load_mlproject),
     ProgramFormat("same-notebook", is_same_notebook, load_same_notebook),
     ProgramFormat("same", is_same_config, load_same_config),
     ProgramFormat("ame", is_ame_config, load_ame_config),

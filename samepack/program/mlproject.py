@@ -19,6 +19,7 @@ command is warned about.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +179,25 @@ def load_mlproject(path: Path, source: Source | None = None) -> Program:
     return t.finish({k: v for k, v in data.items() if v}, "mlproject")
 
 
-def register() -> None:
-    """Put MLproject into the program format registry (idempotent)."""
-    from samepack.program.loader import ProgramFormat, register_format
+def select_entry_point(program: Program, name: str) -> Program:
+    """``program`` cut down to step ``name`` and the steps it needs (``samepack run -e NAME``),
+    with only the parameters those steps use (a notebook step keeps them all: they are
+    injected, not substituted)."""
+    from samepack.errors import InputError
+    from samepack.program.values import placeholders
 
-    register_format(ProgramFormat("mlproject", is_mlproject, load_mlproject), ["MLproject"])
+    if name not in program.steps:
+        raise InputError(f"-e {name}: program {program.ref} has no entry point '{name}'",
+                         f"choose one of: {', '.join(program.steps)}")
+    keep, todo = set(), [name]
+    while todo:
+        current = todo.pop()
+        if current not in keep:
+            keep.add(current)
+            todo.extend(program.steps[current].needs)
+    steps = {n: s for n, s in program.steps.items() if n in keep}
+    used = {ref for step in steps.values() for text in [step.run, *step.env.values()]
+            for kind, ref in placeholders(text) if kind == "params"}
+    notebook = any(step.notebook for step in steps.values())
+    parameters = {n: p for n, p in program.parameters.items() if notebook or n in used}
+    return replace(program, steps=steps, parameters=parameters)

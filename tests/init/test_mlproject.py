@@ -87,3 +87,43 @@ def test_errors_name_file_line_field(tmp_path: Path, text: str, message: str) ->
     with pytest.raises(InputError) as raised:
         load(tmp_path, text)
     assert raised.value.message.startswith(message), raised.value.message
+
+
+def test_select_entry_point_keeps_needs_and_used_parameters() -> None:
+    from samepack.program.mlproject import select_entry_point
+    from samepack.program.model import Parameter, Program, Step
+
+    program = Program(name="p", version="1", steps={
+        "prep": Step("prep", "python prep.py {params.rows}"),
+        "train": Step("train", "python train.py {params.lr}", needs=["prep"]),
+        "other": Step("other", "python other.py {params.path}")},
+        parameters={"rows": Parameter("rows", "int", 1), "lr": Parameter("lr", "float", 0.1),
+                    "path": Parameter("path", "path", None)})
+    chosen = select_entry_point(program, "train")
+    assert list(chosen.steps) == ["prep", "train"] and list(chosen.parameters) == ["rows", "lr"]
+    assert list(program.steps) == ["prep", "train", "other"]
+    with pytest.raises(InputError) as raised:
+        select_entry_point(program, "evaluate")
+    assert raised.value.hint == "choose one of: prep, train, other"
+
+
+@pytest.mark.slow
+def test_mlproject_runs_through_samepack(fixture_project, samepack) -> None:
+    """`samepack run -f MLproject -e main --alpha=...` and a registered MLproject program."""
+    from samepack.history import History
+
+    project = fixture_project("mlflow-example")
+    result = samepack("run", "-f", project / "MLproject", "-e", "main", "--alpha=0.25")
+    assert result.exit_code == 0, result.stderr
+    assert samepack("create", "program", "-f", project / "MLproject").exit_code == 0
+    result = samepack("run", "program", "sklearn-elasticnet-wine", "-e", "validate",
+                      "--min-rows=500")
+    assert result.exit_code == 12  # the data set has 240 rows
+    history = History()
+    failed, main = history.list_runs("sklearn-elasticnet-wine")
+    history.close()
+    assert main.params == {"alpha": 0.25, "l1_ratio": 0.1, "data_file": "wine-quality.csv"}
+    assert main.status == "succeeded" and {"rmse", "mae", "r2"} == set(main.metrics)
+    assert [s.name for s in main.steps] == ["main"]
+    assert failed.status == "failed" and failed.params == {"data_file": "wine-quality.csv",
+                                                           "min_rows": 500}
