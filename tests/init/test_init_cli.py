@@ -148,3 +148,29 @@ def test_asks_on_a_terminal(fixture_project) -> None:
     assert "Several entry points are plausible" in stderr
     program = yaml.safe_load((project / "samepack.yaml").read_text())
     assert list(program["steps"]) == ["train"]
+
+
+def test_notebook_with_a_parameters_cell(tmp_path: Path, samepack, samepack_proc) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Scale a number"),
+        nbformat.v4.new_code_cell("factor = 2.0  # how much to scale\nlabel = 'x'",
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport json, os\nresult = 21 * factor\n"
+                                  "with open(os.environ['SAMEPACK_METRICS'], 'a') as f:\n"
+                                  "    f.write(json.dumps({'name': 'result', 'value': result}))"),
+    ]
+    project = tmp_path / "scaler"
+    project.mkdir()
+    nbformat.write(notebook, project / "scale.ipynb")
+    result = samepack("init", project)
+    assert result.exit_code == 0, result.stderr
+    program = yaml.safe_load((project / "samepack.yaml").read_text())
+    assert program["parameters"] == {
+        "factor": {"type": "float", "default": 2.0, "help": "how much to scale"},
+        "label": {"type": "str", "default": "x"}}
+    assert program["steps"] == {"scale": {"run": "python", "notebook": "scale.ipynb#same_step_0"}}
+    record = run_program(samepack_proc, project, "--factor=3")
+    assert record["metrics"] == {"result": 63.0}
