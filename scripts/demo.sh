@@ -11,3 +11,17 @@ cd "$work/wine-quality"
 
 echo "== samepack scan: what does the project need?"
 samepack scan .
+
+echo "== samepack create program: register the pipeline (samepack.yaml) in the local store"
+export SAMEPACK_HOME="$work/samepack-home"
+samepack create program -f samepack.yaml
+samepack programs
+
+if [ ! -x .samepack/env/bin/python ] && ! python -c 'import pandas, sklearn' 2>/dev/null; then
+  # no environment made by `samepack env create`: give samepack's own one what train.py needs
+  python -m pip install -q pandas scikit-learn
+fi
+echo "== samepack run: train with alpha overridden; the run is recorded"
+samepack run program wine-quality --alpha=0.3
+echo "== samepack runs list: the run history"
+samepack runs list

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.table import Table
 
 from samepack.console import info, out
@@ -26,6 +27,10 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return "" if value is None else str(value)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else _value(value)
 
 
 @click.group("runs", invoke_without_command=True)
@@ -49,11 +54,19 @@ def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False
     if not records:
         info("no runs yet: samepack run program NAME")
         return
-    table = Table("id", "program", "status", "started", "params", "metrics", "source")
+    imported = any(r.source != "samepack" for r in records)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("id", "program", "status", "started"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("params", overflow="fold")
+    table.add_column("metrics", overflow="fold")
+    if imported:
+        table.add_column("source", no_wrap=True)
     for r in records:
-        table.add_row(r.id[:8], r.ref, r.status, r.started_at or "",
-                      " ".join(f"{k}={_value(v)}" for k, v in r.params.items()),
-                      " ".join(f"{k}={_value(v)}" for k, v in r.metrics.items()), r.source)
+        row = [r.id[:8], r.ref, r.status, (r.started_at or "")[5:16].replace("T", " "),
+               "\n".join(f"{k}={_short(v)}" for k, v in r.params.items()),
+               "\n".join(f"{k}={_short(v)}" for k, v in r.metrics.items())]
+        table.add_row(*row, *([r.source] if imported else []))
     out.print(table)
 
 

@@ -2,17 +2,17 @@
 (lock digest, git commit, host facts).
 
 The interpreter is the project's environment made by ``samepack env create`` when there is one
-(``.samepack/env.json``), else the interpreter running samepack. A run-local ``bin/`` with
-``python``/``python3`` links to it goes first on PATH, so ``python`` in a step means that
+(``samepack.envcreate.environment_python``), else the interpreter running samepack. A run-local ``bin/`` with
+``python``/``python3`` wrappers for it goes first on PATH, so ``python`` in a step means that
 interpreter whatever else PATH holds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
+import shlex
 import socket
 import subprocess
 import sys
@@ -26,36 +26,22 @@ from samepack.program.model import Program
 def project_interpreter(workdir: Path) -> Path | None:
     """The interpreter of the environment ``samepack env create`` made for this project."""
     try:
-        from samepack.envcreate import environment_python  # type: ignore[attr-defined]
-    except ImportError:
-        environment_python = None
-    if environment_python is not None:
-        found = environment_python(workdir)
-        return Path(found) if found else None
-    record = workdir / ".samepack" / "env.json"
-    if not record.is_file():
+        from samepack.envcreate import environment_python
+    except ImportError:  # an installation without the environment tooling
         return None
-    try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    candidates = [data.get("python"), data.get("interpreter")]
-    if data.get("prefix"):
-        candidates.append(str(Path(data["prefix"]) / "bin" / "python"))
-    for candidate in candidates:
-        if candidate and Path(workdir, candidate).is_file():
-            return Path(workdir, candidate)
-    return None
+    found = environment_python(workdir)
+    return Path(found) if found else None
 
 
 def prepare_bin(run_dir: Path, interpreter: Path) -> Path:
-    """``run_dir/bin`` with ``python`` and ``python3`` pointing at ``interpreter``."""
+    """``run_dir/bin`` with ``python`` and ``python3`` scripts that exec ``interpreter`` (a
+    wrapper, not a symlink: a virtual environment is only recognised from its own path)."""
     bin_dir = run_dir / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
     for name in ("python", "python3"):
-        link = bin_dir / name
-        if not link.exists():
-            link.symlink_to(interpreter)
+        wrapper = bin_dir / name
+        wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(str(interpreter))} "$@"\n')
+        wrapper.chmod(0o755)
     return bin_dir
 
 

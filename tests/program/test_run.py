@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import sys
 import threading
 from functools import partial
 from pathlib import Path
@@ -169,7 +170,7 @@ def test_step_environment_contract(samepack, tmp_path, samepack_home):
     assert env["SAMEPACK_RUN_ID"] == record.id and env["SAMEPACK_PARAM_RATE"] == "0.25"
     assert env["SAMEPACK_METRICS"].endswith("show.jsonl") and Path(env["SAMEPACK_ARTIFACTS"]).is_dir()
     exe = next(l for l in result.stdout.splitlines() if l.startswith("[show] EXE"))
-    assert str(samepack_home / "runs" / record.id / "bin") in exe  # `python` is the chosen one
+    assert exe == f"[show] EXE {sys.executable}"  # `python` is the chosen interpreter
 
 
 def test_run_needs_a_program(samepack):
@@ -177,3 +178,16 @@ def test_run_needs_a_program(samepack):
     assert result.exit_code == 3 and "samepack run program NAME" in result.stderr
     missing = samepack("run", "program", "nope")
     assert missing.exit_code == 4 and "nope is not registered" in missing.stderr
+
+
+def test_steps_use_the_project_environment(samepack, tmp_path):
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    path = write_program(project, "steps:\n" + step("where", py("import sys; print('PREFIX', sys.prefix)")))
+    prefix = project / ".samepack" / "env"  # where samepack env create puts it
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
+    result = samepack("run", "-f", path)
+    assert result.exit_code == 0, result.stderr
+    assert f"[where] PREFIX {prefix}" in result.stdout
