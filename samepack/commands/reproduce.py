@@ -19,6 +19,9 @@ def _finish(result: Reproduction, report_dir: Path) -> None:
     out.print(metrics_table(report))
     if report.machine:
         out.print(machine_table(report))
+    else:
+        info("the two machines do not differ in Python, platform, CPUs, memory, GPUs or "
+             "locked package versions")
     written = write_report_files(report, report_dir)
     info(f"report: {written[1]} (and .json)")
     if result.rerun_dirs and result.store.exists():
@@ -33,6 +36,11 @@ def _finish(result: Reproduction, report_dir: Path) -> None:
                             f"{report.run_id[:12]} disagree among themselves: {summary}",
                             "seed every random generator (Python, NumPy, frameworks) and "
                             f"see {written[1]}")
+    elif report.outcome == "nothing-to-compare":
+        raise MismatchError(f"{report.program}: run {report.run_id[:12]} recorded no metrics or "
+                            "output files: nothing to compare",
+                            "log metrics to $SAMEPACK_METRICS and write outputs to "
+                            "$SAMEPACK_ARTIFACTS, then run and export again")
     elif report.outcome == "failed":
         raise RunFailedError(f"{report.program}: {report.comparison.failed_runs} re-run(s) of "
                              f"run {report.run_id[:12]} failed", f"see {written[1]}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Verdict = Literal["match", "mismatch", "missing", "new", "non-deterministic"]
-Outcome = Literal["reproduced", "mismatch", "non-deterministic", "failed"]
+Outcome = Literal["reproduced", "mismatch", "non-deterministic", "failed", "nothing-to-compare"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ class Comparison:
         verdicts = {item.verdict for item in [*self.metrics, *self.artifacts]}
         if self.failed_runs:
             return "failed"
+        if not any(item.recorded is not None for item in [*self.metrics, *self.artifacts]):
+            return "nothing-to-compare"
         if "non-deterministic" in verdicts:
             return "non-deterministic"
         if verdicts & {"mismatch", "missing"}:

@@ -18,6 +18,7 @@ HEADLINES = {
     "mismatch": "not reproduced: results differ from the record",
     "non-deterministic": "non-deterministic: the re-runs disagree among themselves",
     "failed": "not reproduced: a re-run failed",
+    "nothing-to-compare": "not reproduced: the recorded run has no metrics or output files",
 }
 _STYLE = {"match": "green", "new": "cyan", "mismatch": "red", "missing": "red",
           "non-deterministic": "yellow"}

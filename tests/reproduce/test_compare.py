@@ -51,6 +51,7 @@ def test_outcomes_and_problems() -> None:
     assert noisy.outcome == "non-deterministic"
     failed = compare_runs({"pi": 3.1}, [], [({"pi": 3.1}, [])], EXACT, failed_runs=1)
     assert failed.outcome == "failed"
+    assert compare_runs({}, [], [({"new": 1.0}, [])], EXACT).outcome == "nothing-to-compare"
 
 
 def test_host_and_package_differences() -> None:
