@@ -87,6 +87,18 @@ def _zero_frame(length: int, compression: str, level: int | None) -> bytes:
     return _compress(bytes(length), compression, level)
 
 
+_ZEROS = bytes(4 * 1024 * 1024)
+
+
+def is_zero(data: bytes) -> bool:
+    """All bytes zero (a hole of a sparse file); memcmp against a zero block."""
+    if not data or data[0] or data[-1]:
+        return not data
+    if len(data) <= len(_ZEROS):
+        return data == _ZEROS[:len(data)] if len(data) < len(_ZEROS) else data == _ZEROS
+    return data.count(0) == len(data)
+
+
 def looks_incompressible(data: bytes) -> bool:
     """Sample the middle of ``data`` at the fastest level: random or already-compressed
     bytes gain nothing from deflate and are stored instead."""
@@ -101,7 +113,7 @@ def compress_chunk(data: bytes, compression: str, level: int | None = None) -> b
     """One frame for a chunk of a part's tar stream. All-zero chunks (sparse files) reuse a
     cached frame; incompressible chunks are stored. Safe to call from worker threads: zlib,
     zstd and hashing release the GIL."""
-    if data.count(0) == len(data):
+    if is_zero(data):
         return _zero_frame(len(data), compression, level)
     if level == 0 or looks_incompressible(data):
         return stored_frame(data, compression)

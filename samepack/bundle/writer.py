@@ -48,22 +48,24 @@ class SegmentWriter:
                  chunk: int = CHUNK) -> None:
         self.handle, self.compression, self.level = handle, compression, level
         self.pool, self.chunk = pool, chunk
-        self.buffer = bytearray()
+        self.pieces: list[bytes] = []
+        self.buffered = 0
         self.inflight: deque[Future] = deque()
         self.limit = 2 * (pool._max_workers or 1)
         self.digest = hashlib.sha256()
         self.size = 0
 
     def write(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) >= self.chunk:
+        self.pieces.append(data)
+        self.buffered += len(data)
+        if self.buffered >= self.chunk:
             self._submit()
 
     def _submit(self) -> None:
-        if not self.buffer:
+        if not self.pieces:
             return
-        chunk = bytes(self.buffer)
-        self.buffer.clear()
+        chunk = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
+        self.pieces, self.buffered = [], 0
         self.inflight.append(self.pool.submit(compress_chunk, chunk, self.compression,
                                               self.level))
         while len(self.inflight) > self.limit:
@@ -84,9 +86,11 @@ class SegmentWriter:
 
 def _stream_file(writer: SegmentWriter, source: Source, size: int) -> str:
     digest, left = hashlib.sha256(), size
-    with open(source.file, "rb") as handle:
+    with open(source.file, "rb", buffering=0) as handle:
         while left:
-            data = handle.read(min(_READ, left))
+            # Read up to the end of the current chunk so whole chunks pass without copying.
+            want = min(left, max(writer.chunk - writer.buffered, _READ))
+            data = handle.read(want)
             if not data:
                 raise InputError(f"{source.file}: the file shrank while it was being exported",
                                  hint="export again when nothing writes to the project")
