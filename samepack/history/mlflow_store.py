@@ -9,13 +9,13 @@ twice adds nothing.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from samepack.errors import InputError
+from samepack.history.files import file_listing
 from samepack.history.records import MetricPoint, RunRecord, iso_from_millis
 
 # MLflow's RunStatus numbers (and the names newer versions write).
@@ -57,14 +57,6 @@ def _series(directory: Path, file: Path) -> list[MetricPoint]:
     return points
 
 
-def _artifacts(directory: Path) -> list[dict[str, Any]]:
-    if not directory.is_dir():
-        return []
-    return [{"path": p.relative_to(directory).as_posix(), "size": p.stat().st_size,
-             "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
-            for p in sorted(directory.rglob("*")) if p.is_file()]
-
-
 def read_run(run_dir: Path, experiment: dict[str, Any], program: str, version: str) -> RunRecord | None:
     meta = _meta(run_dir / "meta.yaml")
     if meta.get("lifecycle_stage") == "deleted":
@@ -83,7 +75,7 @@ def read_run(run_dir: Path, experiment: dict[str, Any], program: str, version: s
         ended_at=iso_from_millis(meta.get("end_time")),
         metrics={name: points[-1].value for name, points in series.items() if points},
         metric_series={name: points for name, points in series.items() if points},
-        artifacts=_artifacts(run_dir / "artifacts"),
+        artifacts=file_listing(run_dir / "artifacts"),
         git_commit=tags.get("mlflow.source.git.commit"), source="mlflow", tags=tags)
 
 

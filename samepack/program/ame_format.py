@@ -70,6 +70,19 @@ def _env(t: Translation, path: tuple, data: Any, name_key: str, value_key: str) 
     return env
 
 
+def _step_spec(t: Translation, path: tuple, task: dict[str, Any], command: str,
+               env_keys: tuple[str, str]) -> dict[str, Any]:
+    """A canonical step from a task's command, env list and resources (both generations)."""
+    step: dict[str, Any] = {"run": command}
+    env = _env(t, path + ("env",), task.get("env"), *env_keys)
+    if env:
+        step["env"] = env
+    resources = _resources(t, path + ("resources",), task.get("resources"))
+    if resources:
+        step["resources"] = resources
+    return step
+
+
 class _Collector:
     """Canonical sections filled while walking tasks."""
 
@@ -94,15 +107,9 @@ def _old_step(t: Translation, c: _Collector, path: tuple, task: dict[str, Any], 
     command = task.get("runcommand")
     if not isinstance(command, str) or not command.strip():
         raise t.error(path + ("runcommand",), "runcommand is required")
-    step: dict[str, Any] = {"run": command}
+    step = _step_spec(t, path, task, command, ("name", "value"))
     if needs:
         step["needs"] = needs
-    env = _env(t, path + ("env",), task.get("env"), "name", "value")
-    if env:
-        step["env"] = env
-    resources = _resources(t, path + ("resources",), task.get("resources"))
-    if resources:
-        step["resources"] = resources
     for index, secret in enumerate(task.get("secrets") or []):
         secret = secret if isinstance(secret, dict) else {}
         c.add_secret(t, path + ("secrets", index), secret.get("name"), secret.get("envkey"))
@@ -191,15 +198,9 @@ def _new_task(t: Translation, c: _Collector, index: int, task: dict[str, Any],
         task = {**base, **{k: v for k, v in task.items() if k != "taskRef"}}
     task = _merge_template(t, path, task)
     command, image = _executor(t, c, path, task)
-    step: dict[str, Any] = {"run": command}
+    step = _step_spec(t, path, task, command, ("key", "val"))
     if image:
         step["image"] = image
-    env = _env(t, path + ("env",), task.get("env"), "key", "val")
-    if env:
-        step["env"] = env
-    resources = _resources(t, path + ("resources",), task.get("resources"))
-    if resources:
-        step["resources"] = resources
     for s_index, secret in enumerate(task.get("secrets") or []):
         s_path = path + ("secrets", s_index)
         secret = secret if isinstance(secret, dict) else {}

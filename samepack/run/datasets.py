@@ -12,20 +12,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from samepack.console import info, warn
+from samepack.history.files import CHUNK, sha256_file
 from samepack.errors import InputError, RemoteError, VerificationError
 from samepack.program.model import Dataset, Program
 from samepack.program.values import placeholders
-
-CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def verify(dataset: Dataset, path: Path) -> None:
     """Check a local copy against the declared size and sha256."""

@@ -8,7 +8,6 @@ as cancelled (CancelledError, exit code 130).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
 import signal
@@ -23,12 +22,13 @@ from typing import Any, Iterator
 from samepack.console import info, warn
 from samepack.errors import CancelledError, InputError, ResourceError, RunFailedError
 from samepack.history import History, RunRecord
+from samepack.history.files import file_listing
 from samepack.history.records import utc_now
 from samepack.machine import probe_machine
 from samepack.paths import samepack_home
 from samepack.program.model import Program, topological_order
 from samepack.run import environment as envs
-from samepack.run.datasets import resolve_datasets, sha256_file
+from samepack.run.datasets import resolve_datasets
 from samepack.run.params import resolve_params
 from samepack.run.preflight import shortfalls
 from samepack.run.steps import (
@@ -64,13 +64,6 @@ def preflight(program: Program, workdir: Path, ignore: bool) -> None:
         raise ResourceError(problems[0] + more, "pass --ignore-resources to run anyway")
     for problem in problems:
         warn(problem)
-
-
-def artifact_list(directory: Path) -> list[dict[str, Any]]:
-    if not directory.is_dir():
-        return []
-    return [{"path": p.relative_to(directory).as_posix(), "size": p.stat().st_size,
-             "sha256": sha256_file(p)} for p in sorted(directory.rglob("*")) if p.is_file()]
 
 
 @contextmanager
@@ -164,11 +157,11 @@ class _Runner:
                 for name in order:
                     if name not in self.failed and not self._recorded(ctx, name):
                         self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
-                self.history.finish_run(ctx.run_id, "cancelled", artifact_list(ctx.run_dir / "artifacts"))
+                self.history.finish_run(ctx.run_id, "cancelled", file_listing(ctx.run_dir / "artifacts"))
                 raise CancelledError(f"run {ctx.run_id} cancelled",
                                      f"see samepack runs show {ctx.run_id[:8]}") from None
             status = "failed" if self.failed else "succeeded"
-            self.history.finish_run(ctx.run_id, status, artifact_list(ctx.run_dir / "artifacts"))
+            self.history.finish_run(ctx.run_id, status, file_listing(ctx.run_dir / "artifacts"))
         record = self.history.get_run(ctx.run_id)
         if self.failed:
             raise RunFailedError(_failure_message(record), f"see samepack runs show {ctx.run_id[:8]}")

@@ -94,3 +94,55 @@ def test_cli_create_and_list(samepack, fixture_project):
     refused = samepack("create", "program", "-f", project / "samepack.yaml")
     assert refused.exit_code == 5 and "--force" in refused.stderr
     assert samepack("create", "program", "-f", project / "samepack.yaml", "--force").exit_code == 0
+
+
+def test_create_program_from_url(samepack, tmp_path, monkeypatch):
+    import http.server
+    import threading
+    from functools import partial
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "samepack.yaml").write_text(
+        "apiVersion: samepack.dev/v1\nkind: Program\nmetadata: {name: remote, version: '2.0'}\n"
+        "steps:\n  hello: {run: python -c \"print('hi from a URL')\"}\n")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/samepack.yaml"
+        workdir = tmp_path / "work"
+        workdir.mkdir()
+        result = samepack("create", "program", "-f", url, "--project-dir", workdir)
+        assert result.exit_code == 0, result.stderr
+        missing = samepack("create", "program", "-f", url.replace("samepack.yaml", "nope.yaml"))
+        assert missing.exit_code == 8 and "cannot download" in missing.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    entry = Store().get("remote")
+    assert entry.source == url and entry.workdir == workdir.resolve()
+    ran = samepack("run", "program", "remote:2.0")
+    assert ran.exit_code == 0 and "[hello] hi from a URL" in ran.stdout
+
+
+def test_create_program_from_bundle(samepack, tmp_path, monkeypatch):
+    from samepack.bundle import export_bundle
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "hello.py").write_text("print('hello from the bundle')\n")
+    (project / "samepack.yaml").write_text(
+        "apiVersion: samepack.dev/v1\nkind: Program\nmetadata: {name: bundled, version: '1.0'}\n"
+        "steps:\n  hello: {run: python hello.py}\n")
+    assert samepack("create", "program", "-f", project / "samepack.yaml").exit_code == 0
+    bundle = tmp_path / "bundled.tgz"
+    export_bundle("bundled", bundle)
+    monkeypatch.setenv("SAMEPACK_HOME", str(tmp_path / "elsewhere"))
+    result = samepack("create", "program", "-f", bundle)
+    assert result.exit_code == 0, result.stderr
+    entry = Store().get("bundled:1.0")
+    assert entry.created_from == "bundle" and entry.project_dir is None
+    assert (entry.workdir / "hello.py").is_file()
+    ran = samepack("run", "program", "bundled")
+    assert ran.exit_code == 0 and "[hello] hello from the bundle" in ran.stdout
