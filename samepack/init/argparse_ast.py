@@ -7,8 +7,9 @@ from typing import Any
 
 from samepack.init.params import (
     CliParam, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
-    literal, string_args, switch_param, fixed_param, text_value, type_from_default, type_from_node,
+    literal, string_args, switch_param, fixed_param, text_value, type_from_node,
 )
+from samepack.program.values import infer_type
 
 _SKIPPED_ACTIONS = {"help", "version"}
 _UNSUPPORTED_ACTIONS = {"count", "append", "append_const", "extend"}
@@ -59,7 +60,7 @@ def _switch(name: str, options: list[str], action: str, default: Any, **fields: 
 def _value_param(name: str, options: list[str], kw: dict[str, ast.AST], default: Any,
                  constants: dict[str, Any], **fields: Any) -> CliParam:
     declared = type_from_node(kw.get("type"))
-    param_type = declared or (type_from_default(default) if default is not None else "str")
+    param_type = declared or (infer_type(default) if default is not None else "str")
     if kw.get("type") is not None and declared is None:
         fields["notes"].append(f"type={ast.unparse(kw['type'])} read as str")
     if param_type == "bool":  # type=bool turns any non-empty text into True

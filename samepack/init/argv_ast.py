@@ -10,8 +10,9 @@ import ast
 from typing import Any
 
 from samepack.init.params import (
-    CliParam, ScriptParams, call_name, is_literal, literal, type_from_default, type_from_node,
+    CliParam, ScriptParams, call_name, is_literal, literal, type_from_node,
 )
+from samepack.program.values import infer_type
 
 
 def _argv_index(node: ast.AST) -> int | None:
@@ -50,7 +51,7 @@ def _param_from_assignment(target: str, value: ast.AST, line: int,
         default = literal(branch, constants)
         default = default if is_literal(default) else None
     declared = _converter(value)
-    param_type = declared or (type_from_default(default) if default is not None else "str")
+    param_type = declared or (infer_type(default) if default is not None else "str")
     return index, CliParam(name=target, type=param_type, default=default, kind="positional",
                            required=default is None, line=line, source="sys.argv")
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from samepack.init.params import (
     CliParam, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
-    literal, string_args, switch_param, fixed_param, text_value, type_from_default,
+    literal, string_args, switch_param, fixed_param, text_value,
 )
+from samepack.program.values import infer_type
 
 _CLICK_TYPES = {"INT": "int", "FLOAT": "float", "STRING": "str", "BOOL": "bool", "int": "int",
                 "float": "float", "str": "str", "bool": "bool", "Path": "path", "File": "path",
@@ -72,7 +73,7 @@ def _click_param(call: ast.Call, constants: dict[str, Any]) -> CliParam | None:
     if not is_argument and literal(kw.get("is_flag"), constants) is True:
         return fixed_param(name, options[0], "is a switch (is_flag)", **fields)
     declared, choices = _click_type(kw.get("type"), constants)
-    param = CliParam(name=name, type=declared or (type_from_default(default) if default is not None
+    param = CliParam(name=name, type=declared or (infer_type(default) if default is not None
                                                   else "str"),
                      default=default, choices=choices,
                      kind="positional" if is_argument else "option",
@@ -160,7 +161,7 @@ def _typer_param(arg: ast.arg, default_node: ast.AST | None,
     fields: dict[str, Any] = {"help": text_value(kw.get("help"), constants),
                               "line": arg.lineno, "source": "typer", "notes": []}
     param_type = declared if declared not in {None, "None"} else (
-        type_from_default(default) if default is not None else "str")
+        infer_type(default) if default is not None else "str")
     if param_type == "bool" and not is_argument:
         return switch_param(arg.arg, flag, "--no-" + flag[2:], default is True, **fields)
     return CliParam(name=arg.arg, type=param_type, default=default,

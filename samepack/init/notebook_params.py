@@ -11,7 +11,8 @@ import tokenize
 from pathlib import Path
 from typing import Any
 
-from samepack.init.params import CliParam, ScriptParams, is_literal, literal, type_from_default
+from samepack.init.params import CliParam, ScriptParams, is_literal, literal
+from samepack.program.values import infer_type
 
 
 def _comments(source: str) -> dict[int, str]:
@@ -54,7 +55,7 @@ def cell_parameters(source: str) -> list[CliParam]:
         value = literal(node.value, {})
         if not is_literal(value) or isinstance(value, (list, dict, tuple, set)):
             continue
-        params.append(CliParam(name=target.id, type=type_from_default(value), default=value,
+        params.append(CliParam(name=target.id, type=infer_type(value), default=value,
                                help=comments.get(node.lineno), kind="positional",
                                line=node.lineno, source="papermill"))
     return params

@@ -166,16 +166,6 @@ def type_from_node(node: ast.AST | None) -> str | None:
     return _TYPE_NAMES.get(name)
 
 
-def type_from_default(default: Any) -> str:
-    if isinstance(default, bool):
-        return "bool"
-    if isinstance(default, int):
-        return "int"
-    if isinstance(default, float):
-        return "float"
-    return "str"
-
-
 def keywords(call: ast.Call) -> dict[str, ast.AST]:
     return {kw.arg: kw.value for kw in call.keywords if kw.arg}
 

@@ -10,8 +10,9 @@ results on the same machine, so a difference from the record says nothing about 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Callable, Literal
 
 Verdict = Literal["match", "mismatch", "missing", "new", "non-deterministic"]
 Outcome = Literal["reproduced", "mismatch", "non-deterministic", "failed", "nothing-to-compare"]
@@ -91,23 +92,28 @@ class Comparison:
         return lines
 
 
-def _agree(values: list, same) -> bool:
+def _agree(values: list, same: Callable[[Any, Any], bool]) -> bool:
     present = [v for v in values if v is not None]
     if len(present) != len(values):
         return len(present) == 0
     return all(same(v, present[0]) for v in present[1:])
 
 
-def metric_verdict(recorded: float | None, reproduced: list[float | None],
-                   tolerance: Tolerance) -> Verdict:
-    if not _agree(reproduced, tolerance.close):
+def verdict(recorded: Any, reproduced: list, same: Callable[[Any, Any], bool]) -> Verdict:
+    """The verdict for one recorded value and its re-runs' values under ``same``."""
+    if not _agree(reproduced, same):
         return "non-deterministic"
     value = reproduced[0] if reproduced else None
     if recorded is None:
         return "new"
     if value is None:
         return "missing"
-    return "match" if tolerance.close(value, recorded) else "mismatch"
+    return "match" if same(value, recorded) else "mismatch"
+
+
+def metric_verdict(recorded: float | None, reproduced: list[float | None],
+                   tolerance: Tolerance) -> Verdict:
+    return verdict(recorded, reproduced, tolerance.close)
 
 
 def compare_metrics(recorded: dict[str, float], reruns: list[dict[str, float]],
@@ -122,24 +128,13 @@ def compare_metrics(recorded: dict[str, float], reruns: list[dict[str, float]],
     return result
 
 
-def _artifact_verdict(recorded: str | None, reproduced: list[str | None]) -> Verdict:
-    if not _agree(reproduced, lambda a, b: a == b):
-        return "non-deterministic"
-    value = reproduced[0] if reproduced else None
-    if recorded is None:
-        return "new"
-    if value is None:
-        return "missing"
-    return "match" if value == recorded else "mismatch"
-
-
 def compare_artifacts(recorded: list[dict], reruns: list[list[dict]]) -> list[ArtifactComparison]:
     """Output files by path (``{path, size, sha256}`` lists), sorted by path."""
     before = {a["path"]: a.get("sha256") for a in recorded}
     after = [{a["path"]: a.get("sha256") for a in run} for run in reruns]
     paths = sorted(set(before) | {path for run in after for path in run})
     return [ArtifactComparison(path, before.get(path), [run.get(path) for run in after],
-                               _artifact_verdict(before.get(path), [run.get(path) for run in after]))
+                               verdict(before.get(path), [run.get(path) for run in after], operator.eq))
             for path in paths]
 
 
