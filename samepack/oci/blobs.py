@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Protocol
+from typing import BinaryIO, Callable, Iterator, Protocol
 
-from samepack.errors import VerificationError
+from samepack.errors import InputError, VerificationError
 from samepack.oci.transport import TRANSIENT_ERRORS, Transport, TransientError, describe_fault
 
-DEFAULT_CHUNK = 16 * 1024 * 1024
+# Chunks are streamed from the file, so their size bounds how much a fault costs, not memory;
+# the registry's per-PATCH cost makes small chunks slow (16 MB: ~75 MB/s, 64 MB: ~120 MB/s).
+DEFAULT_CHUNK = 64 * 1024 * 1024
 READ_BLOCK = 1024 * 1024
 ProgressFn = Callable[[int], None]
 
@@ -20,7 +22,35 @@ class BlobSource(Protocol):
     digest: str
     size: int
 
-    def read(self, offset: int, length: int) -> bytes: ...
+    def body(self, offset: int, length: int) -> "bytes | RangeReader":
+        """``length`` bytes from ``offset``, as a request body."""
+        ...
+
+
+class RangeReader:
+    """A byte range of a file as a streamed request body: the HTTP client iterates it in
+    1 MB blocks (no ``read``, so it does not fall back to 16 kB reads), so memory stays at one
+    block whatever the range's length."""
+
+    def __init__(self, path: Path, start: int, length: int) -> None:
+        self._handle = open(path, "rb")
+        self._handle.seek(start)
+        self._left = length
+
+    def __len__(self) -> int:
+        return self._left
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self._left > 0:
+            block = self._handle.read(min(READ_BLOCK, self._left))
+            if not block:
+                raise InputError(f"{self._handle.name} shrank while it was being uploaded",
+                                 "push again when nothing writes to the bundle")
+            self._left -= len(block)
+            yield block
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 @dataclass(frozen=True)
@@ -32,10 +62,8 @@ class FileSlice:
     size: int
     digest: str
 
-    def read(self, offset: int, length: int) -> bytes:
-        with open(self.path, "rb") as handle:
-            handle.seek(self.offset + offset)
-            return handle.read(length)
+    def body(self, offset: int, length: int) -> RangeReader:
+        return RangeReader(self.path, self.offset + offset, length)
 
 
 @dataclass(frozen=True)
@@ -50,7 +78,7 @@ class BytesBlob:
     def size(self) -> int:
         return len(self.data)
 
-    def read(self, offset: int, length: int) -> bytes:
+    def body(self, offset: int, length: int) -> bytes:
         return self.data[offset:offset + length]
 
 
@@ -79,9 +107,9 @@ def upload_blob(transport: Transport, repository: str, blob: BlobSource, *,
             elif failures:
                 upload = _status(transport, upload)
             while upload.offset < blob.size:
-                data = blob.read(upload.offset, min(chunk_size, blob.size - upload.offset))
-                upload = _patch(transport, upload, data)
-                on_bytes(len(data))
+                length = min(chunk_size, blob.size - upload.offset)
+                upload = _patch(transport, upload, blob.body(upload.offset, length), length)
+                on_bytes(length)
                 failures = 0
             _finish(transport, upload, blob)
             return
@@ -111,12 +139,17 @@ def _status(transport: Transport, upload: _Upload) -> _Upload:
     return _Upload(response.headers.get("Location", upload.location), offset)
 
 
-def _patch(transport: Transport, upload: _Upload, data: bytes) -> _Upload:
-    end = upload.offset + len(data) - 1
+def _patch(transport: Transport, upload: _Upload, body: "bytes | RangeReader",
+           length: int) -> _Upload:
+    end = upload.offset + length - 1
     headers = {"Content-Type": "application/octet-stream",
-               "Content-Range": f"{upload.offset}-{end}", "Content-Length": str(len(data))}
-    response = transport.request("PATCH", upload.location, headers=headers, data=data,
-                                 retry=False)
+               "Content-Range": f"{upload.offset}-{end}", "Content-Length": str(length)}
+    try:
+        response = transport.request("PATCH", upload.location, headers=headers, data=body,
+                                     retry=False)
+    finally:
+        if isinstance(body, RangeReader):
+            body.close()
     if response.status_code in (400, 404, 416):
         raise _UploadLost()
     if response.status_code != 202:

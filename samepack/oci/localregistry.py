@@ -22,7 +22,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def config_text(storage: Path, port: int, htpasswd: Path | None) -> str:
+def config_text(storage: Path, port: int, htpasswd: Path | None, auth: str = "") -> str:
     lines = [
         "version: 0.1",
         "log: {level: error}",
@@ -36,16 +36,22 @@ def config_text(storage: Path, port: int, htpasswd: Path | None) -> str:
     ]
     if htpasswd:
         lines += ["auth:", f"  htpasswd: {{realm: samepack, path: {htpasswd}}}"]
+    elif auth:
+        lines += ["auth:", f"  {auth}"]
     return "\n".join(lines) + "\n"
 
 
 @dataclass
 class LocalRegistry:
-    """``with LocalRegistry(workdir) as registry: registry.host`` -> ``127.0.0.1:PORT``."""
+    """``with LocalRegistry(workdir) as registry: registry.host`` -> ``127.0.0.1:PORT``.
+
+    ``user``/``password`` turn on htpasswd auth; ``auth`` is any other one-line ``auth:`` entry
+    of the registry's config (e.g. ``token: {realm: ..., service: ..., ...}``)."""
 
     workdir: Path
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    auth: str = ""
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -64,7 +70,7 @@ class LocalRegistry:
                                    "apt-get install docker-registry (scripts/setup.sh --test)")
         self.storage.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "config.yml"
-        config.write_text(config_text(self.storage, self.port, self._htpasswd()))
+        config.write_text(config_text(self.storage, self.port, self._htpasswd(), self.auth))
         log = open(self.workdir / "registry.log", "ab")
         self.process = subprocess.Popen([program, "serve", str(config)], stdout=log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

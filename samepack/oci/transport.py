@@ -12,7 +12,7 @@ import base64
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 from urllib.parse import urljoin
 
 import requests
@@ -127,12 +127,14 @@ class Transport:
         return urljoin(self.base + "/", path_or_url)
 
     def request(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
-                data: bytes | None = None, stream: bool = False, retry: bool = True,
+                data: bytes | Iterable[bytes] | None = None, stream: bool = False,
+                retry: bool = True,
                 params: Mapping[str, str] | None = None) -> requests.Response:
         """Send one request, answering an auth challenge once and retrying transient faults.
 
         With ``retry=False`` a transient fault raises :class:`TransientError` at once, for
-        callers (chunked uploads, resumed downloads) that recover in their own way.
+        callers (chunked uploads, resumed downloads) that recover in their own way. A streamed
+        body (not bytes) is never sent twice: a fault or renewed auth is left to the caller.
         """
         tries = self.retry.tries if retry else 1
         for attempt in range(tries):
@@ -162,6 +164,8 @@ class Transport:
             self._answer_challenge(response)
             if self._authorization != had or had is None:
                 response.close()
+                if not isinstance(data, (bytes, type(None))):
+                    raise TransientError(f"registry {self.host} renewed the authorization")
                 response = self._send(method, path, headers, data, stream, params)
         return response
 

@@ -1,0 +1,146 @@
+"""Benchmark: push and pull of a large bundle through a local registry.
+
+    python bench/oci.py               # 1 GB data part (default)
+    python bench/oci.py --size-mb 200
+
+Starts Debian's docker-registry on 127.0.0.1 (storage in a temp dir), builds a bundle with the
+bundle writer (a program part and an incompressible data part of the given size), then, each in
+a fresh process so peak memory is its own: push, push of a second version whose only change is a
+parameter, and pull. Reports throughput, peak RSS and the second push's upload ratio, and checks
+that the pulled file is byte-identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+MB = 1_000_000
+
+
+def random_file(path: Path, size: int) -> Path:
+    with open(path, "wb") as handle:
+        left = size
+        while left:
+            block = os.urandom(min(8 * 1024 * 1024, left))
+            handle.write(block)
+            left -= len(block)
+    return path
+
+
+def build(out: Path, data_file: Path, epochs: int, version: str) -> Path:
+    from samepack.bundle import layout
+    from samepack.bundle.manifest import Manifest
+    from samepack.bundle.writer import Source, write_part
+
+    work = out.with_suffix(".parts")
+    work.mkdir()
+    parts, files = [], []
+    contents = {"program": [Source("program/samepack.yaml", 0o644,
+                                   data=f"parameters: {{epochs: {epochs}}}\n".encode())],
+                "data": [Source("data/blob.bin", 0o644, file=data_file)]}
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        for name, sources in contents.items():
+            parts.append(write_part(name, sources, work / name, "gzip", None, pool))
+            files.append((name, work / name))
+    manifest = Manifest("bench", version, 0, "gzip", "bench", parts)
+    layout.assemble(manifest.to_bytes(), files, out, verify=False)
+    for _, path in files:
+        path.unlink()
+    work.rmdir()
+    return out
+
+
+def peak_rss() -> int:
+    """This process's high-water RSS (VmHWM; unlike ru_maxrss it does not carry over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child(action: str, source: str, target: str) -> None:
+    """Run one transfer in this process; print seconds, bytes and peak RSS as JSON."""
+    from samepack.oci.pull import pull_bundle
+    from samepack.oci.push import push_bundle
+    from samepack.oci.reference import parse_reference
+
+    start = time.perf_counter()
+    if action == "push":
+        result = push_bundle(Path(source), parse_reference(target))
+        moved, extra = result.sent, {"digest": result.digest, "skipped": result.skipped}
+    else:
+        result = pull_bundle(parse_reference(source), Path(target))
+        moved, extra = result.received, {}
+    seconds = time.perf_counter() - start
+    peak = peak_rss()
+    print(json.dumps({"seconds": seconds, "bytes": moved, "peak_rss": peak, **extra}))
+
+
+def run_child(*args: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench: {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(8 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def report(label: str, figures: dict) -> None:
+    rate = figures["bytes"] / figures["seconds"] / MB if figures["seconds"] else 0.0
+    print(f"{label:<16} {figures['bytes'] / MB:>10,.1f} MB  {figures['seconds']:>7.2f} s  "
+          f"{rate:>8,.1f} MB/s  peak RSS {figures['peak_rss'] / MB:>7,.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1000)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    from samepack.oci.localregistry import LocalRegistry
+
+    with tempfile.TemporaryDirectory(prefix="samepack-bench-oci-") as name:
+        work = Path(name)
+        os.environ["SAMEPACK_HOME"] = str(work / "home")
+        data = random_file(work / "data.bin", args.size_mb * MB)
+        first = build(work / "v1.tgz", data, epochs=10, version="1.0")
+        second = build(work / "v2.tgz", data, epochs=20, version="1.1")
+        data.unlink()
+        with LocalRegistry(work / "registry") as registry:
+            target = f"oci://{registry.host}/bench/demo"
+            pushed = run_child("push", str(first), target)
+            pushed2 = run_child("push", str(second), target)
+            pulled = run_child("pull", f"{target}@{pushed['digest']}", str(work / "pulled.tgz"))
+        identical = sha256_file(work / "pulled.tgz") == sha256_file(first)
+    print(f"bundle {first.name}: {args.size_mb:,} MB data part (incompressible), gzip")
+    report("push", pushed)
+    report("push v2", pushed2)
+    report("pull", pulled)
+    print(f"second-version upload ratio: {pushed2['bytes']:,} / {pushed['bytes']:,} bytes = "
+          f"{pushed2['bytes'] / pushed['bytes']:.6f}")
+    print(f"pulled bundle byte-identical: {identical}")
+    if not identical:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
