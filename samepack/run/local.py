@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from samepack.console import info, warn
-from samepack.errors import CancelledError, InputError, ResourceError, RunFailedError
+from samepack.errors import (
+    CancelledError, InputError, ResourceError, RunFailedError, SamepackError,
+)
 from samepack.history import History, RunRecord
 from samepack.history.files import file_listing
 from samepack.history.records import utc_now
 from samepack.machine import probe_machine
 from samepack.paths import samepack_home
-from samepack.program.model import Program, topological_order
+from samepack.program.model import Program, Step, topological_order
 from samepack.run import environment as envs
 from samepack.run.datasets import resolve_datasets
 from samepack.run.params import resolve_params
@@ -118,23 +120,28 @@ class _Runner:
             warn(f"step {name} skipped: {blocked[0]} did not succeed")
             self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
             return
-        argv = command_line(step, ctx)
-        shown = shlex.join(argv)
-        for value in ctx.secret_values:
-            shown = shown.replace(value, "***")
-        info(f"step {name}: {shown}")
         started, clock = utc_now(), time.monotonic()
-        cwd = ctx.workdir / step.workdir if step.workdir else ctx.workdir
         try:
-            code = stream_step(step, argv, step_environment(step, ctx), cwd, ctx.secret_values)
+            code = self._start(step, ctx)
         except KeyboardInterrupt:
             self.failed[name] = "cancelled"
             self._finish_step(ctx, name, None, started, clock, "cancelled")
             raise
-        status = "succeeded" if code == 0 else "failed"
+        except SamepackError as error:  # the step could not start (command not found, …)
+            warn(f"step {name}: {error.message}")
+            code = None
         if code != 0:
             self.failed[name] = "failed"
-        self._finish_step(ctx, name, code, started, clock, status)
+        self._finish_step(ctx, name, code, started, clock, "succeeded" if code == 0 else "failed")
+
+    def _start(self, step: Step, ctx: StepContext) -> int:
+        argv = command_line(step, ctx)
+        shown = shlex.join(argv)
+        for value in ctx.secret_values:
+            shown = shown.replace(value, "***")
+        info(f"step {step.name}: {shown}")
+        cwd = ctx.workdir / step.workdir if step.workdir else ctx.workdir
+        return stream_step(step, argv, step_environment(step, ctx), cwd, ctx.secret_values)
 
     def _finish_step(self, ctx: StepContext, name: str, code: int | None, started: str,
                      clock: float, status: str) -> None:
@@ -149,33 +156,37 @@ class _Runner:
         with sigterm_as_interrupt():
             ctx = self.prepare()
             info(f"run {ctx.run_id} of {self.program.ref} started")
-            order = topological_order(self.program.steps)
             try:
-                for name in order:
+                for name in topological_order(self.program.steps):
                     self.run_step(name, ctx)
             except KeyboardInterrupt:
-                for name in order:
-                    if name not in self.failed and not self._recorded(ctx, name):
-                        self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
-                self.history.finish_run(ctx.run_id, "cancelled", file_listing(ctx.run_dir / "artifacts"))
+                self._close(ctx, "cancelled")
                 raise CancelledError(f"run {ctx.run_id} cancelled",
                                      f"see samepack runs show {ctx.run_id[:8]}") from None
-            status = "failed" if self.failed else "succeeded"
-            self.history.finish_run(ctx.run_id, status, file_listing(ctx.run_dir / "artifacts"))
+            except BaseException:
+                self._close(ctx, "failed")
+                raise
+            self._close(ctx, "failed" if self.failed else "succeeded")
         record = self.history.get_run(ctx.run_id)
         if self.failed:
             raise RunFailedError(_failure_message(record), f"see samepack runs show {ctx.run_id[:8]}")
         return record
 
-    def _recorded(self, ctx: StepContext, name: str) -> bool:
-        return any(s.name == name for s in self.history.get_run(ctx.run_id).steps)
+    def _close(self, ctx: StepContext, status: str) -> None:
+        """Record the steps that never ran as skipped, then the run's end."""
+        recorded = {s.name for s in self.history.get_run(ctx.run_id).steps}
+        for name in topological_order(self.program.steps):
+            if name not in recorded:
+                self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
+        self.history.finish_run(ctx.run_id, status, file_listing(ctx.run_dir / "artifacts"))
 
 
 def _failure_message(record: RunRecord) -> str:
     failed = [s for s in record.steps if s.status == "failed"]
     skipped = [s.name for s in record.steps if s.status == "skipped"]
     text = f"run {record.id} failed: " + ", ".join(
-        f"step {s.name} exited with code {s.exit_code}" for s in failed)
+        f"step {s.name} exited with code {s.exit_code}" if s.exit_code is not None
+        else f"step {s.name} could not start" for s in failed)
     return text + (f"; skipped: {', '.join(skipped)}" if skipped else "")
 
 

@@ -191,3 +191,15 @@ def test_steps_use_the_project_environment(samepack, tmp_path):
     result = samepack("run", "-f", path)
     assert result.exit_code == 0, result.stderr
     assert f"[where] PREFIX {prefix}" in result.stdout
+
+
+def test_a_step_that_cannot_start_fails_the_run(samepack, tmp_path):
+    path = write_program(tmp_path, "steps:\n" + step("ghost", "no-such-command-here --x")
+                         + step("after", "python -V", needs=["ghost"]))
+    result = samepack("run", "-f", path)
+    assert result.exit_code == 12
+    assert "command not found: no-such-command-here" in result.stderr
+    assert "step ghost could not start; skipped: after" in result.stderr
+    record = _last_run()
+    assert record.status == "failed"
+    assert [(s.name, s.status) for s in record.steps] == [("ghost", "failed"), ("after", "skipped")]
