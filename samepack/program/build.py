@@ -116,6 +116,9 @@ def _check_secrets(program: Program, locate: Locate) -> None:
 def build_program(data: dict[str, Any], locate: Locate) -> Program:
     """Build and check a Program from canonical, schema-valid data."""
     metadata = data["metadata"]
+    if isinstance(metadata["version"], float):
+        raise locate(("metadata", "version"), f"write the version as a string (\"{metadata['version']}\" "
+                     "may not be what you meant: YAML reads 1.10 as the number 1.1)")
     env = data.get("environment") or {}
     program = Program(
         name=metadata["name"], version=str(metadata["version"]),

@@ -66,6 +66,8 @@ CASES = [
      "samepack.yaml:6: parameters.epochs", "duplicate key"),
     ("samepack.yaml", GOOD.replace("default: 10}", "default: 10, choices: [1, 2]}"),
      "samepack.yaml:5: parameters.epochs.default", "not one of"),
+    ("samepack.yaml", GOOD.replace('version: "1.0"', "version: 1.10"),
+     "samepack.yaml:3: metadata.version", "as a string"),
     ("same.yaml", "apiVersion: x\nmetadata: {name: s, version: '1'}\nenvironments:\n  gpu: {image_tag: a}\n"
                   "notebook: {path: nb.ipynb}\n",
      "same.yaml:3: environments", "must contain a 'default'"),
