@@ -42,6 +42,7 @@ def env_sources(project: Path, program: Program) -> list[Source]:
     """Lock and environment files of a project (those named in the program too)."""
     wanted = set(ENV_PATTERNS) | {p for p in (program.environment.lock,
                                               program.environment.conda) if p}
+    wanted |= set(_locked_files(project))
     found = {}
     for pattern in sorted(wanted):
         if any(ch in pattern for ch in "*?["):
@@ -50,10 +51,21 @@ def env_sources(project: Path, program: Program) -> list[Source]:
             matches = [pattern]
         for relative in matches:
             file = project / relative
-            if file.is_file() and not file.is_symlink() and ".." not in Path(relative).parts:
+            if (file.is_file() and not file.is_symlink() and not Path(relative).is_absolute()
+                    and ".." not in Path(relative).parts):
                 found[relative] = Source(f"env/{Path(relative).as_posix()}", file_mode(file),
                                          file=file)
     return list(found.values())
+
+
+def _locked_files(project: Path) -> list[str]:
+    """The files the lock record (``.samepack/env.json``) vouches for."""
+    record = project / ".samepack" / "env.json"
+    try:
+        files = json.loads(record.read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [name for name in files if isinstance(name, str)] if isinstance(files, dict) else []
 
 
 def code_files(entry) -> tuple[Path, CodeFiles]:
