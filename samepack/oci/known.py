@@ -8,10 +8,9 @@ It is only a hint: a stale entry costs one refused mount and the blob is uploade
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from samepack.envfiles.atomic import write_atomic
 from samepack.paths import samepack_home
 
 MAX_REPOSITORIES = 8
@@ -40,13 +39,4 @@ def remember(host: str, repository: str, digests: list[str]) -> None:
     for digest in digests:
         repos = [r for r in blobs.get(digest, []) if r != repository]
         blobs[digest] = ([repository] + repos)[:MAX_REPOSITORIES]
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".known-blobs-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, sort_keys=True, indent=1)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(_path(), json.dumps(data, sort_keys=True, indent=1) + "\n")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from samepack.bundle import layout
 from samepack.bundle.manifest import Manifest
-from samepack.errors import InputError
+from samepack.errors import InputError, RemoteError
 from samepack.oci import known
 from samepack.oci.artifact import (CONFIG_MEDIA_TYPE, OCI_MANIFEST, Descriptor, build_manifest,
                                    layer_descriptor)
@@ -44,6 +44,14 @@ class PushResult:
     @property
     def pinned(self) -> Reference:
         return self.reference.with_digest(self.digest)
+
+    def record(self, name: str, how: str, size: int) -> None:
+        """Note what happened to one blob; uploaded bytes are counted as they go (``sent``)."""
+        self.outcomes[name] = how
+        if how == "present":
+            self.skipped += size
+        elif how == "mounted":
+            self.mounted += size
 
 
 def tag_for_version(version: str) -> str:
@@ -103,18 +111,16 @@ def push_artifact(registry: Registry, ref: Reference, config: BlobSource, layers
 def _ensure_blob(registry: Registry, repository: str, name: str, blob: BlobSource,
                  result: PushResult, chunk_size: int, on_bytes: ProgressFn | None) -> None:
     if registry.blob_size(repository, blob.digest) == blob.size:
-        result.skipped += blob.size
-        result.outcomes[name] = "present"
-        return
+        return result.record(name, "present", blob.size)
     session = None
     sources = [r for r in known.repositories_holding(registry.host, blob.digest) if r != repository]
     if sources:
-        mounted = registry.mount(repository, blob.digest, sources[0])
-        if mounted is True:
-            result.mounted += blob.size
-            result.outcomes[name] = "mounted"
-            return
-        session = mounted
+        try:
+            session = registry.mount(repository, blob.digest, sources[0])
+        except RemoteError:  # the hint was stale or the source is not ours to read: upload
+            session = None
+        if session is True:
+            return result.record(name, "mounted", blob.size)
 
     def count(n: int) -> None:
         result.sent += n
@@ -123,4 +129,4 @@ def _ensure_blob(registry: Registry, repository: str, name: str, blob: BlobSourc
 
     upload_blob(registry.transport, repository, blob, chunk_size=chunk_size, on_bytes=count,
                 location=session or None)
-    result.outcomes[name] = "uploaded"
+    result.record(name, "uploaded", blob.size)

@@ -3,9 +3,14 @@ a registry restarted mid-transfer is waited for and the transfer resumes."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from samepack.oci.localregistry import free_port
 from samepack.oci.pull import pull_bundle
@@ -72,64 +77,62 @@ def test_login_then_push_and_pull(samepack, auth_registry, auth_credentials, bun
     assert out.read_bytes() == bundle.read_bytes()
 
 
-def _restart_when(registry, ready: threading.Event, progress: list[int],
-                  down: float = 0.7) -> None:
-    """Stop the registry once ``ready`` is set, note how far the transfer got, restart it."""
-    if not ready.wait(30):
-        return
-    registry.stop()
-    progress.append(progress[0])
-    time.sleep(down)
-    registry.start()
-
-
-def test_registry_restarted_mid_push_push_completes(own_registry, bundle_factory,
-                                                    tmp_path: Path) -> None:
-    import os
-
-    bundle = bundle_factory(data=os.urandom(3_000_000))
-    ref = parse_reference(f"oci://{own_registry.host}/restart/demo")
+@contextmanager
+def restart_during_transfer(registry, after: int, pause: float, uploads_lost: bool = False):
+    """Yield ``(on_bytes, progress)`` for a transfer: once ``after`` bytes went by, a thread
+    stops the registry, notes how far the transfer was (``progress[1]``), optionally deletes the
+    registry's upload sessions, and starts it again on the same port and storage.
+    ``on_bytes`` sleeps ``pause`` per call to keep the transfer under way meanwhile."""
     progress, ready = [0], threading.Event()
 
-    def slow(n: int) -> None:
+    def on_bytes(n: int) -> None:
         progress[0] += n
-        if progress[0] >= 4 * CHUNK:
+        if progress[0] >= after:
             ready.set()
-        time.sleep(0.05)
+        time.sleep(pause)
 
-    restarter = threading.Thread(target=_restart_when, args=(own_registry, ready, progress))
-    restarter.start()
+    def restart() -> None:
+        if not ready.wait(30):
+            return
+        registry.stop()
+        progress.append(progress[0])
+        if uploads_lost:
+            for uploads in registry.storage.rglob("_uploads"):
+                shutil.rmtree(uploads)
+        time.sleep(0.7)
+        registry.start()
+
+    thread = threading.Thread(target=restart)
+    thread.start()
     try:
-        result = push_bundle(bundle, ref, chunk_size=CHUNK, on_bytes=slow)
+        yield on_bytes, progress
     finally:
-        restarter.join()
+        thread.join()
+
+
+@pytest.mark.parametrize("uploads_lost", [False, True], ids=["continued", "started-over"])
+def test_registry_restarted_mid_push_push_completes(own_registry, bundle_factory,
+                                                    tmp_path: Path, uploads_lost: bool) -> None:
+    bundle = bundle_factory(data=os.urandom(3_000_000))
+    ref = parse_reference(f"oci://{own_registry.host}/restart/demo")
+    with restart_during_transfer(own_registry, 4 * CHUNK, 0.05, uploads_lost) as (slow, progress):
+        result = push_bundle(bundle, ref, chunk_size=CHUNK, on_bytes=slow)
     total = bundle.stat().st_size
     assert len(progress) == 2 and progress[1] < total  # stopped while the push was under way
-    assert result.sent < total + 2 * CHUNK  # continued where the registry stood, not restarted
+    if uploads_lost:  # the registry forgot the session: that blob went again from its start
+        assert result.sent >= total + 3 * CHUNK
+    else:  # continued where the registry stood
+        assert result.sent < total + 2 * CHUNK
     pulled = pull_bundle(result.pinned, tmp_path / "after.tgz")
     assert pulled.path.read_bytes() == bundle.read_bytes()
 
 
 def test_registry_restarted_mid_pull_download_resumes(own_registry, bundle_factory,
                                                       tmp_path: Path) -> None:
-    import os
-
     bundle = bundle_factory(data=os.urandom(24_000_000))
     pushed = push_bundle(bundle, parse_reference(f"oci://{own_registry.host}/resume/demo"))
-    progress, ready = [0], threading.Event()
-
-    def slow(n: int) -> None:
-        progress[0] += n
-        if progress[0] >= 2_000_000:
-            ready.set()
-        time.sleep(0.02)
-
-    restarter = threading.Thread(target=_restart_when, args=(own_registry, ready, progress))
-    restarter.start()
-    try:
+    with restart_during_transfer(own_registry, 2_000_000, 0.02) as (slow, progress):
         pulled = pull_bundle(pushed.pinned, tmp_path / "resumed.tgz", on_bytes=slow)
-    finally:
-        restarter.join()
     assert pulled.path.read_bytes() == bundle.read_bytes()
     layers = sum(layer.size for layer in pulled.remote.artifact.layers)
     assert len(progress) == 2 and progress[1] < layers  # stopped while the pull was under way
