@@ -7,6 +7,7 @@ This module is pure data: no I/O. ``Scan.to_json()`` is the stable, documented `
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 SCAN_SCHEMA_VERSION = 1
@@ -45,6 +46,7 @@ class DeclaredRequirement:
     requirement: str  # as declared, PEP 508 (``pandas>=2; python_version>'3.9'``) or conda spec
     ecosystem: Literal["pypi", "conda"]
     evidence: Evidence
+    group: str | None = None  # None for runtime deps; "dev", an extra's name, "notebook" otherwise
 
 
 DependencyStatus = Literal["used", "undeclared", "unused"]
@@ -56,6 +58,8 @@ class Dependency:
 
     ``status``: ``used`` (imported and declared), ``undeclared`` (imported, declared nowhere),
     ``unused`` (declared, never imported — may still be a runtime plugin).
+    ``optional``: only imported inside ``try/except ImportError`` or ``if TYPE_CHECKING`` and
+    not declared as a runtime dependency, or declared only in an optional group (extras, dev).
     """
 
     name: str
@@ -110,13 +114,20 @@ class Scan:
     conda_environment: str | None = None  # path of environment.yml when the project is conda
     files_scanned: int = 0
     problems: list[Problem] = field(default_factory=list)
+    parse_mode: Literal["full", "fast"] = "full"  # how sources were read (docs/scan-json.md)
+    mapping_sources: list[str] = field(default_factory=list)  # e.g. ["user", "installed", "table"]
 
     def requirements(self, include_unused: bool = True) -> list[str]:
-        """The direct requirements to lock, sorted by name."""
-        chosen = [d for d in self.dependencies if include_unused or d.status != "unused"]
+        """The direct requirements to lock, sorted by name: every non-optional dependency
+        (``include_unused=False`` also drops declared-but-never-imported ones)."""
+        chosen = [d for d in self.dependencies
+                  if not d.optional and (include_unused or d.status != "unused")]
         return [d.requirement for d in sorted(chosen, key=lambda d: d.name)]
 
     def to_json(self) -> dict[str, Any]:
+        """The documented ``--json`` document. The absolute root is left out so the document
+        does not depend on where the project lives; ``project`` is the root's directory name."""
         data = asdict(self)
-        data["schema_version"] = SCAN_SCHEMA_VERSION
+        data.pop("root")
+        data = {"schema_version": SCAN_SCHEMA_VERSION, "project": Path(self.root).name, **data}
         return data

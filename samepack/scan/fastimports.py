@@ -1,0 +1,123 @@
+"""Imports of a large file without parsing all of it.
+
+Lines that start an import statement (outside triple-quoted strings) are cut out with their
+continuation lines and parsed with ``ast`` one by one; whether an import is optional comes from
+the enclosing block headers, found by indentation. Prose that merely starts with "import" does
+not parse and is dropped. Files that look like Python 2 are parsed in full to confirm it, so
+they are reported as problems like in the full mode.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from samepack.scan.facts import ImportUse, import_uses
+
+_CANDIDATE = re.compile(r"^[ \t]*(?:import|from)[ \t\\(]", re.M)
+_PY2 = re.compile(r"^[ \t]*(?:print[ \t]+[\"'\w]|exec[ \t]+[\"']|except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:)", re.M)
+# A block header is recognised by its first word only: multi-line headers (``def f(\n...):``)
+# do not end with a colon on their first line.
+_HEADER = re.compile(r"(try|except|else|finally|if|elif|for|while|with|def|class|async)\b")
+_TYPE_CHECKING = re.compile(r"if[ \t]+(?:\w+\.)?TYPE_CHECKING[ \t]*:")
+_IMPORT_ERROR = re.compile(r"\b(?:ImportError|ModuleNotFoundError)\b")
+_MAX_CONTINUATION_LINES = 200
+
+
+def fast_imports(text: str) -> list[ImportUse]:
+    """Imports of ``text``; raises SyntaxError for a file that really is not Python 3."""
+    if _looks_like_python2(text):
+        ast.parse(text)  # raises SyntaxError when it really is Python 2
+    found: list[ImportUse] = []
+    lines: list[str] | None = None
+    line, counted_to, double, single = 1, 0, 0, 0
+    for match in _CANDIDATE.finditer(text):
+        start = match.start()
+        line += text.count("\n", counted_to, start)
+        double += text.count('"""', counted_to, start)
+        single += text.count("\'\'\'", counted_to, start)
+        counted_to = start
+        if double % 2 or single % 2:
+            continue  # inside a triple-quoted string (docstring examples, prose)
+        node_list = _parse_statement(text, start)
+        if not node_list:
+            continue
+        indent = len(match.group()) - len(match.group().lstrip(" \t"))
+        optional = False
+        if indent:
+            lines = lines if lines is not None else text.split("\n")
+            optional = _is_optional(lines, line - 1, indent)
+        for node in node_list:
+            found.extend(import_uses(node, line, optional))
+    return found
+
+
+def _looks_like_python2(text: str) -> bool:
+    """A print/exec statement or ``except E, e:`` outside triple-quoted strings."""
+    for match in _PY2.finditer(text):
+        before = text[: match.start()]
+        if not (before.count('"""') % 2 or before.count("\'\'\'") % 2):
+            return True
+    return False
+
+
+def _parse_statement(text: str, start: int) -> list[ast.stmt]:
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    statement = text[start:end]
+    for _ in range(_MAX_CONTINUATION_LINES):
+        if not (statement.rstrip().endswith("\\") or statement.count("(") > statement.count(")")):
+            break
+        if end >= len(text):
+            break
+        following = text.find("\n", end + 1)
+        following = len(text) if following < 0 else following
+        statement, end = text[start:following], following
+    try:
+        body = ast.parse(statement.strip()).body
+    except (SyntaxError, ValueError):
+        return []
+    return [node for node in body if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _is_optional(lines: list[str], index: int, indent: int) -> bool:
+    """Walk the enclosing block headers upwards from ``lines[index]`` (0-based)."""
+    current = indent
+    for i in range(index - 1, -1, -1):
+        if not lines[i][:current].strip():
+            continue  # blank, or indented at least as deep as the block we are in
+        stripped = lines[i].strip()
+        if stripped.startswith("#"):
+            continue
+        level = _indent_of(lines[i])
+        header = _HEADER.match(stripped)
+        if not header:
+            continue
+        keyword = header.group(1)
+        if keyword in ("def", "class", "async"):
+            return False
+        if keyword == "try" and _try_catches_import_error(lines, index, level):
+            return True
+        if keyword == "if" and _TYPE_CHECKING.match(stripped):
+            return True
+        current = level
+        if current == 0:
+            return False
+    return False
+
+
+def _try_catches_import_error(lines: list[str], index: int, level: int) -> bool:
+    """Whether the ``except`` clauses of the try at ``level`` below ``lines[index]`` catch it."""
+    for i in range(index + 1, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped or stripped.startswith("#") or _indent_of(lines[i]) > level:
+            continue
+        if not stripped.startswith("except"):
+            return False
+        if _IMPORT_ERROR.search(stripped):
+            return True
+    return False

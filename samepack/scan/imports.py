@@ -1,0 +1,78 @@
+"""From import statements to findings: drop ``__future__``, the project's own modules and the
+target Python's standard library, map the rest to distributions, and merge the uses of each
+module (optional only when every use is optional)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from samepack.scan.facts import FileFacts, ImportUse
+from samepack.scan.local import LocalModules, local_modules
+from samepack.scan.mapping import DistributionResolver, Resolution
+from samepack.scan.model import Evidence, ImportFinding
+from samepack.scan.stdlib import is_stdlib
+
+
+# Imports of these files serve the build (setuptools), not the program: they are declared in
+# [build-system], so they are neither findings nor "undeclared" dependencies.
+BUILD_SCRIPTS = frozenset({"setup.py"})
+
+
+@dataclass
+class ResolvedImports:
+    imports: list[ImportFinding] = field(default_factory=list)
+    local_modules: list[str] = field(default_factory=list)
+
+
+def resolve_imports(facts: list[FileFacts], target_python: str, user_mapping: dict[str, str],
+                    use_installed: bool = True) -> ResolvedImports:
+    local = local_modules([f.path for f in facts])
+    resolver = DistributionResolver(user_mapping, use_installed)
+    findings: dict[str, ImportFinding] = {}
+    used_local: set[str] = set()
+    cache: dict[tuple[str, str], Resolution | str | None] = {}
+    for file in facts:
+        if file.path in BUILD_SCRIPTS:
+            continue
+        for use in file.imports:
+            key = (use.module, file.path)
+            if key not in cache:
+                cache[key] = classify(use, file.path, local, resolver, target_python)
+            outcome = cache[key]
+            if isinstance(outcome, str):
+                used_local.add(outcome)
+            elif outcome is not None:
+                _add(findings, outcome, use, file.path)
+    result = ResolvedImports(local_modules=sorted(used_local))
+    for module in sorted(findings):
+        finding = findings[module]
+        finding.evidence = sorted(set(finding.evidence))
+        result.imports.append(finding)
+    return result
+
+
+def classify(use: ImportUse, importer: str, local: LocalModules, resolver: DistributionResolver,
+             target_python: str) -> Resolution | str | None:
+    """A Resolution for a third-party import, the module's name (str) for an absolute import of
+    a local one, None for everything else (relative imports, stdlib, ``__future__``, imports
+    the user maps to nothing)."""
+    top = use.module.split(".", 1)[0]
+    if use.level or not top or top == "__future__":
+        return None
+    user = resolver.user_lookup(use.module)
+    if user:
+        return user if user.distribution else None
+    if local.is_local(use.module, importer):
+        return top
+    if is_stdlib(use.module, target_python):
+        return None
+    return resolver.resolve(use.module)
+
+
+def _add(findings: dict[str, ImportFinding], resolution: Resolution, use: ImportUse, path: str) -> None:
+    finding = findings.get(resolution.module)
+    if finding is None:
+        finding = findings[resolution.module] = ImportFinding(
+            resolution.module, resolution.distribution, resolution.source, use.optional)
+    finding.optional = finding.optional and use.optional
+    finding.evidence.append(Evidence(path, use.line))

@@ -1,0 +1,45 @@
+"""Join what the code imports with what the files declare into the project's dependencies."""
+
+from __future__ import annotations
+
+from samepack.scan.conda_env import CondaEnvironment, conda_spec_as_pep508
+from samepack.scan.model import DeclaredRequirement, Dependency, ImportFinding
+
+RUNTIME_GROUPS = (None, "notebook")
+
+
+def join_dependencies(imports: list[ImportFinding], declared: list[DeclaredRequirement],
+                      conda: CondaEnvironment | None = None) -> list[Dependency]:
+    """One Dependency per distribution, sorted by name (see ``Dependency`` for the fields)."""
+    by_name: dict[str, tuple[list[ImportFinding], list[DeclaredRequirement]]] = {}
+    for finding in imports:
+        if finding.distribution:
+            by_name.setdefault(finding.distribution, ([], []))[0].append(finding)
+    for requirement in declared:
+        by_name.setdefault(requirement.name, ([], []))[1].append(requirement)
+    return [_dependency(name, *by_name[name]) for name in sorted(by_name)]
+
+
+def _dependency(name: str, found: list[ImportFinding], declared: list[DeclaredRequirement]) -> Dependency:
+    status = "used" if found and declared else "undeclared" if found else "unused"
+    runtime = [d for d in declared if d.group in RUNTIME_GROUPS]
+    optional = all(f.optional for f in found) and not runtime
+    evidence = {e for f in found for e in f.evidence} | {d.evidence for d in declared}
+    return Dependency(
+        name=name,
+        requirement=lockable_requirement(name, (runtime or declared)[0]) if declared else name,
+        status=status,
+        optional=optional,
+        imports=sorted({f.module for f in found}),
+        evidence=sorted(evidence),
+    )
+
+
+def lockable_requirement(name: str, declared: DeclaredRequirement) -> str:
+    """A PEP 508 requirement a PyPI locker accepts for a declaration of any kind."""
+    if declared.ecosystem == "conda":
+        return conda_spec_as_pep508(name, declared.requirement)
+    text = declared.requirement
+    if "://" in text and " @ " not in text:
+        return f"{name} @ {text.split('#', 1)[0]}"
+    return text

@@ -1,0 +1,145 @@
+"""Import name -> PyPI distribution.
+
+Order: the user's ``[tool.samepack.mapping]``, the active environment's installed metadata,
+the shipped table (``samepack/data/import_map.json``: known mismatches and namespace rules),
+then the import's own top-level name. Every step takes the longest matching dotted prefix, so
+``google.cloud.storage`` and ``google.protobuf`` land on different distributions.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from packaging.utils import canonicalize_name
+
+from samepack.scan.model import MappingSource
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "import_map.json"
+_MAX_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class Resolution:
+    module: str  # what the finding is called: the top-level name or the matched dotted prefix
+    distribution: str | None  # canonical name; None when the user maps the import to ""
+    source: MappingSource
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))
+
+
+def conda_to_pypi(name: str) -> str | None:
+    """The PyPI name of a conda package (None for conda-only packages such as ``python``)."""
+    table = _table()["conda_to_pypi"]
+    return table[name.lower()] if name.lower() in table else name
+
+
+def _prefixes(dotted: str) -> list[str]:
+    parts = dotted.split(".")[:_MAX_DEPTH + 1]
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
+def _lookup(table: dict[str, str], dotted: str) -> tuple[str, str] | None:
+    for prefix in _prefixes(dotted):
+        if prefix in table:
+            return prefix, table[prefix]
+    return None
+
+
+def table_lookup(dotted: str) -> tuple[str, str] | None:
+    """(module, distribution) from the shipped table: explicit names and namespace rules."""
+    data = _table()
+    best = _lookup(data["modules"], dotted)
+    parts = dotted.split(".")
+    for prefix, template in data["namespaces"].items():
+        depth = prefix.count(".") + 1
+        if len(parts) > depth and ".".join(parts[:depth]) == prefix:
+            if best is None or best[0].count(".") + 1 <= depth:
+                best = (".".join(parts[:depth + 1]), template.format(parts[depth]))
+    return best
+
+
+class InstalledIndex:
+    """Which installed distribution provides a module, from the active environment's metadata.
+    Only regular packages and modules count: a namespace directory (``google/``) that several
+    distributions share decides nothing, so ``google.protobuf`` never maps to google-cloud-*."""
+
+    def __init__(self) -> None:
+        self._top = metadata.packages_distributions()
+        self._provided: dict[str, dict[str, bool]] = {}
+
+    def lookup(self, dotted: str) -> tuple[str, str] | None:
+        top = dotted.split(".", 1)[0]
+        candidates = sorted(set(self._top.get(top, [])))
+        if not candidates:
+            return None
+        for prefix in reversed(_prefixes(dotted)):  # shortest first: the package, not a submodule
+            owners = [name for name in candidates if self._modules(name).get(prefix)]
+            if owners:
+                return prefix, owners[0]
+        return None
+
+    def _modules(self, distribution: str) -> dict[str, bool]:
+        """Dotted names (up to _MAX_DEPTH) a distribution installs, True for modules and
+        regular packages (with ``__init__``), False for bare directories."""
+        if distribution not in self._provided:
+            self._provided[distribution] = _module_names(distribution)
+        return self._provided[distribution]
+
+
+def _module_names(distribution: str) -> dict[str, bool]:
+    try:
+        files = metadata.distribution(distribution).files or []
+    except metadata.PackageNotFoundError:
+        return {}
+    names: dict[str, bool] = {}
+    for file in files:
+        parts = PurePosixPath(str(file)).parts
+        if not parts or parts[0] in ("..",) or parts[0].endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        stem = parts[-1].split(".", 1)[0]
+        is_code = parts[-1].endswith((".py", ".pyi", ".so", ".pyd"))
+        for depth in range(1, min(len(parts), _MAX_DEPTH + 1)):
+            names.setdefault(".".join(parts[:depth]), False)
+        if is_code and len(parts) <= _MAX_DEPTH + 1:
+            if stem == "__init__":
+                names[".".join(parts[:-1])] = True
+            elif len(parts) <= _MAX_DEPTH:
+                names[".".join(parts[:-1] + (stem,))] = True
+    return names
+
+
+class DistributionResolver:
+    """Resolve dotted imports to distributions; ``use_installed=False`` makes the answer
+    independent of what happens to be installed (golden tests, reproducible reports)."""
+
+    def __init__(self, user: dict[str, str], use_installed: bool = True) -> None:
+        self.user = user
+        self.installed = InstalledIndex() if use_installed else None
+
+    def user_lookup(self, dotted: str) -> Resolution | None:
+        hit = _lookup(self.user, dotted)
+        if hit is None:
+            return None
+        module, distribution = hit
+        return Resolution(module, canonicalize_name(distribution) if distribution else None, "user")
+
+    def resolve(self, dotted: str) -> Resolution:
+        user = self.user_lookup(dotted)
+        if user:
+            return user
+        if self.installed:
+            hit = self.installed.lookup(dotted)
+            if hit:
+                return Resolution(hit[0], canonicalize_name(hit[1]), "installed")
+        hit = table_lookup(dotted)
+        if hit:
+            return Resolution(hit[0], canonicalize_name(hit[1]), "table")
+        top = dotted.split(".", 1)[0]
+        return Resolution(top, canonicalize_name(top), "identity")

@@ -1,0 +1,34 @@
+"""Read many source files on every core: chunks of paths go to a process pool; small trees are
+read in this process, where starting workers would cost more than it saves."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from samepack.scan.facts import FileFacts
+from samepack.scan.source import read_facts
+
+SERIAL_BELOW_BYTES = 1_000_000
+CHUNKS_PER_WORKER = 8
+
+
+def read_all(root: Path, paths: list[str], mode: str, total_bytes: int) -> list[FileFacts]:
+    """Facts for every path, in the order given."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or total_bytes < SERIAL_BELOW_BYTES or len(paths) < 2 * workers:
+        return _read_chunk(root, paths, mode)
+    chunks = _chunks(paths, workers * CHUNKS_PER_WORKER)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(_read_chunk, [root] * len(chunks), chunks, [mode] * len(chunks))
+        return [facts for chunk in results for facts in chunk]
+
+
+def _chunks(paths: list[str], count: int) -> list[list[str]]:
+    size = max(1, -(-len(paths) // count))
+    return [paths[i:i + size] for i in range(0, len(paths), size)]
+
+
+def _read_chunk(root: Path, paths: list[str], mode: str) -> list[FileFacts]:
+    return [read_facts(root, path, mode) for path in paths]

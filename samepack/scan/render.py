@@ -1,0 +1,101 @@
+"""Pure renderings of a Scan: a rich table for people, JSON for programs (docs/scan-json.md),
+and a requirements list (one per line, like pipreqs)."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from samepack.scan.model import Evidence, Scan
+
+MAX_EVIDENCE = 3
+
+
+def scan_json(scan: Scan) -> str:
+    """The stable JSON document: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(scan.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def requirement_lines(scan: Scan, used_only: bool = False) -> list[str]:
+    """One requirement per line: every non-optional dependency (only imported ones with ``used_only``)."""
+    return scan.requirements(include_unused=not used_only)
+
+
+def evidence_text(evidence: list[Evidence], limit: int = MAX_EVIDENCE) -> str:
+    shown = ", ".join(str(e) for e in evidence[:limit])
+    more = len(evidence) - limit
+    return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+def scan_table(scan: Scan) -> RenderableType:
+    """Everything a person wants from a scan, as one rich renderable."""
+    parts: list[RenderableType] = [_summary(scan), _dependencies(scan)]
+    if scan.system_libraries:
+        parts.append(_system(scan))
+    parts.append(_hardware(scan))
+    if scan.problems:
+        parts.append(_problems(scan))
+    return Group(*parts)
+
+
+def _summary(scan: Scan) -> Text:
+    python = scan.python.version or "not declared"
+    where = f" ({evidence_text(scan.python.evidence)})" if scan.python.evidence else ""
+    text = Text()
+    text.append(f"Python {python}{where}; standard library of {scan.target_python}; ")
+    text.append(f"{scan.files_scanned} source files read ({scan.parse_mode} parse)")
+    if scan.conda_environment:
+        text.append(f"; conda environment {scan.conda_environment}")
+    return text
+
+
+_STATUS_STYLE = {"used": "green", "undeclared": "yellow", "unused": "dim"}
+
+
+def _dependencies(scan: Scan) -> Table:
+    table = Table(title="Dependencies", title_justify="left", expand=False)
+    for column in ("distribution", "requirement", "status", "imports", "evidence"):
+        table.add_column(column, overflow="fold")
+    for dep in scan.dependencies:
+        status = dep.status + (" (optional)" if dep.optional else "")
+        table.add_row(Text(dep.name), Text(dep.requirement),
+                      Text(status, style=_STATUS_STYLE[dep.status]),
+                      Text(", ".join(dep.imports)), Text(evidence_text(dep.evidence)))
+    undeclared = sum(d.status == "undeclared" and not d.optional for d in scan.dependencies)
+    unused = sum(d.status == "unused" for d in scan.dependencies)
+    table.caption = f"{undeclared} imported but declared nowhere; {unused} declared but never imported"
+    table.caption_justify = "left"
+    return table
+
+
+def _system(scan: Scan) -> Table:
+    table = Table(title="System libraries", title_justify="left")
+    for column in ("package", "why", "evidence"):
+        table.add_column(column, overflow="fold")
+    for library in scan.system_libraries:
+        table.add_row(Text(library.name), Text(library.reason), Text(evidence_text(library.evidence)))
+    return table
+
+
+def _hardware(scan: Scan) -> Text:
+    hw = scan.hardware
+    if not (hw.gpu or hw.accelerators or hw.cuda):
+        return Text("Hardware: CPU only (no GPU use found)")
+    facts = [f"GPU: {'yes' if hw.gpu else 'no'}", f"multi-GPU: {'yes' if hw.multi_gpu else 'no'}"]
+    if hw.cuda:
+        facts.append(f"CUDA {hw.cuda}")
+    if hw.accelerators:
+        facts.append("accelerators: " + ", ".join(hw.accelerators))
+    return Text(f"Hardware: {'; '.join(facts)} ({evidence_text(hw.evidence)})")
+
+
+def _problems(scan: Scan) -> Table:
+    table = Table(title="Files not read", title_justify="left")
+    table.add_column("file", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for problem in scan.problems:
+        table.add_row(Text(problem.path), Text(problem.reason))
+    return table

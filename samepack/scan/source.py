@@ -1,0 +1,120 @@
+"""Read one source file (``.py`` or ``.ipynb``) into :class:`FileFacts`.
+
+Two ways to find imports, with the same meaning of "optional" (inside the body of a
+``try`` whose handlers catch ImportError/ModuleNotFoundError, or under ``if TYPE_CHECKING``,
+without crossing a ``def``/``class``):
+
+- ``full``: the whole file through ``ast.parse``; files that do not parse are problems.
+- ``fast`` (large trees): only the import statements are parsed with ``ast`` — found by their
+  line shape outside triple-quoted strings — so syntax errors elsewhere go unnoticed.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from samepack.scan.facts import FileFacts, ImportUse, import_uses
+from samepack.scan.fastimports import fast_imports
+from samepack.scan.hints import find_hints
+from samepack.scan.notebook import notebook_code
+
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def read_facts(root: Path, rel: str, mode: str = "full") -> FileFacts:
+    """Facts of ``root/rel``; unreadable or unparsable files come back with ``problem`` set."""
+    facts = FileFacts(rel)
+    try:
+        raw = (root / rel).read_bytes()
+    except OSError as error:
+        facts.problem = f"unreadable: {error.strerror or error}"
+        return facts
+    try:
+        if rel.endswith(".ipynb"):
+            text, facts.pip_installs = notebook_code(raw)
+            mode = "full"
+        else:
+            text = decode_source(raw)
+        facts.imports = full_imports(text) if mode == "full" else fast_imports(text)
+    except SyntaxError as error:
+        facts.problem = syntax_problem(error)
+        return facts
+    except (ValueError, UnicodeDecodeError) as error:
+        facts.problem = str(error)
+        return facts
+    facts.hints = find_hints(text)
+    return facts
+
+
+def decode_source(raw: bytes) -> str:
+    """Source text per PEP 263 (a coding cookie in the first two lines, else UTF-8)."""
+    encoding = "utf-8"
+    for line in raw.split(b"\n", 2)[:2]:
+        match = _COOKIE.match(line)
+        if match:
+            encoding = match.group(1).decode("ascii")
+            break
+    try:
+        return raw.decode(encoding).lstrip("\ufeff")
+    except (UnicodeDecodeError, LookupError) as error:
+        raise ValueError(f"cannot decode as {encoding}: {error}") from None
+
+
+def syntax_problem(error: SyntaxError) -> str:
+    where = f"line {error.lineno}: " if error.lineno else ""
+    message = error.msg or "invalid syntax"
+    if "Missing parentheses in call to 'print'" in message or "Missing parentheses in call to 'exec'" in message:
+        return f"does not parse as Python 3, looks like Python 2 ({where}{message})"
+    return f"does not parse as Python 3 ({where}{message})"
+
+
+def full_imports(text: str) -> list[ImportUse]:
+    """Every import in ``text``, read from its full syntax tree."""
+    found: list[ImportUse] = []
+    _visit(ast.parse(text).body, False, found)
+    return found
+
+
+def _visit(body: list[ast.stmt], optional: bool, found: list[ImportUse]) -> None:
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.extend(import_uses(node, node.lineno, optional))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            _visit(node.body, False, found)
+        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            _visit(node.body, optional or catches_import_error(node.handlers), found)
+            for handler in node.handlers:
+                _visit(handler.body, optional, found)
+            _visit(node.orelse, optional, found)
+            _visit(node.finalbody, optional, found)
+        elif isinstance(node, ast.If):
+            _visit(node.body, optional or _is_type_checking(node.test), found)
+            _visit(node.orelse, optional, found)
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                _visit(getattr(node, name, None) or [], optional, found)
+            for case in getattr(node, "cases", None) or []:
+                _visit(case.body, optional, found)
+
+
+def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
+    for handler in handlers:
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if any(_name_of(kind) in IMPORT_ERRORS for kind in kinds if kind is not None):
+            return True
+    return False
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return _name_of(test) == "TYPE_CHECKING"
+
+
+def _name_of(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
