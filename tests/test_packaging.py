@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import REPO_ROOT
+from support import REPO_ROOT
 
 
 def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from samepack.bundle import layout
 from samepack.bundle.manifest import PART_ORDER, Manifest
 from samepack.bundle.writer import Source, write_part
 from samepack.oci.localregistry import LocalRegistry
-from conftest import require_tool
+from support import require_tool
 
 USER = "alice"
 PASSWORD = "s3cret-Pa55-word"

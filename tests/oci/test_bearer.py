@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import require_module
+from support import require_module
 
 from samepack.oci.pull import pull_bundle
 from samepack.oci.push import push_bundle

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import require_tool
+from support import require_tool
 
 from samepack.oci.pull import pull_bundle
 from samepack.oci.push import push_bundle

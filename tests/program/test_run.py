@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from samepack.history import History
-from conftest import require_module
+from support import require_module
 from tests.program.helpers import LOG_METRIC, py, step, write_program
 
 
