@@ -115,13 +115,19 @@ def _module_names(distribution: str) -> dict[str, bool]:
     return names
 
 
+@lru_cache(maxsize=1)
+def installed_index() -> InstalledIndex:
+    """One index per process: reading every distribution's metadata is the slow part."""
+    return InstalledIndex()
+
+
 class DistributionResolver:
     """Resolve dotted imports to distributions; ``use_installed=False`` makes the answer
     independent of what happens to be installed (golden tests, reproducible reports)."""
 
     def __init__(self, user: dict[str, str], use_installed: bool = True) -> None:
         self.user = user
-        self.installed = InstalledIndex() if use_installed else None
+        self.installed = installed_index() if use_installed else None
 
     def user_lookup(self, dotted: str) -> Resolution | None:
         hit = _lookup(self.user, dotted)
