@@ -56,6 +56,26 @@ def _validate_custom(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
                                 hint="fix the program field this object is rendered from")
 
 
+def strict_schema(schema: Any) -> Any:
+    """A CRD's openAPIV3Schema made strict the way kubernetes-validate's strict schemas are:
+    objects with declared properties admit no others (unless they preserve unknown fields)."""
+    if isinstance(schema, list):
+        return [strict_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    strict = {key: strict_schema(value) for key, value in schema.items()}
+    if ("properties" in schema and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")):
+        strict["additionalProperties"] = False
+    return strict
+
+
+def crd_schema(crd: Mapping[str, Any]) -> tuple[str, Any]:
+    """(kind, strict schema) of a CustomResourceDefinition's first served version."""
+    version = crd["spec"]["versions"][0]
+    return crd["spec"]["names"]["kind"], strict_schema(version["schema"]["openAPIV3Schema"])
+
+
 def validate_object(obj: Mapping[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
                     crd_schemas: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Raise VerificationError naming the object and field when ``obj`` is not valid."""

@@ -1,0 +1,118 @@
+"""Will the program fit? A pure check of each step's needs against the nodes' allocatable CPU,
+memory, GPUs and GPU memory, answering in plain words ("step train needs 1 GPU with 24Gi; the
+largest node offers 0 GPUs")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Mapping
+
+from samepack.k8s.pod import GPU_MEMORY_LABEL, GPU_RESOURCE
+from samepack.k8s.quantity import MIB, human_bytes, parse_quantity
+from samepack.program.model import Program
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    name: str
+    cpu: Decimal = Decimal(0)  # allocatable cores
+    memory: Decimal = Decimal(0)  # allocatable bytes
+    gpus: int = 0
+    gpu_memory: Decimal | None = None  # bytes per GPU, from the nvidia.com/gpu.memory label
+    schedulable: bool = True
+
+
+@dataclass(frozen=True)
+class StepNeeds:
+    step: str
+    cpu: Decimal = Decimal(0)
+    memory: Decimal = Decimal(0)
+    gpus: int = 0
+    vram: Decimal | None = None
+
+
+def node_facts(node: Mapping[str, Any]) -> NodeFacts:
+    """Facts of one node from its API object (a plain dict as the API returns it)."""
+    meta, spec, status = node.get("metadata", {}), node.get("spec") or {}, node.get("status") or {}
+    allocatable = status.get("allocatable") or {}
+    name = meta.get("name", "?")
+    label = (meta.get("labels") or {}).get(GPU_MEMORY_LABEL)
+    return NodeFacts(
+        name=name,
+        cpu=parse_quantity(allocatable.get("cpu", "0"), f"node {name} cpu"),
+        memory=parse_quantity(allocatable.get("memory", "0"), f"node {name} memory"),
+        gpus=int(parse_quantity(allocatable.get(GPU_RESOURCE, "0"), f"node {name} gpus")),
+        gpu_memory=Decimal(label) * MIB if label and label.isdigit() else None,
+        schedulable=not spec.get("unschedulable", False),
+    )
+
+
+def step_needs(program: Program, steps: list[str] | None = None) -> list[StepNeeds]:
+    """What each step asks for, with the program's defaults filled in."""
+    needs = []
+    for name in steps or list(program.steps):
+        res = program.step_resources(program.steps[name])
+        field = f"steps.{name}.resources"
+        needs.append(StepNeeds(
+            step=name,
+            cpu=Decimal(str(res.cpu)) if res.cpu is not None else Decimal(0),
+            memory=parse_quantity(res.memory, f"{field}.memory") if res.memory else Decimal(0),
+            gpus=res.gpus or 0,
+            vram=parse_quantity(res.vram, f"{field}.vram") if res.vram else None))
+    return needs
+
+
+def _plural(count: int | Decimal, word: str) -> str:
+    count_text = f"{Decimal(count).normalize():f}"
+    return f"{count_text} {word}" if Decimal(count) == 1 else f"{count_text} {word}s"
+
+
+def _fits(need: StepNeeds, node: NodeFacts) -> bool:
+    vram_ok = need.vram is None or need.gpus == 0 or (
+        node.gpu_memory is not None and node.gpu_memory >= need.vram)
+    return (node.cpu >= need.cpu and node.memory >= need.memory and node.gpus >= need.gpus
+            and vram_ok)
+
+
+def _gpu_words(need: StepNeeds) -> str:
+    words = _plural(need.gpus, "GPU")
+    return f"{words} with {human_bytes(need.vram)}" if need.vram is not None else words
+
+
+def _explain(need: StepNeeds, nodes: list[NodeFacts]) -> str:
+    """Why ``need`` fits on no node, by the first resource no node has enough of."""
+    head = f"step {need.step} needs"
+    most_gpus = max(nodes, key=lambda n: n.gpus)
+    if need.gpus > most_gpus.gpus:
+        return f"{head} {_gpu_words(need)}; the largest node offers {_plural(most_gpus.gpus, 'GPU')}"
+    if need.gpus and need.vram is not None:
+        gpu_nodes = [n for n in nodes if n.gpus >= need.gpus]
+        known = [n for n in gpu_nodes if n.gpu_memory is not None]
+        if not known:
+            return (f"{head} {_gpu_words(need)}; no node labels its GPU memory "
+                    f"({GPU_MEMORY_LABEL}), so none can be chosen")
+        best = max(known, key=lambda n: n.gpu_memory or 0)
+        if (best.gpu_memory or 0) < need.vram:
+            return (f"{head} {_gpu_words(need)}; the largest GPU offers "
+                    f"{human_bytes(best.gpu_memory or 0)} (node {best.name})")
+    most_cpu = max(nodes, key=lambda n: n.cpu)
+    if need.cpu > most_cpu.cpu:
+        return (f"{head} {_plural(need.cpu, 'CPU')}; the largest node offers "
+                f"{_plural(most_cpu.cpu, 'CPU')} (node {most_cpu.name})")
+    most_memory = max(nodes, key=lambda n: n.memory)
+    if need.memory > most_memory.memory:
+        return (f"{head} {human_bytes(need.memory)} of memory; the largest node offers "
+                f"{human_bytes(most_memory.memory)} (node {most_memory.name})")
+    wants = [_plural(need.cpu, "CPU"), f"{human_bytes(need.memory)} of memory"]
+    if need.gpus:
+        wants.append(_gpu_words(need))
+    return f"{head} {', '.join(wants[:-1])} and {wants[-1]}; no single node offers all of it"
+
+
+def preflight(needs: list[StepNeeds], nodes: list[NodeFacts]) -> list[str]:
+    """One message per step that fits on no schedulable node; empty when all fit."""
+    usable = [node for node in nodes if node.schedulable]
+    if not usable:
+        return ["the cluster has no schedulable nodes"]
+    return [_explain(need, usable) for need in needs if not any(_fits(need, n) for n in usable)]
