@@ -183,7 +183,10 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
     path = f"/v2/{repository}/blobs/{digest}"
     while True:
         try:
-            headers = {"Range": f"bytes={received}-"} if received else {}
+            # identity: the blob's own bytes, never a transport re-encoding of them
+            headers = {"Accept-Encoding": "identity"}
+            if received:
+                headers["Range"] = f"bytes={received}-"
             response = transport.request("GET", path, headers=headers, stream=True, retry=False)
             if response.status_code == 200 and received:
                 out.seek(start)
@@ -192,7 +195,7 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
             elif response.status_code not in (200, 206):
                 raise transport.error(response, f"downloading {digest}")
             with response:
-                for block in response.iter_content(READ_BLOCK):
+                for block in response.raw.stream(READ_BLOCK, decode_content=False):
                     received += len(block)
                     if received > size:
                         raise _size_error(digest, size, "more")

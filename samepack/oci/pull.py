@@ -6,6 +6,7 @@ The output appears only when every byte checked out (temp file beside the target
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,15 @@ def check_layers_match(layers: list[Descriptor], manifest: Manifest, where: str)
                                 "the artifact was altered after `samepack push`; push it again")
 
 
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
 def default_output(manifest: Manifest) -> Path:
+    """``NAME-VERSION.tgz`` here; the names come from the registry, so they must be plain."""
+    if not (_SAFE_NAME.match(manifest.name) and _SAFE_NAME.match(manifest.version)):
+        raise InputError(f"the artifact names its program {manifest.name!r} version "
+                         f"{manifest.version!r}, which is not a plain file name",
+                         "choose the output file with -o FILE")
     return Path(f"{manifest.name}-{manifest.version}.tgz")
 
 

@@ -13,9 +13,10 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from samepack.errors import NotFoundError, RemoteError
 from samepack.oci.credentials import Credentials, lookup_credentials
@@ -23,7 +24,7 @@ from samepack.oci.reference import is_loopback
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError)
+                    requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError)
 
 
 class TransientError(RemoteError):
@@ -75,6 +76,7 @@ class Transport:
             self.session.trust_env = False  # no proxy for a registry on this machine
         if insecure:
             self.session.verify = False
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
     # -- connection -------------------------------------------------------------------------
     @property
@@ -84,9 +86,13 @@ class Transport:
         assert self._base is not None
         return self._base
 
+    def plain_http_allowed(self, url: str | None = None) -> bool:
+        host = urlsplit(url).netloc if url else self.host
+        return self.insecure or is_loopback(host)
+
     def connect(self) -> None:
         """First contact (``GET /v2/``): pick https or, where allowed, plain http; fail fast."""
-        schemes = ["https", "http"] if (self.insecure or is_loopback(self.host)) else ["https"]
+        schemes = ["https", "http"] if self.plain_http_allowed() else ["https"]
         for scheme in schemes:
             url = f"{scheme}://{self.host}/v2/"
             try:
@@ -102,7 +108,7 @@ class Transport:
                                   ) from None
             self._base = f"{scheme}://{self.host}"
             if response.status_code == 401:
-                self._answer_challenge(response)
+                self._prepare_basic(response)
             elif response.status_code >= 400:
                 raise self.error(response, "checking the registry API")
             return
@@ -178,6 +184,13 @@ class Transport:
                                     allow_redirects=True)
 
     # -- auth -------------------------------------------------------------------------------
+    def _prepare_basic(self, response: requests.Response) -> None:
+        """After ``/v2/`` asked for auth: send basic credentials from now on, if that is the
+        scheme and we have some. Bearer tokens are fetched later, for each request's scope."""
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if challenge.scheme == "basic" and self.credentials is not None:
+            self._authorization = "Basic " + basic_token(self.credentials)
+
     def _answer_challenge(self, response: requests.Response) -> None:
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         credentials = self.credentials
@@ -198,6 +211,9 @@ class Transport:
         if not realm:
             raise RemoteError(f"registry {self.host} sent a Bearer challenge without a realm")
         query = {k: v for k, v in challenge.params.items() if k in ("service", "scope")}
+        if credentials and realm.startswith("http:") and not self.plain_http_allowed(realm):
+            raise RemoteError(f"registry {self.host} sends credentials to a plain-http token "
+                              f"service ({short_path(realm)})", "pass --insecure if you trust it")
         headers = {"Authorization": "Basic " + basic_token(credentials)} if credentials else {}
         try:
             answer = self.session.get(realm, params=query, headers=headers, timeout=self.timeout)
