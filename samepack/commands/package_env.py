@@ -27,7 +27,7 @@ def index_options(func):
 
 
 @click.command("package-env")
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("path", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
 @click.option("--locker", type=click.Choice(LOCKER_NAMES), help="Lock tool (default: uv; "
               "conda-lock for conda projects; or [tool.samepack] locker in pyproject.toml).")
 @click.option("--python", "python", metavar="VERSION", help="Target Python, e.g. 3.10.")

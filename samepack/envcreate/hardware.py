@@ -35,7 +35,7 @@ class Shortfall:
 def needs_from_record(record: Any) -> Needs:
     """Needs recorded by ``package-env`` in ``.samepack/env.json`` (an ``EnvRecord``)."""
     hardware = record.hardware or {}
-    gpus = 2 if hardware.get("multi_gpu") else 1 if hardware.get("gpu") else 0
+    gpus = 1 if hardware.get("gpu") else 0  # multi-GPU code (DDP) also runs on one GPU
     python = None if record.locker == "conda-lock" else record.python  # conda brings its own
     return Needs(python=python, platforms=tuple(record.platforms), gpus=gpus,
                  cuda=hardware.get("cuda"))

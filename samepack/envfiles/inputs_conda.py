@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.environment_yml import read_environment_yml
 from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.model import CondaSpec
@@ -17,7 +18,7 @@ def conda_spec(root: Path, environment: str | None, direct: list[DirectRequireme
                python: str, channels: tuple[str, ...]) -> CondaSpec:
     """What the conda locker solves. ``environment`` is the project's environment file."""
     path = root / (environment or "environment.yml")
-    if path.is_file():
+    if path.is_file() and not is_generated(path):
         spec = read_environment_yml(path)
     else:
         spec = CondaSpec(channels=("conda-forge",), name=root.name,

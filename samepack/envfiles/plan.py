@@ -38,7 +38,7 @@ def plan_files(root: Path, scan: Scan, inputs: LockInputs, result: LockResult,
         planned.append(_replace(root, name, text, force))
     if inputs.conda is None:
         planned.append(_requirements_in(root, scan, inputs, force))
-    elif not (root / "environment.yml").is_file():
+    elif not (root / "environment.yml").is_file() or is_generated(root / "environment.yml"):
         planned.append(_replace(root, "environment.yml", render_environment_yml(inputs.conda), force))
     pyproject = _pyproject(root, scan, inputs)
     if pyproject:
@@ -115,7 +115,7 @@ def _requirements_in(root: Path, scan: Scan, inputs: LockInputs, force: bool) ->
     path = root / "requirements.in"
     current = _current(path)
     if current is None:
-        carried = _carried(scan) if force and not is_generated(root / "requirements.txt") else []
+        carried = _carried(scan, inputs) if force and not is_generated(root / "requirements.txt") else []
         text = render_requirements_in(inputs.requirements, carried)
         return PlannedFile("requirements.in", text, "create")
     text = merge_requirements_in(current, inputs.requirements)
@@ -123,10 +123,17 @@ def _requirements_in(root: Path, scan: Scan, inputs: LockInputs, force: bool) ->
     return PlannedFile("requirements.in", text, action)
 
 
-def _carried(scan: Scan) -> list[str]:
-    """Declarations from a user ``requirements.txt`` that --force replaces with the lock."""
-    return [f"{d.requirement}\n    # from {d.evidence}, replaced by the lock" for d in scan.declared
-            if d.evidence.path == "requirements.txt" and d.ecosystem == "pypi"]
+def _carried(scan: Scan, inputs: LockInputs) -> list[str]:
+    """Declarations from a user ``requirements.txt`` that --force replaces with the lock,
+    with the evidence of the code that uses them."""
+    evidence = {r.name: [e for e in r.evidence if not e.startswith("requirements.txt")]
+                for r in inputs.requirements}
+    carried = []
+    for declared in scan.declared:
+        if declared.evidence.path == "requirements.txt" and declared.ecosystem == "pypi":
+            where = [f"{declared.evidence} (replaced by the lock)", *evidence.get(declared.name, [])]
+            carried.append(f"{declared.requirement}\n    # from {', '.join(where[:5])}")
+    return carried
 
 
 def _pyproject(root: Path, scan: Scan, inputs: LockInputs) -> PlannedFile | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from samepack.lock.platforms import normalise_platforms, target_python
 from samepack.scan.model import DeclaredRequirement, Evidence, Scan
 
 INPUTS_FORMAT = 1
+RUNTIME_GROUPS = (None, "notebook")
+_NAME_ONLY = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*$")  # declaration groups that are part of the environment
 
 
 @dataclass
@@ -60,13 +63,18 @@ def direct_requirements(scan: Scan, root: Path) -> list[DirectRequirement]:
     generated = _GeneratedFiles(root)
     result = []
     for dep in sorted(scan.dependencies, key=lambda d: d.name):
-        decls = [d for d in scan.declared if d.name == dep.name and d.ecosystem == "pypi"]
+        if dep.optional:  # only in try/except ImportError, or only in an extra / dev group
+            continue
+        decls = [d for d in scan.declared if d.name == dep.name and d.ecosystem == "pypi"
+                 and d.group in RUNTIME_GROUPS]
         own = [d for d in decls if not generated.owns(d)]
         if not own and not dep.imports:
             continue
-        if any(d.ecosystem == "conda" and d.name == dep.name for d in scan.declared) and not own:
-            continue
-        specs = _unique([d.requirement for d in (own or decls)]) or [dep.requirement or dep.name]
+        if not own and any(d.ecosystem == "conda" and d.name == dep.name
+                           and not generated.owns(d) for d in scan.declared):
+            continue  # a conda package of the user's environment.yml provides it
+        lent = [d for d in decls if not generated.owns_path(d.evidence.path)]  # marker section
+        specs = _without_bare_names(_unique([d.requirement for d in (own or lent)])) or [dep.name]
         evidence = [str(e) for e in dep.evidence if not generated.owns_evidence(e)]
         for spec in specs:
             result.append(DirectRequirement(spec, dep.name, tuple(_unique(evidence))))
@@ -105,6 +113,12 @@ def hardware_needs(scan: Scan) -> dict[str, Any]:
     data.pop("evidence", None)
     data["accelerators"] = sorted(data.get("accelerators") or [])
     return data
+
+
+def _without_bare_names(specs: list[str]) -> list[str]:
+    """``numpy`` adds nothing next to ``numpy>=1.24``: keep bare names only when alone."""
+    constrained = [s for s in specs if not _NAME_ONLY.match(s)]
+    return constrained or specs[:1]
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ def build_wheel(dist: FakeDist, target: Path) -> Path:
             f'"""{dist.name} {dist.version}, a small package for offline tests."""\n'
             f'__version__ = "{dist.version}"\n').encode()
     metadata = [f"Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}"]
+    extras = sorted({m for req in dist.requires for m in re.findall(r'extra == "([^"]+)"', req)})
+    metadata += [f"Provides-Extra: {extra}" for extra in extras]
     metadata += [f"Requires-Dist: {req}" for req in dist.requires]
     files[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
     files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: samepack-tests\n"

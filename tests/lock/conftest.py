@@ -23,7 +23,8 @@ CATALOG = [
     FakeDist("beta", "1.0"), FakeDist("beta", "2.0"), FakeDist("beta", "2.1"),
     FakeDist("gamma", "1.0", requires=("beta<2",)),
     FakeDist("numpy", "1.26.4"), FakeDist("numpy", "2.1.0"),
-    FakeDist("pandas", "2.2.2", requires=("numpy>=1.26",)),
+    FakeDist("pandas", "2.2.2", requires=("numpy>=1.26", 'pyarrow>=10; extra == "parquet"')),
+    FakeDist("pyarrow", "16.1.0", requires=("numpy>=1.16.6",)),
     FakeDist("scipy", "1.13.0", requires=("numpy>=1.22",)),
     FakeDist("joblib", "1.4.2"),
     FakeDist("scikit-learn", "1.5.0", modules=("sklearn",),
@@ -35,7 +36,12 @@ CATALOG = [
     FakeDist("torchvision", "0.18.1+cu121", requires=("torch", "numpy")),
     FakeDist("tqdm", "4.66.4"), FakeDist("pillow", "10.3.0", modules=("PIL",)),
     FakeDist("seaborn", "0.13.2", requires=("pandas>=1.2", "matplotlib>=3.4")),
-    FakeDist("rich", "13.7.1"), FakeDist("pyyaml", "6.0.1", modules=("yaml",)),
+    FakeDist("rich", "13.7.1"),
+    # the messy fixture's
+    FakeDist("flask", "3.0.3"), FakeDist("requests", "2.32.3"), FakeDist("kaleido", "0.2.1"),
+    FakeDist("google-cloud-storage", "2.17.0", modules=("google",)),
+    FakeDist("opencv-python", "4.10.0.84", modules=("cv2",), requires=("numpy>=1.21",)),
+    FakeDist("plotly", "5.22.0"), FakeDist("plotly", "5.23.0"), FakeDist("pyyaml", "6.0.1", modules=("yaml",)),
 ]
 
 CONDA_PACKAGES = [
@@ -45,7 +51,8 @@ CONDA_PACKAGES = [
     FakeCondaPackage("needsnew", "1.0", depends=("tinylib >=2",)),
     FakeCondaPackage("linuxonly", "1.0", subdir="linux-64"),
     # names of the conda-project fixture's environment.yml
-    FakeCondaPackage("python", "3.10.14", subdir="linux-64"), FakeCondaPackage("pip", "24.0"),
+    FakeCondaPackage("python", "3.10.14", subdir="linux-64"),
+    FakeCondaPackage("python", "3.11.9", subdir="linux-64"), FakeCondaPackage("pip", "24.0"),
     FakeCondaPackage("numpy", "1.26.4", subdir="linux-64"),
     FakeCondaPackage("scipy", "1.11.4", depends=("numpy >=1.22",), subdir="linux-64"),
     FakeCondaPackage("pyyaml", "6.0.1", subdir="linux-64"),
