@@ -115,7 +115,8 @@ def _sp_save(namespace, path):
             continue
         if isinstance(value, types.ModuleType):
             state["imports"][name] = value.__name__
-        elif getattr(value, "__module__", None) == "__main__" and inspect.isroutine(value) or inspect.isclass(value) and value.__module__ == "__main__":
+        elif (inspect.isroutine(value) or inspect.isclass(value)) \\
+                and getattr(value, "__module__", None) == "__main__":
             try:
                 state["sources"].append(inspect.getsource(value))
             except (OSError, TypeError):
