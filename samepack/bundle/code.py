@@ -5,6 +5,7 @@ environment and cache directories). Links and special files are left out."""
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ class CodeFiles:
     """Project-relative POSIX paths to include, and the ones left out with the reason."""
 
     paths: list[str] = field(default_factory=list)
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mode)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     git: GitInfo | None = None
 
@@ -60,10 +62,10 @@ def _git_files(project: Path) -> list[str] | None:
     return sorted({path for path in listing.split("\0") if path})
 
 
-def _ignore_spec(project: Path) -> pathspec.PathSpec:
+def _ignore_spec(project: Path) -> pathspec.PathSpec | None:
     ignore = project / ".gitignore"
     lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines() if ignore.is_file() else []
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
 def walk_files(root: Path, spec: pathspec.PathSpec | None = None,
@@ -81,11 +83,19 @@ def walk_files(root: Path, spec: pathspec.PathSpec | None = None,
 
 def _keep(root: Path, path: str, result: CodeFiles) -> None:
     reason = secret_by_name(path)
-    full = root / path
-    if reason is None and full.is_symlink():
-        reason = "symbolic link (bundles hold regular files only)"
-    elif reason is None and not full.is_file():
-        reason = "missing or not a regular file" if not full.exists() else "not a regular file"
+    if reason is None:
+        try:
+            info = os.lstat(os.path.join(root, path))
+        except OSError:
+            info = None
+        if info is None:
+            reason = "missing"
+        elif stat.S_ISLNK(info.st_mode):
+            reason = "symbolic link (bundles hold regular files only)"
+        elif not stat.S_ISREG(info.st_mode):
+            reason = "not a regular file"
+        else:
+            result.stats[path] = (info.st_size, 0o755 if info.st_mode & 0o111 else 0o644)
     if reason:
         result.skipped.append((path, reason))
     else:

@@ -26,10 +26,14 @@ class StagingSink:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.made: set[str] = set()
 
     def __call__(self, member: Member):
-        target = self.root / member.path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = os.path.join(self.root, member.path)
+        parent = os.path.dirname(target)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         descriptor = os.open(target, flags, member.mode)
         os.fchmod(descriptor, member.mode)

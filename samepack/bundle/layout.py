@@ -35,12 +35,13 @@ class Segment:
     media_type: str
 
 
-def header_segment(manifest_bytes: bytes) -> bytes:
-    """The first segment: the manifest as the only tar member, in one stored frame."""
-    manifest = Manifest.from_bytes(manifest_bytes)
+def header_segment(manifest_bytes: bytes, compression: str | None = None) -> bytes:
+    """The first segment: the manifest as the only tar member, in one stored frame
+    (``compression`` saves parsing the manifest when the caller knows it)."""
+    compression = compression or Manifest.from_bytes(manifest_bytes).compression
     tar = (member_header(MANIFEST_NAME, len(manifest_bytes), 0o644) + manifest_bytes
            + padding(len(manifest_bytes)))
-    return stored_frame(tar, manifest.compression)
+    return stored_frame(tar, compression)
 
 
 def trailer_segment(compression: str) -> bytes:
@@ -117,7 +118,7 @@ def segments(bundle_path: Path) -> list[Segment]:
     with the header and trailer checked to be canonical."""
     bundle_path = Path(bundle_path)
     manifest_bytes, manifest = read_manifest(bundle_path)
-    header = header_segment(manifest_bytes)
+    header = header_segment(manifest_bytes, manifest.compression)
     trailer = trailer_segment(manifest.compression)
     planned = plan_segments(manifest, len(header))
     expected_size = len(header) + sum(s.size for s in planned) + len(trailer)
@@ -185,7 +186,7 @@ def assemble(manifest_bytes: bytes, part_files: list[tuple[str, Path]], out: Pat
         raise VerificationError(f"parts {names} do not match the manifest's "
                                 f"{[part.name for part in manifest.parts]}")
     with atomic_output(Path(out), force=force) as handle:
-        handle.write(header_segment(manifest_bytes))
+        handle.write(header_segment(manifest_bytes, manifest.compression))
         for (name, path), part in zip(part_files, manifest.parts):
             _copy_into(handle, Path(path), part.size, part.sha256 if verify else None, name)
         handle.write(trailer_segment(manifest.compression))

@@ -78,8 +78,13 @@ def code_files(entry) -> tuple[Path, CodeFiles]:
 
 
 def code_sources(root: Path, files: CodeFiles) -> list[Source]:
-    return [Source(f"code/{path}", file_mode(root / path), file=root / path)
-            for path in files.paths]
+    sources = []
+    for path in files.paths:
+        size, mode = files.stats.get(path) or (None, None)
+        if mode is None:
+            mode = file_mode(root / path)
+        sources.append(Source(f"code/{path}", mode, file=root / path, known_size=size))
+    return sources
 
 
 class SecretScreen:
@@ -92,7 +97,8 @@ class SecretScreen:
     def __call__(self, source: Source) -> Source | None:
         if source.file is None or source.size() > SCAN_LIMIT:
             return source
-        content = source.file.read_bytes()
+        with open(source.file, "rb") as handle:
+            content = handle.read()
         reason = secret_in_content(source.path, content)
         if reason:
             self.dropped.append((source.path.removeprefix("code/"), reason))

@@ -127,7 +127,7 @@ def _stream_members(decoder: Decoder, manifest: Manifest, open_sink: OpenSink | 
 
 def _check_segments(raw: RawReader, manifest: Manifest, manifest_bytes: bytes,
                     digests: list[str]) -> None:
-    header = header_segment(manifest_bytes)
+    header = header_segment(manifest_bytes, manifest.compression)
     trailer = trailer_segment(manifest.compression)
     wanted = ([hashlib.sha256(header).hexdigest()] + [p.sha256 for p in manifest.parts]
               + [hashlib.sha256(trailer).hexdigest()])
@@ -150,7 +150,7 @@ def _expanded_bound(manifest: Manifest, manifest_bytes: bytes) -> int:
 
 
 def _bounds(manifest: Manifest, manifest_bytes: bytes) -> list[int]:
-    bounds = [0, len(header_segment(manifest_bytes))]
+    bounds = [0, len(header_segment(manifest_bytes, manifest.compression))]
     for part in manifest.parts:
         bounds.append(bounds[-1] + part.size)
     bounds.append(bounds[-1] + len(trailer_segment(manifest.compression)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from fnmatch import fnmatch
+from fnmatch import fnmatch, translate
 from pathlib import PurePosixPath
 
 SCAN_LIMIT = 1024 * 1024  # content is scanned for files up to this size
@@ -35,15 +35,21 @@ _CONTENT_RULES: list[tuple[re.Pattern[bytes], str]] = [
 ]
 
 
+# Substrings one of the content rules needs: files without any skip the regular expressions.
+_TRIGGERS = re.compile(rb"PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|xox|glpat-|sk_live_")
+_ANY_NAME = re.compile("|".join(f"(?:{translate(p)})" for p, _ in _NAME_RULES))
+_ANY_DIR = re.compile("|".join(f"(?:{translate(p)})|(?:{translate('*/' + p)})"
+                               for p, _ in _DIR_RULES))
+
+
 def secret_by_name(path: str) -> str | None:
     """Why a project-relative POSIX path names a credential file, or None."""
     name = PurePosixPath(path).name
-    for pattern, why in _NAME_RULES:
-        if fnmatch(name, pattern):
-            return why
-    for pattern, why in _DIR_RULES:
-        if fnmatch(path, pattern) or fnmatch(path, "*/" + pattern):
-            return why
+    if _ANY_NAME.match(name):
+        return next(why for pattern, why in _NAME_RULES if fnmatch(name, pattern))
+    if _ANY_DIR.match(path):
+        return next(why for pattern, why in _DIR_RULES
+                    if fnmatch(path, pattern) or fnmatch(path, "*/" + pattern))
     return None
 
 
@@ -61,6 +67,8 @@ def secret_in_content(path: str, content: bytes) -> str | None:
     """Why a file's bytes look like a secret (token, key block, service-account key), or None."""
     if path.endswith(".json") and _service_account(content):
         return "GCP service-account key"
+    if not _TRIGGERS.search(content):
+        return None
     for pattern, why in _CONTENT_RULES:
         if pattern.search(content):
             return why

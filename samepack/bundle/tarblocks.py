@@ -12,8 +12,24 @@ BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
 
 
+_USTAR_MAX_SIZE = 8 ** 11 - 1
+
+
+def _ustar_header(name: bytes, size: int, mode: int) -> bytes:
+    """One ustar block, as tarfile writes it for a short ASCII name (pax needs no records)."""
+    head = (name.ljust(100, b"\0") + b"%07o\0" % mode + b"0000000\0" * 2 + b"%011o\0" % size
+            + b"00000000000\0")
+    tail = tarfile.REGTYPE + bytes(100) + tarfile.POSIX_MAGIC + bytes(32 + 32 + 8 + 8 + 155)
+    block = (head + b"        " + tail).ljust(BLOCK, b"\0")
+    checksum = b"%06o\0" % sum(block)
+    return block[:148] + checksum + block[155:]
+
+
 def member_header(path: str, size: int, mode: int) -> bytes:
     """The header block(s) of a regular file member."""
+    name = path.encode("utf-8", "surrogateescape")
+    if len(name) <= 100 and name.isascii() and size <= _USTAR_MAX_SIZE:
+        return _ustar_header(name, size, mode)
     info = tarfile.TarInfo(path)
     info.size = size
     info.mode = mode

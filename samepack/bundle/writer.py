@@ -30,9 +30,12 @@ class Source:
     data: bytes | None = None
     # Content made at write time from the members written before it in the same part.
     produce: "Callable[[list[Member]], bytes] | None" = None
+    known_size: int | None = None  # from a listing's stat, saves another
 
     def size(self) -> int:
-        return len(self.data) if self.data is not None else os.stat(self.file).st_size
+        if self.data is not None:
+            return len(self.data)
+        return self.known_size if self.known_size is not None else os.stat(self.file).st_size
 
 
 def file_mode(path: Path) -> int:

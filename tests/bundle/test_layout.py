@@ -114,3 +114,16 @@ def test_incompressible_chunks_are_stored(tmp_path: Path) -> None:
     assert files[1][1].stat().st_size > len(noise)  # stored, not deflated
     with tarfile.open(out) as archive:
         assert archive.extractfile("code/big.bin").read() == noise
+
+
+@pytest.mark.parametrize("name,size,mode", [
+    ("a", 0, 0o644), ("code/x/y.py", 12345, 0o755), ("d" * 100, 8 ** 11 - 1, 0o644),
+    ("code/caf\u00e9.py", 5, 0o644), ("d" * 101, 5, 0o644), ("big.bin", 8 ** 11, 0o644)])
+def test_member_headers_match_tarfile(name: str, size: int, mode: int) -> None:
+    from samepack.bundle.tarblocks import member_header
+
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime, info.uid, info.gid = size, mode, 0, 0, 0
+    info.uname = info.gname = ""
+    assert member_header(name, size, mode) == info.tobuf(tarfile.PAX_FORMAT, "utf-8",
+                                                         "surrogateescape")

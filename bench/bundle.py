@@ -1,0 +1,194 @@
+"""Bundle export/import speed beside tar, sha256sum and hashlib on the same files.
+
+    python bench/bundle.py                  # 20,000 small files and 2 GB of data
+    python bench/bundle.py --size 256MB     # a quicker run
+    python bench/bundle.py --files 5000 --skip-data
+
+Every samepack step runs as a real ``samepack`` subprocess; its peak RSS is the kernel's
+``ru_maxrss`` for that child. Check free disk space first (``df -h``): the data case needs about
+three times ``--size``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+WORDS = ("import numpy as np", "def train(model, data):", "    return model.fit(data)",
+         "# evaluate on the hold-out split", "x = np.linspace(0, 1, 100)", "for epoch in range(10):",
+         "    loss = step(batch)", "print(f'{loss=:.4f}')", "class Config:", "    alpha = 0.5")
+
+
+@dataclass
+class Timing:
+    label: str
+    seconds: float
+    nbytes: int
+    peak_rss: int | None = None
+
+    def line(self, baseline: "Timing | None" = None) -> str:
+        rate = self.nbytes / 1e6 / self.seconds if self.seconds else float("inf")
+        text = f"  {self.label:<38} {self.seconds:8.2f} s {rate:9.1f} MB/s"
+        if self.peak_rss is not None:
+            text += f"  peak RSS {self.peak_rss / 1e6:6.0f} MB"
+        if baseline is not None:
+            text += f"  ({baseline.seconds / self.seconds:.2f}x {baseline.label})"
+        return text
+
+
+def run(label: str, args: list[str], nbytes: int, env: dict | None = None,
+        cwd: Path | None = None) -> Timing:
+    """Run a command to completion; wall time and the child's peak RSS."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{label} failed: {stderr.decode(errors='replace')}")
+    return Timing(label, elapsed, nbytes, usage.ru_maxrss * 1024)
+
+
+def hashlib_time(files: list[Path], nbytes: int) -> Timing:
+    started = time.perf_counter()
+    for file in files:
+        digest = hashlib.sha256()
+        with open(file, "rb", buffering=0) as handle:
+            while data := handle.read(4 * 1024 * 1024):
+                digest.update(data)
+    return Timing("python hashlib sha256", time.perf_counter() - started, nbytes)
+
+
+def make_tree(root: Path, count: int) -> int:
+    """``count`` small source files (1-4 kB of code-like text) in nested folders."""
+    rng = random.Random(0)
+    total = 0
+    for index in range(count):
+        folder = root / f"pkg{index % 50:02d}" / f"mod{index % 7}"
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [rng.choice(WORDS) + f"  # {rng.randrange(10**6)}" for _ in range(rng.randint(30, 120))]
+        data = ("\n".join(lines) + "\n").encode()
+        (folder / f"file{index}.py").write_bytes(data)
+        total += len(data)
+    return total
+
+
+def make_data(path: Path, size: int) -> None:
+    """Incompressible bytes: a 64 MB random block repeated (deflate's window cannot see it)."""
+    block = os.urandom(64 * 1024 * 1024)
+    with open(path, "wb") as handle:
+        written = 0
+        while written < size:
+            piece = block[: size - written]
+            handle.write(piece)
+            written += len(piece)
+
+
+def program_yaml(name: str, data: str | None) -> str:
+    datasets = f"datasets: {{blob: {{path: {data}}}}}\n" if data else ""
+    return (f"apiVersion: samepack.dev/v1\nkind: Program\nmetadata: {{name: {name}, version: '1'}}\n"
+            f"{datasets}steps: {{main: {{run: python -c pass}}}}\n")
+
+
+def samepack(*args: str) -> list[str]:
+    return [sys.executable, "-m", "samepack", *args]
+
+
+def bench_tree(work: Path, count: int, env: dict) -> None:
+    project = work / "tree"
+    (project / "src").mkdir(parents=True)
+    nbytes = make_tree(project / "src", count)
+    (project / "samepack.yaml").write_text(program_yaml("tree", None))
+    files = sorted(p for p in (project / "src").rglob("*") if p.is_file())
+    subprocess.run(samepack("create", "program", "-f", str(project / "samepack.yaml")), env=env,
+                   check=True, capture_output=True)
+    print(f"(a) {count} small files, {nbytes / 1e6:.1f} MB")
+    bundle, tarball = work / "tree.tgz", work / "tree.tar.gz"
+    tar = run("tar -czf", ["tar", "-czf", str(tarball), "-C", str(project), "."], nbytes)
+    ours = run("samepack export program", samepack("export", "program", "-n", "tree", "-o",
+                                                   str(bundle), "--runs", "none"), nbytes, env)
+    print(tar.line())
+    print(ours.line(tar) + f"  bundle {bundle.stat().st_size / 1e6:.1f} MB vs tar "
+                           f"{tarball.stat().st_size / 1e6:.1f} MB")
+    sums = work / "tree.sha256"
+    subprocess.run(f"cd {project} && find . -type f -print0 | xargs -0 sha256sum > {sums}",
+                   shell=True, check=True)
+    target = work / "untar"
+    target.mkdir()
+    started = time.perf_counter()
+    untar = run("tar -xzf", ["tar", "-xzf", str(tarball), "-C", str(target)], nbytes)
+    check = run("sha256sum -c", ["sha256sum", "-c", "--quiet", str(sums)], nbytes, cwd=target)
+    both = Timing("tar -xzf + sha256sum -c", time.perf_counter() - started, nbytes)
+    home = dict(env, SAMEPACK_HOME=str(work / "import-home"))
+    imported = run("samepack import (full verification)", samepack("import", str(bundle)),
+                   nbytes, home)
+    print(untar.line())
+    print(check.line())
+    print(both.line())
+    print(imported.line(both))
+    print(hashlib_time(files, nbytes).line())
+
+
+def bench_data(work: Path, size: int, env: dict) -> None:
+    project = work / "data"
+    (project / "data").mkdir(parents=True)
+    blob = project / "data" / "blob.bin"
+    make_data(blob, size)
+    (project / "samepack.yaml").write_text(program_yaml("data", "data/blob.bin"))
+    subprocess.run(samepack("create", "program", "-f", str(project / "samepack.yaml")), env=env,
+                   check=True, capture_output=True)
+    print(f"(b) {size / 1e6:.0f} MB of incompressible data under --include-data")
+    hashed = hashlib_time([blob], size)
+    shasum = run("sha256sum", ["sha256sum", str(blob)], size)
+    bundle = work / "data.tgz"
+    ours = run("samepack export --include-data", samepack(
+        "export", "program", "-n", "data", "-o", str(bundle), "--include-data", "--runs", "none"),
+        size, env)
+    print(hashed.line())
+    print(shasum.line())
+    print(ours.line() + f"  = {hashed.seconds / ours.seconds:.0%} of hashlib's throughput")
+    verify = run("samepack verify", samepack("verify", str(bundle)), size, env)
+    print(verify.line())
+    home = dict(env, SAMEPACK_HOME=str(work / "data-home"))
+    print(run("samepack import", samepack("import", str(bundle)), size, home).line())
+
+
+def parse_size(text: str) -> int:
+    units = {"": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9}
+    number = text.rstrip("KMGBkmgb")
+    return int(float(number) * units[text[len(number):].upper()])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument("--size", default="2GB", help="data size for case (b), e.g. 256MB")
+    parser.add_argument("--skip-tree", action="store_true")
+    parser.add_argument("--skip-data", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="samepack-bench-"))
+    env = dict(os.environ, SAMEPACK_HOME=str(work / "home"))
+    print(f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}; work dir {work}")
+    try:
+        if not options.skip_tree:
+            bench_tree(work, options.files, env)
+        if not options.skip_data:
+            bench_data(work, parse_size(options.size), env)
+    finally:
+        if not options.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
