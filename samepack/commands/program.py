@@ -115,9 +115,15 @@ def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resourc
     return run_local(RunRequest(program, workdir, overrides, ignore_resources))
 
 
+def _run_k8s(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool):
+    from samepack.k8s.run import run_target
+
+    return run_target(program, workdir, overrides, ignore_resources)
+
+
 # --target NAME -> runner(program, workdir, overrides, ignore_resources) -> RunRecord | None.
 # Other targets (a cluster) add one entry here.
-TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local}
+TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

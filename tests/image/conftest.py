@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_module, require_tool
+from support import require_module, require_tool
 
 BASE_TAG = "samepack-test-base:bookworm"
 REQUIREMENTS = ["six==1.17.0", "PyYAML==6.0.3"]

@@ -1,0 +1,30 @@
+"""Verdicts on workload objects as the API reports them (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def job_verdict(job: dict[str, Any]) -> str | None:
+    """``succeeded``, ``failed`` or None while the Job runs."""
+    status = job.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("status") == "True" and condition.get("type") in ("Complete", "SuccessCriteriaMet"):
+            return "succeeded"
+        if condition.get("status") == "True" and condition.get("type") in ("Failed", "FailureTarget"):
+            return "failed"
+    return None
+
+
+def workflow_verdict(workflow: dict[str, Any]) -> str | None:
+    """``succeeded``, ``failed`` or None while the Argo Workflow runs."""
+    phase = (workflow.get("status") or {}).get("phase")
+    if phase == "Succeeded":
+        return "succeeded"
+    if phase in ("Failed", "Error"):
+        return "failed"
+    return None
+
+
+def pod_phase(pod: dict[str, Any]) -> str:
+    return (pod.get("status") or {}).get("phase") or "Pending"
