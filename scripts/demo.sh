@@ -25,3 +25,12 @@ echo "== samepack run: train with alpha overridden; the run is recorded"
 samepack run program wine-quality --alpha=0.3
 echo "== samepack runs list: the run history"
 samepack runs list
+
+echo "== samepack export: one verified, reproducible bundle of the program"
+samepack export program -n wine-quality -o "$work/wine-quality.tgz"
+samepack verify "$work/wine-quality.tgz"
+echo "== samepack import into a fresh store, and run it there"
+export SAMEPACK_HOME="$work/elsewhere-home"
+samepack import "$work/wine-quality.tgz"
+samepack run program wine-quality
+samepack runs list
