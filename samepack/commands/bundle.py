@@ -89,9 +89,11 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
 @click.option("--data", "fetch", is_flag=True,
               help="Fetch the data sets and check their sha256.")
 @click.option("--force", is_flag=True, help="Replace a program registered with other content.")
+@click.option("--cluster", is_flag=True,
+              help="Then deploy it to the current Kubernetes context (like samepack deploy).")
 @_limit_options
 def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force: bool,
-            max_size: str, max_member_size: str, max_ratio: float) -> None:
+            cluster: bool, max_size: str, max_member_size: str, max_ratio: float) -> None:
     """Verify a bundle FILE (or an extracted bundle DIR) completely, then register it.
 
     Nothing becomes visible unless every member matches the manifest and the safety rules;
@@ -111,6 +113,10 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
         for name, path in sorted(fetch_data(entry).items()):
             info(f"dataset {name}: {path}")
     out.print(entry.ref, highlight=False)
+    if cluster:
+        from samepack.commands.deploy import deploy_entry
+
+        deploy_entry(entry)
 
 
 @click.command("verify")
