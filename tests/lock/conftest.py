@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from builders import (FakeCondaPackage, FakeDist, build_conda_package,  # noqa: E402
+from lockbuilders import (FakeCondaPackage, FakeDist, build_conda_package,  # noqa: E402
                       build_wheel, index_channel)
 
 # Small real distributions with real dependencies between them: several versions, so

@@ -24,3 +24,17 @@ def test_conda_platform_names():
     assert conda_platform("darwin", "arm64") == "osx-arm64"
     assert conda_platform("darwin", "x86_64") == "osx-64"
     assert conda_platform("win32", "AMD64") == "win-64"
+
+
+def test_nvml_without_a_driver_means_no_gpu():
+    """pynvml installed (the gpu extra) but no NVIDIA driver: no GPU, no error."""
+    from pathlib import Path
+
+    from tests.conftest import require_module
+    from samepack.machine import probe_gpus
+
+    require_module("pynvml")
+    gpus = probe_gpus()
+    assert isinstance(gpus, list)
+    if not Path("/dev/nvidiactl").exists():
+        assert gpus == []

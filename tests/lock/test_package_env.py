@@ -142,6 +142,15 @@ def test_check_reports_each_kind_of_drift(samepack, project, offline):
     drifted("~ requirements.txt: edited since it was locked", "~ beta: 2.1 -> 2.0")
 
 
+def test_dry_run_writes_nothing(samepack, project, offline):
+    root = project({"train.py": "import alpha\n"})
+    before = snapshot(root)
+    result = samepack("package-env", root, *offline, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "requirements.txt" in result.stdout and "create" in result.stdout
+    assert snapshot(root) == before
+
+
 def test_check_without_a_lock_is_drift(samepack, project):
     root = project({"train.py": "import alpha\n"})
     one_line_error(samepack("package-env", root, "--check"), 10, "env.json")
