@@ -72,6 +72,8 @@ def pointer(local: LocalData, known: dict[str, tuple[int, str]], included: bool
     if local.file is not None:
         size, sha = known.get(local.dataset.path) or hash_file(local.file)
         data.update(size=size, sha256=sha)
+        if local.dataset.sha256 and local.dataset.sha256 != sha:
+            data["declared_sha256"] = local.dataset.sha256
     if included and local.file is not None and local.member:
         data["member"] = local.member
     return data
@@ -81,8 +83,8 @@ def pointers_bytes(entries: list[dict[str, Any]]) -> bytes:
     return canonical_json({"format": POINTERS_FORMAT, "datasets": entries}) + b"\n"
 
 
-def data_sources(locals_: list[LocalData], include: bool,
-                 code_members: list[Member]) -> list[Source]:
+def data_sources(locals_: list[LocalData], include: bool, code_members: list[Member],
+                 warnings: list[str] | None = None) -> list[Source]:
     """The data part: the files (with ``include``) and pointers.json, which is produced after
     them so their hashes are reused instead of read again."""
     code = {m.path.removeprefix("code/"): (m.size, m.sha256) for m in code_members}
@@ -92,7 +94,12 @@ def data_sources(locals_: list[LocalData], include: bool,
     def produce(written: list[Member]) -> bytes:
         known = dict(code)
         known.update({m.path.removeprefix(FILES): (m.size, m.sha256) for m in written})
-        return pointers_bytes([pointer(d, known, include) for d in locals_])
+        entries = [pointer(d, known, include) for d in locals_]
+        for entry in entries:
+            if "declared_sha256" in entry and warnings is not None:
+                warnings.append(f"dataset {entry['name']}: {entry.get('path')} does not match "
+                                "the program's sha256; the bundle records what it holds now")
+        return pointers_bytes(entries)
 
     if locals_:
         sources.append(Source(POINTERS, 0o644, produce=produce))

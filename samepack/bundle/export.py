@@ -134,7 +134,7 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     records = _history(entry, options.runs)
     parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records))] if records else [])
     parts.write("data", data_sources(located, options.include_data,
-                                     code.members if code else []))
+                                     code.members if code else [], result.warnings))
     return files.git.commit_time if files.git else 0
 
 

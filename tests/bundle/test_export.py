@@ -292,3 +292,17 @@ def test_segments_api_on_an_exported_bundle(mini_project: Path, tmp_path: Path,
     assert data == (layout.header_segment(manifest_bytes)
                     + b"".join(data[s.offset:s.offset + s.size] for s in segments)
                     + layout.trailer_segment("gzip"))
+
+
+def test_changed_data_is_recorded_with_a_warning(mini_project: Path, tmp_path: Path,
+                                                 samepack) -> None:
+    yaml = (mini_project / "samepack.yaml").read_text().replace(
+        "table: {path: data/table.csv}", "table: {path: data/table.csv, sha256: " + "ab" * 32 + "}")
+    (mini_project / "samepack.yaml").write_text(yaml)
+    register(mini_project)
+    out = tmp_path / "mini.tgz"
+    result = export(samepack, out)
+    assert "dataset table: data/table.csv does not match" in result.stderr
+    pointer = json.loads(entries(out)["data/pointers.json"])["datasets"][0]
+    assert pointer["sha256"] == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    assert pointer["declared_sha256"] == "ab" * 32

@@ -59,3 +59,16 @@ def test_import_env_needs_a_lock_record(fixture_project, tmp_path: Path, samepac
     monkeypatch.setenv("SAMEPACK_HOME", str(tmp_path / "fresh-home"))
     result = samepack("import", bundle, "--env")
     assert result.exit_code == 4 and "env/.samepack/env.json" in result.stderr
+
+
+def test_import_data_checks_every_data_set(fixture_project, tmp_path: Path, samepack,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    project = fixture_project("wine-quality")
+    assert samepack("create", "program", "-f", project / "samepack.yaml").exit_code == 0
+    bundle = tmp_path / "wine.tgz"
+    assert samepack("export", "program", "-n", "wine-quality", "-o", bundle,
+                    "--include-data").exit_code == 0
+    monkeypatch.setenv("SAMEPACK_HOME", str(tmp_path / "fresh-home"))
+    result = samepack("import", bundle, "--data")
+    assert result.exit_code == 0, result.stderr
+    assert "dataset wine:" in result.stderr and "winequality-red.csv" in result.stderr
