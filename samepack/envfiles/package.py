@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -40,7 +40,7 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     check_conflicts(root, lock_file_names(choice, inputs, options.pylock), options.force)
     result = get_locker(choice.name).lock(lock_request(inputs, options, root))
     planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
-                         options.index.to_json())
+                         {**options.index.to_json(), "channels": list(options.channels)})
     if write:
         write_planned(root, planned)
     return PackageReport(root, planned, choice, inputs, result)
@@ -55,5 +55,7 @@ def check_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock)
         raise DriftError(missing.message, hint=missing.hint) from missing
     scan = scanner(root, options.python or record.python)
     choice = locker_choice(scan, root, EnvOptions(locker=options.locker or record.locker))
+    if not options.channels and record.index.get("channels"):  # --channel used when locking
+        options = replace(options, channels=tuple(record.index["channels"]))
     inputs = lock_inputs(scan, root, options, choice, recorded=record)
     return drift(root, record, inputs)

@@ -258,7 +258,7 @@ def test_conda_project_locks_conda_and_pip_parts(samepack, fixture_project, offl
     before = snapshot(root)
     assert samepack("package-env", root, "--channel", conda_channel, *offline).exit_code == 0
     assert snapshot(root) == before
-    assert samepack("package-env", root, "--channel", conda_channel, "--check").exit_code == 0
+    assert samepack("package-env", root, "--check").exit_code == 0
 
 
 def test_conda_lock_without_environment_yml_generates_one(samepack, project, conda_channel):
@@ -272,7 +272,7 @@ def test_conda_lock_without_environment_yml_generates_one(samepack, project, con
     before = snapshot(root)
     assert samepack(*args).exit_code == 0
     assert snapshot(root) == before
-    assert samepack("package-env", root, "--channel", conda_channel, "--check").exit_code == 0
+    assert samepack("package-env", root, "--check").exit_code == 0  # recorded --channel
 
 
 def test_conda_env_create_installs_from_the_lock(samepack, project, conda_channel):
