@@ -33,9 +33,10 @@ class TransientError(RemoteError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Sleeps between tries; ``len(delays) + 1`` tries in all (default: 4 tries, 5 s of sleep)."""
+    """Sleeps between tries; ``len(delays) + 1`` tries in all (default: 4 tries, 9 s of sleep:
+    enough for a registry to restart, short enough to give up while someone still waits)."""
 
-    delays: tuple[float, ...] = (0.5, 1.5, 3.0)
+    delays: tuple[float, ...] = (0.5, 2.5, 6.0)
 
     @property
     def tries(self) -> int:
@@ -94,9 +95,8 @@ class Transport:
         """First contact (``GET /v2/``): pick https or, where allowed, plain http; fail fast."""
         schemes = ["https", "http"] if self.plain_http_allowed() else ["https"]
         for scheme in schemes:
-            url = f"{scheme}://{self.host}/v2/"
             try:
-                response = self.session.get(url, timeout=self.timeout)
+                response = self._first_get(f"{scheme}://{self.host}/v2/")
             except requests.exceptions.SSLError:
                 if scheme != schemes[-1]:
                     continue
@@ -112,6 +112,15 @@ class Transport:
             elif response.status_code >= 400:
                 raise self.error(response, "checking the registry API")
             return
+
+    def _first_get(self, url: str) -> requests.Response:
+        """``GET /v2/``; a 5xx answer is retried (the registry is there, but busy)."""
+        failures = 0
+        while True:
+            response = self.session.get(url, timeout=self.timeout)
+            if response.status_code not in RETRY_STATUSES or not self.may_retry(failures):
+                return response
+            failures += 1
 
     @property
     def credentials(self) -> Credentials | None:
