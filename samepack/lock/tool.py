@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -62,7 +61,3 @@ def failure_hint(text: str) -> str:
     if "not found in the package registry" in lowered or "no matching distribution" in lowered:
         return "check the package name and version, or the --find-links/--index-url you gave"
     return "run the command with --debug, or check the requirement named above"
-
-
-def python_executable() -> str:
-    return sys.executable

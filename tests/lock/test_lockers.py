@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -92,22 +93,25 @@ def test_pylock_is_written_on_request(wheel_dir):
 
 def test_from_env_pins_the_installed_versions(tmp_path, wheel_dir):
     """--from-env takes the versions installed in the active environment, not the newest:
-    a venv (seeing samepack through the system site) with alpha 1.0 and beta 1.0 installed."""
+    a fresh venv with alpha 1.0 and beta 1.0 installed, seeing samepack through this
+    interpreter's site directories (added after its own, as a site would be)."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
-                    str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run([uv_binary(), "pip", "install", "--python", str(python), "--no-index",
                     "--find-links", str(wheel_dir), "beta==1.0", "alpha==1.0"], check=True,
                    capture_output=True)
-    script = ("import json, sys\n"
+    script = ("import json, site, sys\n"
+              "for path in json.loads(sys.argv[2]):\n"
+              "    site.addsitedir(path)\n"
               "from samepack.lock import IndexOptions, LockRequest, get_locker\n"
               "index = IndexOptions(find_links=(sys.argv[1],), no_index=True)\n"
               "for from_env in (False, True):\n"
               "    result = get_locker('uv').lock(LockRequest(('alpha', 'beta'), from_env=from_env, index=index))\n"
               "    print(json.dumps({p.name: p.version for p in result.pins}))\n")
-    done = subprocess.run([str(python), "-c", script, str(wheel_dir)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([str(python), "-c", script, str(wheel_dir),
+                           json.dumps(site.getsitepackages())], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     newest, installed = [json.loads(line) for line in done.stdout.splitlines()]
     assert newest == {"alpha": "2.0", "beta": "2.1"}
     assert installed == {"alpha": "1.0", "beta": "1.0"}
