@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Protocol
 
-from samepack.errors import InputError, VerificationError
+from samepack.errors import InputError, RemoteError, VerificationError
 from samepack.oci.transport import TRANSIENT_ERRORS, Transport, TransientError, describe_fault
 
 # Chunks are streamed from the file, so their size bounds how much a fault costs, not memory;
@@ -82,8 +83,12 @@ class BytesBlob:
         return self.data[offset:offset + length]
 
 
+MAX_RESTARTS = 3
+
+
 class _UploadLost(Exception):
-    """The registry no longer knows the upload session: start a new one."""
+    """The registry no longer knows the upload session (or refuses where it stands): start a
+    new one, at most MAX_RESTARTS times per blob."""
 
 
 @dataclass
@@ -99,7 +104,7 @@ def upload_blob(transport: Transport, repository: str, blob: BlobSource, *,
     how far it got and continue from there (or start over when it lost the session)."""
     on_bytes = on_bytes or (lambda n: None)
     upload = _Upload(location) if location else None
-    failures = 0
+    failures = restarts = 0
     while True:
         try:
             if upload is None:
@@ -113,7 +118,11 @@ def upload_blob(transport: Transport, repository: str, blob: BlobSource, *,
                 failures = 0
             _finish(transport, upload, blob)
             return
-        except _UploadLost:
+        except _UploadLost as lost:
+            restarts += 1
+            if restarts > MAX_RESTARTS:
+                raise RemoteError(f"registry {transport.host} kept refusing the upload of "
+                                  f"{blob.digest} ({lost})") from None
             upload = None
         except TransientError:
             if not transport.may_retry(failures):
@@ -131,12 +140,14 @@ def _start(transport: Transport, repository: str) -> _Upload:
 def _status(transport: Transport, upload: _Upload) -> _Upload:
     response = transport.request("GET", upload.location, retry=False)
     if response.status_code in (400, 404):
-        raise _UploadLost()
+        raise _UploadLost(f"upload status {response.status_code}")
     if response.status_code != 204:
         raise transport.error(response, "asking how much of an upload arrived")
-    first, _, last = response.headers.get("Range", "0-0").partition("-")
-    offset = int(last) + 1 if int(last) > 0 else 0
-    return _Upload(response.headers.get("Location", upload.location), offset)
+    match = re.fullmatch(r"(?:bytes=)?0-(\d+)", response.headers.get("Range", "0-0").strip())
+    if not match:
+        raise _UploadLost(f"unreadable upload status Range {response.headers.get('Range')!r}")
+    last = int(match.group(1))
+    return _Upload(response.headers.get("Location", upload.location), last + 1 if last else 0)
 
 
 def _patch(transport: Transport, upload: _Upload, body: "bytes | RangeReader",
@@ -151,7 +162,7 @@ def _patch(transport: Transport, upload: _Upload, body: "bytes | RangeReader",
         if isinstance(body, RangeReader):
             body.close()
     if response.status_code in (400, 404, 416):
-        raise _UploadLost()
+        raise _UploadLost(f"PATCH answered {response.status_code}")
     if response.status_code != 202:
         raise transport.error(response, "uploading a chunk")
     return _Upload(response.headers.get("Location", upload.location), end + 1)
@@ -167,7 +178,7 @@ def _finish(transport: Transport, upload: _Upload, blob: BlobSource) -> None:
                                 "for the uploaded bytes",
                                 "the source changed while uploading; export it again")
     if response.status_code == 404:
-        raise _UploadLost()
+        raise _UploadLost("the upload vanished before it was completed")
     raise transport.error(response, "completing an upload")
 
 
@@ -188,11 +199,11 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
             if received:
                 headers["Range"] = f"bytes={received}-"
             response = transport.request("GET", path, headers=headers, stream=True, retry=False)
-            if response.status_code == 200 and received:
+            if received and not _resumes_at(response, received):
                 out.seek(start)
                 out.truncate()
                 hasher, received = hashlib.sha256(), 0
-            elif response.status_code not in (200, 206):
+            if response.status_code not in (200, 206):
                 raise transport.error(response, f"downloading {digest}")
             with response:
                 for block in response.raw.stream(READ_BLOCK, decode_content=False):
@@ -216,6 +227,12 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
         raise VerificationError(f"blob {digest} from {transport.host}/{repository} has digest "
                                 f"{actual}: the registry's copy is damaged or was tampered with",
                                 "ask the registry's owner to check its storage; nothing was written")
+
+
+def _resumes_at(response, offset: int) -> bool:
+    """True when a ranged answer continues exactly at ``offset`` (else: read from the start)."""
+    content_range = response.headers.get("Content-Range", "")
+    return response.status_code == 206 and content_range.startswith(f"bytes {offset}-")
 
 
 def _size_error(digest: str, size: int, what: str) -> VerificationError:
