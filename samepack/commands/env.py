@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from samepack.commands.package_env import index_options
+from samepack.commands.package_env import from_cwd, index_options
 from samepack.console import info, out, warn
 from samepack.envcreate import CreateOptions, create_environment, machine_shortfalls
 from samepack.envfiles.envjson import read_env_record
@@ -31,8 +31,8 @@ def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_inde
     if ignore_hardware:
         for shortfall in machine_shortfalls(read_env_record(path.resolve())):
             warn(f"this machine falls short: {shortfall.message}")
-    options = CreateOptions(prefix=prefix, index=IndexOptions(find_links, no_index, index_url),
-                            ignore_hardware=ignore_hardware)
+    index = IndexOptions(from_cwd(find_links), no_index, index_url)
+    options = CreateOptions(prefix=prefix, index=index, ignore_hardware=ignore_hardware)
     python = create_environment(path, options)
     info(f"environment ready: {python.parent.parent}")
     out.print(str(python), highlight=False)

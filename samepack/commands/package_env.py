@@ -17,6 +17,18 @@ from samepack.lock.model import IndexOptions
 from samepack.lock.platforms import UV_PLATFORMS
 
 
+def from_cwd(locations: tuple[str, ...]) -> tuple[str, ...]:
+    """Local paths given on the command line, made absolute against the working directory
+    (the tools run elsewhere); URLs are kept as they are."""
+    return tuple(loc if "://" in loc else str(Path(loc).expanduser().resolve()) for loc in locations)
+
+
+def channels_from_cwd(channels: tuple[str, ...]) -> tuple[str, ...]:
+    """Like :func:`from_cwd` for conda channels, where a bare word is a channel name."""
+    local = [c.startswith((".", "/", "~")) or Path(c).is_dir() for c in channels]
+    return tuple(from_cwd((c,))[0] if is_local else c for c, is_local in zip(channels, local))
+
+
 def index_options(func):
     """--find-links / --no-index / --index-url, shared with ``env create``."""
     func = click.option("--index-url", metavar="URL", help="Use this package index instead of PyPI.")(func)
@@ -47,7 +59,8 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
                         pylock: bool, force: bool, check: bool, dry_run: bool) -> None:
     """Scan PATH, lock its environment with hashes, and write the environment files."""
     options = EnvOptions(locker=locker, python=python, platforms=platforms, from_env=from_env,
-                         index=IndexOptions(find_links, no_index, index_url), channels=channels,
+                         index=IndexOptions(from_cwd(find_links), no_index, index_url),
+                         channels=channels_from_cwd(channels),
                          pylock=pylock, force=force)
     if check:
         _check(path, options)
