@@ -78,13 +78,21 @@ def test_inferred_program_runs_unchanged(name, overrides, metric, fixture_projec
 
 
 @pytest.mark.slow
-def test_wine_quality_runs(fixture_project, samepack, samepack_proc) -> None:
-    """The fixture's own samepack.yaml is replaced by the inferred one, which runs as it is.
-    (mlflow-example's inferred step is the MLproject's command, run in test_mlproject.py.)"""
+def test_wine_quality_runs_exports_and_reproduces(fixture_project, samepack, samepack_proc,
+                                                  tmp_path: Path) -> None:
+    """The bundled example end to end: the inferred program runs as it is (the fixture's own
+    samepack.yaml replaced), its bundle reproduces. (mlflow-example's inferred step is the
+    MLproject's command, run in test_mlproject.py.)"""
     wine = fixture_project("wine-quality")
     assert samepack("init", wine, "--force").exit_code == 0
     record = run_program(samepack_proc, wine, "--alpha=0.3")
     assert record["params"]["alpha"] == 0.3 and {"rmse", "r2"} <= set(record["metrics"])
+    bundle = tmp_path / "wine.tgz"
+    assert samepack("create", "program", "-f", wine / "samepack.yaml").exit_code == 0
+    assert samepack("export", "program", "-n", "wine-quality", "-o", bundle).exit_code == 0
+    result = samepack("reproduce", bundle, "--no-env", "--report-dir", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "reproduced: every recorded metric and output matched" in result.stdout
 
 
 def test_never_overwrites_without_force(fixture_project, samepack) -> None:
