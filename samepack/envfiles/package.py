@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from samepack.envfiles.drift import drift
+from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.envjson import read_env_record
 from samepack.envfiles.plan import (PlannedFile, check_conflicts, lock_file_names, plan_files,
                                     write_planned)
@@ -36,6 +37,8 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     root = root.resolve()
     scan = scanner(root, options.python)
     choice = locker_choice(scan, root, options)
+    if choice.name == "uv" and is_generated(root / "pylock.toml"):
+        options = replace(options, pylock=True)  # keep a pylock.toml we wrote up to date
     inputs = lock_inputs(scan, root, options, choice)
     check_conflicts(root, lock_file_names(choice, inputs, options.pylock), options.force)
     result = get_locker(choice.name).lock(lock_request(inputs, options, root))

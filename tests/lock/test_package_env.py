@@ -166,6 +166,11 @@ def test_lock_for_another_python_and_platform(samepack, project, offline):
     assert record["platforms"] == ["linux-aarch64", "osx-arm64"]
     assert 'requires-python = ">=3.10"' in (root / "pylock.toml").read_text()
     assert samepack("package-env", root, "--check").exit_code == 0
+    before = snapshot(root)
+    again = samepack("package-env", root, *offline, "--python", "3.10",
+                     "--platform", "osx-arm64", "--platform", "linux-aarch64")
+    assert again.exit_code == 0, again.stderr
+    assert snapshot(root) == before  # the pylock.toml it wrote is kept up to date
 
 
 def test_unresolvable_and_conflicting_requirements_leave_files_untouched(samepack, project,
