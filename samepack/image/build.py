@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from samepack.envfiles.atomic import write_atomic
 from samepack.errors import ToolMissingError
 from samepack.image.base import BaseImage, choose_base_image
 from samepack.image.builders import BuildRequest, OnLine, choose_builder
@@ -16,7 +17,7 @@ from samepack.image.dockerfile import (
     DockerfileInputs, apt_packages, render_dockerfile, render_dockerignore,
 )
 from samepack.image.project import ProjectFacts
-from samepack.image.record import ImageRecord, write_text_atomic, record_image
+from samepack.image.record import ImageRecord, record_image
 from samepack.k8s.names import dns_name, image_tag
 
 BUILD_DIR = Path(".samepack") / "build"
@@ -59,8 +60,8 @@ def render_for(facts: ProjectFacts, options: BuildOptions) -> Rendered:
 def write_rendered(facts: ProjectFacts, rendered: Rendered) -> Path:
     """Leave the Dockerfile and .dockerignore in ``.samepack/build/`` for the user to read."""
     target = facts.root / BUILD_DIR
-    write_text_atomic(target / "Dockerfile", rendered.dockerfile)
-    write_text_atomic(target / ".dockerignore", rendered.dockerignore)
+    write_atomic(target / "Dockerfile", rendered.dockerfile)
+    write_atomic(target / ".dockerignore", rendered.dockerignore)
     return target / "Dockerfile"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from samepack.errors import BuildError, RemoteError, ToolMissingError
+from samepack.image.record import split_tag
 
 OnLine = Callable[[str], None]
 
@@ -83,7 +84,7 @@ class DockerBuilder:
         return BuildResult(request.tag, image_id, self.name)
 
     def push(self, ref: str, on_line: OnLine) -> str:
-        repository, _, tag = ref.rpartition(":")
+        repository, tag = split_tag(ref)
         digest = None
         for chunk in self.client.api.push(repository, tag=tag, stream=True, decode=True):
             if "error" in chunk:

@@ -5,16 +5,23 @@ format version and the image)."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from samepack.envfiles.atomic import write_atomic
 from samepack.errors import InputError
 
 ENV_JSON = Path(".samepack") / "env.json"
 ENV_FORMAT = 1
+
+
+def split_tag(ref: str) -> tuple[str, str]:
+    """(repository, tag) of ``host:port/repo:tag``; the tag defaults to ``latest``."""
+    name, _, tag = ref.rpartition(":")
+    if not name or "/" in tag:
+        return ref, "latest"
+    return name, tag
 
 
 @dataclass(frozen=True)
@@ -28,20 +35,9 @@ class ImageRecord:
 
     def pinned(self) -> str:
         """A reference by digest when the image was pushed, else the tag."""
-        return f"{self.ref.rsplit(':', 1)[0]}@{self.digest}" if self.pushed else self.ref
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        if not self.pushed:
+            return self.ref
+        return f"{split_tag(self.ref)[0]}@{self.digest}"
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -62,7 +58,7 @@ def record_image(project: Path, record: ImageRecord) -> Path:
     path = project / ENV_JSON
     data = _read(path)
     data["image"] = asdict(record)
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return path
 
 

@@ -4,6 +4,8 @@ openAPIV3Schema when one is given."""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from samepack.errors import InputError, ToolMissingError, VerificationError
@@ -20,11 +22,16 @@ def _validator():
     return utils
 
 
+@lru_cache(maxsize=None)
+def _supported() -> tuple[str, ...]:
+    utils = _validator()
+    return tuple(sorted({utils.major_minor(v) for v in utils.all_versions()},
+                        key=lambda v: tuple(int(p) for p in v.split("."))))
+
+
 def supported_versions() -> list[str]:
     """Kubernetes minor versions the installed kubernetes-validate has schemas for."""
-    utils = _validator()
-    return sorted({utils.major_minor(v) for v in utils.all_versions()},
-                  key=lambda v: tuple(int(p) for p in v.split(".")))
+    return list(_supported())
 
 
 def _check_version(version: str) -> str:
@@ -76,25 +83,57 @@ def crd_schema(crd: Mapping[str, Any]) -> tuple[str, Any]:
     return crd["spec"]["names"]["kind"], strict_schema(version["schema"]["openAPIV3Schema"])
 
 
+@lru_cache(maxsize=None)
+def _schema_dir(version: str) -> str:
+    utils = _validator()
+    full = [v for v in utils.all_versions() if utils.major_minor(v) == version][-1]
+    return f"kubernetes-json-schema/v{full}-local-strict"
+
+
+@lru_cache(maxsize=None)
+def _definitions(version: str) -> Any:
+    return _validator().schema_contents(f"{_schema_dir(version)}/_definitions.json", version)
+
+
+@lru_cache(maxsize=None)
+def _kind_validator(version: str, kind: str, api_version: str):
+    """A compiled strict validator for one kind (kubernetes-validate's schemas and reference
+    layout, loaded once instead of once per object)."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    utils = _validator()
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = utils.schema_contents(f"{_schema_dir(version)}/{kind.lower()}-{group}.json",
+                                       version)
+    except FileNotFoundError:
+        return None
+    registry = Resource.from_contents(schema) @ Registry()
+    registry = Resource.from_contents(_definitions(version)) @ registry
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
 def validate_object(obj: Mapping[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
                     crd_schemas: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Raise VerificationError naming the object and field when ``obj`` is not valid."""
-    kind = obj.get("kind")
+    import jsonschema
+
+    kind = str(obj.get("kind"))
     if crd_schemas and kind in crd_schemas:
         _validate_custom(obj, crd_schemas[kind])
         return
-    utils = _validator()
-    try:
-        utils.validate(dict(obj), _check_version(kubernetes_version), strict=True)
-    except utils.ValidationError as error:
-        raise VerificationError(
-            f"{describe(obj)}: {_field(error.path)}: {error.message} "
-            f"(Kubernetes {error.version})",
-            hint="fix the program field this object is rendered from") from None
-    except utils.SchemaNotFoundError:
+    version = _check_version(kubernetes_version)
+    validator = _kind_validator(version, kind, str(obj.get("apiVersion")))
+    if validator is None:
         raise InputError(f"{describe(obj)}: no schema for kind {kind} ({obj.get('apiVersion')}) "
-                         f"in Kubernetes {kubernetes_version}",
-                         hint="give the custom resource's CRD schema to validate it") from None
+                         f"in Kubernetes {version}",
+                         hint="give the custom resource's CRD schema to validate it")
+    error = jsonschema.exceptions.best_match(validator.iter_errors(dict(obj)))
+    if error is not None:
+        raise VerificationError(
+            f"{describe(obj)}: {_field(error.path)}: {error.message} (Kubernetes {version})",
+            hint="fix the program field this object is rendered from")
 
 
 def validate_manifests(objects: Iterable[Mapping[str, Any]],

@@ -167,3 +167,16 @@ def test_image_record_creates_env_json_with_a_format_version(tmp_path):
     record_image(tmp_path, record)
     assert json.loads((tmp_path / ".samepack" / "env.json").read_text())["format"] == 1
     assert [p.name for p in (tmp_path / ".samepack").iterdir()] == ["env.json"]
+
+
+@pytest.mark.parametrize("ref, expected", [
+    ("127.0.0.1:5000/ml/wine:1.0", ("127.0.0.1:5000/ml/wine", "1.0")),
+    ("127.0.0.1:5000/ml/wine", ("127.0.0.1:5000/ml/wine", "latest")),
+    ("wine", ("wine", "latest"))])
+def test_split_tag_keeps_the_registry_port(ref, expected):
+    from samepack.image.record import split_tag
+
+    assert split_tag(ref) == expected
+    record = ImageRecord(ref=ref, digest="sha256:d", builder="docker", image_id="sha256:i",
+                         base="b", pushed=True)
+    assert record.pinned() == f"{expected[0]}@sha256:d"
