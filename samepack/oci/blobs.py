@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Protocol
 
 from samepack.errors import InputError, RemoteError, VerificationError
-from samepack.oci.transport import TRANSIENT_ERRORS, Transport, TransientError, describe_fault
+from samepack.oci.transport import (RETRY_HINT, TRANSIENT_ERRORS, Transport, TransientError,
+                                    describe_fault)
 
 # Chunks are streamed from the file, so their size bounds how much a fault costs, not memory;
 # the registry's per-PATCH cost makes small chunks slow (16 MB: ~75 MB/s, 64 MB: ~120 MB/s).
@@ -219,8 +220,8 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
             break
         except (TransientError, *TRANSIENT_ERRORS) as error:
             if not transport.may_retry(failures):
-                raise TransientError(f"registry {transport.host}: download of {digest} failed: "
-                                     f"{describe_fault(error)}") from None
+                raise TransientError(f"registry {transport.host}: download of {digest} failed "
+                                     f"({describe_fault(error)})", RETRY_HINT) from None
             failures += 1
     actual = "sha256:" + hasher.hexdigest()
     if actual != digest:

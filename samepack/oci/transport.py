@@ -27,6 +27,9 @@ TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError)
 
 
+RETRY_HINT = "the registry may be restarting or overloaded; run the command again later"
+
+
 class TransientError(RemoteError):
     """A fault worth retrying (5xx, timeout, dropped connection) that outlasted the retries."""
 
@@ -151,26 +154,20 @@ class Transport:
         callers (chunked uploads, resumed downloads) that recover in their own way. A streamed
         body (not bytes) is never sent twice: a fault or renewed auth is left to the caller.
         """
-        tries = self.retry.tries if retry else 1
-        for attempt in range(tries):
-            last = attempt == tries - 1
+        failures = 0
+        while True:
             try:
                 response = self._send_authorised(method, path, headers, data, stream, params)
             except TRANSIENT_ERRORS as error:
-                if last:
-                    raise TransientError(f"registry {self.host}: {method} failed: "
-                                         f"{describe_fault(error)}") from None
-                self._sleep(self.retry.delays[attempt])
-                continue
-            if response.status_code in RETRY_STATUSES and not last:
+                fault = f"did not answer {method} {short_path(path)} ({describe_fault(error)})"
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return response
                 response.close()
-                self._sleep(self.retry.delays[attempt])
-                continue
-            if response.status_code in RETRY_STATUSES:
-                raise TransientError(f"registry {self.host} answered {response.status_code} "
-                                     f"to {method} {short_path(path)}")
-            return response
-        raise AssertionError("unreachable")
+                fault = f"answered {response.status_code} to {method} {short_path(path)}"
+            if not (retry and self.may_retry(failures)):
+                raise TransientError(f"registry {self.host} {fault}", RETRY_HINT)
+            failures += 1
 
     def _send_authorised(self, method, path, headers, data, stream, params) -> requests.Response:
         response = self._send(method, path, headers, data, stream, params)
