@@ -3,6 +3,7 @@ randomness, tolerances, a program of the local store, and bad input."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -42,7 +43,10 @@ def report(directory: Path) -> dict:
 
 
 def test_exported_bundle_reproduces(exported, samepack, tmp_path: Path) -> None:
-    _, bundle = exported("argparse-script", "--epochs=12")
+    project, bundle = exported("argparse-script", "--epochs=12")
+    (project / "requirements.txt").write_text("click==0.0.1\n")  # a pin this machine lacks
+    assert samepack("export", "program", "-n", "argparse-script", "-o", bundle,
+                    "--force").exit_code == 0
     reports = tmp_path / "reports"
     result = samepack("reproduce", bundle, "--no-env", "--report-dir", reports)
     assert result.exit_code == 0, result.stderr
@@ -54,6 +58,9 @@ def test_exported_bundle_reproduces(exported, samepack, tmp_path: Path) -> None:
         "bias": "match", "mse": "match", "weight": "match"}
     assert [(a["path"], a["verdict"]) for a in data["artifacts"]] == [("model.json", "match")]
     assert "(--no-env)" in data["environment"]
+    assert data["machine"] == [{"what": "package click", "recorded": "0.0.1",
+                                "here": importlib.metadata.version("click")}]
+    assert "what differs between the two machines" in result.stdout
 
 
 def test_changed_code_is_reported_as_a_mismatch(exported, samepack, tmp_path: Path) -> None:
