@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import yaml
 from packaging.utils import canonicalize_name
 
 from samepack.scan.mapping import conda_to_pypi
@@ -27,6 +26,8 @@ class CondaEnvironment:
 
 def read_environment(rel: str, text: str, problems: list[Problem]) -> CondaEnvironment | None:
     """The environment in ``text``; a file that is not YAML becomes a problem."""
+    import yaml  # only conda projects pay for it
+
     try:
         node = yaml.compose(text)
     except yaml.YAMLError as error:
@@ -34,7 +35,7 @@ def read_environment(rel: str, text: str, problems: list[Problem]) -> CondaEnvir
         return None
     env = CondaEnvironment(rel)
     for item in _dependency_nodes(node):
-        evidence = Evidence(rel, item.start_mark.line + 1)
+        evidence = Evidence(rel, item.start_mark.line + 1)  # compose() keeps positions
         if isinstance(item, yaml.ScalarNode):
             _add_conda(env, str(item.value), evidence)
         elif isinstance(item, yaml.MappingNode):
@@ -44,7 +45,9 @@ def read_environment(rel: str, text: str, problems: list[Problem]) -> CondaEnvir
     return env
 
 
-def _dependency_nodes(node: yaml.Node | None) -> list[yaml.Node]:
+def _dependency_nodes(node) -> list:
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return []
     for key, value in node.value:
@@ -68,7 +71,7 @@ def _add_conda(env: CondaEnvironment, spec: str, evidence: Evidence) -> None:
             canonicalize_name(pypi), spec.strip(), "conda", evidence, None))
 
 
-def _add_pip(env: CondaEnvironment, items: yaml.SequenceNode, problems: list[Problem]) -> None:
+def _add_pip(env: CondaEnvironment, items, problems: list[Problem]) -> None:
     for item in items.value:
         evidence = Evidence(env.rel, item.start_mark.line + 1)
         parsed = parse_requirement_line(str(item.value), evidence, None)

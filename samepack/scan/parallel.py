@@ -4,7 +4,6 @@ read in this process, where starting workers would cost more than it saves."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from samepack.scan.facts import FileFacts
@@ -19,6 +18,8 @@ def read_all(root: Path, paths: list[str], mode: str, total_bytes: int) -> list[
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or total_bytes < SERIAL_BELOW_BYTES or len(paths) < 2 * workers:
         return _read_chunk(root, paths, mode)
+    from concurrent.futures import ProcessPoolExecutor  # small trees never pay for it
+
     chunks = _chunks(paths, workers * CHUNKS_PER_WORKER)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = pool.map(_read_chunk, [root] * len(chunks), chunks, [mode] * len(chunks))

@@ -12,6 +12,7 @@ without crossing a ``def``/``class``):
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -28,7 +29,8 @@ def read_facts(root: Path, rel: str, mode: str = "full") -> FileFacts:
     """Facts of ``root/rel``; unreadable or unparsable files come back with ``problem`` set."""
     facts = FileFacts(rel)
     try:
-        raw = (root / rel).read_bytes()
+        with open(os.path.join(root, rel), "rb") as handle:
+            raw = handle.read()
     except OSError as error:
         facts.problem = f"unreadable: {error.strerror or error}"
         return facts
