@@ -18,8 +18,9 @@ from samepack.errors import InputError
 
 _PROGRAM_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9_.+-]+)?$")
 BUNDLE_SUFFIXES = (".tgz", ".tar.gz", ".tzst", ".tar.zst")
-_INSECURE_HELP = ("Allow plain http and unverified TLS for this registry "
-                  "(loopback registries may use plain http without it).")
+_INSECURE_HELP = ("Allow plain http and unverified TLS for this registry (loopback "
+                  "registries and those in $SAMEPACK_INSECURE_REGISTRIES may use plain http "
+                  "without it).")
 
 
 @dataclass
@@ -103,7 +104,8 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
 @click.argument("reference")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Bundle file to write (default: NAME-VERSION.tgz here).")
-@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists (with "
+              "--import: also replace a program registered with other content).")
 @click.option("--import", "do_import", is_flag=True, help="Import the bundle after pulling.")
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
 def pull(reference: str, output: Path | None, force: bool, do_import: bool,

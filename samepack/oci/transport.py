@@ -9,6 +9,7 @@ first contact (a registry restarting) are retried a few times with a short, boun
 from __future__ import annotations
 
 import base64
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError)
 
 
+INSECURE_ENV = "SAMEPACK_INSECURE_REGISTRIES"
 RETRY_HINT = "the registry may be restarting or overloaded; run the command again later"
 
 
@@ -91,8 +93,12 @@ class Transport:
         return self._base
 
     def plain_http_allowed(self, url: str | None = None) -> bool:
+        """For this registry (or ``url``): --insecure, a loopback host, or a host listed in
+        ``$SAMEPACK_INSECURE_REGISTRIES`` (comma-separated HOST[:PORT], like Docker's
+        ``insecure-registries``)."""
         host = urlsplit(url).netloc if url else self.host
-        return self.insecure or is_loopback(host)
+        listed = {h.strip().lower() for h in os.environ.get(INSECURE_ENV, "").split(",")}
+        return self.insecure or is_loopback(host) or host.lower() in listed - {""}
 
     def connect(self) -> None:
         """First contact (``GET /v2/``): pick https or, where allowed, plain http; fail fast."""

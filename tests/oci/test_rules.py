@@ -32,6 +32,13 @@ def test_plain_http_only_for_loopback_or_insecure(host: str, insecure: bool, all
     assert transport.plain_http_allowed("http://127.0.0.1:9/token") is True
 
 
+def test_listed_insecure_registries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAMEPACK_INSECURE_REGISTRIES", "registry.lan:5000, other.lan")
+    assert Transport("registry.lan:5000").plain_http_allowed() is True
+    assert Transport("other.lan").plain_http_allowed() is True
+    assert Transport("registry.lan:5001").plain_http_allowed() is False
+
+
 @pytest.mark.parametrize("version, tag", [
     ("1.0", "1.0"), ("2.1.0+cu121", "2.1.0_cu121"), ("nightly/3", "nightly_3"), (".x", "v.x"),
 ])
