@@ -32,16 +32,16 @@ def _ask(candidates: list[EntryCandidate]) -> EntryCandidate:
 def choose_entry(root: Path, wanted: str | None, interactive: bool) -> EntryCandidate:
     """The entry ``--entry`` names, the only plausible one, or the user's pick."""
     candidates = discover(root)
-    if not candidates:
-        raise InputError(f"{root}: no entry point found (no script with a __main__ block, "
-                         "notebook or MLproject)", "add `if __name__ == \"__main__\":` to the "
-                                                   "script that runs the work")
     if wanted:
-        chosen = select(candidates, wanted)
+        chosen = select(candidates, wanted, root)
         if chosen is None:
             raise NotFoundError(f"--entry {wanted}: no such entry point in {root}",
-                                f"choose one of: {_candidate_list(candidates)}")
+                                f"choose one of: {_candidate_list(candidates) or 'none found'}")
         return chosen
+    if not candidates:
+        raise InputError(f"{root}: no entry point found (no script with a __main__ block, "
+                         "notebook or MLproject)", "pass --entry SCRIPT.py, or add "
+                                                   "`if __name__ == \"__main__\":` to it")
     best = plausible(candidates)
     if len(best) == 1:
         return best[0]

@@ -63,6 +63,8 @@ def project_files(root: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
 
 def has_main_block(source: str) -> int | None:
     """The line of a module-level ``if __name__ == "__main__":``, else None."""
+    if "__main__" not in source:
+        return None
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -120,6 +122,18 @@ def plausible(candidates: list[EntryCandidate]) -> list[EntryCandidate]:
     return [c for c in candidates if c.tier == best]
 
 
-def select(candidates: list[EntryCandidate], wanted: str) -> EntryCandidate | None:
-    """The candidate ``--entry`` names (entry-point name, path or file name)."""
-    return next((c for c in candidates if c.matches(wanted)), None)
+def select(candidates: list[EntryCandidate], wanted: str,
+           root: Path | None = None) -> EntryCandidate | None:
+    """The candidate ``--entry`` names (entry-point name, path or file name); with ``root``,
+    also a script or notebook under it that was not found by itself (top-level code with no
+    ``__main__`` block runs just as well)."""
+    found = next((c for c in candidates if c.matches(wanted)), None)
+    if found is not None or root is None:
+        return found
+    path = (root / wanted).resolve()
+    if path.suffix not in {".py", ".ipynb"} or not path.is_file() or \
+            not path.is_relative_to(root.resolve()):
+        return None
+    relative = path.relative_to(root.resolve()).as_posix()
+    kind: EntryKind = "script" if path.suffix == ".py" else "notebook"
+    return EntryCandidate(kind, relative, path.stem, f"--entry names {relative}")

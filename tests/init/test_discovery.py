@@ -66,3 +66,13 @@ def test_datasets_exist_under_the_project(tmp_path: Path) -> None:
         ("a", "data/a.csv", 8, "text/csv", "train.py:1"),
         ("c", "data/c.npy", 6, "application/x-npy", "train.py:5")]
     assert found[0].sha256 == hashlib.sha256(b"x,y\n1,2\n").hexdigest()
+
+
+def test_entry_may_name_a_script_without_a_main_block(tmp_path: Path) -> None:
+    write(tmp_path, {"train.py": MAIN, "flat.py": "print('top-level code')\n", "notes.txt": ""})
+    found = discover(tmp_path)
+    chosen = select(found, "flat.py", tmp_path)
+    assert (chosen.kind, chosen.path, chosen.name) == ("script", "flat.py", "flat")
+    assert select(found, "flat.py") is None
+    assert select(found, "notes.txt", tmp_path) is None
+    assert select(found, "../outside.py", tmp_path) is None

@@ -124,6 +124,9 @@ def test_unknown_entry_and_empty_project(tmp_path: Path, fixture_project, samepa
     empty.mkdir()
     result = samepack("init", empty)
     assert result.exit_code == 3 and "no entry point found" in result.stderr
+    (empty / "flat.py").write_text("import sys\nprint(sys.argv[1])\n")
+    assert samepack("init", empty, "--entry", "flat.py").exit_code == 0
+    assert "python flat.py {params.arg1}" in (empty / "samepack.yaml").read_text()
     assert samepack("init", tmp_path / "missing").exit_code == 3
 
 
