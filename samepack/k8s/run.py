@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from samepack.errors import RunFailedError
+from samepack.errors import RemoteError, RunFailedError
 from samepack.k8s.argo import ARGO_API, executor_rbac, render_workflow
 from samepack.k8s.deploy import check_fit
 from samepack.k8s.names import dns_name
@@ -25,6 +25,8 @@ from samepack.program.model import Program
 
 Line = Callable[[str], None]
 STEP_TIMEOUT = 24 * 3600.0
+ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
+ARGO_NODE_ANNOTATION = "workflows.argoproj.io/node-name"
 
 
 @dataclass
@@ -55,8 +57,31 @@ class _Runner:
         self.namespace = request.namespace or default_namespace(request.program)
 
     def _follow(self, pod: str, container: str, prefix: str) -> None:
-        for line in self.cluster.follow_log(self.namespace, pod, container):
-            self.on_line(f"[{prefix}] {line}")
+        try:
+            for line in self.cluster.follow_log(self.namespace, pod, container):
+                self.on_line(f"[{prefix}] {line}")
+        except RemoteError as error:  # the container never started: the verdict says why
+            self.report(f"step {prefix}: no log ({error.message})")
+
+    def _follow_workflow(self, name: str) -> dict[str, Any]:
+        """Stream each step pod's log as the pods start; the finished Workflow."""
+        seen: set[str] = set()
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            workflow = self.cluster.get(ARGO_API, "Workflow", name, self.namespace) or {}
+            pods = self.cluster.pods(self.namespace, f"{ARGO_WORKFLOW_LABEL}={name}")
+            for pod in sorted(pods, key=lambda p: (p.get("status") or {}).get("startTime") or ""):
+                pod_name = pod["metadata"]["name"]
+                if pod_name in seen or pod_phase(pod) == "Pending":
+                    continue
+                seen.add(pod_name)
+                node = (pod["metadata"].get("annotations") or {}).get(ARGO_NODE_ANNOTATION, pod_name)
+                self._follow(pod_name, "main", node.rsplit(".", 1)[-1])
+            if workflow_verdict(workflow) is not None:
+                return workflow
+            time.sleep(2)
+        raise RemoteError(f"Workflow/{name}: no result after {int(STEP_TIMEOUT)} s",
+                          hint=f"kubectl -n {self.namespace} get workflow {name}")
 
     def _wait_pod(self, selector: str) -> dict[str, Any] | None:
         """The first pod matching ``selector`` once it runs or has ended."""
@@ -103,8 +128,7 @@ class _Runner:
         self.cluster.apply(workflow)
         name = workflow["metadata"]["name"]
         self.report(f"Argo Workflow {name} submitted")
-        final = self.cluster.wait_for(ARGO_API, "Workflow", name, self.namespace,
-                                      workflow_verdict, STEP_TIMEOUT)
+        final = self._follow_workflow(name)
         for node in sorted(((final.get("status") or {}).get("nodes") or {}).values(),
                            key=lambda n: n.get("startedAt") or ""):
             if node.get("type") == "Pod":
@@ -153,6 +177,7 @@ def run_target(program: Program, workdir: Path, overrides: dict[str, Any],
     from samepack.history import History
     from samepack.k8s.cluster import Cluster
 
+    resolve_params(program, overrides)  # bad parameters fail before the cluster is asked
     cluster = Cluster.connect()
     history = History()
     try:

@@ -151,3 +151,10 @@ def test_import_cluster_imports_then_stops_at_the_missing_kubeconfig(wine_bundle
     assert result.exit_code == 3, result.stderr
     assert "error: no kubeconfig" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout.strip() == "wine-quality:1.0"  # the import itself went through
+
+
+def test_run_target_k8s_checks_parameters_before_the_cluster(samepack, registered, tmp_path):
+    result = samepack("run", "program", registered, "--target", "k8s", "--nope=1",
+                      env={"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""})
+    assert result.exit_code == 3, result.stderr
+    assert "nope" in result.stderr and "kubeconfig" not in result.stderr
