@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Callable
 
 from samepack.errors import InputError
+
+if TYPE_CHECKING:  # jsonschema is imported only when a file is validated (it is slow to load)
+    import jsonschema
 
 
 @lru_cache(maxsize=1)
@@ -18,7 +19,7 @@ def program_schema() -> dict[str, Any]:
     return json.loads(resources.files("samepack.program").joinpath("schema.json").read_text())
 
 
-def _message(error: jsonschema.ValidationError) -> str:
+def _message(error: "jsonschema.ValidationError") -> str:
     if error.validator == "additionalProperties":
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         return f"unknown field (allowed here: {allowed})"
@@ -33,7 +34,7 @@ def _message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def _path(error: jsonschema.ValidationError) -> tuple:
+def _path(error: "jsonschema.ValidationError") -> tuple:
     """Where the error is: an unknown or badly named field is pointed at itself."""
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
@@ -44,7 +45,7 @@ def _path(error: jsonschema.ValidationError) -> tuple:
     return path
 
 
-def _best(errors: list[jsonschema.ValidationError]) -> jsonschema.ValidationError:
+def _best(errors: "list[jsonschema.ValidationError]") -> "jsonschema.ValidationError":
     """The deepest error first (most specific), then the earliest by path."""
     return sorted(errors, key=lambda e: (-len(_path(e)), list(map(str, _path(e)))))[0]
 
@@ -53,6 +54,8 @@ def validate_schema(data: Any, locate: Callable[[tuple, str], InputError]) -> No
     """Raise the most specific schema violation of ``data`` through ``locate``."""
     if not isinstance(data, dict):
         raise locate((), "expected a mapping with apiVersion, kind, metadata and steps")
+    import jsonschema
+
     errors = list(jsonschema.Draft202012Validator(program_schema()).iter_errors(data))
     if not errors:
         return

@@ -42,13 +42,31 @@ class Entry:
 
     @property
     def program(self) -> Program:
-        """The canonical program, loaded on first use."""
+        """The canonical program, loaded on first use. The file was checked against the schema
+        when it was registered; while it still has the registered digest, that check is not
+        repeated (it is the slow part of loading), otherwise it is."""
         if self._program is None:
-            from samepack.program.samepack_format import load_samepack_yaml
-
-            self._program = load_samepack_yaml(self.program_file)
+            self._program = self._load_program()
             self._program.source_path = str(self.program_file)
         return self._program
+
+    def _load_program(self) -> Program:
+        from samepack.console import warn
+        from samepack.program.build import build_program
+        from samepack.program.canonical import program_digest
+        from samepack.program.yamlsource import read_yaml
+
+        source = read_yaml(self.program_file)
+        try:
+            program = build_program(source.data, source.error)
+            if program_digest(program) == self.digest:
+                return program
+        except (InputError, KeyError, TypeError, AttributeError):
+            pass
+        warn(f"{self.program_file}: changed since {self.ref} was registered")
+        from samepack.program.samepack_format import load_samepack_yaml
+
+        return load_samepack_yaml(self.program_file, source)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": ENTRY_FORMAT, "name": self.name, "version": self.version,

@@ -146,3 +146,19 @@ def test_create_program_from_bundle(samepack, tmp_path, monkeypatch):
     assert (entry.workdir / "hello.py").is_file()
     ran = samepack("run", "program", "bundled")
     assert ran.exit_code == 0 and "[hello] hello from the bundle" in ran.stdout
+
+
+def test_a_store_file_changed_after_registration_is_checked_again(tmp_path, capsys):
+    from samepack.errors import InputError
+
+    program, project = _program(tmp_path)
+    entry = Store().register(program, project, None)
+    assert Store().get("wine-quality").program.parameters["alpha"].default == 0.5
+    assert "changed since" not in capsys.readouterr().err
+    stored = entry.path / "program" / "samepack.yaml"
+    stored.write_text(stored.read_text().replace("default: 0.5", "default: 0.9", 1))
+    assert Store().get("wine-quality").program.parameters["alpha"].default == 0.9
+    assert "changed since wine-quality:1.0 was registered" in capsys.readouterr().err
+    stored.write_text(stored.read_text().replace("kind: Program", "kind: Nonsense"))
+    with pytest.raises(InputError, match="samepack.yaml:2: kind"):
+        Store().get("wine-quality").program
