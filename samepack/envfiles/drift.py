@@ -10,7 +10,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from samepack.envfiles.envjson import EnvRecord, sha256_file
-from samepack.lock.inputs import LockInputs
+from samepack.envfiles.inputs import LockInputs
 from samepack.lock.pins import pins_from_requirements
 
 

@@ -15,7 +15,7 @@ from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, lo
                                        scan_for_lock)
 from samepack.errors import DriftError, NotFoundError
 from samepack.lock.base import LockerChoice, get_locker
-from samepack.lock.inputs import LockInputs
+from samepack.envfiles.inputs import LockInputs
 from samepack.lock.model import LockResult
 from samepack.scan.model import Scan
 

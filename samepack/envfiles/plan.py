@@ -16,7 +16,7 @@ from samepack.envfiles.pyproject import merge_dependencies
 from samepack.envfiles.requirements_in import merge_requirements_in, render_requirements_in
 from samepack.errors import ConflictError
 from samepack.lock.base import LockerChoice
-from samepack.lock.inputs import LockInputs
+from samepack.envfiles.inputs import LockInputs
 from samepack.lock.model import LockResult
 from samepack.scan.model import Scan
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from samepack.envfiles.envjson import EnvRecord
 from samepack.envfiles.inputs_conda import conda_spec
 from samepack.lock.base import LockerChoice, choose_locker
-from samepack.lock.inputs import (LockInputs, choose_platforms, choose_python,
+from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_python,
                                   direct_requirements, hardware_needs)
 from samepack.lock.model import IndexOptions, LockRequest
 from samepack.scan.model import Scan

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,8 @@ from samepack.lock.platforms import normalise_platforms, target_python
 from samepack.scan.model import DeclaredRequirement, Evidence, Scan
 
 INPUTS_FORMAT = 1
-RUNTIME_GROUPS = (None, "notebook")
-_NAME_ONLY = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*$")  # declaration groups that are part of the environment
+RUNTIME_GROUPS = (None, "notebook")  # declaration groups that are part of the environment
+_NAME_ONLY = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*$")
 
 
 @dataclass
@@ -38,7 +38,6 @@ class LockInputs:
     platforms: list[str]
     hardware: dict[str, Any]
     conda: CondaSpec | None = None
-    notes: list[str] = field(default_factory=list)
 
     def canonical(self) -> dict[str, Any]:
         data: dict[str, Any] = {
