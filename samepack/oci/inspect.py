@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from samepack.console import out
 from samepack.oci.artifact import layer_part
 from samepack.oci.pull import RemoteBundle, fetch_remote
+from samepack.oci.push import rfc3339
 from samepack.oci.reference import parse_reference
 from samepack.oci.registry import Registry
 
@@ -15,13 +15,12 @@ from samepack.oci.registry import Registry
 def describe(remote: RemoteBundle) -> dict:
     """A plain, JSON-ready description (pure)."""
     artifact, manifest = remote.artifact, remote.manifest
-    created = datetime.fromtimestamp(manifest.created, tz=timezone.utc)
     return {
         "reference": str(remote.reference),
         "digest": artifact.digest,
         "pinned": str(remote.reference.with_digest(artifact.digest)),
         "program": {"name": manifest.name, "version": manifest.version},
-        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": rfc3339(manifest.created) or None,
         "compression": manifest.compression,
         "tool_version": manifest.tool_version,
         "annotations": dict(sorted(artifact.annotations.items())),
@@ -39,7 +38,7 @@ def render(description: dict) -> list[str]:
     layers = description["layers"]
     lines = [f"{program['name']} {program['version']}  {description['reference']}",
              f"digest    {description['digest']}",
-             f"created   {description['created']}",
+             f"created   {description['created'] or 'not recorded'}",
              f"size      {description['size']:,} bytes ({len(layers)} layers, config, manifest)",
              ""]
     width = max([len("part")] + [len(layer["part"]) for layer in layers])

@@ -61,11 +61,17 @@ def tag_for_version(version: str) -> str:
     return tag if tag and tag[0] not in ".-" else f"v{tag}"[:128]
 
 
+def rfc3339(seconds: int) -> str:
+    """The bundle's own time as RFC 3339 UTC; '' for 0 (no time recorded: no annotation)."""
+    if not seconds:
+        return ""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def bundle_annotations(manifest: Manifest, source: str | None = None,
                        revision: str | None = None) -> dict[str, str]:
-    created = datetime.fromtimestamp(manifest.created, tz=timezone.utc)
     return {f"{ANNOTATION}title": manifest.name, f"{ANNOTATION}version": manifest.version,
-            f"{ANNOTATION}created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            f"{ANNOTATION}created": rfc3339(manifest.created),
             f"{ANNOTATION}source": source or "", f"{ANNOTATION}revision": revision or ""}
 
 
