@@ -104,9 +104,19 @@ def programs(as_json: bool) -> None:
         return
     table = Table("name", "version", "steps", "from", "digest", "runs in")
     for entry in entries:
-        table.add_row(entry.name, entry.version, str(len(entry.program.steps)), entry.created_from,
+        table.add_row(entry.name, entry.version, _step_count(entry), entry.created_from,
                       entry.digest[7:19], str(entry.workdir))
     out.print(table)
+
+
+def _step_count(entry) -> str:
+    """How many steps, or why the stored program cannot be read (the listing goes on)."""
+    from samepack.errors import SamepackError
+
+    try:
+        return str(len(entry.program.steps))
+    except SamepackError as error:
+        return f"unreadable: {error.message}"
 
 
 def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool):

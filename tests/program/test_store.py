@@ -148,7 +148,7 @@ def test_create_program_from_bundle(samepack, tmp_path, monkeypatch):
     assert ran.exit_code == 0 and "[hello] hello from the bundle" in ran.stdout
 
 
-def test_a_store_file_changed_after_registration_is_checked_again(tmp_path, capsys):
+def test_a_store_file_changed_after_registration_is_checked_again(tmp_path, capsys, samepack):
     from samepack.errors import InputError
 
     program, project = _program(tmp_path)
@@ -162,3 +162,5 @@ def test_a_store_file_changed_after_registration_is_checked_again(tmp_path, caps
     stored.write_text(stored.read_text().replace("kind: Program", "kind: Nonsense"))
     with pytest.raises(InputError, match="samepack.yaml:2: kind"):
         Store().get("wine-quality").program
+    listed = samepack("programs")
+    assert listed.exit_code == 0 and "unreadable" in listed.stdout
