@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from samepack.console import info, out
+from samepack.console import info, out, warn
 from samepack.errors import MismatchError, RunFailedError
 from samepack.lock.model import IndexOptions
 from samepack.reproduce.compare import Tolerance
@@ -73,6 +73,9 @@ def reproduce(source: str, run_id: str | None, rtol: float, atol: float, repeat:
               ignore_resources: bool, keep_store: bool) -> None:
     """Re-run a recorded run of BUNDLE (or of a program in the store) in an isolated store and
     compare every recorded metric and output file. Exit 0 only when everything matched."""
+    if repeat == 1:
+        warn("--repeat 1: a non-deterministic program cannot be told apart from one that "
+             "does not reproduce")
     options = ReproduceOptions(run_id=run_id, tolerance=Tolerance(rtol=rtol, atol=atol),
                                repeat=repeat, create_env=not no_env,
                                index=IndexOptions(find_links=find_links, no_index=no_index),
