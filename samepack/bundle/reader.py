@@ -5,13 +5,14 @@ directory, a memory buffer, or nothing for ``verify``)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
 from samepack.bundle.layout import header_segment, open_bundle, read_manifest_from, trailer_segment
-from samepack.bundle.manifest import MANIFEST_NAME, Manifest, Member
+from samepack.bundle.manifest import Manifest, Member
 from samepack.bundle.safety import Limits, check_manifest, check_name, name_key, reject
 from samepack.bundle.stream import Decoder, RawReader
 from samepack.errors import VerificationError
@@ -171,10 +172,13 @@ def read_bundle(path: Path, limits: Limits = Limits(),
         manifest = Manifest.from_bytes(manifest_bytes)
         check_manifest(manifest, limits)
         decoder.max_output = _expanded_bound(manifest, manifest_bytes)
-        raw.set_ranges(_bounds(manifest, manifest_bytes))
+        bounds = _bounds(manifest, manifest_bytes)
+        size = os.fstat(handle.fileno()).st_size
+        if size < bounds[-1]:
+            raise VerificationError(f"the bundle is truncated: {size} bytes, the manifest "
+                                    f"describes {bounds[-1]}", hint="download it again")
+        raw.set_ranges(bounds)
         _stream_members(decoder, manifest, open_sink)
         _check_segments(raw, manifest, manifest_bytes, raw.finish())
     return VerifiedBundle(manifest, manifest_bytes)
 
-
-__all__ = ["MANIFEST_NAME", "VerifiedBundle", "read_bundle", "Limits"]

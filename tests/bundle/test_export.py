@@ -205,6 +205,10 @@ def test_zstd_bundle_round_trip(mini_project: Path, tmp_path: Path, samepack,
     tar = subprocess.run(["tar", "--zstd", "-tf", out], capture_output=True, text=True)
     if tar.returncode == 0:
         assert "code/main.py" in tar.stdout.split()
+    cut = tmp_path / "cut.tzst"
+    cut.write_bytes(out.read_bytes()[:-100])
+    result = samepack("verify", cut)
+    assert result.exit_code == 7 and "truncated" in result.stderr
     monkeypatch.setenv("SAMEPACK_HOME", str(tmp_path / "elsewhere"))
     assert samepack("import", out).exit_code == 0
     again = tmp_path / "again.tzst"
