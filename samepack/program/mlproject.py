@@ -180,16 +180,23 @@ def load_mlproject(path: Path, source: Source | None = None) -> Program:
 
 
 def select_entry_point(program: Program, name: str) -> Program:
-    """``program`` cut down to step ``name`` and the steps it needs (``samepack run -e NAME``),
-    with only the parameters those steps use (a notebook step keeps them all: they are
-    injected, not substituted)."""
+    """``program`` cut down to step ``name`` and the steps it needs (``samepack run -e NAME``)."""
     from samepack.errors import InputError
-    from samepack.program.values import placeholders
 
     if name not in program.steps:
         raise InputError(f"-e {name}: program {program.ref} has no entry point '{name}'",
                          f"choose one of: {', '.join(program.steps)}")
-    keep, todo = set(), [name]
+    return select_steps(program, [name])
+
+
+def select_steps(program: Program, names: list[str]) -> Program:
+    """``program`` with only the steps ``names`` and the steps they need, and only the
+    parameters those steps use (a notebook step keeps them all: they are injected, not
+    substituted). Unknown names are ignored."""
+    from samepack.program.values import placeholders
+
+    keep: set[str] = set()
+    todo = [name for name in names if name in program.steps]
     while todo:
         current = todo.pop()
         if current not in keep:

@@ -26,6 +26,8 @@ from samepack.console import info
 from samepack.errors import InputError, NotFoundError, RunFailedError
 from samepack.history import History, RunRecord
 from samepack.lock.model import IndexOptions
+from samepack.program.mlproject import select_steps
+from samepack.program.model import Program
 from samepack.reproduce.compare import Tolerance, compare_runs
 from samepack.reproduce.machines import (
     Difference, host_differences, lock_pins, package_differences,
@@ -145,12 +147,23 @@ def interpreter_facts(python: Path) -> dict:
     return json.loads(result.stdout)
 
 
+def recorded_program(program: Program, record: RunRecord) -> tuple[Program, dict]:
+    """The program as the record ran it: only the steps it ran when that was a part of the
+    program (``samepack run -e NAME``), with the recorded parameters those steps take."""
+    ran = [step.name for step in record.steps if step.status != "skipped"]
+    if not ran or set(ran) == set(program.steps):
+        return program, dict(record.params)
+    part = select_steps(program, ran)
+    return part, {k: v for k, v in record.params.items() if k in part.parameters}
+
+
 def rerun(entry, record: RunRecord, ignore_resources: bool) -> RunRecord | None:
     """One re-run with the recorded parameters; None when the run failed."""
     from samepack.run import RunRequest, run_local
 
-    request = RunRequest(entry.program, Path(entry.workdir), dict(record.params),
-                         ignore_resources, tags={"reproduces": record.id})
+    program, params = recorded_program(entry.program, record)
+    request = RunRequest(program, Path(entry.workdir), params, ignore_resources,
+                         tags={"reproduces": record.id})
     try:
         return run_local(request)
     except RunFailedError as error:

@@ -85,3 +85,21 @@ def test_report_renders_deterministically() -> None:
     assert "**not reproduced: results differ from the record**" in markdown
     assert "| rmse | 1.0 | 1.0, 1.0 | 0.0 | match |" in markdown
     assert render_json(report) == render_json(report) and render_markdown(report) == markdown
+
+
+def test_rerun_takes_only_the_steps_the_record_ran() -> None:
+    from samepack.history.records import RunRecord, StepRecord
+    from samepack.program.model import Parameter, Program, Step
+    from samepack.reproduce.session import recorded_program
+
+    program = Program(name="p", version="1", steps={
+        "main": Step("main", "python t.py {params.alpha}"),
+        "validate": Step("validate", "python v.py {params.rows}")},
+        parameters={"alpha": Parameter("alpha", "float", 0.5), "rows": Parameter("rows", "int", 1)})
+    record = RunRecord(id="r", program="p", version="1", params={"alpha": 0.3},
+                       steps=[StepRecord("main", 0, None, 1.0)])
+    part, params = recorded_program(program, record)
+    assert list(part.steps) == ["main"] and params == {"alpha": 0.3}
+    whole = RunRecord(id="w", program="p", version="1", params={"alpha": 0.3, "rows": 2},
+                      steps=[StepRecord("main", 0, None, 1.0), StepRecord("validate", 0, None, 1.0)])
+    assert recorded_program(program, whole) == (program, {"alpha": 0.3, "rows": 2})
