@@ -86,8 +86,8 @@ def _walk(directory: str, rel_dir: str, ignores: list[_Ignore], found: ProjectFi
             continue
         if is_dir:
             _walk(entry.path, rel, ignores, found)
-        else:
-            _add_file(entry, rel, found)
+        elif entry.is_symlink() or entry.is_file(follow_symlinks=False):
+            _add_file(entry, rel, found)  # never a FIFO or device: reading one would block
 
 
 def _add_file(entry: os.DirEntry, rel: str, found: ProjectFiles) -> None:

@@ -3,6 +3,7 @@ parallel reading, determinism."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ def test_walk_skips_environments_caches_build_and_gitignored(tmp_path):
         "scratch/s.py": "import e\n", "notes.tmp.py": "import f\n", "sub/.gitignore": "gen/\n",
         "sub/gen/g.py": "import g\n", "sub/ok.py": "import h\n", "run.sh": "torchrun train.py\n",
     })
+    os.mkfifo(tmp_path / "pipe.py")
     files = collect_files(tmp_path)
     assert files.sources == ["main.py", "sub/ok.py"]
     assert files.scripts == ["run.sh"]
