@@ -129,7 +129,7 @@ def notebook_part(root: Path, entry: EntryCandidate) -> EntryPart:
 
 
 def mlproject_part(root: Path, entry: EntryCandidate) -> EntryPart:
-    from samepack.program.mlproject import load_mlproject
+    from samepack.program.mlproject import SEVERAL_ENTRY_POINTS, load_mlproject
     from samepack.program.values import placeholders
 
     program = load_mlproject(root / "MLproject")
@@ -148,7 +148,7 @@ def mlproject_part(root: Path, entry: EntryCandidate) -> EntryPart:
     return EntryPart(steps={step.name: step}, parameters=parameters, code=code,
                      data_paths=data_paths, environment=program.environment,
                      name=(program.name, "the MLproject's name"), reasons=reasons,
-                     warnings=list(program.warnings))
+                     warnings=[w for w in program.warnings if SEVERAL_ENTRY_POINTS not in w])
 
 
 def entry_part(root: Path, entry: EntryCandidate) -> EntryPart:

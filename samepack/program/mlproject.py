@@ -29,6 +29,8 @@ from samepack.program.yamlsource import Source, read_yaml
 
 MLPROJECT_TYPES = {"float": "float", "int": "int", "integer": "int", "string": "str", "str": "str",
                    "path": "path", "uri": "str"}
+SEVERAL_ENTRY_POINTS = ("each entry point is a step; `samepack run -e NAME` runs one "
+                        "(MLflow runs 'main' by default)")
 TOP_KEYS = {"name", "python_env", "conda_env", "docker_env", "entry_points"}
 _BRACED = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_\-]*)\}(?!\})")
 _SHELL = re.compile(r"(&&|\|\||[|;<>`]|\$\(|\$[A-Za-z_{])")
@@ -172,8 +174,7 @@ def load_mlproject(path: Path, source: Source | None = None) -> Program:
     params: dict[str, Any] = {}
     steps = _entry_points(t, params)
     if len(steps) > 1:
-        t.warn(("entry_points",), "each entry point is a step; `samepack run -e NAME` runs one "
-                                  "(MLflow runs 'main' by default)")
+        t.warn(("entry_points",), SEVERAL_ENTRY_POINTS)
     data = {"metadata": {"name": slug(str(raw_name)), "version": "0.0.0"},
             "environment": _environment(t, path.parent), "parameters": params, "steps": steps}
     return t.finish({k: v for k, v in data.items() if v}, "mlproject")
