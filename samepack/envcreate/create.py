@@ -110,10 +110,11 @@ def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFac
 
 def _build_conda(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
                  index: IndexOptions) -> Path:
-    from samepack.envcreate.conda_env import conda_records, install_conda
+    from samepack.envcreate.conda_env import install_conda, verified_records
 
-    records = conda_records(project_dir / "conda-lock.yml", facts.platform)
-    install_conda(records, prefix, samepack_home() / "cache" / "conda-pkgs")
+    cache = samepack_home() / "cache"
+    records = verified_records(project_dir / "conda-lock.yml", facts.platform, cache / "conda-files")
+    install_conda(records, prefix, cache / "conda-pkgs")
     python = prefix / "bin" / "python"
     pip_lock = project_dir / "requirements.txt"
     if "requirements.txt" in record.files and pip_lock.is_file():

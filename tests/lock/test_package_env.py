@@ -4,11 +4,14 @@ scanner, real uv/pip-compile/rattler runs against the local wheel dir and conda 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from lockbuilders import FakeCondaPackage, build_conda_package
 
 from samepack.lock.tool import uv_binary
 
@@ -288,6 +291,20 @@ def test_conda_env_create_installs_from_the_lock(samepack, project, conda_channe
     assert result.exit_code == 0, result.stderr
     tool = root / ".samepack" / "env" / "bin" / "tinyapp"
     assert subprocess.run([str(tool)], capture_output=True, text=True).stdout == "tinyapp 1.0\n"
+
+
+def test_conda_env_create_refuses_a_package_that_changed_in_the_channel(
+        samepack, project, conda_channel, tmp_path):
+    channel = tmp_path / "channel"
+    shutil.copytree(conda_channel, channel)
+    root = project({"environment.yml": f"channels: [{channel}]\ndependencies: [tinyapp]\n"})
+    assert samepack("package-env", root).exit_code == 0
+    build_conda_package(FakeCondaPackage("tinyapp", "1.0", depends=("tinylib >=1,<2",),
+                                         files={"bin/tinyapp": "#!/bin/sh\necho changed\n"}),
+                        channel)
+    one_line_error(samepack("env", "create", root), 7, "tinyapp-1.0-h0_0.tar.bz2",
+                   "does not match its locked hash")
+    assert not (root / ".samepack" / "env").exists()
 
 
 def test_malformed_environment_yml_is_one_line_and_nothing_written(samepack, project):
