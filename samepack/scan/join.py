@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from samepack.scan.conda_env import CondaEnvironment, conda_spec_as_pep508
+from samepack.scan.conda_env import conda_spec_as_pep508
 from samepack.scan.model import DeclaredRequirement, Dependency, ImportFinding
 
 RUNTIME_GROUPS = (None, "notebook")
 
 
-def join_dependencies(imports: list[ImportFinding], declared: list[DeclaredRequirement],
-                      conda: CondaEnvironment | None = None) -> list[Dependency]:
+def join_dependencies(imports: list[ImportFinding], declared: list[DeclaredRequirement]) -> list[Dependency]:
     """One Dependency per distribution, sorted by name (see ``Dependency`` for the fields)."""
     by_name: dict[str, tuple[list[ImportFinding], list[DeclaredRequirement]]] = {}
     for finding in imports:

@@ -34,23 +34,23 @@ def scan_project(root: Path, target_python: str | None = None, *, use_installed:
     user_mapping = ctx.user_mapping()
     python = python_finding(ctx)
     target = target_python or exact_minor(python) or running_python()
-    declared = declared_requirements(ctx)
     mode = _choose_mode(parse_mode, ctx.files.source_bytes)
     facts = read_all(root, ctx.files.sources, mode, ctx.files.source_bytes)
-    declared += _notebook_installs(facts)
+    declared = declared_requirements(ctx) + _notebook_installs(facts)
     resolved = resolve_imports(facts, target, user_mapping, use_installed)
-    scan = Scan(root=str(root), target_python=target, python=python, parse_mode=mode)
-    scan.imports, scan.local_modules = resolved.imports, resolved.local_modules
-    scan.mapping_sources = (["user"] if user_mapping else []) + (["installed"] if use_installed else []) + ["table", "identity"]
-    scan.declared = declared
-    scan.dependencies = join_dependencies(scan.imports, declared, ctx.conda)
-    scan.system_libraries = system_libraries(ctx, scan.imports)
-    scan.hardware = _hardware(ctx, facts, declared)
-    scan.conda_environment = ctx.conda.rel if ctx.conda else None
-    scan.files_scanned = len(facts)
-    scan.problems = sorted(ctx.problems + [Problem(f.path, f.problem) for f in facts if f.problem],
-                           key=lambda p: (p.path, p.reason))
-    return scan
+    return Scan(
+        root=str(root), target_python=target, python=python, parse_mode=mode,
+        imports=resolved.imports, local_modules=resolved.local_modules, declared=declared,
+        dependencies=join_dependencies(resolved.imports, declared),
+        system_libraries=system_libraries(ctx, resolved.imports),
+        hardware=_hardware(ctx, facts, declared),
+        conda_environment=ctx.conda.rel if ctx.conda else None,
+        files_scanned=len(facts),
+        problems=sorted(ctx.problems + [Problem(f.path, f.problem) for f in facts if f.problem],
+                        key=lambda p: (p.path, p.reason)),
+        mapping_sources=(["user"] if user_mapping else []) + (["installed"] if use_installed else [])
+        + ["table", "identity"],
+    )
 
 
 def _checked_root(root: Path) -> Path:
