@@ -8,7 +8,8 @@ import click
 
 from samepack.commands.package_env import from_cwd, index_options
 from samepack.console import info, out, warn
-from samepack.envcreate import CreateOptions, create_environment, machine_shortfalls
+from samepack.envcreate import (CreateOptions, create_environment, machine_shortfalls,
+                                program_needs)
 from samepack.envfiles.envjson import read_env_record
 from samepack.lock.model import IndexOptions
 
@@ -29,7 +30,8 @@ def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_inde
            index_url: str | None, ignore_hardware: bool) -> None:
     """Create the environment locked by `samepack package-env` (hashes verified)."""
     if ignore_hardware:
-        for shortfall in machine_shortfalls(read_env_record(path.resolve())):
+        root = path.resolve()
+        for shortfall in machine_shortfalls(read_env_record(root), extra=program_needs(root)):
             warn(f"this machine falls short: {shortfall.message}")
     index = IndexOptions(from_cwd(find_links), no_index, index_url)
     options = CreateOptions(prefix=prefix, index=index, ignore_hardware=ignore_hardware)

@@ -8,11 +8,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samepack.envcreate.hardware import Needs, Shortfall, check_hardware, needs_from_record
+from samepack.console import warn
+from samepack.envcreate.hardware import (Needs, Shortfall, check_hardware, needs_from_program,
+                                         needs_from_record)
 from samepack.envcreate.pip_env import find_python, make_venv, sync_requirements, venv_python
 from samepack.envfiles.atomic import write_atomic
 from samepack.envfiles.envjson import EnvRecord, read_env_record, sha256_file
-from samepack.errors import ConflictError, ResourceError, VerificationError
+from samepack.errors import ConflictError, ResourceError, SamepackError, VerificationError
 from samepack.lock.model import IndexOptions
 from samepack.machine import MachineFacts, probe_machine
 from samepack.paths import samepack_home
@@ -26,19 +28,32 @@ class CreateOptions:
     prefix: Path | None = None  # default: PROJECT/.samepack/env
     index: IndexOptions = field(default_factory=IndexOptions)
     ignore_hardware: bool = False
-    extra_needs: Needs | None = None  # e.g. a program's resources, checked as well
+    extra_needs: Needs | None = None  # checked as well; default: the project's program resources
 
 
 def machine_shortfalls(record: EnvRecord, facts: MachineFacts | None = None,
                        extra: Needs | None = None) -> list[Shortfall]:
-    """How this machine falls short of the recorded needs (and ``extra``, if given)."""
+    """How this machine falls short of the recorded needs (combined with ``extra``, e.g. a
+    program's resources)."""
     needs = needs_from_record(record)
+    if extra is not None:
+        needs = needs.combined(extra)
     facts = facts or probe_machine()
     available = tuple(v for v in [needs.python] if v and find_python(v))
-    found = check_hardware(needs, facts, available)
-    if extra is not None:
-        found += [s for s in check_hardware(extra, facts, available) if s not in found]
-    return found
+    return check_hardware(needs, facts, available)
+
+
+def program_needs(project_dir: Path) -> Needs | None:
+    """What the project's program (samepack.yaml, same.yaml, ame.yaml…) asks for, if it has one."""
+    from samepack.program.loader import DEFAULT_NAMES, load_program
+
+    if not any((project_dir / name).is_file() for name in DEFAULT_NAMES):
+        return None
+    try:
+        return needs_from_program(load_program(project_dir, show_warnings=False))
+    except SamepackError as bad:
+        warn(f"the program's resources are not checked: {bad.message}")
+        return None
 
 
 def create_environment(project_dir: Path, options: CreateOptions = CreateOptions()) -> Path:
@@ -49,10 +64,10 @@ def create_environment(project_dir: Path, options: CreateOptions = CreateOptions
     verify_lock_files(project_dir, record)
     prefix = (options.prefix or project_dir / DEFAULT_PREFIX).resolve()
     facts = probe_machine(prefix)
-    shortfalls = machine_shortfalls(record, facts, options.extra_needs)
+    extra = options.extra_needs or program_needs(project_dir)
+    shortfalls = machine_shortfalls(record, facts, extra)
     if shortfalls and not options.ignore_hardware:
-        raise ResourceError(f"this machine falls short: {shortfalls[0].message}"
-                            + (f" (+{len(shortfalls) - 1} more)" if len(shortfalls) > 1 else ""),
+        raise ResourceError("this machine falls short: " + " / ".join(s.message for s in shortfalls),
                             hint="use a machine that has it, or pass --ignore-hardware to go on")
     _check_prefix(prefix)
     created_here = not prefix.exists()

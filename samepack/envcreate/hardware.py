@@ -26,6 +26,18 @@ class Needs:
     cuda: str | None = None  # CUDA version the packages were built for, e.g. "12.1"
 
 
+    def combined(self, other: "Needs") -> "Needs":
+        """The larger of each need (e.g. the lock's and the program's)."""
+        return Needs(python=self.python or other.python,
+                     platforms=self.platforms or other.platforms,
+                     cpus=max(self.cpus, other.cpus),
+                     memory_bytes=max(self.memory_bytes, other.memory_bytes),
+                     disk_bytes=max(self.disk_bytes, other.disk_bytes),
+                     gpus=max(self.gpus, other.gpus),
+                     gpu_memory_bytes=max(self.gpu_memory_bytes, other.gpu_memory_bytes),
+                     cuda=self.cuda or other.cuda)
+
+
 @dataclass(frozen=True)
 class Shortfall:
     what: str  # python | platform | cpus | memory | disk | gpus | gpu_memory | cuda
@@ -39,6 +51,21 @@ def needs_from_record(record: Any) -> Needs:
     python = None if record.locker == "conda-lock" else record.python  # conda brings its own
     return Needs(python=python, platforms=tuple(record.platforms), gpus=gpus,
                  cuda=hardware.get("cuda"))
+
+
+def needs_from_program(program: Any) -> Needs:
+    """The most any step of a program asks for (``resources`` merged over the defaults)."""
+    from samepack.k8s.quantity import parse_quantity
+
+    def most(field: str) -> int:
+        values = [getattr(program.step_resources(step), field) for step in program.steps.values()]
+        values.append(getattr(program.resources, field))
+        return max((int(parse_quantity(v, f"resources.{field}")) for v in values if v), default=0)
+
+    cpus = [program.step_resources(s).cpu for s in program.steps.values()] + [program.resources.cpu]
+    return Needs(cpus=int(-(-max((c for c in cpus if c), default=0) // 1)),
+                 memory_bytes=most("memory"), disk_bytes=most("storage"), gpus=most("gpus"),
+                 gpu_memory_bytes=most("vram"))
 
 
 def check_hardware(needs: Needs, facts: MachineFacts,

@@ -241,6 +241,17 @@ def test_env_create_recreates_the_locked_environment(samepack, fixture_project, 
     one_line_error(samepack("env", "create", root, *offline), 7, "requirements.txt")
 
 
+def test_env_create_checks_the_program_resources(samepack, project, offline):
+    root = project({"train.py": "import alpha\n", "samepack.yaml": (
+        "apiVersion: samepack.dev/v1\nkind: Program\nmetadata: {name: demo, version: '1.0'}\n"
+        "resources: {cpu: 1, memory: 1Gi}\nsteps:\n  train:\n    run: python train.py\n"
+        "    resources: {gpus: 1, vram: 24Gi, memory: 100000Gi}\n")})
+    assert samepack("package-env", root, *offline).exit_code == 0
+    result = samepack("env", "create", root, *offline)
+    one_line_error(result, 9, "needs 100000 GiB memory; this machine has",
+                   " / needs 1 GPU with >= 24 GiB; this machine has none")
+
+
 def test_env_create_refuses_a_lock_for_another_platform(samepack, project, offline):
     root = project({"train.py": "import alpha\n"})
     assert samepack("package-env", root, *offline, "--platform", "osx-arm64").exit_code == 0
