@@ -6,7 +6,7 @@ import ast
 from typing import Any
 
 from samepack.init.params import (
-    CliParam, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
+    CliParam, ModuleView, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
     literal, string_args, switch_param, fixed_param, text_value, type_from_node,
 )
 from samepack.program.values import infer_type
@@ -15,18 +15,9 @@ _SKIPPED_ACTIONS = {"help", "version"}
 _UNSUPPORTED_ACTIONS = {"count", "append", "append_const", "extend"}
 
 
-def _uses_argparse(tree: ast.Module) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name == "argparse" for a in node.names):
-            return True
-        if isinstance(node, ast.ImportFrom) and node.module == "argparse":
-            return True
-    return False
-
-
-def _add_argument_calls(tree: ast.Module) -> list[ast.Call]:
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-             and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"]
+def _add_argument_calls(module: ModuleView) -> list[ast.Call]:
+    calls = [node for node in module.calls()
+             if isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"]
     return sorted(calls, key=lambda call: (call.lineno, call.col_offset))
 
 
@@ -90,7 +81,8 @@ def _read_call(call: ast.Call, constants: dict[str, Any], notes: list[str]) -> C
         return None
     name = _dest(options, kw, constants)
     if action in _UNSUPPORTED_ACTIONS:
-        notes.append(f"line {call.lineno}: {options[0]} uses action={action!r}; not made a parameter")
+        notes.append(f"line {call.lineno}: {options[0]} uses action={action!r}; "
+                     "not made a parameter")
         return None
     default = literal(kw.get("default"), constants)
     fields: dict[str, Any] = {"help": text_value(kw.get("help"), constants), "line": call.lineno,
@@ -104,19 +96,18 @@ def _read_call(call: ast.Call, constants: dict[str, Any], notes: list[str]) -> C
     return _value_param(name, options, kw, default, constants, **fields)
 
 
-def read_argparse(tree: ast.Module, constants: dict[str, Any]) -> ScriptParams | None:
+def read_argparse(module: ModuleView) -> ScriptParams | None:
     """The parameters of every ``add_argument`` call, or None when argparse is not used."""
-    if not _uses_argparse(tree):
+    if "argparse" not in module.imports:
         return None
     result = ScriptParams(framework="argparse")
     seen: set[str] = set()
-    for call in _add_argument_calls(tree):
-        param = _read_call(call, constants, result.notes)
+    for call in _add_argument_calls(module):
+        param = _read_call(call, module.constants, result.notes)
         if param is None or param.name in seen:
             continue
         seen.add(param.name)
         result.params.append(param)
-    if any(call_name(n).endswith("add_subparsers") for n in ast.walk(tree)
-           if isinstance(n, ast.Call)):
+    if any(call_name(n).endswith("add_subparsers") for n in module.calls()):
         result.notes.append("the script has subcommands; their options are listed together")
     return result

@@ -10,7 +10,7 @@ import ast
 from typing import Any
 
 from samepack.init.params import (
-    CliParam, ScriptParams, call_name, is_literal, literal, type_from_node,
+    CliParam, ModuleView, ScriptParams, call_name, is_literal, literal, type_from_node,
 )
 from samepack.program.values import infer_type
 
@@ -56,21 +56,22 @@ def _param_from_assignment(target: str, value: ast.AST, line: int,
                            required=default is None, line=line, source="sys.argv")
 
 
-def read_sys_argv(tree: ast.Module, constants: dict[str, Any]) -> ScriptParams | None:
+def read_sys_argv(module: ModuleView) -> ScriptParams | None:
     """One positional parameter per ``sys.argv[N]``, named after the variable it is assigned to."""
+    indexes = {i for node in module.nodes if (i := _argv_index(node)) is not None}
+    if not indexes:
+        return None
     found: dict[int, CliParam] = {}
-    for node in ast.walk(tree):
+    for node in module.nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], ast.Name):
-            hit = _param_from_assignment(node.targets[0].id, node.value, node.lineno, constants)
+            hit = _param_from_assignment(node.targets[0].id, node.value, node.lineno,
+                                         module.constants)
             if hit and hit[0] not in found:
                 found[hit[0]] = hit[1]
-    unnamed = sorted({i for n in ast.walk(tree) if (i := _argv_index(n)) is not None} - set(found))
-    for index in unnamed:
+    for index in sorted(indexes - set(found)):
         found[index] = CliParam(name=f"arg{index}", kind="positional", required=True,
                                 source="sys.argv")
-    if not found:
-        return None
     result = ScriptParams(framework="sys.argv")
     for expected, index in enumerate(sorted(found), start=1):
         if index != expected:

@@ -6,7 +6,7 @@ import ast
 from typing import Any
 
 from samepack.init.params import (
-    CliParam, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
+    CliParam, ModuleView, ScriptParams, call_name, fix_multiple, identifier, is_literal, keywords,
     literal, string_args, switch_param, fixed_param, text_value,
 )
 from samepack.program.values import infer_type
@@ -16,17 +16,8 @@ _CLICK_TYPES = {"INT": "int", "FLOAT": "float", "STRING": "str", "BOOL": "bool",
                 "IntRange": "int", "FloatRange": "float", "Choice": "str"}
 
 
-def _imports(tree: ast.Module, module: str) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name == module for a in node.names):
-            return True
-        if isinstance(node, ast.ImportFrom) and node.module == module:
-            return True
-    return False
-
-
-def _functions(tree: ast.Module) -> list[ast.FunctionDef]:
-    found = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+def _functions(module: ModuleView) -> list[ast.FunctionDef]:
+    found = [n for n in module.nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     return sorted(found, key=lambda n: n.lineno)
 
 
@@ -87,19 +78,19 @@ def _click_param(call: ast.Call, constants: dict[str, Any]) -> CliParam | None:
     return param
 
 
-def read_click(tree: ast.Module, constants: dict[str, Any]) -> ScriptParams | None:
+def read_click(module: ModuleView) -> ScriptParams | None:
     """Options and arguments of every click command in the file (decorator order)."""
-    if not _imports(tree, "click"):
+    if "click" not in module.imports:
         return None
     result = ScriptParams(framework="click")
     commands = 0
-    for function in _functions(tree):
+    for function in _functions(module):
         calls = [d for d in function.decorator_list if isinstance(d, ast.Call)]
         params = [call for call in calls if call_name(call).rsplit(".", 1)[-1] in
                   {"option", "argument"}]
         commands += any(call_name(c).rsplit(".", 1)[-1] in {"command", "group"} for c in calls)
         for call in params:
-            param = _click_param(call, constants)
+            param = _click_param(call, module.constants)
             if param is not None and param.name not in {p.name for p in result.params}:
                 result.params.append(param)
     if commands > 1:
@@ -109,12 +100,12 @@ def read_click(tree: ast.Module, constants: dict[str, Any]) -> ScriptParams | No
 
 # ---- typer -------------------------------------------------------------------------------
 
-def _typer_functions(tree: ast.Module) -> list[ast.FunctionDef]:
-    run_targets = {node.args[0].id for node in ast.walk(tree)
-                   if isinstance(node, ast.Call) and call_name(node) in {"typer.run", "run"}
+def _typer_functions(module: ModuleView) -> list[ast.FunctionDef]:
+    run_targets = {node.args[0].id for node in module.calls()
+                   if call_name(node) in {"typer.run", "run"}
                    and node.args and isinstance(node.args[0], ast.Name)}
     chosen = []
-    for function in _functions(tree):
+    for function in _functions(module):
         decorated = any(isinstance(d, ast.Call) and call_name(d).endswith(".command")
                         for d in function.decorator_list)
         if decorated or function.name in run_targets:
@@ -169,11 +160,11 @@ def _typer_param(arg: ast.arg, default_node: ast.AST | None,
                     flag=None if is_argument else flag, required=required, **fields)
 
 
-def read_typer(tree: ast.Module, constants: dict[str, Any]) -> ScriptParams | None:
+def read_typer(module: ModuleView) -> ScriptParams | None:
     """Parameters of typer commands (``@app.command()`` or ``typer.run(main)``)."""
-    if not _imports(tree, "typer"):
+    if "typer" not in module.imports:
         return None
-    functions = _typer_functions(tree)
+    functions = _typer_functions(module)
     if not functions:
         return None
     result = ScriptParams(framework="typer")
@@ -183,7 +174,7 @@ def read_typer(tree: ast.Module, constants: dict[str, Any]) -> ScriptParams | No
         defaults += list(function.args.defaults)
         for arg, default_node in zip(args, defaults):
             if arg.arg not in {p.name for p in result.params}:
-                result.params.append(_typer_param(arg, default_node, constants))
+                result.params.append(_typer_param(arg, default_node, module.constants))
     if len(functions) > 1:
         result.notes.append(f"{len(functions)} typer commands; their options are listed together")
     return result

@@ -187,7 +187,30 @@ def fix_multiple(param: CliParam) -> None:
                        "script's default applies; add values to the step's run line)")
 
 
-Reader = Callable[[ast.Module, dict[str, Any]], "ScriptParams | None"]
+@dataclass
+class ModuleView:
+    """A parsed script, walked once: every node, the top-level modules it imports and its
+    module-level literal constants. Readers look at this instead of walking the tree again."""
+
+    tree: ast.Module
+    nodes: list[ast.AST]
+    imports: set[str]
+    constants: dict[str, Any]
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> "ModuleView":
+        nodes = list(ast.walk(tree))
+        imports = {alias.name.split(".")[0] for node in nodes if isinstance(node, ast.Import)
+                   for alias in node.names}
+        imports |= {node.module.split(".")[0] for node in nodes
+                    if isinstance(node, ast.ImportFrom) and node.module}
+        return cls(tree, nodes, imports, module_constants(tree))
+
+    def calls(self) -> list[ast.Call]:
+        return [node for node in self.nodes if isinstance(node, ast.Call)]
+
+
+Reader = Callable[[ModuleView], "ScriptParams | None"]
 
 
 def extract_parameters(source: str, filename: str = "<script>") -> ScriptParams:
@@ -200,10 +223,10 @@ def extract_parameters(source: str, filename: str = "<script>") -> ScriptParams:
         tree = ast.parse(source, filename=filename)
     except (SyntaxError, ValueError) as error:
         return ScriptParams(framework=None, notes=[f"{filename} does not parse: {error}"])
-    constants = module_constants(tree)
+    module = ModuleView.of(tree)
     readers: list[Reader] = [read_argparse, read_click, read_typer, read_sys_argv]
     for reader in readers:
-        found = reader(tree, constants)
+        found = reader(module)
         if found is not None:
             return found
     return ScriptParams(framework=None)

@@ -132,10 +132,12 @@ def compare_artifacts(recorded: list[dict], reruns: list[list[dict]]) -> list[Ar
     """Output files by path (``{path, size, sha256}`` lists), sorted by path."""
     before = {a["path"]: a.get("sha256") for a in recorded}
     after = [{a["path"]: a.get("sha256") for a in run} for run in reruns]
-    paths = sorted(set(before) | {path for run in after for path in run})
-    return [ArtifactComparison(path, before.get(path), [run.get(path) for run in after],
-                               verdict(before.get(path), [run.get(path) for run in after], operator.eq))
-            for path in paths]
+    result = []
+    for path in sorted(set(before) | {path for run in after for path in run}):
+        values = [run.get(path) for run in after]
+        result.append(ArtifactComparison(path, before.get(path), values,
+                                         verdict(before.get(path), values, operator.eq)))
+    return result
 
 
 def compare_runs(recorded_metrics: dict[str, float], recorded_artifacts: list[dict],
