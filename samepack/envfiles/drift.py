@@ -38,16 +38,27 @@ def _input_changes(old: dict[str, Any], inputs: LockInputs) -> list[str]:
 
 def _requirement_changes(old: list[str], new: list[str],
                          evidence: dict[str, tuple[str, ...]]) -> list[str]:
-    before, after = _by_name(old), _by_name(new)
+    def added(name: str, specs: list[str]) -> str:
+        where = ", ".join(evidence.get(name, ())[:3])
+        return f"+ {' '.join(specs)}" + (f"  (found at {where})" if where else "")
+
+    return _keyed_diff(
+        _by_name(old), _by_name(new), added,
+        removed=lambda name, specs: f"- {' '.join(specs)}  (no longer imported or declared)",
+        changed=lambda name, a, b: f"~ {name}: {', '.join(a)} -> {', '.join(b)}")
+
+
+def _keyed_diff(before: dict[str, Any], after: dict[str, Any], added, removed,
+                changed) -> list[str]:
+    """One line per key that was added, removed or changed, in key order."""
     lines = []
-    for name in sorted(set(before) | set(after)):
-        if name not in before:
-            where = ", ".join(evidence.get(name, ())[:3])
-            lines.append(f"+ {' '.join(after[name])}" + (f"  (found at {where})" if where else ""))
-        elif name not in after:
-            lines.append(f"- {' '.join(before[name])}  (no longer imported or declared)")
-        elif before[name] != after[name]:
-            lines.append(f"~ {name}: {', '.join(before[name])} -> {', '.join(after[name])}")
+    for key in sorted(set(before) | set(after)):
+        if key not in before:
+            lines.append(added(key, after[key]))
+        elif key not in after:
+            lines.append(removed(key, before[key]))
+        elif before[key] != after[key]:
+            lines.append(changed(key, before[key], after[key]))
     return lines
 
 
@@ -76,18 +87,12 @@ def _file_changes(root: Path, record: EnvRecord) -> list[str]:
 
 
 def _pin_changes(recorded: dict[str, str], text: str) -> list[str]:
-    now = {f"pip:{p.name}": p.version for p in pins_from_requirements(text)}
-    before = {k: v for k, v in recorded.items() if k.startswith("pip:")}
-    lines = []
-    for key in sorted(set(before) | set(now)):
-        name = key.split(":", 1)[1]
-        if key not in now:
-            lines.append(f"    - {name}=={before[key]}")
-        elif key not in before:
-            lines.append(f"    + {name}=={now[key]}")
-        elif before[key] != now[key]:
-            lines.append(f"    ~ {name}: {before[key]} -> {now[key]}")
-    return lines
+    now = {p.name: p.version for p in pins_from_requirements(text)}
+    before = {k[len("pip:"):]: v for k, v in recorded.items() if k.startswith("pip:")}
+    return _keyed_diff(before, now,
+                       added=lambda name, version: f"    + {name}=={version}",
+                       removed=lambda name, version: f"    - {name}=={version}",
+                       changed=lambda name, a, b: f"    ~ {name}: {a} -> {b}")
 
 
 def _show(value: Any) -> str:
