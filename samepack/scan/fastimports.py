@@ -28,17 +28,17 @@ _MAX_CONTINUATION_LINES = 200
 
 def fast_imports(text: str) -> list[ImportUse]:
     """Imports of ``text``; raises SyntaxError for a file that really is not Python 3."""
-    if _looks_like_python2(text):
+    strings = string_spans(text)
+    if _looks_like_python2(text, strings):
         ast.parse(text)  # raises SyntaxError when it really is Python 2
     found: list[ImportUse] = []
     lines: list[str] | None = None
-    line, counted_to, double, single = 1, 0, 0, 0
+    line, counted_to, span = 1, 0, 0
     for start, indent in _candidate_lines(text):
         line += text.count("\n", counted_to, start)
-        double += text.count('"""', counted_to, start)
-        single += text.count("\'\'\'", counted_to, start)
         counted_to = start
-        if double % 2 or single % 2:
+        span = _skip_spans_before(strings, span, start)
+        if span < len(strings) and strings[span][0] <= start:
             continue  # inside a triple-quoted string (docstring examples, prose)
         node_list = _parse_statement(text, start + indent)
         if not node_list:
@@ -50,6 +50,44 @@ def fast_imports(text: str) -> list[ImportUse]:
         for node in node_list:
             found.extend(import_uses(node, line, optional))
     return found
+
+
+def string_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every triple-quoted string, in order. A triple quote opens a string only
+    outside comments and one-line strings; inside a string only the same kind closes it."""
+    marks = sorted([(p, '"') for p in _positions(text, '"""')] + [(p, "'") for p in _positions(text, "\'\'\'")])
+    spans: list[tuple[int, int]] = []
+    open_kind, open_at = "", 0
+    for position, kind in marks:
+        if not open_kind:
+            if _opens_here(text[text.rfind("\n", 0, position) + 1:position], kind):
+                open_kind, open_at = kind, position
+        elif kind == open_kind and position >= open_at + 3 and text[position - 1] != "\\":
+            spans.append((open_at, position + 3))
+            open_kind = ""
+    if open_kind:
+        spans.append((open_at, len(text)))
+    return spans
+
+
+def _opens_here(line_before: str, kind: str) -> bool:
+    """Not in a comment, and not inside a one-line string of the other quote (``"\'\'\'"``)."""
+    other = "'" if kind == '"' else '"'
+    return "#" not in line_before and line_before.count(other) % 2 == 0
+
+
+def _positions(text: str, needle: str) -> list[int]:
+    found, position = [], text.find(needle)
+    while position >= 0:
+        found.append(position)
+        position = text.find(needle, position + len(needle))
+    return found
+
+
+def _skip_spans_before(spans: list[tuple[int, int]], index: int, position: int) -> int:
+    while index < len(spans) and spans[index][1] <= position:
+        index += 1
+    return index
 
 
 def _line_starts_with(text: str, word: str, starts: tuple[str, ...]):
@@ -73,14 +111,13 @@ def _candidate_lines(text: str) -> list[tuple[int, int]]:
     return sorted(found)
 
 
-def _looks_like_python2(text: str) -> bool:
+def _looks_like_python2(text: str, strings: list[tuple[int, int]]) -> bool:
     """A print/exec statement or ``except E, e:`` outside triple-quoted strings."""
     for word in _PY2_WORDS:
         for begin, _ in _line_starts_with(text, word, (word,)):
             end = text.find("\n", begin)
             if _PY2.match(text, begin, len(text) if end < 0 else end):
-                before = text[:begin]
-                if not (before.count('"""') % 2 or before.count("\'\'\'") % 2):
+                if not any(a <= begin < b for a, b in strings):
                     return True
     return False
 

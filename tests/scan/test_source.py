@@ -132,3 +132,15 @@ def test_hints_skip_comments_and_find_devices():
     ''')
     assert [(h.kind, h.line) for h in find_hints(text)] == [
         ("cuda", 3), ("multi_gpu", 4), ("cuda", 5), ("mps", 6)]
+
+
+@pytest.mark.parametrize("source,expected", [
+    # a triple quote in a comment or inside a one-line string opens nothing
+    ("# the value may be ''' or \"\"\"\nimport after_comment\n", ["after_comment"]),
+    ("for s in [\"''' '''\"]:\n    pass\nimport after_string\n", ["after_string"]),
+    # one kind of triple quote inside the other kind's string does not close it
+    ("x = '''\n\"\"\"\nimport inside\n'''\nimport outside\n", ["outside"]),
+])
+def test_fast_mode_string_spans(source, expected):
+    assert [u.module for u in fast_imports(source)] == expected
+    assert [u.module for u in full_imports(source)] == expected
