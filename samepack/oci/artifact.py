@@ -98,10 +98,11 @@ def parse_artifact(manifest_bytes: bytes, where: str) -> Artifact:
     if media_type == DOCKER_MANIFEST:
         raise _not_a_bundle(where, "a Docker container image")
     config = _descriptor(manifest.get("config"), where, "config")
-    kind = manifest.get("artifactType") or config.media_type
-    if kind != ARTIFACT_TYPE and config.media_type != CONFIG_MEDIA_TYPE:
+    declared = manifest.get("artifactType")
+    # OCI 1.1: without artifactType, the config's media type is the artifact's type.
+    if declared not in (None, ARTIFACT_TYPE) or config.media_type != CONFIG_MEDIA_TYPE:
         what = ("a container image" if "image.config" in config.media_type
-                else f"an artifact of type {kind!r}")
+                else f"an artifact of type {declared or config.media_type!r}")
         raise _not_a_bundle(where, what)
     layers = [_descriptor(item, where, f"layers[{i}]")
               for i, item in enumerate(manifest.get("layers") or [])]

@@ -163,4 +163,9 @@ def test_foreign_manifests_are_refused(registry, tmp_path) -> None:
     client.put_manifest("foreign/image", "thing", json.dumps(other).encode(), OCI_MANIFEST)
     with pytest.raises(InputError, match="type 'application/vnd.example.thing'"):
         pull_bundle(_ref(registry, "foreign/image", ":thing"), tmp_path / "x.tgz")
+    # another artifact type is refused even when its config claims to be a samepack one
+    mixed = dict(other, config=dict(image["config"], mediaType=CONFIG_MEDIA_TYPE))
+    client.put_manifest("foreign/image", "mixed", json.dumps(mixed).encode(), OCI_MANIFEST)
+    with pytest.raises(InputError, match="type 'application/vnd.example.thing', not a samepack"):
+        pull_bundle(_ref(registry, "foreign/image", ":mixed"), tmp_path / "x.tgz")
     assert not (tmp_path / "x.tgz").exists()
