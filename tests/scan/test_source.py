@@ -144,3 +144,20 @@ def test_hints_skip_comments_and_find_devices():
 def test_fast_mode_string_spans(source, expected):
     assert [u.module for u in fast_imports(source)] == expected
     assert [u.module for u in full_imports(source)] == expected
+
+
+def test_both_modes_agree_on_real_library_code():
+    """samepack's own sources and two standard-library packages: real, varied code."""
+    import email
+    import importlib
+    from pathlib import Path
+
+    import samepack
+
+    roots = [Path(samepack.__file__).parent, Path(email.__file__).parent,
+             Path(importlib.import_module("asyncio").__file__).parent]
+    files = [p for root in roots for p in sorted(root.rglob("*.py"))]
+    assert len(files) > 100
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert fast_imports(text) == full_imports(text), path
