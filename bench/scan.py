@@ -26,6 +26,7 @@ packages' ``.py`` files) declares nothing: only its timings count.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -112,17 +113,17 @@ def run_samepack(path: Path) -> ToolRun:
 
 
 def run_pipreqs(path: Path) -> ToolRun:
-    pipreqs = shutil.which("pipreqs")
-    if not pipreqs:
+    if importlib.util.find_spec("pipreqs") is None:
         return ToolRun(0.0, False, note="pipreqs is not installed")
-    base = [pipreqs, "--print", "--mode", "no-pin", "--use-local", "--debug", str(path)]
+    pipreqs = [sys.executable, "-m", "pipreqs.pipreqs"]  # this interpreter's, PATH or not
+    base = pipreqs + ["--print", "--mode", "no-pin", "--use-local", "--debug", str(path)]
     seconds, done = run_tool(base)
     if done.returncode == 0:
         return ToolRun(seconds, True, names_of(done.stdout), candidates=_candidates(done.stderr),
                        cpu_seconds=done.cpu_seconds)
     failure = _last_error(done.stderr)
     if "UnicodeDecodeError" in done.stderr:
-        retry_seconds, retry = run_tool(base[:1] + ["--encoding", "latin-1"] + base[1:])
+        retry_seconds, retry = run_tool(pipreqs + ["--encoding", "latin-1"] + base[len(pipreqs):])
         note = f"default run failed after {seconds:.2f}s ({failure}); rerun with --encoding latin-1"
         if retry.returncode == 0:
             return ToolRun(retry_seconds, True, names_of(retry.stdout), note, _candidates(retry.stderr),

@@ -49,6 +49,8 @@ def _summary(scan: Scan) -> Text:
     text.append(f"{scan.files_scanned} source files read ({scan.parse_mode} parse)")
     if scan.conda_environment:
         text.append(f"; conda environment {scan.conda_environment}")
+    if scan.local_modules:
+        text.append(f"\nThe project's own modules: {', '.join(scan.local_modules)}")
     return text
 
 
