@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 
 from samepack.scan import scan_project
 from samepack.scan.parallel import read_all
