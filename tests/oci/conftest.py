@@ -4,6 +4,7 @@ bundle writer."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -110,6 +111,21 @@ def bundle_factory(tmp_path: Path):
                             version=version, compression=compression)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def oci_helper():
+    """``oci_helper("faultproxy")``: import a helper module that sits beside these tests
+    (tests/ is not a package)."""
+
+    def load(name: str):
+        path = Path(__file__).with_name(f"{name}.py")
+        spec = importlib.util.spec_from_file_location(f"oci_test_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture

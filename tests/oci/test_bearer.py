@@ -3,7 +3,6 @@ realm/service/scope are followed, the token is fetched with the basic credential
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -13,14 +12,6 @@ from support import require_module
 from samepack.oci.pull import pull_bundle
 from samepack.oci.push import push_bundle
 from samepack.oci.reference import parse_reference
-
-
-def _sibling(name: str):
-    """Import a helper module that sits beside this file (tests/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _normalised(scope: str) -> frozenset:
@@ -34,11 +25,11 @@ def _normalised(scope: str) -> frozenset:
 
 
 @pytest.fixture(scope="module")
-def token_registry(tmp_path_factory: pytest.TempPathFactory):
+def token_registry(tmp_path_factory: pytest.TempPathFactory, oci_helper):
     require_module("cryptography")
     from samepack.oci.localregistry import LocalRegistry
 
-    TokenServer = _sibling("tokenserver").TokenServer
+    TokenServer = oci_helper("tokenserver").TokenServer
 
     workdir = tmp_path_factory.mktemp("token-registry")
     tokens = TokenServer(workdir, "alice", "token-Pa55").start()

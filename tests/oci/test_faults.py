@@ -3,7 +3,6 @@ a registry restarted mid-transfer is waited for and the transfer resumes."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import threading
@@ -21,16 +20,9 @@ from samepack.oci.reference import parse_reference
 CHUNK = 256 * 1024
 
 
-def _sibling(name: str):
-    """Import a helper module that sits beside this file (tests/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("method", ["PATCH", "GET"])
-def test_server_errors_are_retried(registry, bundle_factory, tmp_path: Path, method: str) -> None:
+def test_server_errors_are_retried(registry, bundle_factory, oci_helper, tmp_path: Path,
+                                  method: str) -> None:
     """A 503 answer to an upload chunk (or a blob download): retried, the transfer completes."""
     from samepack.oci.registry import Registry
 
@@ -38,7 +30,7 @@ def test_server_errors_are_retried(registry, bundle_factory, tmp_path: Path, met
     repo = f"retry/{method.lower()}"
     if method == "GET":
         push_bundle(bundle, parse_reference(f"oci://{registry.host}/{repo}"))
-    with _sibling("faultproxy").FaultProxy(registry.host, fail=1, method=method,
+    with oci_helper("faultproxy").FaultProxy(registry.host, fail=1, method=method,
                                           where="/blobs/") as proxy:
         ref = parse_reference(f"oci://{proxy.host}/{repo}:1.0")
         if method == "PATCH":
@@ -49,12 +41,13 @@ def test_server_errors_are_retried(registry, bundle_factory, tmp_path: Path, met
     assert proxy.seen.count((method, 503)) == 1
 
 
-def test_persistent_server_errors_give_up_with_one_line(registry, bundle_factory) -> None:
+def test_persistent_server_errors_give_up_with_one_line(registry, bundle_factory,
+                                                        oci_helper) -> None:
     from samepack.errors import RemoteError
     from samepack.oci.registry import Registry
     from samepack.oci.transport import RetryPolicy, Transport
 
-    with _sibling("faultproxy").FaultProxy(registry.host, fail=100, method="HEAD") as proxy:
+    with oci_helper("faultproxy").FaultProxy(registry.host, fail=100, method="HEAD") as proxy:
         transport = Transport(proxy.host, retry=RetryPolicy((0.01, 0.01, 0.01)))
         transport.connect()
         with pytest.raises(RemoteError) as raised:
