@@ -45,7 +45,10 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
     from samepack.k8s.cluster import Cluster
     from samepack.k8s.deploy import DeployRequest, deploy
 
+    from samepack.k8s import validate_manifests
+
     objects = entry_manifests(entry, namespace)
+    validate_manifests(objects, kubernetes_version)  # before any cluster is asked
     for name, dataset in sorted(entry.program.datasets.items()):
         if not (dataset.uri and "://" in dataset.uri):
             warn(f"data set {name} has no URI: put its file on the volume of claim "

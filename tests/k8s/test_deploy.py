@@ -158,3 +158,10 @@ def test_run_target_k8s_checks_parameters_before_the_cluster(samepack, registere
                       env={"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""})
     assert result.exit_code == 3, result.stderr
     assert "nope" in result.stderr and "kubeconfig" not in result.stderr
+
+
+def test_unknown_kubernetes_version_fails_before_the_cluster(samepack, registered, tmp_path):
+    result = samepack("deploy", registered, "--kubernetes-version", "1.9",
+                      env={"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""})
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: --kubernetes-version: no schemas for Kubernetes 1.9")
