@@ -66,8 +66,12 @@ def _number(value: float | None) -> str:
     return "-" if value is None else repr(value)
 
 
-def _values(values: list) -> str:
-    return ", ".join(_number(v) if not isinstance(v, str) else v[:12] for v in values) or "-"
+def _difference(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+def _values(values: list, separator: str = ", ") -> str:
+    return separator.join(_number(v) if not isinstance(v, str) else v[:12] for v in values) or "-"
 
 
 def _tolerance_text(tolerance: Tolerance) -> str:
@@ -85,7 +89,7 @@ def render_markdown(report: ReproReport) -> str:
              "## Metrics", "", "| metric | recorded | reproduced | difference | verdict |",
              "| --- | --- | --- | --- | --- |"]
     lines += [f"| {m.name} | {_number(m.recorded)} | {_values(m.reproduced)} | "
-              f"{_number(m.difference)} | {m.verdict} |" for m in report.comparison.metrics]
+              f"{_difference(m.difference)} | {m.verdict} |" for m in report.comparison.metrics]
     if report.comparison.artifacts:
         lines += ["", "## Outputs", "", "| file | recorded sha256 | reproduced sha256 | verdict |",
                   "| --- | --- | --- | --- |"]
@@ -104,20 +108,20 @@ def metrics_table(report: ReproReport) -> Table:
     table = Table(title=f"{report.program}: run {report.run_id[:12]} "
                         f"({_tolerance_text(report.tolerance)})", title_justify="left")
     for column in ("metric", "recorded", "reproduced", "difference", "verdict"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # every digit matters: wrap, never cut
     for m in report.comparison.metrics:
-        table.add_row(m.name, _number(m.recorded), _values(m.reproduced), _number(m.difference),
-                      f"[{_STYLE[m.verdict]}]{m.verdict}[/]")
+        table.add_row(m.name, _number(m.recorded), _values(m.reproduced, "\n"),
+                      _difference(m.difference), f"[{_STYLE[m.verdict]}]{m.verdict}[/]")
     for a in report.comparison.artifacts:
-        table.add_row(f"file {a.path}", (a.recorded or "-")[:12], _values(a.reproduced), "",
-                      f"[{_STYLE[a.verdict]}]{a.verdict}[/]")
+        table.add_row(f"file {a.path}", (a.recorded or "-")[:12], _values(a.reproduced, "\n"),
+                      "", f"[{_STYLE[a.verdict]}]{a.verdict}[/]")
     return table
 
 
 def machine_table(report: ReproReport) -> Table:
     table = Table(title="what differs between the two machines", title_justify="left")
     for column in ("what", "recorded", "here"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for d in report.machine:
         table.add_row(d.what, d.recorded, d.here)
     return table

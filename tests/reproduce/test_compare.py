@@ -83,7 +83,7 @@ def test_report_renders_deterministically() -> None:
                                   "difference": pytest.approx(0.1), "verdict": "mismatch"}
     markdown = render_markdown(report)
     assert "**not reproduced: results differ from the record**" in markdown
-    assert "| rmse | 1.0 | 1.0, 1.0 | 0.0 | match |" in markdown
+    assert "| rmse | 1.0 | 1.0, 1.0 | 0 | match |" in markdown
     assert render_json(report) == render_json(report) and render_markdown(report) == markdown
 
 
