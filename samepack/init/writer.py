@@ -48,7 +48,8 @@ def write_program(target: Path, program: Program, force: bool = False) -> str:
     try:
         check(text, target.name)
     except InputError as error:
-        raise InputError(f"the inferred program is not valid: {error.message}",
-                         "pass --entry to pick another entry point, or report this") from None
+        hint = "give another --version or --name" if "metadata." in error.message else \
+            "pass --entry to pick another entry point"
+        raise InputError(f"the inferred program is not valid: {error.message}", hint) from None
     write_atomic(target, text)
     return text

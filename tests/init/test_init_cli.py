@@ -128,6 +128,9 @@ def test_unknown_entry_and_empty_project(tmp_path: Path, fixture_project, samepa
     assert samepack("init", empty, "--entry", "flat.py").exit_code == 0
     assert "python flat.py {params.arg1}" in (empty / "samepack.yaml").read_text()
     assert samepack("init", tmp_path / "missing").exit_code == 3
+    result = samepack("init", empty, "--entry", "flat.py", "--force", "--version", "1 beta")
+    assert result.exit_code == 3 and "metadata.version" in result.stderr
+    assert result.stderr.strip().endswith("hint: give another --version or --name")
 
 
 def test_dry_run_prints_and_writes_nothing(fixture_project, samepack) -> None:
