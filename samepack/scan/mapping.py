@@ -8,7 +8,6 @@ then the import's own top-level name. Every step takes the longest matching dott
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,6 +70,8 @@ class InstalledIndex:
     distributions share decides nothing, so ``google.protobuf`` never maps to google-cloud-*."""
 
     def __init__(self) -> None:
+        import importlib.metadata as metadata  # not needed with --no-installed
+
         self._top = metadata.packages_distributions()
         self._provided: dict[str, dict[str, bool]] = {}
 
@@ -94,6 +95,8 @@ class InstalledIndex:
 
 
 def _module_names(distribution: str) -> dict[str, bool]:
+    import importlib.metadata as metadata
+
     try:
         files = metadata.distribution(distribution).files or []
     except metadata.PackageNotFoundError:

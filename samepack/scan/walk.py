@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import Any
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
@@ -33,7 +32,7 @@ class ProjectFiles:
 @dataclass(frozen=True)
 class _Ignore:
     base: str  # directory of the .gitignore, relative to the root ("" for the root)
-    spec: pathspec.PathSpec
+    spec: Any  # pathspec.GitIgnoreSpec
 
     def matches(self, rel: str, is_dir: bool) -> bool:
         if self.base:
@@ -54,6 +53,8 @@ def _read_gitignore(directory: str, base: str) -> _Ignore | None:
             lines = handle.read().splitlines()
     except OSError:
         return None
+    import pathspec  # only trees with a .gitignore pay for it
+
     return _Ignore(base, pathspec.GitIgnoreSpec.from_lines(lines))
 
 
