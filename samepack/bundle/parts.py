@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,13 @@ def code_files(entry) -> tuple[Path, CodeFiles]:
 
 
 def code_sources(root: Path, files: CodeFiles) -> list[Source]:
-    sources = []
+    sources, base = [], os.fspath(root)
     for path in files.paths:
+        full = os.path.join(base, path)  # plain strings: this runs once per file
         size, mode = files.stats.get(path) or (None, None)
         if mode is None:
-            mode = file_mode(root / path)
-        sources.append(Source(f"code/{path}", mode, file=root / path, known_size=size))
+            mode = file_mode(Path(full))
+        sources.append(Source(f"code/{path}", mode, file=full, known_size=size))
     return sources
 
 

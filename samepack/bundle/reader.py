@@ -143,6 +143,16 @@ def _check_segments(raw: RawReader, manifest: Manifest, manifest_bytes: bytes,
                                     "(size or sha256)", hint="the file was altered or damaged")
 
 
+def _check_length(handle, manifest: Manifest, manifest_bytes: bytes, expected: int) -> None:
+    """A bundle samepack wrote (canonical header) but shorter than its manifest describes was
+    cut short: say so before reading members (zstd readers end quietly at a cut)."""
+    size = os.fstat(handle.fileno()).st_size
+    header = header_segment(manifest_bytes, manifest.compression)
+    if size < expected and os.pread(handle.fileno(), len(header), 0) == header:
+        raise VerificationError(f"the bundle is truncated: {size} bytes, the manifest "
+                                f"describes {expected}", hint="download it again")
+
+
 def _expanded_bound(manifest: Manifest, manifest_bytes: bytes) -> int:
     """The most bytes a faithful tar stream of this manifest can expand to (headers, pax
     records and padding included); anything more is not what the manifest describes."""
@@ -173,10 +183,7 @@ def read_bundle(path: Path, limits: Limits = Limits(),
         check_manifest(manifest, limits)
         decoder.max_output = _expanded_bound(manifest, manifest_bytes)
         bounds = _bounds(manifest, manifest_bytes)
-        size = os.fstat(handle.fileno()).st_size
-        if size < bounds[-1]:
-            raise VerificationError(f"the bundle is truncated: {size} bytes, the manifest "
-                                    f"describes {bounds[-1]}", hint="download it again")
+        _check_length(handle, manifest, manifest_bytes, bounds[-1])
         raw.set_ranges(bounds)
         _stream_members(decoder, manifest, open_sink)
         _check_segments(raw, manifest, manifest_bytes, raw.finish())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from fnmatch import fnmatch, translate
-from pathlib import PurePosixPath
 
 SCAN_LIMIT = 1024 * 1024  # content is scanned for files up to this size
 
@@ -44,7 +43,7 @@ _ANY_DIR = re.compile("|".join(f"(?:{translate(p)})|(?:{translate('*/' + p)})"
 
 def secret_by_name(path: str) -> str | None:
     """Why a project-relative POSIX path names a credential file, or None."""
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]
     if _ANY_NAME.match(name):
         return next(why for pattern, why in _NAME_RULES if fnmatch(name, pattern))
     if _ANY_DIR.match(path):

@@ -26,7 +26,7 @@ class Source:
 
     path: str
     mode: int
-    file: Path | None = None
+    file: Path | str | None = None
     data: bytes | None = None
     # Content made at write time from the members written before it in the same part.
     produce: "Callable[[list[Member]], bytes] | None" = None
