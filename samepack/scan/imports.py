@@ -30,15 +30,11 @@ def resolve_imports(facts: list[FileFacts], target_python: str, user_mapping: di
     resolver = DistributionResolver(user_mapping, use_installed)
     findings: dict[str, ImportFinding] = {}
     used_local: set[str] = set()
-    cache: dict[tuple[str, str], Resolution | str | None] = {}
     for file in facts:
         if file.path in BUILD_SCRIPTS:
             continue
         for use in file.imports:
-            key = (use.module, file.path)
-            if key not in cache:
-                cache[key] = classify(use, file.path, local, resolver, target_python)
-            outcome = cache[key]
+            outcome = classify(use, file.path, local, resolver, target_python)
             if isinstance(outcome, str):
                 used_local.add(outcome)
             elif outcome is not None:

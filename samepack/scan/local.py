@@ -22,7 +22,7 @@ class LocalModules:
         top = module.split(".", 1)[0]
         if top in self.project:
             return True
-        return top in self.by_directory.get(str(PurePosixPath(importer).parent), set())
+        return top in self.by_directory.get(importer.rpartition("/")[0] or ".", ())
 
 
 def local_modules(sources: list[str]) -> LocalModules:

@@ -131,15 +131,22 @@ class DistributionResolver:
     def __init__(self, user: dict[str, str], use_installed: bool = True) -> None:
         self.user = user
         self.installed = installed_index() if use_installed else None
+        self._known: dict[str, Resolution] = {}
 
     def user_lookup(self, dotted: str) -> Resolution | None:
-        hit = _lookup(self.user, dotted)
+        hit = _lookup(self.user, dotted) if self.user else None
         if hit is None:
             return None
         module, distribution = hit
         return Resolution(module, canonicalize_name(distribution) if distribution else None, "user")
 
     def resolve(self, dotted: str) -> Resolution:
+        known = self._known.get(dotted)
+        if known is None:
+            known = self._known[dotted] = self._resolve(dotted)
+        return known
+
+    def _resolve(self, dotted: str) -> Resolution:
         user = self.user_lookup(dotted)
         if user:
             return user
