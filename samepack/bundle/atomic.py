@@ -22,7 +22,7 @@ def temp_path(target: Path, suffix: str = "") -> Path:
     return target.with_name(f".{target.name}{_MARK}{os.getpid()}-{secrets.token_hex(4)}{suffix}")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -42,7 +42,7 @@ def clean_stale_temps(target: Path) -> list[Path]:
         if not candidate.name.startswith(prefix):
             continue
         pid_text = candidate.name[len(prefix):].split("-", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
             candidate.unlink(missing_ok=True)
             removed.append(candidate)
     return removed

@@ -118,10 +118,27 @@ def _check_conflict(store, staged: Path, name: str, version: str, force: bool) -
     shutil.rmtree(trash, ignore_errors=True)
 
 
+_MARK = ".samepack-import-"
+
+
+def clean_stale_staging(store) -> None:
+    """Remove staging directories of imports whose process was killed (they carry a
+    ``.samepack-import-<pid>`` mark while the import runs)."""
+    from samepack.bundle.atomic import pid_alive
+
+    for mark in (Path(store.home) / "staging").glob(f"*/{_MARK}*"):
+        pid = mark.name[len(_MARK):]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            shutil.rmtree(mark.parent, ignore_errors=True)
+
+
 def _stage(path: Path, store, options: ImportOptions) -> Path:
     from samepack.store.entry import Entry, entry_json_bytes
 
+    clean_stale_staging(store)
     staged = store.staging_dir()
+    mark = staged / f"{_MARK}{os.getpid()}"
+    mark.touch()
     try:
         verified = verify_any(path, options.limits, StagingSink(staged))
         (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
@@ -132,6 +149,7 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
                       created_from="bundle", source=str(Path(path).absolute()))
         (staged / "entry.json").write_bytes(entry_json_bytes(entry))
         _check_conflict(store, staged, program.name, program.version, options.force)
+        mark.unlink()
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

@@ -114,3 +114,4 @@ def test_import_killed_leaves_no_half_registered_program(seed: int, crash_bundle
     assert done.returncode == 0, done.stderr
     check_store(samepack_home, crash_bundle)
     assert len(list((samepack_home / "programs").glob("*/*"))) == 1
+    assert not list((samepack_home / "staging").glob("*/.samepack-import-*"))

@@ -310,3 +310,12 @@ def test_changed_data_is_recorded_with_a_warning(mini_project: Path, tmp_path: P
     pointer = json.loads(entries(out)["data/pointers.json"])["datasets"][0]
     assert pointer["sha256"] == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
     assert pointer["declared_sha256"] == "ab" * 32
+
+
+def test_k8s_version_validates_infra(mini_project: Path, tmp_path: Path, samepack) -> None:
+    register(mini_project)
+    export(samepack, tmp_path / "a.tgz", "--k8s-version", "1.30")
+    result = samepack("export", "program", "-n", "mini", "-o", tmp_path / "b.tgz",
+                      "--k8s-version", "0.1")
+    assert result.exit_code == 3 and "Kubernetes 0.1" in result.stderr
+    assert not (tmp_path / "b.tgz").exists() and not list(tmp_path.glob(".b.tgz*"))
