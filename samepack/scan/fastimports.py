@@ -16,8 +16,9 @@ from functools import lru_cache
 from samepack.scan.facts import ImportUse, import_uses
 
 _STARTS = ("import ", "import\t", "import\\", "import(", "from ", "from\t", "from\\")
-_PY2 = re.compile(r"[ \t]*(?:print[ \t]+[\"'\w]|exec[ \t]+[\"']|except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:)")
-_PY2_WORDS = ("print ", "exec ", "except ")
+# Python 2 statements; each pattern starts with a literal, which the regex engine finds fast.
+_PY2 = (re.compile(r"print[ \t]+[\"'\w]"), re.compile(r"exec[ \t]+[\"']"),
+        re.compile(r"except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:"))
 # A block header is recognised by its first word only: multi-line headers (``def f(\n...):``)
 # do not end with a colon on their first line.
 _HEADER = re.compile(r"(try|except|else|finally|if|elif|for|while|with|def|class|async)\b")
@@ -112,13 +113,14 @@ def _candidate_lines(text: str) -> list[tuple[int, int]]:
 
 
 def _looks_like_python2(text: str, strings: list[tuple[int, int]]) -> bool:
-    """A print/exec statement or ``except E, e:`` outside triple-quoted strings."""
-    for word in _PY2_WORDS:
-        for begin, _ in _line_starts_with(text, word, (word,)):
-            end = text.find("\n", begin)
-            if _PY2.match(text, begin, len(text) if end < 0 else end):
-                if not any(a <= begin < b for a, b in strings):
-                    return True
+    """A print/exec statement or ``except E, e:`` starting a line outside triple-quoted strings."""
+    for pattern in _PY2:
+        for match in pattern.finditer(text):
+            start = match.start()
+            if text[text.rfind("\n", 0, start) + 1:start].strip(" \t"):
+                continue  # not the first word of its line
+            if not any(a <= start < b for a, b in strings):
+                return True
     return False
 
 
