@@ -187,5 +187,10 @@ def _print_summary(record, as_json: bool) -> None:
     out.print(f"run {record.id} {record.status}", highlight=False)
     for name, value in record.metrics.items():
         out.print(f"  {name} = {value:g}", highlight=False)
+    if record.artifacts:
+        from samepack.paths import samepack_home
+
+        where = samepack_home() / "runs" / record.id / "artifacts"
+        out.print(f"  {len(record.artifacts)} artifact(s) in {where}", highlight=False, markup=False)
 
 

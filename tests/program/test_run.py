@@ -35,6 +35,7 @@ def test_wine_quality_end_to_end(samepack, fixture_project):
     assert record.params == {"alpha": 0.3, "l1_ratio": 0.5, "seed": 42}
     assert set(record.metrics) == {"mae", "r2", "rmse"} and record.metrics["rmse"] > 0
     assert record.artifacts[0]["path"] == "model.json"
+    assert "1 artifact(s) in" in result.stdout
     assert record.steps[0].status == "succeeded" and record.steps[0].exit_code == 0
     assert record.host["cpus"] >= 1 and record.lock_digest.startswith("sha256:")
     listed = samepack("runs", "list", "--json")
@@ -203,3 +204,15 @@ def test_a_step_that_cannot_start_fails_the_run(samepack, tmp_path):
     record = _last_run()
     assert record.status == "failed"
     assert [(s.name, s.status) for s in record.steps] == [("ghost", "failed"), ("after", "skipped")]
+
+
+def test_file_uri_dataset(samepack, tmp_path):
+    source = tmp_path / "shared data" / "numbers.csv"
+    source.parent.mkdir()
+    source.write_text("4\n5\n")
+    code = "import sys; print(sum(int(x) for x in open(sys.argv[1])))"
+    body = (f"datasets:\n  numbers: {{uri: '{source.as_uri()}', size: 4}}\n"
+            "steps:\n" + step("add", py(code) + " {datasets.numbers}"))
+    result = samepack("run", "-f", write_program(tmp_path / "p", body))
+    assert result.exit_code == 0, result.stderr
+    assert "[add] 9" in result.stdout
