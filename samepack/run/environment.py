@@ -80,8 +80,22 @@ def git_state(workdir: Path) -> tuple[str | None, bool | None]:
     return commit.strip(), bool(status and status.strip())
 
 
-def host_facts(workdir: Path) -> dict[str, Any]:
+def interpreter_version(interpreter: Path | None) -> str:
+    """The Python version steps run with (this process's when ``interpreter`` is None or ours)."""
+    if interpreter is None or Path(interpreter) == Path(sys.executable):
+        return platform.python_version()
+    try:
+        result = subprocess.run(
+            [str(interpreter), "-c", "import platform; print(platform.python_version())"],
+            capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
+def host_facts(workdir: Path, interpreter: Path | None = None) -> dict[str, Any]:
+    """The machine a run ran on; ``python`` is the version of the interpreter the steps use."""
     facts = probe_machine(workdir)
     return {"hostname": socket.gethostname(), "platform": facts.platform or platform.platform(),
-            "python": platform.python_version(), "cpus": facts.cpus, "memory": facts.memory_bytes,
-            "gpus": [g.name for g in facts.gpus]}
+            "python": interpreter_version(interpreter), "cpus": facts.cpus,
+            "memory": facts.memory_bytes, "gpus": [g.name for g in facts.gpus]}

@@ -101,7 +101,7 @@ class _Runner:
         commit, dirty = envs.git_state(workdir)
         run_id = self.history.start_run(
             program.name, program.version, params, lock_digest=envs.lock_digest(program, workdir),
-            git_commit=commit, git_dirty=dirty, host=envs.host_facts(workdir),
+            git_commit=commit, git_dirty=dirty, host=envs.host_facts(workdir, interpreter),
             tags=self.request.tags)
         run_dir = samepack_home() / "runs" / run_id
         (run_dir / "artifacts").mkdir(parents=True)

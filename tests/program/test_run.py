@@ -192,6 +192,9 @@ def test_steps_use_the_project_environment(samepack, tmp_path):
     result = samepack("run", "-f", path)
     assert result.exit_code == 0, result.stderr
     assert f"[where] PREFIX {prefix}" in result.stdout
+    import platform
+
+    assert _last_run().host["python"] == platform.python_version()  # asked of that interpreter
 
 
 def test_a_step_that_cannot_start_fails_the_run(samepack, tmp_path):
