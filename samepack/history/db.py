@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS metrics (
     PRIMARY KEY (run_id, seq));
 """
 BUSY_TIMEOUT_MS = 30_000
+SCHEMA_VERSION = 1  # PRAGMA user_version; bump and migrate in __init__ when tables change
 
 
 def _dumps(value: Any) -> str:
@@ -54,9 +55,14 @@ class History:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
         with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise InputError(f"{self.path}: run history format {version} is newer than this "
+                                 f"samepack reads ({SCHEMA_VERSION})", "upgrade samepack")
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()

@@ -80,3 +80,16 @@ def test_import_mlflow_file_store(samepack):
     rows = {(r["kind"], r["name"]): r for r in json.loads(compared.stdout)["rows"]}
     assert rows[("param", "alpha")]["values"] == ["0.5", "0.1"] and not rows[("param", "alpha")]["same"]
     assert samepack("runs", "import-mlflow", REPO / "fixtures").exit_code == 3
+
+
+def test_a_history_from_a_newer_samepack_is_refused(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "history.sqlite"
+    History(path).close()
+    database = sqlite3.connect(path)
+    assert database.execute("PRAGMA user_version").fetchone()[0] == 1
+    database.execute("PRAGMA user_version = 99")
+    database.close()
+    with pytest.raises(InputError, match="format 99 is newer"):
+        History(path)
