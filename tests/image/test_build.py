@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from support import require_tool
+
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.network,
               pytest.mark.xdist_group("images")]
 
+MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json, "
+                  "application/vnd.docker.distribution.manifest.v2+json")
 CHECK = ("import os, six, yaml; print(os.getuid(), six.__version__, yaml.__version__, "
          "sorted(os.listdir('/app')))")
 
@@ -66,15 +70,31 @@ def _buildah(env: dict, *args: str) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
-def test_buildah_builds_the_same_image_twice_and_it_runs(samepack, wine_project, buildah_env,
-                                                         wheelhouse_lock):
+def test_buildah_builds_the_same_image_twice_pushes_it_and_it_runs(samepack, wine_project,
+                                                                    buildah_env, wheelhouse_lock,
+                                                                    tmp_path):
+    import requests
+
+    from samepack.oci.localregistry import LocalRegistry
+
+    require_tool("docker-registry", "the loopback registry for --push")
     env = {**buildah_env, "SOURCE_DATE_EPOCH": "1700000000"}
-    digests = []
-    for tag in ("localhost/wine-quality:one", "localhost/wine-quality:two"):
-        _build(samepack, wine_project, wheelhouse_lock[0], env, "--builder", "buildah",
-               "--tag", tag)
-        digests.append(_recorded(wine_project)["digest"])
-    assert digests[0] == digests[1]  # reproducible: --timestamp from SOURCE_DATE_EPOCH
+    _build(samepack, wine_project, wheelhouse_lock[0], env, "--builder", "buildah",
+           "--tag", "localhost/wine-quality:one")
+    first = _recorded(wine_project)
+    registry = LocalRegistry(tmp_path / "registry").start()
+    try:
+        ref = f"{registry.host}/ml/wine:1.0"
+        result = _build(samepack, wine_project, wheelhouse_lock[0], env, "--builder", "buildah",
+                        "--tag", ref, "--push")
+        second = _recorded(wine_project)
+        manifest = requests.head(f"http://{registry.host}/v2/ml/wine/manifests/1.0", timeout=10,
+                                 headers={"Accept": MANIFEST_TYPES})
+    finally:
+        registry.stop()
+    assert first["image_id"] == second["image_id"]  # reproducible: --timestamp SOURCE_DATE_EPOCH
+    assert second["pushed"] is True and second["digest"] == manifest.headers["Docker-Content-Digest"]
+    assert f"pushed {registry.host}/ml/wine@{second['digest']}" in result.stdout
     container = _buildah(buildah_env, "from", "localhost/wine-quality:one")
     try:
         output = _buildah(buildah_env, "run", container, "--", "python", "-c", CHECK)
