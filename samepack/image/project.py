@@ -113,7 +113,9 @@ def gather_facts(root: Path) -> ProjectFacts:
     """Everything the Dockerfile and the build context are rendered from."""
     program = load_project_program(root)
     lock_name = (program.environment.lock if program else None) or "requirements.txt"
-    lock_file = root / lock_name
+    # A program imported from a bundle runs in <entry>/code and keeps its lock in <entry>/env.
+    candidates = [root / lock_name, root.parent / "env" / lock_name]
+    lock_file = next((path for path in candidates if path.is_file()), candidates[0])
     if not lock_file.is_file():
         raise InputError(f"{lock_file}: the project has no lock file",
                          hint=f"run `samepack package-env {root}` to write it")

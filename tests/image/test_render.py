@@ -180,3 +180,25 @@ def test_split_tag_keeps_the_registry_port(ref, expected):
     record = ImageRecord(ref=ref, digest="sha256:d", builder="docker", image_id="sha256:i",
                          base="b", pushed=True)
     assert record.pinned() == f"{expected[0]}@sha256:d"
+
+
+def test_push_without_a_registry_tag_is_a_usage_error(samepack, tmp_path):
+    result = samepack("build", tmp_path, "--push")
+    assert result.exit_code == 2 and "--push needs --tag" in result.stderr
+
+
+def test_project_without_a_lock_is_an_input_error_naming_the_fix(samepack, tmp_path):
+    (tmp_path / "train.py").write_text("print(1)\n")
+    result = samepack("build", tmp_path)
+    assert result.exit_code == 3
+    assert "the project has no lock file" in result.stderr and "samepack package-env" in result.stderr
+    assert not (tmp_path / ".samepack").exists()  # nothing written for a project it cannot build
+
+
+def test_build_of_an_imported_program_finds_its_lock_in_env(tmp_path):
+    from samepack.image.project import gather_facts
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "requirements.txt").write_text("six==1.17.0 --hash=sha256:00\n")
+    assert gather_facts(tmp_path / "code").lock_file == tmp_path / "env" / "requirements.txt"
