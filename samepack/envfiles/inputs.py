@@ -57,9 +57,11 @@ class LockInputs:
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def direct_requirements(scan: Scan, root: Path) -> list[DirectRequirement]:
-    """The PyPI requirements to lock, sorted by name, with their evidence."""
-    generated = _GeneratedFiles(root)
+def direct_requirements(scan: Scan, root: Path,
+                        replaced: frozenset[str] = frozenset()) -> list[DirectRequirement]:
+    """The PyPI requirements to lock, sorted by name, with their evidence. ``replaced``: user
+    files this run overwrites with generated ones, whose declarations are outputs, not inputs."""
+    generated = _GeneratedFiles(root, replaced)
     result = []
     for dep in sorted(scan.dependencies, key=lambda d: d.name):
         if dep.optional:  # only in try/except ImportError, or only in an extra / dev group
@@ -127,9 +129,9 @@ def _unique(items: list[str]) -> list[str]:
 class _GeneratedFiles:
     """Which declarations come from files (or sections) samepack wrote."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, replaced: frozenset[str] = frozenset()) -> None:
         self.root = root
-        self._cache: dict[str, bool] = {}
+        self._cache: dict[str, bool] = {path: True for path in replaced}
         self._marker_line: dict[str, int | None] = {}
 
     def owns_path(self, path: str) -> bool:

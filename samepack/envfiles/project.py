@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.envjson import EnvRecord
 from samepack.envfiles.inputs_conda import conda_spec
 from samepack.lock.base import LockerChoice, choose_locker
@@ -44,12 +45,22 @@ def lock_inputs(scan: Scan, root: Path, options: EnvOptions, choice: LockerChoic
     (Python, platforms) so a check on another machine compares like with like."""
     python = choose_python(options.python, scan, recorded.python if recorded else None)
     platforms = choose_platforms(options.platforms, recorded.platforms if recorded else None)
-    direct = direct_requirements(scan, root)
+    direct = direct_requirements(scan, root, replaced_lock_files(root, options.force))
     inputs = LockInputs(requirements=direct, python=python, platforms=platforms,
                         hardware=hardware_needs(scan))
     if choice.name == "conda-lock":
         inputs.conda = conda_spec(root, scan.conda_environment, direct, python, options.channels)
     return inputs
+
+
+def replaced_lock_files(root: Path, force: bool) -> frozenset[str]:
+    """A user ``requirements.txt`` that --force replaces while a ``requirements.in`` exists was
+    compiled from it (pip-tools' flow): its pins are outputs, not inputs. Without a
+    ``requirements.in`` its requirements are inputs, carried over into a new one."""
+    lock = root / "requirements.txt"
+    if force and lock.is_file() and not is_generated(lock) and (root / "requirements.in").is_file():
+        return frozenset({"requirements.txt"})
+    return frozenset()
 
 
 def locker_choice(scan: Scan, root: Path, options: EnvOptions) -> LockerChoice:

@@ -159,6 +159,19 @@ def test_check_without_a_lock_is_drift(samepack, project):
     one_line_error(samepack("package-env", root, "--check"), 10, "env.json")
 
 
+def test_force_replaces_a_pip_tools_compiled_lock(samepack, project, offline):
+    """pip-tools' flow: requirements.txt compiled from requirements.in pins every package; after
+    --force replaces it, the lock is stable and matches at once."""
+    root = project({"train.py": "import alpha\n", "requirements.in": "alpha\n",
+                    "requirements.txt": "alpha==2.0\nbeta==2.0\n"})
+    assert samepack("package-env", root, *offline, "--force").exit_code == 0
+    assert "beta==2.1" in (root / "requirements.txt").read_text()  # beta==2.0 was an output
+    assert samepack("package-env", root, "--check").exit_code == 0
+    before = snapshot(root)
+    assert samepack("package-env", root, *offline).exit_code == 0
+    assert snapshot(root) == before
+
+
 def test_lock_for_another_python_and_platform(samepack, project, offline):
     root = project({"train.py": "import alpha\n"})
     result = samepack("package-env", root, *offline, "--python", "3.10",
