@@ -154,7 +154,7 @@ def test_registry_restarted_mid_push_push_completes(own_registry, bundle_factory
                                                     tmp_path: Path, uploads_lost: bool) -> None:
     bundle = bundle_factory(data=os.urandom(3_000_000))
     ref = parse_reference(f"oci://{own_registry.host}/restart/demo")
-    with restart_during_transfer(own_registry, 4 * CHUNK, 0.05, uploads_lost) as (slow, progress):
+    with restart_during_transfer(own_registry, 4 * CHUNK, 0.1, uploads_lost) as (slow, progress):
         result = push_bundle(bundle, ref, chunk_size=CHUNK, on_bytes=slow)
     total = bundle.stat().st_size
     assert len(progress) == 2 and progress[1] < total  # stopped while the push was under way
@@ -170,7 +170,7 @@ def test_registry_restarted_mid_pull_download_resumes(own_registry, bundle_facto
                                                       tmp_path: Path) -> None:
     bundle = bundle_factory(data=os.urandom(24_000_000))
     pushed = push_bundle(bundle, parse_reference(f"oci://{own_registry.host}/resume/demo"))
-    with restart_during_transfer(own_registry, 2_000_000, 0.02) as (slow, progress):
+    with restart_during_transfer(own_registry, 2_000_000, 0.05) as (slow, progress):
         pulled = pull_bundle(pushed.pinned, tmp_path / "resumed.tgz", on_bytes=slow)
     assert pulled.path.read_bytes() == bundle.read_bytes()
     layers = sum(layer.size for layer in pulled.remote.artifact.layers)
