@@ -6,16 +6,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from samepack.envfiles.drift import drift
 from samepack.envfiles.atomic import is_generated
+from samepack.envfiles.drift import drift
 from samepack.envfiles.envjson import read_env_record
+from samepack.envfiles.inputs import LockInputs
 from samepack.envfiles.plan import (PlannedFile, check_conflicts, lock_file_names, plan_files,
                                     write_planned)
 from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
                                        scan_for_lock)
 from samepack.errors import DriftError, NotFoundError
 from samepack.lock.base import LockerChoice, get_locker
-from samepack.envfiles.inputs import LockInputs
 from samepack.lock.model import LockResult
 from samepack.scan.model import Scan
 

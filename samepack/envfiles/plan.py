@@ -12,11 +12,11 @@ from samepack import __version__
 from samepack.envfiles.atomic import is_generated, write_atomic
 from samepack.envfiles.environment_yml import render_environment_yml
 from samepack.envfiles.envjson import ENV_JSON, EnvRecord, read_raw, sha256_text
+from samepack.envfiles.inputs import LockInputs
 from samepack.envfiles.pyproject import merge_dependencies
 from samepack.envfiles.requirements_in import merge_requirements_in, render_requirements_in
 from samepack.errors import ConflictError
 from samepack.lock.base import LockerChoice
-from samepack.envfiles.inputs import LockInputs
 from samepack.lock.model import LockResult
 from samepack.scan.model import Scan
 

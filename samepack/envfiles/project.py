@@ -8,10 +8,10 @@ from pathlib import Path
 
 from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.envjson import EnvRecord
-from samepack.envfiles.inputs_conda import conda_spec
-from samepack.lock.base import LockerChoice, choose_locker
 from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_python,
                                   direct_requirements, hardware_needs)
+from samepack.envfiles.inputs_conda import conda_spec
+from samepack.lock.base import LockerChoice, choose_locker
 from samepack.lock.model import IndexOptions, LockRequest
 from samepack.scan.model import Scan
 
