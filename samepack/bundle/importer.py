@@ -20,6 +20,21 @@ from samepack.program.canonical import canonical_yaml, program_digest
 PROGRAM_FILE = "program/samepack.yaml"
 
 
+class _FileWriter:
+    """Writes straight to a descriptor: one file per member, no buffering layer to set up."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.descriptor, view):]
+
+    def close(self) -> None:
+        os.close(self.descriptor)
+
+
 class StagingSink:
     """Opens each member's file under the staging directory: new files only, no following of
     links, parents created inside the staging directory."""
@@ -27,6 +42,8 @@ class StagingSink:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.made: set[str] = set()
+        self.umask = os.umask(0o022)
+        os.umask(self.umask)
 
     def __call__(self, member: Member):
         target = os.path.join(self.root, member.path)
@@ -36,8 +53,9 @@ class StagingSink:
             self.made.add(parent)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         descriptor = os.open(target, flags, member.mode)
-        os.fchmod(descriptor, member.mode)
-        return os.fdopen(descriptor, "wb")
+        if member.mode & self.umask:
+            os.fchmod(descriptor, member.mode)
+        return _FileWriter(descriptor)
 
 
 @dataclass
