@@ -62,12 +62,13 @@ def test_problems_are_reported_but_not_fatal(samepack, fixture_project):
     assert "3 file(s) could not be read" in result.stderr
 
 
-def test_table_shows_statuses_and_evidence(samepack, fixture_project):
-    result = samepack("scan", fixture_project("messy"), env={"COLUMNS": "200"})
-    assert result.exit_code == 0
+def test_table_shows_statuses_and_evidence(samepack_proc, fixture_project):
+    # a real process: the console takes its width from COLUMNS when it starts
+    done = samepack_proc("scan", fixture_project("messy"), env={"COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
     for text in ("black[jupyter]==24.4.2", "undeclared", "unused", "libgl1", "app.py:7",
                  "looks like Python 2", "declared but never imported"):
-        assert text in result.stdout
+        assert text in done.stdout
 
 
 def test_scan_in_the_current_directory_as_a_real_process(samepack_proc, fixture_project):
