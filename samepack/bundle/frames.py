@@ -37,7 +37,7 @@ def stored_gzip(data: bytes) -> bytes:
         offset += len(block)
         final = offset >= len(data)
         pieces.append(struct.pack("<BHH", 1 if final else 0, len(block), len(block) ^ 0xFFFF))
-        pieces.append(bytes(block))
+        pieces.append(block)  # a view: join copies each byte once
         if final:
             break
     pieces.append(struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF))
@@ -56,7 +56,7 @@ def raw_zstd(data: bytes) -> bytes:
         last = 1 if offset >= len(data) else 0
         header = last | (0 << 1) | (len(block) << 3)
         pieces.append(header.to_bytes(3, "little"))
-        pieces.append(bytes(block))
+        pieces.append(block)
         if last:
             break
     return b"".join(pieces)
