@@ -90,8 +90,10 @@ def conda_spec_as_pep508(name: str, spec: str) -> str:
     if not constraint:
         return name
     if constraint.startswith("=") and not constraint.startswith("=="):
-        version = constraint[1:]
-        return f"{name}=={version}" if version.endswith("*") or version.count(".") >= 2 else f"{name}=={version}.*"
-    if re.match(r"^\d", constraint):
-        return f"{name}=={constraint}" if "*" in constraint or constraint.count(".") >= 2 else f"{name}=={constraint}.*"
-    return f"{name}{constraint}"
+        version = constraint[1:]  # conda's "=1.11" means any 1.11.x
+    elif re.match(r"^\d", constraint):
+        version = constraint
+    else:
+        return f"{name}{constraint}"  # >=, <, == and friends mean the same in PEP 440
+    whole = "*" in version or version.count(".") >= 2
+    return f"{name}=={version}" if whole else f"{name}=={version}.*"

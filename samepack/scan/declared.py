@@ -107,7 +107,8 @@ def _literal_assignments(tree: ast.Module) -> dict[str, ast.expr]:
             for target in node.targets if isinstance(target, ast.Name)}
 
 
-def _literal_requirements(node: ast.expr, names: dict[str, ast.expr], group: str | None) -> list[DeclaredRequirement]:
+def _literal_requirements(node: ast.expr, names: dict[str, ast.expr],
+                          group: str | None) -> list[DeclaredRequirement]:
     if isinstance(node, ast.Name) and node.id in names:
         node = names[node.id]
     if not isinstance(node, (ast.List, ast.Tuple)):

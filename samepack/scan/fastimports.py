@@ -56,7 +56,8 @@ def fast_imports(text: str) -> list[ImportUse]:
 def string_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every triple-quoted string, in order. A triple quote opens a string only
     outside comments and one-line strings; inside a string only the same kind closes it."""
-    marks = sorted([(p, '"') for p in _positions(text, '"""')] + [(p, "'") for p in _positions(text, "\'\'\'")])
+    marks = sorted([(p, '"') for p in _positions(text, '"""')]
+                   + [(p, "'") for p in _positions(text, "'''")])
     spans: list[tuple[int, int]] = []
     open_kind, open_at = "", 0
     for position, kind in marks:
@@ -72,7 +73,7 @@ def string_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _opens_here(line_before: str, kind: str) -> bool:
-    """Not in a comment, and not inside a one-line string of the other quote (``"\'\'\'"``)."""
+    """Not in a comment, and not inside a one-line string of the other quote (``"'''"``)."""
     other = "'" if kind == '"' else '"'
     return "#" not in line_before and line_before.count(other) % 2 == 0
 

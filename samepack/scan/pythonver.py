@@ -56,7 +56,8 @@ def _from_requires_python(ctx: ScanContext) -> tuple[str, Evidence] | None:
             spec = poetry_specifier(spec)
     if not isinstance(spec, str) or not spec:
         return None
-    return spec.replace(" ", ""), Evidence("pyproject.toml", line_of(ctx.pyproject.lines, "requires-python", "python ="))
+    where = line_of(ctx.pyproject.lines, "requires-python", "python =")
+    return spec.replace(" ", ""), Evidence("pyproject.toml", where)
 
 
 EXACT_SOURCES = (_from_python_version_file, _from_runtime_txt, _from_environment, _from_pipfile)
