@@ -57,10 +57,15 @@ def _summary(scan: Scan) -> Text:
 _STATUS_STYLE = {"used": "green", "undeclared": "yellow", "unused": "dim"}
 
 
-def _dependencies(scan: Scan) -> Table:
-    table = Table(title="Dependencies", title_justify="left", expand=False)
-    for column in ("distribution", "requirement", "status", "imports", "evidence"):
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
         table.add_column(column, overflow="fold")
+    return table
+
+
+def _dependencies(scan: Scan) -> Table:
+    table = _table("Dependencies", "distribution", "requirement", "status", "imports", "evidence")
     for dep in scan.dependencies:
         status = dep.status + (" (optional)" if dep.optional else "")
         table.add_row(Text(dep.name), Text(dep.requirement),
@@ -74,9 +79,7 @@ def _dependencies(scan: Scan) -> Table:
 
 
 def _system(scan: Scan) -> Table:
-    table = Table(title="System libraries", title_justify="left")
-    for column in ("package", "why", "evidence"):
-        table.add_column(column, overflow="fold")
+    table = _table("System libraries", "package", "why", "evidence")
     for library in scan.system_libraries:
         table.add_row(Text(library.name), Text(library.reason), Text(evidence_text(library.evidence)))
     return table
@@ -95,9 +98,7 @@ def _hardware(scan: Scan) -> Text:
 
 
 def _problems(scan: Scan) -> Table:
-    table = Table(title="Files not read", title_justify="left")
-    table.add_column("file", overflow="fold")
-    table.add_column("reason", overflow="fold")
+    table = _table("Files not read", "file", "reason")
     for problem in scan.problems:
         table.add_row(Text(problem.path), Text(problem.reason))
     return table
