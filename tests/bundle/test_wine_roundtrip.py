@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_module
+from support import require_module
 
 
 def latest_metrics(program: str) -> dict[str, float]:
