@@ -36,6 +36,7 @@ class FileFacts:
     hints: list[Hint] = field(default_factory=list)
     pip_installs: list[tuple[str, int]] = field(default_factory=list)  # (requirement, line)
     problem: str | None = None
+    local_imports: list[str] = field(default_factory=list)  # filled when imports are pruned
 
 
 def import_uses(node: ast.stmt, line: int, optional: bool) -> list[ImportUse]:

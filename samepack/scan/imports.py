@@ -33,6 +33,7 @@ def resolve_imports(facts: list[FileFacts], target_python: str, user_mapping: di
     for file in facts:
         if file.path in BUILD_SCRIPTS:
             continue
+        used_local.update(file.local_imports)
         for use in file.imports:
             outcome = classify(use, file.path, local, resolver, target_python)
             if isinstance(outcome, str):
@@ -52,17 +53,46 @@ def classify(use: ImportUse, importer: str, local: LocalModules, resolver: Distr
     """A Resolution for a third-party import, the module's name (str) for an absolute import of
     a local one, None for everything else (relative imports, stdlib, ``__future__``, imports
     the user maps to nothing)."""
-    top = use.module.split(".", 1)[0]
-    if use.level or not top or top == "__future__":
-        return None
-    user = resolver.user_lookup(use.module)
+    user = resolver.user_lookup(use.module) if use.module and not use.level else None
     if user:
         return user if user.distribution else None
+    kind = not_third_party(use, importer, local, target_python)
+    if kind == "local":
+        return use.module.split(".", 1)[0]
+    return None if kind else resolver.resolve(use.module)
+
+
+def not_third_party(use: ImportUse, importer: str, local: LocalModules, target_python: str) -> str | None:
+    """"local" for the project's own modules, "other" for relative, ``__future__`` and
+    standard-library imports, None for an import that maps to a distribution."""
+    top = use.module.split(".", 1)[0]
+    if use.level or not top or top == "__future__":
+        return "other"
     if local.is_local(use.module, importer):
-        return top
-    if is_stdlib(use.module, target_python):
-        return None
-    return resolver.resolve(use.module)
+        return "local"
+    return "other" if is_stdlib(use.module, target_python) else None
+
+
+@dataclass(frozen=True)
+class ImportPruner:
+    """Run where a file is read (a pool worker): keeps only the imports that may map to a
+    distribution and notes the local modules used, so less travels back and less is resolved."""
+
+    local: LocalModules
+    target_python: str
+    user_tops: frozenset[str]
+
+    def __call__(self, facts: FileFacts) -> FileFacts:
+        kept: list[ImportUse] = []
+        for use in facts.imports:
+            kind = None if use.module.split(".", 1)[0] in self.user_tops else \
+                not_third_party(use, facts.path, self.local, self.target_python)
+            if kind is None:
+                kept.append(use)
+            elif kind == "local":
+                facts.local_imports.append(use.module.split(".", 1)[0])
+        facts.imports = kept
+        return facts
 
 
 def _add(findings: dict[str, ImportFinding], resolution: Resolution, use: ImportUse, path: str) -> None:

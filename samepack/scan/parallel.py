@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from samepack.scan.facts import FileFacts
 from samepack.scan.source import read_facts
@@ -13,16 +14,18 @@ SERIAL_BELOW_BYTES = 1_000_000
 CHUNKS_PER_WORKER = 8
 
 
-def read_all(root: Path, paths: list[str], mode: str, total_bytes: int) -> list[FileFacts]:
-    """Facts for every path, in the order given."""
+def read_all(root: Path, paths: list[str], mode: str, total_bytes: int,
+             prune: Callable[[FileFacts], FileFacts] | None = None) -> list[FileFacts]:
+    """Facts for every path, in the order given; ``prune`` runs on each where it was read."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or total_bytes < SERIAL_BELOW_BYTES or len(paths) < 2 * workers:
-        return _read_chunk(root, paths, mode)
+        return _read_chunk(root, paths, mode, prune)
     from concurrent.futures import ProcessPoolExecutor  # small trees never pay for it
 
     chunks = _chunks(paths, workers * CHUNKS_PER_WORKER)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(_read_chunk, [root] * len(chunks), chunks, [mode] * len(chunks))
+        count = len(chunks)
+        results = pool.map(_read_chunk, [root] * count, chunks, [mode] * count, [prune] * count)
         return [facts for chunk in results for facts in chunk]
 
 
@@ -31,5 +34,7 @@ def _chunks(paths: list[str], count: int) -> list[list[str]]:
     return [paths[i:i + size] for i in range(0, len(paths), size)]
 
 
-def _read_chunk(root: Path, paths: list[str], mode: str) -> list[FileFacts]:
-    return [read_facts(root, path, mode) for path in paths]
+def _read_chunk(root: Path, paths: list[str], mode: str,
+                prune: Callable[[FileFacts], FileFacts] | None = None) -> list[FileFacts]:
+    facts = [read_facts(root, path, mode) for path in paths]
+    return [prune(f) for f in facts] if prune else facts

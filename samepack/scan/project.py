@@ -10,8 +10,9 @@ from samepack.scan.declared import declared_requirements, requirement_files
 from samepack.scan.facts import FileFacts
 from samepack.scan.hints import find_hints
 from samepack.scan.hardware import cuda_from_requirement, hardware_needs, index_cuda_hints
-from samepack.scan.imports import resolve_imports
+from samepack.scan.imports import ImportPruner, resolve_imports
 from samepack.scan.join import join_dependencies
+from samepack.scan.local import local_modules
 from samepack.scan.model import DeclaredRequirement, Evidence, HardwareNeeds, Problem, Scan
 from samepack.scan.parallel import read_all
 from samepack.scan.pythonver import exact_minor, python_finding, running_python
@@ -35,7 +36,9 @@ def scan_project(root: Path, target_python: str | None = None, *, use_installed:
     python = python_finding(ctx)
     target = target_python or exact_minor(python) or running_python()
     mode = _choose_mode(parse_mode, ctx.files.source_bytes)
-    facts = read_all(root, ctx.files.sources, mode, ctx.files.source_bytes)
+    prune = ImportPruner(local_modules(ctx.files.sources), target, frozenset(
+        name.split(".", 1)[0] for name in user_mapping))
+    facts = read_all(root, ctx.files.sources, mode, ctx.files.source_bytes, prune)
     declared = declared_requirements(ctx) + _notebook_installs(facts)
     resolved = resolve_imports(facts, target, user_mapping, use_installed)
     return Scan(
