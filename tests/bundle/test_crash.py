@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -17,7 +18,7 @@ from samepack.bundle.manifest import MANIFEST_NAME
 from tests.bundle.conftest import register
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bundle-crash")]
-SEEDS = [1, 2, 3]
+SEEDS = [1, 2, 3, 4]
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +42,15 @@ def start(*args: str, env: dict) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def kill_after(process: subprocess.Popen, delay: float) -> bool:
-    """SIGKILL ``process`` after ``delay`` seconds; True if it was still running."""
-    deadline = time.monotonic() + delay
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        time.sleep(0.01)
+def kill_during(process: subprocess.Popen, started: Callable[[], bool], extra: float) -> bool:
+    """SIGKILL ``process`` ``extra`` seconds after ``started()`` first holds (its work has
+    begun: a temp file or staging directory exists); True if it was still running."""
+    deadline = time.monotonic() + 60
+    while not started() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(extra)
+    if process.poll() is not None:
+        return False
     process.send_signal(signal.SIGKILL)
     process.wait()
     return True
@@ -63,9 +66,10 @@ def test_export_killed_leaves_no_partial_bundle(seed: int, crash_project: Path, 
     register(crash_project)
     env = {**os.environ, "SAMEPACK_HOME": str(samepack_home)}
     out = tmp_path / "heavy.tgz"
-    delay = random.Random(seed).uniform(0.5, 2.0)
+    delay = random.Random(seed).uniform(0.0, 0.4)
     args = ("export", "program", "-n", "heavy", "-o", str(out), "--include-data", "--runs", "none")
-    killed = kill_after(start(*args, env=env), delay)
+    killed = kill_during(start(*args, env=env), lambda: bool(temps(tmp_path)), delay)
+    print(f"export killed {delay:.2f}s into writing: {killed}")
     if killed:
         assert not out.exists(), f"partial bundle after kill at {delay:.2f}s"
     done = subprocess.run([sys.executable, "-m", "samepack", *args, "--force"], env=env,
@@ -102,12 +106,15 @@ def check_store(home: Path, bundle: Path) -> None:
             assert (program / member.path).stat().st_size == member.size
 
 
-@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_import_killed_leaves_no_half_registered_program(seed: int, crash_bundle: Path,
                                                          samepack_home: Path) -> None:
     env = {**os.environ, "SAMEPACK_HOME": str(samepack_home)}
-    delay = random.Random(seed).uniform(0.5, 2.0)
-    kill_after(start("import", str(crash_bundle), env=env), delay)
+    delay = random.Random(seed).uniform(0.0, 0.3)
+    staging = samepack_home / "staging"
+    killed = kill_during(start("import", str(crash_bundle), env=env),
+                         lambda: staging.is_dir() and any(staging.iterdir()), delay)
+    print(f"import killed {delay:.2f}s into staging: {killed}")
     check_store(samepack_home, crash_bundle)
     done = subprocess.run([sys.executable, "-m", "samepack", "import", str(crash_bundle)],
                           env=env, capture_output=True, text=True)
