@@ -104,11 +104,20 @@ def render_markdown(report: ReproReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _widest(report: ReproReport, column: str) -> int:
+    values = [[m.recorded] if column == "recorded" else m.reproduced
+              for m in report.comparison.metrics]
+    return max((len(_number(v)) for group in values for v in group), default=8)
+
+
 def metrics_table(report: ReproReport) -> Table:
     table = Table(title=f"{report.program}: run {report.run_id[:12]} "
                         f"({_tolerance_text(report.tolerance)})", title_justify="left")
-    for column in ("metric", "recorded", "reproduced", "difference", "verdict"):
-        table.add_column(column, overflow="fold")  # every digit matters: wrap, never cut
+    table.add_column("metric", overflow="fold")
+    for column in ("recorded", "reproduced"):  # every digit matters: never wrapped or cut
+        table.add_column(column, no_wrap=True, min_width=_widest(report, column))
+    table.add_column("difference", overflow="fold", min_width=len("difference"))
+    table.add_column("verdict", no_wrap=True)
     for m in report.comparison.metrics:
         table.add_row(m.name, _number(m.recorded), _values(m.reproduced, "\n"),
                       _difference(m.difference), f"[{_STYLE[m.verdict]}]{m.verdict}[/]")
