@@ -117,13 +117,9 @@ def read_runs(raw: bytes) -> list[dict[str, Any]]:
 
 
 def env_image(project: Path | None, program: Program) -> str | None:
-    """The image reference recorded for the program: env.json's ``image``, else the program's."""
-    record = project / ".samepack" / "env.json" if project else None
-    if record is not None and record.is_file():
-        try:
-            image = json.loads(record.read_text(encoding="utf-8")).get("image")
-        except (ValueError, OSError, AttributeError):
-            image = None
-        if image:
-            return str(image)
-    return program.environment.image
+    """The image reference recorded for the program: the image ``samepack build`` recorded in
+    env.json (by digest once pushed), else the program's own."""
+    from samepack.image.record import read_image
+
+    record = read_image(project) if project else None
+    return record.pinned() if record else program.environment.image
