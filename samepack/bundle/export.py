@@ -160,7 +160,7 @@ def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions 
             manifest = Manifest(entry.name, entry.version, created_time(entry, git_time),
                                 options.compression, __version__, [p for p, _ in written])
             assemble(manifest.to_bytes(), [(p.name, path) for p, path in written], out,
-                     verify=False, force=options.force)
+                     verify=False, force=options.force, manifest=manifest)
         finally:
             parts.cleanup()
     result.manifest, result.size = manifest, out.stat().st_size

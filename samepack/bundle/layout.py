@@ -176,11 +176,11 @@ def _kernel_copy(source, target) -> int:
 
 
 def assemble(manifest_bytes: bytes, part_files: list[tuple[str, Path]], out: Path,
-             verify: bool = True, force: bool = True) -> Path:
+             verify: bool = True, force: bool = True, manifest: Manifest | None = None) -> Path:
     """Write header ‖ part files ‖ trailer to ``out`` atomically. ``part_files`` must name
     the manifest's parts in order; each is checked against the manifest (size, and sha256
-    when ``verify``)."""
-    manifest = Manifest.from_bytes(manifest_bytes)
+    when ``verify``). ``manifest`` (the parsed ``manifest_bytes``) saves parsing them again."""
+    manifest = manifest or Manifest.from_bytes(manifest_bytes)
     names = [name for name, _ in part_files]
     if names != [part.name for part in manifest.parts]:
         raise VerificationError(f"parts {names} do not match the manifest's "

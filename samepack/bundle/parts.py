@@ -11,7 +11,7 @@ from typing import Any
 
 from samepack.bundle.code import CodeFiles, collect_code, collect_tree, walk_files
 from samepack.bundle.manifest import MANIFEST_NAME, Manifest, canonical_json
-from samepack.bundle.secrets import SCAN_LIMIT, secret_in_content
+from samepack.bundle.secrets import secret_in_content
 from samepack.bundle.writer import Source, file_mode
 from samepack.program.model import Program
 
@@ -90,22 +90,16 @@ def code_sources(root: Path, files: CodeFiles) -> list[Source]:
 
 
 class SecretScreen:
-    """Drops files whose content looks like a secret (small files are read once here and
-    their bytes reused for the archive); remembers what it dropped."""
+    """Checks the content of small files for secrets (``check`` runs in worker processes, so
+    it is a plain function) and remembers what it left out."""
+
+    check = staticmethod(secret_in_content)
 
     def __init__(self) -> None:
         self.dropped: list[tuple[str, str]] = []
 
-    def __call__(self, source: Source) -> Source | None:
-        if source.file is None or source.size() > SCAN_LIMIT:
-            return source
-        with open(source.file, "rb") as handle:
-            content = handle.read()
-        reason = secret_in_content(source.path, content)
-        if reason:
-            self.dropped.append((source.path.removeprefix("code/"), reason))
-            return None
-        return Source(source.path, source.mode, data=content)
+    def drop(self, path: str, reason: str) -> None:
+        self.dropped.append((path.removeprefix("code/"), reason))
 
 
 def runs_bytes(records: list[dict[str, Any]]) -> bytes:

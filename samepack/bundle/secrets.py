@@ -35,7 +35,9 @@ _CONTENT_RULES: list[tuple[re.Pattern[bytes], str]] = [
 
 
 # Substrings one of the content rules needs: files without any skip the regular expressions.
-_TRIGGERS = re.compile(rb"PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|xox|glpat-|sk_live_")
+# Plain substring tests run at memory speed; one alternation regex costs several times more.
+_LITERAL_TRIGGERS = (b"PRIVATE KEY", b"AKIA", b"ASIA", b"xox", b"glpat-", b"sk_live_")
+_GITHUB_TRIGGER = re.compile(rb"gh[pousr]_|github_pat_")
 _ANY_NAME = re.compile("|".join(f"(?:{translate(p)})" for p, _ in _NAME_RULES))
 _ANY_DIR = re.compile("|".join(f"(?:{translate(p)})|(?:{translate('*/' + p)})"
                                for p, _ in _DIR_RULES))
@@ -62,11 +64,16 @@ def _service_account(content: bytes) -> bool:
     return isinstance(data, dict) and data.get("type") == "service_account"
 
 
+def _triggered(content: bytes) -> bool:
+    return (any(literal in content for literal in _LITERAL_TRIGGERS)
+            or _GITHUB_TRIGGER.search(content) is not None)
+
+
 def secret_in_content(path: str, content: bytes) -> str | None:
     """Why a file's bytes look like a secret (token, key block, service-account key), or None."""
     if path.endswith(".json") and _service_account(content):
         return "GCP service-account key"
-    if not _TRIGGERS.search(content):
+    if not _triggered(content):
         return None
     for pattern, why in _CONTENT_RULES:
         if pattern.search(content):

@@ -7,10 +7,12 @@ import hashlib
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from samepack.bundle.batch import PARALLEL_FROM, SMALL, Batches, process_pool
 from samepack.bundle.frames import compress_chunk
 from samepack.bundle.manifest import Member, Part
 from samepack.bundle.tarblocks import member_header, padding
@@ -64,6 +66,18 @@ class SegmentWriter:
         if self.buffered >= self.chunk:
             self._submit()
 
+    def write_all(self, pieces: list[bytes]) -> None:
+        """``write`` each piece in turn (chunks are cut at the same places)."""
+        chunk, buffered = self.chunk, self.buffered
+        for data in pieces:
+            self.pieces.append(data)
+            buffered += len(data)
+            if buffered >= chunk:
+                self.buffered = buffered
+                self._submit()
+                buffered = 0
+        self.buffered = buffered
+
     def _submit(self) -> None:
         if not self.pieces:
             return
@@ -116,21 +130,42 @@ def add_member(writer: SegmentWriter, source: Source) -> Member:
     return Member(source.path, size, source.mode, sha)
 
 
-Screen = Callable[[Source], "Source | None"]
+def _small(source: Source) -> bool:
+    return (source.file is not None and source.produce is None and source.data is None
+            and source.size() <= SMALL)
 
 
 def write_part(name: str, sources: list[Source], target: Path, compression: str,
-               level: int | None, pool: ThreadPoolExecutor, screen: Screen | None = None) -> Part:
+               level: int | None, pool: ThreadPoolExecutor, screen=None) -> Part:
     """Write the segment of part ``name`` to ``target``; members go in sorted path order.
-    ``screen`` may replace a source (e.g. by its checked content) or drop it (None)."""
-    members = []
-    with open(target, "xb") as handle:
+    ``screen`` (a :class:`samepack.bundle.parts.SecretScreen`) checks small files' content and
+    records those it leaves out. Small files are packed in batches, in worker processes when
+    there are many."""
+    ordered = sorted(sources, key=lambda s: s.path.encode())
+    small = sum(1 for source in ordered if _small(source))
+    members: list[Member] = []
+    with ExitStack() as stack:
+        handle = stack.enter_context(open(target, "xb"))
         writer = SegmentWriter(handle, compression, level, pool)
-        for source in sorted(sources, key=lambda s: s.path.encode()):
-            screened = screen(source) if screen else source
-            if screened is not None and screened.produce is not None:
-                screened = Source(screened.path, screened.mode, data=screened.produce(members))
-            if screened is not None:
-                members.append(add_member(writer, screened))
+        executor = stack.enter_context(process_pool()) if small >= PARALLEL_FROM else None
+
+        def emit(pieces: list[bytes], packed: list[Member],
+                 dropped: list[tuple[str, str]]) -> None:
+            writer.write_all(pieces)
+            members.extend(packed)
+            for path, reason in dropped:
+                screen.drop(path, reason)
+
+        batches = Batches(screen.check if screen else None, emit, executor)
+        stack.callback(batches.cancel)
+        for source in ordered:
+            if _small(source):
+                batches.add(source.path, source.file, source.mode, source.size())
+                continue
+            batches.flush()
+            if source.produce is not None:
+                source = Source(source.path, source.mode, data=source.produce(members))
+            members.append(add_member(writer, source))
+        batches.flush()
         size, sha = writer.close()
     return Part(name, compression, size, sha, members)
