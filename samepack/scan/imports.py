@@ -40,6 +40,8 @@ def resolve_imports(facts: list[FileFacts], target_python: str, user_mapping: di
                 used_local.add(outcome)
             elif outcome is not None:
                 _add(findings, outcome, use, file.path)
+    if resolver.installed:
+        resolver.installed.save()
     result = ResolvedImports(local_modules=sorted(used_local))
     for module in sorted(findings):
         finding = findings[module]

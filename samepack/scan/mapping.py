@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 
+from samepack.scan import installed_cache
 from samepack.scan.model import MappingSource
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "import_map.json"
@@ -70,11 +71,25 @@ class InstalledIndex:
     Only regular packages and modules count: a namespace directory (``google/``) that several
     distributions share decides nothing, so ``google.protobuf`` never maps to google-cloud-*."""
 
-    def __init__(self) -> None:
-        import importlib.metadata as metadata  # not needed with --no-installed
+    def __init__(self, cached: bool = False) -> None:
+        """``cached``: start from the index kept for this environment (installed_cache.py)
+        and keep what this process adds to it with :meth:`save`."""
+        self._key = installed_cache.environment_key() if cached else None
+        data = installed_cache.load(self._key) if self._key else None
+        if data:
+            self._top, self._provided = data["top"], data["modules"]
+        else:
+            import importlib.metadata as metadata  # not needed with --no-installed
 
-        self._top = metadata.packages_distributions()
-        self._provided: dict[str, dict[str, bool]] = {}
+            self._top = metadata.packages_distributions()
+            self._provided = {}
+        self._dirty = not data
+
+    def save(self) -> None:
+        """Keep the index for the next scan of this environment (when cached and changed)."""
+        if self._key and self._dirty:
+            installed_cache.save(self._key, self._top, self._provided)
+            self._dirty = False
 
     def lookup(self, dotted: str) -> tuple[str, str] | None:
         top = dotted.split(".", 1)[0]
@@ -92,6 +107,7 @@ class InstalledIndex:
         regular packages (with ``__init__``), False for bare directories."""
         if distribution not in self._provided:
             self._provided[distribution] = _module_names(distribution)
+            self._dirty = True
         return self._provided[distribution]
 
 
@@ -138,8 +154,9 @@ def _path_parts(path: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def installed_index() -> InstalledIndex:
-    """One index per process: reading every distribution's metadata is the slow part."""
-    return InstalledIndex()
+    """One index per process, kept between scans: reading every distribution's metadata is the
+    slow part."""
+    return InstalledIndex(cached=True)
 
 
 class DistributionResolver:

@@ -1,0 +1,77 @@
+"""The installed-metadata index kept between scans: reused while the environment is unchanged,
+rebuilt when a distribution appears or disappears, and never trusted when damaged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pytest
+
+from samepack.scan import installed_cache
+from samepack.scan.mapping import InstalledIndex
+
+
+def _install(site, name: str) -> None:
+    """A minimal real distribution: dist-info with METADATA and RECORD, and its package."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "RECORD").write_text(f"{name}/__init__.py,,\n{name}-1.0.dist-info/METADATA,,\n")
+    (site / name).mkdir()
+    (site / name / "__init__.py").write_text("")
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    directory = tmp_path / "site"
+    directory.mkdir()
+    monkeypatch.setattr(sys, "path", [str(directory)] + sys.path)
+    return directory
+
+
+def _index_lookup(name: str) -> tuple[str, str] | None:
+    index = InstalledIndex(cached=True)
+    found = index.lookup(name)
+    index.save()
+    return found
+
+
+def test_index_is_kept_and_reused_for_the_same_environment(site):
+    _install(site, "cachedemo_alpha")
+    assert _index_lookup("cachedemo_alpha.sub") == ("cachedemo_alpha", "cachedemo_alpha")
+    kept = json.loads(installed_cache.cache_path().read_text())
+    assert kept["key"] == installed_cache.environment_key()
+    assert kept["top"]["cachedemo_alpha"] == ["cachedemo_alpha"]
+    assert kept["modules"]["cachedemo_alpha"]["cachedemo_alpha"] is True
+    # The second index answers from the file: the package's metadata is gone from disk, yet the
+    # environment's key (sys.path and mtimes) is unchanged, so the kept answer is used.
+    (site / "cachedemo_alpha-1.0.dist-info" / "RECORD").unlink()
+    assert _index_lookup("cachedemo_alpha") == ("cachedemo_alpha", "cachedemo_alpha")
+
+
+def test_installing_or_removing_a_distribution_rebuilds_the_index(site):
+    _install(site, "cachedemo_alpha")
+    assert _index_lookup("cachedemo_beta") is None
+    _install(site, "cachedemo_beta")
+    assert _index_lookup("cachedemo_beta") == ("cachedemo_beta", "cachedemo_beta")
+    shutil.rmtree(site / "cachedemo_alpha-1.0.dist-info")
+    assert _index_lookup("cachedemo_alpha") is None
+
+
+@pytest.mark.parametrize("damage", ["{not json", "[]", '{"key": "%s", "top": [], "modules": {}}'])
+def test_a_damaged_cache_is_rebuilt(site, damage):
+    _install(site, "cachedemo_alpha")
+    path = installed_cache.cache_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(damage.replace("%s", installed_cache.environment_key()))
+    assert _index_lookup("cachedemo_alpha") == ("cachedemo_alpha", "cachedemo_alpha")
+    assert json.loads(path.read_text())["top"]["cachedemo_alpha"] == ["cachedemo_alpha"]
+
+
+def test_an_unwritable_cache_directory_does_not_fail_the_lookup(site):
+    _install(site, "cachedemo_alpha")
+    installed_cache.cache_path().parent.parent.mkdir(parents=True, exist_ok=True)
+    installed_cache.cache_path().parent.write_text("a file where the directory should be")
+    assert _index_lookup("cachedemo_alpha") == ("cachedemo_alpha", "cachedemo_alpha")
