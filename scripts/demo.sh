@@ -11,8 +11,6 @@ trap 'rm -rf "$work"' EXIT
 cp -r fixtures/wine-quality "$work/wine-quality"
 cd "$work/wine-quality"
 export SAMEPACK_HOME="$work/samepack-home"
-# The example logs to MLflow's ./mlruns file store when mlflow is installed (its lock has it).
-export MLFLOW_ALLOW_FILE_STORE=true
 
 echo "== samepack scan: what does the project need?"
 samepack scan .
