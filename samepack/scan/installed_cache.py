@@ -2,10 +2,10 @@
 
 Building it (``packages_distributions()`` reads every distribution's metadata, then the RECORD
 of each candidate) costs more than parsing a mid-sized project, yet it only changes when the
-environment does. The key is the interpreter and every ``sys.path`` entry with its mtime:
-installing, upgrading or removing a distribution adds or renames a ``*.dist-info`` directory,
-which changes the mtime of the directory holding it. A missing, stale or unreadable cache is
-simply rebuilt; failing to write it never fails a scan.
+environment does. The key is the interpreter and, for every ``sys.path`` entry, the names and
+mtimes of the ``*.dist-info``/``*.egg-info`` it holds: installing, upgrading, reinstalling or
+removing a distribution adds, renames or rewrites one of them. A missing, stale or unreadable
+cache is simply rebuilt; failing to write it never fails a scan.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from samepack.paths import samepack_home
 
 FORMAT = 1
+METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
 def cache_path() -> Path:
@@ -28,14 +29,28 @@ def cache_path() -> Path:
 
 def environment_key() -> str:
     """Changes whenever the set of installed distributions can have changed."""
-    entries = [[entry, _mtime_ns(entry)] for entry in sys.path]
+    entries = [[entry, _metadata_state(entry)] for entry in sys.path]
     material = json.dumps([FORMAT, sys.executable, sys.version, entries])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def _mtime_ns(entry: str) -> int | None:
+def _metadata_state(entry: str) -> list | int | None:
+    """What metadata discovery sees in one ``sys.path`` entry: the name and mtime of each
+    ``*.dist-info``/``*.egg-info`` in a directory (not the directory's own mtime, which any
+    file written beside them changes, e.g. in the working directory), or a file's mtime."""
     try:
-        return os.stat(entry or ".").st_mtime_ns
+        with os.scandir(entry or ".") as scan:
+            return sorted([item.name, item.stat().st_mtime_ns] for item in scan
+                          if item.name.endswith(METADATA_SUFFIXES))
+    except NotADirectoryError:
+        return _mtime_ns(entry)
+    except OSError:
+        return None
+
+
+def _mtime_ns(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
     except OSError:
         return None
 

@@ -4,6 +4,7 @@ rebuilt when a distribution appears or disappears, and never trusted when damage
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 
@@ -45,10 +46,13 @@ def test_index_is_kept_and_reused_for_the_same_environment(site):
     assert kept["key"] == installed_cache.environment_key()
     assert kept["top"]["cachedemo_alpha"] == ["cachedemo_alpha"]
     assert kept["modules"]["cachedemo_alpha"]["cachedemo_alpha"] is True
-    # The second index answers from the file: the package's metadata is gone from disk, yet the
-    # environment's key (sys.path and mtimes) is unchanged, so the kept answer is used.
-    (site / "cachedemo_alpha-1.0.dist-info" / "RECORD").unlink()
-    assert _index_lookup("cachedemo_alpha") == ("cachedemo_alpha", "cachedemo_alpha")
+    # The next index answers from the file (marked here so that it shows), even after files
+    # other than metadata were written beside the distribution.
+    kept["top"]["cachedemo_alpha"] = ["marked"]
+    kept["modules"]["marked"] = {"cachedemo_alpha": True}
+    installed_cache.cache_path().write_text(json.dumps(kept))
+    (site / "notes.txt").write_text("not metadata")
+    assert _index_lookup("cachedemo_alpha") == ("cachedemo_alpha", "marked")
 
 
 def test_installing_or_removing_a_distribution_rebuilds_the_index(site):
@@ -58,6 +62,16 @@ def test_installing_or_removing_a_distribution_rebuilds_the_index(site):
     assert _index_lookup("cachedemo_beta") == ("cachedemo_beta", "cachedemo_beta")
     shutil.rmtree(site / "cachedemo_alpha-1.0.dist-info")
     assert _index_lookup("cachedemo_alpha") is None
+
+
+def test_reinstalling_the_same_version_rebuilds_the_index(site):
+    _install(site, "cachedemo_alpha")
+    assert _index_lookup("cachedemo_gamma") is None
+    (site / "cachedemo_gamma.py").write_text("")
+    record = site / "cachedemo_alpha-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "cachedemo_gamma.py,,\n")
+    os.utime(record.parent, ns=(1, 1))  # a reinstall writes a new dist-info: another mtime
+    assert _index_lookup("cachedemo_gamma") == ("cachedemo_gamma", "cachedemo_alpha")
 
 
 @pytest.mark.parametrize("damage", ["{not json", "[]", '{"key": "%s", "top": [], "modules": {}}'])
