@@ -15,6 +15,8 @@ from samepack.bundle.layout import header_segment, open_bundle, read_manifest_fr
 from samepack.bundle.manifest import Manifest, Member
 from samepack.bundle.safety import Limits, check_manifest, check_name, name_key, reject
 from samepack.bundle.stream import Decoder, RawReader
+from samepack.bundle.tarblocks import padding
+from samepack.bundle.tarstream import Header, headers
 from samepack.errors import VerificationError
 
 _READ = 1024 * 1024
@@ -35,7 +37,9 @@ class VerifiedBundle:
     manifest_bytes: bytes
 
 
-def _describe_type(info: tarfile.TarInfo) -> str | None:
+def _describe_type(info: tarfile.TarInfo | None) -> str | None:
+    if info is None:  # a canonical regular-file header
+        return None
     if info.issym() or info.islnk():
         return f"is a link to {info.linkname!r}; bundles hold regular files only"
     if info.ischr() or info.isblk():
@@ -76,9 +80,9 @@ class _Expected:
             raise reject(self.order[self.index].path, "listed in the manifest but missing")
 
 
-def _check_member(info: tarfile.TarInfo, expected: _Expected) -> Member:
+def _check_member(info: Header, expected: _Expected) -> Member:
     check_name(info.name)
-    problem = _describe_type(info)
+    problem = _describe_type(info.info)
     if problem:
         raise reject(info.name, problem)
     if info.mode & 0o7000:
@@ -92,13 +96,11 @@ def _check_member(info: tarfile.TarInfo, expected: _Expected) -> Member:
     return member
 
 
-def _copy_member(archive: tarfile.TarFile, info: tarfile.TarInfo, member: Member,
-                 sink: MemberSink | None) -> None:
-    source = archive.extractfile(info)
+def _copy_member(decoder: Decoder, member: Member, sink: MemberSink | None) -> None:
     digest, left = hashlib.sha256(), member.size
     try:
         while left:
-            data = source.read(min(_READ, left))
+            data = decoder.read(min(_READ, left))
             if not data:
                 raise VerificationError(f"the bundle is truncated inside {member.path!r}")
             digest.update(data)
@@ -108,6 +110,7 @@ def _copy_member(archive: tarfile.TarFile, info: tarfile.TarInfo, member: Member
     finally:
         if sink is not None:
             sink.close()
+    decoder.read_exact(len(padding(member.size)), member.path)
     if digest.hexdigest() != member.sha256:
         raise reject(member.path, "sha256 differs from the manifest's")
 
@@ -115,11 +118,9 @@ def _copy_member(archive: tarfile.TarFile, info: tarfile.TarInfo, member: Member
 def _stream_members(decoder: Decoder, manifest: Manifest, open_sink: OpenSink | None) -> None:
     expected = _Expected(manifest)
     try:
-        with tarfile.open(fileobj=decoder, mode="r|", encoding="utf-8",
-                          errors="surrogateescape") as archive:
-            for info in archive:
-                member = _check_member(info, expected)
-                _copy_member(archive, info, member, open_sink(member) if open_sink else None)
+        for info in headers(decoder):
+            member = _check_member(info, expected)
+            _copy_member(decoder, member, open_sink(member) if open_sink else None)
     except (tarfile.TarError, EOFError) as error:
         raise VerificationError(f"the bundle's tar stream is damaged ({error})",
                                 hint="download it again") from None
