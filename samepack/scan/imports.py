@@ -25,8 +25,9 @@ class ResolvedImports:
 
 
 def resolve_imports(facts: list[FileFacts], target_python: str, user_mapping: dict[str, str],
-                    use_installed: bool = True) -> ResolvedImports:
-    local = local_modules([f.path for f in facts])
+                    use_installed: bool = True, local: LocalModules | None = None) -> ResolvedImports:
+    """``local``: the project's modules when the caller has them (from the same paths)."""
+    local = local if local is not None else local_modules([f.path for f in facts])
     resolver = DistributionResolver(user_mapping, use_installed)
     findings: dict[str, ImportFinding] = {}
     used_local: set[str] = set()

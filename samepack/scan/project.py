@@ -36,11 +36,11 @@ def scan_project(root: Path, target_python: str | None = None, *, use_installed:
     python = python_finding(ctx)
     target = target_python or exact_minor(python) or running_python()
     mode = _choose_mode(parse_mode, ctx.files.source_bytes)
-    prune = ImportPruner(local_modules(ctx.files.sources), target, frozenset(
-        name.split(".", 1)[0] for name in user_mapping))
+    local = local_modules(ctx.files.sources)
+    prune = ImportPruner(local, target, frozenset(name.split(".", 1)[0] for name in user_mapping))
     facts = read_all(root, ctx.files.sources, mode, ctx.files.source_bytes, prune)
     declared = declared_requirements(ctx) + _notebook_installs(facts)
-    resolved = resolve_imports(facts, target, user_mapping, use_installed)
+    resolved = resolve_imports(facts, target, user_mapping, use_installed, local)
     return Scan(
         root=str(root), target_python=target, python=python, parse_mode=mode,
         imports=resolved.imports, local_modules=resolved.local_modules, declared=declared,
