@@ -23,10 +23,24 @@ def read_all(root: Path, paths: list[str], mode: str, total_bytes: int,
     from concurrent.futures import ProcessPoolExecutor  # small trees never pay for it
 
     chunks = _chunks(paths, workers * CHUNKS_PER_WORKER)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        count = len(chunks)
-        results = pool.map(_read_chunk, [root] * count, chunks, [mode] * count, [prune] * count)
-        return [facts for chunk in results for facts in chunk]
+    # What every chunk shares (the pruner holds the project's module tree) goes to each worker
+    # once, not with every chunk.
+    with ProcessPoolExecutor(max_workers=workers, initializer=_set_shared,
+                             initargs=(root, mode, prune)) as pool:
+        return [facts for chunk in pool.map(_read_shared, chunks) for facts in chunk]
+
+
+_shared: tuple = ()
+
+
+def _set_shared(root: Path, mode: str, prune: Callable[[FileFacts], FileFacts] | None) -> None:
+    global _shared
+    _shared = (root, mode, prune)
+
+
+def _read_shared(paths: list[str]) -> list[FileFacts]:
+    root, mode, prune = _shared
+    return _read_chunk(root, paths, mode, prune)
 
 
 def _chunks(paths: list[str], count: int) -> list[list[str]]:
