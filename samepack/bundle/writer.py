@@ -59,6 +59,10 @@ class SegmentWriter:
         self.limit = 2 * (pool._max_workers or 1)
         self.digest = hashlib.sha256()
         self.size = 0
+        # Frames are written and hashed by one thread of their own, beside the reading (and
+        # hashing) of source files in the caller's thread.
+        self.output = ThreadPoolExecutor(max_workers=1)
+        self.outgoing: deque[Future] = deque()
 
     def write(self, data: bytes) -> None:
         self.pieces.append(data)
@@ -90,15 +94,27 @@ class SegmentWriter:
 
     def _drain_one(self) -> None:
         frame = self.inflight.popleft().result()
+        self.size += len(frame)
+        self.outgoing.append(self.output.submit(self._output, frame))
+        while len(self.outgoing) > 2:
+            self.outgoing.popleft().result()
+
+    def _output(self, frame: bytes) -> None:
         self.handle.write(frame)
         self.digest.update(frame)
-        self.size += len(frame)
 
     def close(self) -> tuple[int, str]:
         self._submit()
         while self.inflight:
             self._drain_one()
+        while self.outgoing:
+            self.outgoing.popleft().result()
+        self.output.shutdown()
         return self.size, self.digest.hexdigest()
+
+    def abort(self) -> None:
+        """Stop the output thread (after an error; ``close`` does it otherwise)."""
+        self.output.shutdown(wait=True, cancel_futures=True)
 
 
 def _stream_file(writer: SegmentWriter, source: Source, size: int) -> str:
@@ -147,6 +163,7 @@ def write_part(name: str, sources: list[Source], target: Path, compression: str,
     with ExitStack() as stack:
         handle = stack.enter_context(open(target, "xb"))
         writer = SegmentWriter(handle, compression, level, pool)
+        stack.callback(writer.abort)
         executor = stack.enter_context(process_pool()) if small >= PARALLEL_FROM else None
 
         def emit(pieces: list[bytes], packed: list[Member],
