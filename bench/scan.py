@@ -21,6 +21,11 @@ Accuracy: precision, recall and F1 of each tool's distribution names against the
 runtime declarations (requirements files, pyproject, setup.*, Pipfile, environment.yml, notebook
 ``!pip install``), as read by ``samepack scan --json``. The large tree (a copy of installed
 packages' ``.py`` files) declares nothing: only its timings count.
+
+samepack keeps its index of installed metadata under ``$SAMEPACK_HOME/cache`` (set here to a
+fixed directory in the system temp dir unless already set), as a user's repeated scans would:
+the first project of the first run builds it. ``SAMEPACK_HOME=$(mktemp -d) python bench/scan.py``
+measures every run cold.
 """
 
 from __future__ import annotations
