@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from samepack.console import err, info, out, warn
+from samepack.console import err, info, out, titled_table, warn
 from samepack.errors import ConflictError, InputError, NotFoundError
 from samepack.init.entrypoints import EntryCandidate, discover, plausible, select
 from samepack.init.synth import Inference, infer_program
@@ -61,12 +60,8 @@ def _scan(root: Path) -> Scan | None:
 
 
 def _report(inference: Inference) -> None:
-    table = Table(title="samepack init: what was inferred", title_justify="left")
-    for column in ("field", "value", "why"):
-        table.add_column(column, overflow="fold")
-    for reason in inference.reasons:
-        table.add_row(reason.what, reason.value, reason.why)
-    out.print(table)
+    out.print(titled_table("samepack init: what was inferred", ("field", "value", "why"),
+                           ((r.what, r.value, r.why) for r in inference.reasons)))
     for message in inference.warnings:
         warn(message)
 

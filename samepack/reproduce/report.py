@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
+from samepack.console import titled_table
 from samepack.reproduce.compare import Comparison, Outcome, Tolerance
 from samepack.reproduce.machines import Difference
 
@@ -128,12 +129,8 @@ def metrics_table(report: ReproReport) -> Table:
 
 
 def machine_table(report: ReproReport) -> Table:
-    table = Table(title="what differs between the two machines", title_justify="left")
-    for column in ("what", "recorded", "here"):
-        table.add_column(column, overflow="fold")
-    for d in report.machine:
-        table.add_row(d.what, d.recorded, d.here)
-    return table
+    return titled_table("what differs between the two machines", ("what", "recorded", "here"),
+                        ((d.what, d.recorded, d.here) for d in report.machine))
 
 
 def report_basename(report: ReproReport) -> str:
