@@ -7,18 +7,13 @@ warnings and errors go to stderr.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -38,8 +33,18 @@ def info(message: str) -> None:
 def byte_progress(description: str, total: int | None) -> Iterator[Progress]:
     """A progress bar for long byte-oriented work (hashing, archiving, uploads).
 
-    Disabled automatically when stderr is not a terminal, so logs stay clean.
+    Disabled automatically when stderr is not a terminal, so logs stay clean. rich.progress is
+    imported here, not at start-up: most commands never show a bar.
     """
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
