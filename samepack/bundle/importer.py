@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,36 +35,15 @@ class _FileWriter:
         os.close(self.descriptor)
 
 
-class _Buffered:
-    """A small member's bytes, kept until it is closed and then written by the sink's pool."""
-
-    def __init__(self, sink: "StagingSink", target: str, mode: int) -> None:
-        self.sink, self.target, self.mode = sink, target, mode
-        self.pieces: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.pieces.append(data)
-
-    def close(self) -> None:
-        self.sink.submit(self.target, self.mode, self.pieces)
-
-
 class StagingSink:
     """Opens each member's file under the staging directory: new files only, no following of
-    links, parents created inside the staging directory. Small files are created and written
-    by a few threads (creating a file waits on the file system, not on Python), so many small
-    members do not queue one behind another; :meth:`close` waits for them all."""
-
-    SMALL = 1024 * 1024
-    THREADS = 4
+    links, parents created inside the staging directory."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.made: set[str] = set()
         self.umask = os.umask(0o022)
         os.umask(self.umask)
-        self.pool = ThreadPoolExecutor(max_workers=self.THREADS)
-        self.inflight: deque[Future] = deque()
 
     def __call__(self, member: Member):
         target = os.path.join(self.root, member.path)
@@ -74,41 +51,11 @@ class StagingSink:
         if parent not in self.made:
             os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
-        if member.size <= self.SMALL:
-            return _Buffered(self, target, member.mode)
-        return _FileWriter(self._open(target, member.mode))
-
-    def _open(self, target: str, mode: int) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        descriptor = os.open(target, flags, mode)
-        if mode & self.umask:
-            os.fchmod(descriptor, mode)
-        return descriptor
-
-    def _create(self, target: str, mode: int, pieces: list[bytes]) -> None:
-        writer = _FileWriter(self._open(target, mode))
-        try:
-            for data in pieces:
-                writer.write(data)
-        finally:
-            writer.close()
-
-    def submit(self, target: str, mode: int, pieces: list[bytes]) -> None:
-        self.inflight.append(self.pool.submit(self._create, target, mode, pieces))
-        while len(self.inflight) > 16 * self.THREADS:
-            self.inflight.popleft().result()
-
-    def close(self, check: bool = True) -> None:
-        """Wait for every file; with ``check``, raise the first error one of them met."""
-        try:
-            while self.inflight:
-                future = self.inflight.popleft()
-                if check:
-                    future.result()
-                else:
-                    wait([future])
-        finally:
-            self.pool.shutdown(wait=True, cancel_futures=not check)
+        descriptor = os.open(target, flags, member.mode)
+        if member.mode & self.umask:
+            os.fchmod(descriptor, member.mode)
+        return _FileWriter(descriptor)
 
 
 @dataclass
@@ -211,13 +158,7 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
     mark = staged / f"{_MARK}{os.getpid()}"
     mark.touch()
     try:
-        sink = StagingSink(staged)
-        try:
-            verified = verify_any(path, options.limits, sink)
-        except BaseException:
-            sink.close(check=False)
-            raise
-        sink.close()
+        verified = verify_any(path, options.limits, StagingSink(staged))
         (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
         program = _program(staged, verified, options.as_ref)
         _place_data(staged, program)

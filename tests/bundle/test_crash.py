@@ -70,8 +70,12 @@ def test_export_killed_leaves_no_partial_bundle(seed: int, crash_project: Path, 
     args = ("export", "program", "-n", "heavy", "-o", str(out), "--include-data", "--runs", "none")
     killed = kill_during(start(*args, env=env), lambda: bool(temps(tmp_path)), delay)
     print(f"export killed {delay:.2f}s into writing: {killed}")
-    if killed:
-        assert not out.exists(), f"partial bundle after kill at {delay:.2f}s"
+    if killed and out.exists():
+        # The kill landed after the rename (the process was still exiting): the bundle there
+        # must then be whole.
+        from samepack.bundle.reader import read_bundle
+
+        read_bundle(out)
     done = subprocess.run([sys.executable, "-m", "samepack", *args, "--force"], env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
