@@ -1,57 +1,100 @@
-"""Small files of a part packed in batches: each batch is read, hashed, screened for secrets and
-turned into its run of tar bytes in one call, in worker processes when a part has many files,
-so the per-file work of a large tree uses every core. Batches are written back in order, so the
-tar stream is the same whichever process packed it."""
+"""Files of a part packed in batches: each batch is opened, checked (regular file, no link),
+read, hashed, screened for secrets and turned into one run of tar bytes in one call, in worker
+processes when a part has many files, so the per-file work of a large tree uses every core.
+Batches are written back in order, so the tar stream is the same whichever process packed it.
+
+A file too big for a batch (over ``SMALL``, or past the batch's byte budget) is not read by the
+packer: its place is handed back and the writer streams it itself.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing
 import os
+import stat
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Callable
 
-from samepack.bundle.manifest import Member
 from samepack.bundle.secrets import SCAN_LIMIT
 from samepack.bundle.tarblocks import member_header, padding
 
 SMALL = SCAN_LIMIT  # files up to this size are read whole (and screened) in batches
 BATCH_FILES = 256
-BATCH_BYTES = 4 * 1024 * 1024
-PARALLEL_FROM = 512  # fewer small files than this are packed in this process
+BATCH_BYTES = 8 * 1024 * 1024  # a batch's file content (bounds each worker's memory)
+PARALLEL_FROM = 512  # fewer files than this are packed in this process
 
 Check = Callable[[str, bytes], "str | None"]
-Item = tuple[str, str, int]  # (bundle path, file, mode)
+Item = tuple[str, str, "int | None"]  # (bundle path, file, mode or None: from the file)
+Entry = tuple[str, int, int, str]  # (bundle path, size, mode, sha256)
+# A run of packed members (their tar bytes and entries), or the index of an item to stream.
+Run = "tuple[bytes, list[Entry]] | int"
+
+OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def pack(items: list[Item], check: Check | None) -> tuple[list[bytes], list[Member],
-                                                          list[tuple[str, str]]]:
-    """Tar pieces of ``items`` (header, content, padding each, kept apart because the writer
-    cuts chunks between pieces) with their manifest entries, and the (path, reason) of those
-    ``check`` found to hold a secret (left out)."""
-    pieces, members, dropped = [], [], []
-    for path, file, mode in items:
-        content = _read_whole(file)
+def exec_mode(st_mode: int) -> int:
+    """0755 for files anyone may execute, else 0644 (the only modes a bundle holds)."""
+    return 0o755 if st_mode & 0o111 else 0o644
+
+
+def why_unreadable(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "symbolic link (bundles hold regular files only)"
+    if error.errno == errno.ENOENT:
+        return "missing"
+    return f"unreadable ({error.strerror})"
+
+
+def pack(items: list[Item], check: Check | None) -> tuple[list, list[tuple[str, str]]]:
+    """The runs of ``items`` in order, and the (path, reason) of those left out: links,
+    special files, missing files, and those ``check`` found to hold a secret."""
+    runs: list = []
+    pieces: list[bytes] = []
+    entries: list[Entry] = []
+    dropped: list[tuple[str, str]] = []
+    budget = BATCH_BYTES
+    for index, (path, file, mode) in enumerate(items):
+        try:
+            descriptor = os.open(file, OPEN_FLAGS)
+        except OSError as error:
+            dropped.append((path, why_unreadable(error)))
+            continue
+        try:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                dropped.append((path, "not a regular file"))
+                continue
+            if info.st_size > SMALL or (info.st_size > budget and entries):
+                if entries:
+                    runs.append((b"".join(pieces), entries))
+                    pieces, entries = [], []
+                runs.append(index)
+                continue
+            content = _read_all(descriptor, info.st_size)
+        finally:
+            os.close(descriptor)
         reason = check(path, content) if check is not None else None
         if reason:
             dropped.append((path, reason))
             continue
         size = len(content)
+        budget -= size
+        mode = exec_mode(info.st_mode) if mode is None else mode
         pieces += (member_header(path, size, mode), content, padding(size))
-        members.append(Member(path, size, mode, hashlib.sha256(content).hexdigest()))
-    return pieces, members, dropped
+        entries.append((path, size, mode, hashlib.sha256(content).hexdigest()))
+    if entries:
+        runs.append((b"".join(pieces), entries))
+    return runs, dropped
 
 
-def _read_whole(file: str) -> bytes:
-    """A small file's bytes (plain descriptor calls: no file object per file)."""
-    fd = os.open(file, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        pieces = [os.read(fd, os.fstat(fd).st_size + 1)]
-        while pieces[-1]:
-            pieces.append(os.read(fd, SMALL))
-    finally:
-        os.close(fd)
+def _read_all(descriptor: int, size: int) -> bytes:
+    """A small file's bytes, with plain descriptor calls (no file object per file)."""
+    pieces = [os.read(descriptor, size + 1)]
+    while pieces[-1]:
+        pieces.append(os.read(descriptor, SMALL))
     return pieces[0] if len(pieces) == 2 else b"".join(pieces)
 
 
@@ -62,40 +105,42 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
 
 
 class Batches:
-    """Collects small files into batches, packs them (in ``executor`` when given) and hands
-    the results to ``emit`` in order, keeping a bounded number in flight."""
+    """Collects items into batches, packs them (in ``executor`` when given) and hands each
+    batch's ``(items, runs, dropped)`` to ``emit`` in order, a bounded number in flight."""
 
     def __init__(self, check: Check | None, emit: Callable, executor: Executor | None) -> None:
         self.check, self.emit, self.executor = check, emit, executor
         self.items: list[Item] = []
-        self.bytes = 0
-        self.inflight: deque[Future] = deque()
+        self.inflight: deque[tuple[list[Item], Future]] = deque()
         self.limit = 2 * (getattr(executor, "_max_workers", 1) or 1)
 
-    def add(self, path: str, file: str, mode: int, size: int) -> None:
-        self.items.append((path, os.fspath(file), mode))
-        self.bytes += size
-        if len(self.items) >= BATCH_FILES or self.bytes >= BATCH_BYTES:
+    def add(self, path: str, file: str, mode: int | None) -> None:
+        self.items.append((path, file, mode))
+        if len(self.items) >= BATCH_FILES:
             self._submit()
 
     def _submit(self) -> None:
         if not self.items:
             return
-        items, self.items, self.bytes = self.items, [], 0
+        items, self.items = self.items, []
         if self.executor is None:
-            self.emit(*pack(items, self.check))
+            self.emit(items, *pack(items, self.check))
             return
-        self.inflight.append(self.executor.submit(pack, items, self.check))
+        self.inflight.append((items, self.executor.submit(pack, items, self.check)))
         while len(self.inflight) > self.limit:
-            self.emit(*self.inflight.popleft().result())
+            self._emit_oldest()
+
+    def _emit_oldest(self) -> None:
+        items, future = self.inflight.popleft()
+        self.emit(items, *future.result())
 
     def flush(self) -> None:
         """Pack and emit everything added so far."""
         self._submit()
         while self.inflight:
-            self.emit(*self.inflight.popleft().result())
+            self._emit_oldest()
 
     def cancel(self) -> None:
-        for future in self.inflight:
+        for _, future in self.inflight:
             future.cancel()
         self.inflight.clear()

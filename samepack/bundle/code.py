@@ -5,7 +5,6 @@ environment and cache directories). Links and special files are left out."""
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,6 @@ class CodeFiles:
     """Project-relative POSIX paths to include, and the ones left out with the reason."""
 
     paths: list[str] = field(default_factory=list)
-    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mode)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     git: GitInfo | None = None
 
@@ -81,21 +79,10 @@ def walk_files(root: Path, spec: pathspec.PathSpec | None = None,
     return sorted(found)
 
 
-def _keep(root: Path, path: str, result: CodeFiles) -> None:
+def _keep(path: str, result: CodeFiles) -> None:
+    """Credential files by name are left out here; links, special and vanished files are left
+    out when the writer opens them (one open and fstat per file, in its worker processes)."""
     reason = secret_by_name(path)
-    if reason is None:
-        try:
-            info = os.lstat(os.path.join(root, path))
-        except OSError:
-            info = None
-        if info is None:
-            reason = "missing"
-        elif stat.S_ISLNK(info.st_mode):
-            reason = "symbolic link (bundles hold regular files only)"
-        elif not stat.S_ISREG(info.st_mode):
-            reason = "not a regular file"
-        else:
-            result.stats[path] = (info.st_size, 0o755 if info.st_mode & 0o111 else 0o644)
     if reason:
         result.skipped.append((path, reason))
     else:
@@ -111,7 +98,7 @@ def collect_code(project: Path) -> CodeFiles:
         listed, info = walk_files(project, _ignore_spec(project)), None
     result = CodeFiles(git=info)
     for path in listed:
-        _keep(project, path, result)
+        _keep(path, result)
     return result
 
 
@@ -119,5 +106,5 @@ def collect_tree(root: Path) -> CodeFiles:
     """Every regular file under ``root`` (an imported program's ``code/``)."""
     result = CodeFiles()
     for path in walk_files(root, skip=set()) if root.is_dir() else []:
-        _keep(root, path, result)
+        _keep(path, result)
     return result

@@ -107,28 +107,33 @@ class _Parts:
 def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportResult) -> int:
     program = entry.program
     imported = entry.project_dir is None
-    parts.write("program", tree_sources(Path(entry.path) / "program", "program",
-                                        listed_paths(entry, "program")))
-    parts.write("env", tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
-                if imported else env_sources(Path(entry.project_dir), program))
-    root, files = code_files(entry)
-    result.skipped += files.skipped
-    if files.git and files.git.dirty:
-        result.warnings.append(f"{root} has uncommitted changes; the work tree's files are "
-                               "exported")
-    code = None
-    roots = [Path(entry.workdir), Path(entry.path) / "data" / "files"]
-    located = locate(program, roots)
-    if options.include_code:
-        screen = SecretScreen()
-        bundled = {d.dataset.path for d in located if options.include_data and d.member
-                   and d.file is not None}
-        code = parts.write("code", [s for s in code_sources(root, files)
-                                    if s.path.removeprefix("code/") not in bundled], screen)
-        result.skipped += screen.dropped
-    infra, warnings = infra_sources(program, env_image(entry.project_dir, program),
-                                    options.k8s_version, listed_paths(entry, "infra"),
-                                    Path(entry.path) / "infra")
+    with ThreadPoolExecutor(max_workers=1) as side:
+        # Rendering and validating the manifests is pure Python work: it runs beside the code
+        # part, whose files are packed in worker processes.
+        infra_job = side.submit(infra_sources, program, env_image(entry.project_dir, program),
+                                options.k8s_version, listed_paths(entry, "infra"),
+                                Path(entry.path) / "infra")
+        parts.write("program", tree_sources(Path(entry.path) / "program", "program",
+                                            listed_paths(entry, "program")))
+        parts.write("env", tree_sources(Path(entry.path) / "env", "env",
+                                        listed_paths(entry, "env"))
+                    if imported else env_sources(Path(entry.project_dir), program))
+        root, files = code_files(entry)
+        result.skipped += files.skipped
+        if files.git and files.git.dirty:
+            result.warnings.append(f"{root} has uncommitted changes; the work tree's files are "
+                                   "exported")
+        code = None
+        roots = [Path(entry.workdir), Path(entry.path) / "data" / "files"]
+        located = locate(program, roots)
+        if options.include_code:
+            screen = SecretScreen()
+            bundled = {d.dataset.path for d in located if options.include_data and d.member
+                       and d.file is not None}
+            code = parts.write("code", [s for s in code_sources(root, files)
+                                        if s.path.removeprefix("code/") not in bundled], screen)
+            result.skipped += screen.dropped
+        infra, warnings = infra_job.result()
     result.warnings += warnings
     parts.write("infra", infra)
     records = _history(entry, options.runs)

@@ -13,6 +13,7 @@ import zlib
 from functools import lru_cache
 
 import zstandard
+from isal import isal_zlib
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -23,7 +24,8 @@ _STORED_BLOCK = 0xFFFF
 _ZSTD_RAW_BLOCK = 128 * 1024
 _SAMPLE = 64 * 1024
 _INCOMPRESSIBLE = 0.97
-GZIP_LEVEL = 6
+# ISA-L levels run 0-3; at 2 (its default) deflate keeps up with reading the files.
+GZIP_LEVEL = 2
 ZSTD_LEVEL = 3
 
 
@@ -68,7 +70,8 @@ def stored_frame(data: bytes, compression: str) -> bytes:
 
 
 def _deflate_gzip(data: bytes, level: int) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    level = min(level, isal_zlib.ISAL_BEST_COMPRESSION)
+    compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS, 9)
     body = compressor.compress(data) + compressor.flush()
     trailer = struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
     return _GZIP_HEADER + body + trailer
@@ -106,7 +109,7 @@ def looks_incompressible(data: bytes) -> bool:
         return False
     start = (len(data) - _SAMPLE) // 2
     sample = data[start:start + _SAMPLE]
-    return len(zlib.compress(sample, 1)) >= _INCOMPRESSIBLE * len(sample)
+    return len(isal_zlib.compress(sample, 1)) >= _INCOMPRESSIBLE * len(sample)
 
 
 def compress_chunk(data: bytes, compression: str, level: int | None = None) -> bytes:

@@ -79,14 +79,9 @@ def code_files(entry) -> tuple[Path, CodeFiles]:
 
 
 def code_sources(root: Path, files: CodeFiles) -> list[Source]:
-    sources, base = [], os.fspath(root)
-    for path in files.paths:
-        full = os.path.join(base, path)  # plain strings: this runs once per file
-        size, mode = files.stats.get(path) or (None, None)
-        if mode is None:
-            mode = file_mode(Path(full))
-        sources.append(Source(f"code/{path}", mode, file=full, known_size=size))
-    return sources
+    """Sources for ``code/``; the writer takes each file's mode when it opens it."""
+    base = os.fspath(root)
+    return [Source("code/" + path, None, file=os.path.join(base, path)) for path in files.paths]
 
 
 class SecretScreen:

@@ -4,10 +4,10 @@ concatenated gzip members or zstd frames back into one tar stream, bounded again
 from __future__ import annotations
 
 import hashlib
-import zlib
 from typing import BinaryIO
 
 import zstandard
+from isal import isal_zlib
 
 from samepack.errors import VerificationError
 
@@ -99,10 +99,10 @@ class Decoder:
                 raise _truncated("gzip")
             return None
         if self.engine is None or self.engine.eof:
-            self.engine = zlib.decompressobj(31)
+            self.engine = isal_zlib.decompressobj(31)
         try:
             chunk = self.engine.decompress(data, _READ)
-        except zlib.error as error:
+        except isal_zlib.error as error:
             raise _corrupt("gzip", error) from None
         self.pending = self.engine.unused_data if self.engine.eof else self.engine.unconsumed_tail
         return chunk

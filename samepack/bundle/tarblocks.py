@@ -15,14 +15,22 @@ END_OF_ARCHIVE = bytes(2 * BLOCK)
 _USTAR_MAX_SIZE = 8 ** 11 - 1
 
 
+# The fixed parts of a ustar header block around name (100), mode (8), uid+gid (16), size (12),
+# mtime (12) and checksum (8): everything after the checksum is the same for every member.
+_IDS = b"0000000\0" * 2
+_MTIME = b"00000000000\0"
+_TAIL = (tarfile.REGTYPE + bytes(100) + tarfile.POSIX_MAGIC + bytes(32 + 32 + 8 + 8 + 155)
+         ).ljust(BLOCK - 156, b"\0")
+_FIXED_SUM = sum(_IDS) + sum(_MTIME) + sum(b" " * 8) + sum(_TAIL)
+
+
 def _ustar_header(name: bytes, size: int, mode: int) -> bytes:
-    """One ustar block, as tarfile writes it for a short ASCII name (pax needs no records)."""
-    head = (name.ljust(100, b"\0") + b"%07o\0" % mode + b"0000000\0" * 2 + b"%011o\0" % size
-            + b"00000000000\0")
-    tail = tarfile.REGTYPE + bytes(100) + tarfile.POSIX_MAGIC + bytes(32 + 32 + 8 + 8 + 155)
-    block = (head + b"        " + tail).ljust(BLOCK, b"\0")
-    checksum = b"%06o\0" % sum(block)
-    return block[:148] + checksum + block[155:]
+    """One ustar block, as tarfile writes it for a short ASCII name (pax needs no records);
+    the checksum is summed from the variable fields only."""
+    mode_field, size_field = b"%07o\0" % mode, b"%011o\0" % size
+    checksum = _FIXED_SUM + sum(name) + sum(mode_field) + sum(size_field)
+    return b"".join((name.ljust(100, b"\0"), mode_field, _IDS, size_field, _MTIME,
+                     b"%06o\0 " % checksum, _TAIL))
 
 
 def member_header(path: str, size: int, mode: int) -> bytes:

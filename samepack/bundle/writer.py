@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from samepack.bundle.batch import PARALLEL_FROM, SMALL, Batches, process_pool
+from samepack.bundle.batch import (OPEN_FLAGS, PARALLEL_FROM, SMALL, Batches, Item, exec_mode, pack,
+                                   process_pool)
 from samepack.bundle.frames import compress_chunk
 from samepack.bundle.manifest import Member, Part
 from samepack.bundle.tarblocks import member_header, padding
@@ -24,25 +26,20 @@ _READ = 1024 * 1024
 
 @dataclass(frozen=True)
 class Source:
-    """One member to write: its path in the bundle and where its bytes come from."""
+    """One member to write: its path in the bundle and where its bytes come from. ``mode``
+    None takes it from the file (0755 when anyone may execute it)."""
 
     path: str
-    mode: int
+    mode: int | None
     file: Path | str | None = None
     data: bytes | None = None
     # Content made at write time from the members written before it in the same part.
     produce: "Callable[[list[Member]], bytes] | None" = None
-    known_size: int | None = None  # from a listing's stat, saves another
-
-    def size(self) -> int:
-        if self.data is not None:
-            return len(self.data)
-        return self.known_size if self.known_size is not None else os.stat(self.file).st_size
 
 
 def file_mode(path: Path) -> int:
     """0755 for files anyone may execute, else 0644."""
-    return 0o755 if os.stat(path).st_mode & 0o111 else 0o644
+    return exec_mode(os.stat(path).st_mode)
 
 
 class SegmentWriter:
@@ -65,28 +62,26 @@ class SegmentWriter:
         self.outgoing: deque[Future] = deque()
 
     def write(self, data: bytes) -> None:
+        """Add tar bytes; every full chunk (cut at exact multiples of ``chunk`` bytes of the
+        stream, so cuts depend on the stream alone) goes to the compressors."""
         self.pieces.append(data)
         self.buffered += len(data)
-        if self.buffered >= self.chunk:
+        while self.buffered >= self.chunk:
+            excess = self.buffered - self.chunk
+            rest = None
+            if excess:
+                last = memoryview(self.pieces[-1])
+                self.pieces[-1], rest = last[:len(last) - excess], last[len(last) - excess:]
             self._submit()
-
-    def write_all(self, pieces: list[bytes]) -> None:
-        """``write`` each piece in turn (chunks are cut at the same places)."""
-        chunk, buffered = self.chunk, self.buffered
-        for data in pieces:
-            self.pieces.append(data)
-            buffered += len(data)
-            if buffered >= chunk:
-                self.buffered = buffered
-                self._submit()
-                buffered = 0
-        self.buffered = buffered
+            if rest is not None:
+                self.pieces, self.buffered = [rest], excess
 
     def _submit(self) -> None:
         if not self.pieces:
             return
-        chunk = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
-        self.pieces, self.buffered = [], 0
+        pieces, self.pieces, self.buffered = self.pieces, [], 0
+        first = pieces[0]
+        chunk = first if len(pieces) == 1 and isinstance(first, bytes) else b"".join(pieces)
         self.inflight.append(self.pool.submit(compress_chunk, chunk, self.compression,
                                               self.level))
         while len(self.inflight) > self.limit:
@@ -117,67 +112,87 @@ class SegmentWriter:
         self.output.shutdown(wait=True, cancel_futures=True)
 
 
-def _stream_file(writer: SegmentWriter, source: Source, size: int) -> str:
+def _stream_file(writer: SegmentWriter, source: Source, handle, size: int) -> str:
     digest, left = hashlib.sha256(), size
-    with open(source.file, "rb", buffering=0) as handle:
-        while left:
-            # Read up to the end of the current chunk so whole chunks pass without copying.
-            want = min(left, max(writer.chunk - writer.buffered, _READ))
-            data = handle.read(want)
-            if not data:
-                raise InputError(f"{source.file}: the file shrank while it was being exported",
-                                 hint="export again when nothing writes to the project")
-            digest.update(data)
-            writer.write(data)
-            left -= len(data)
+    while left:
+        # Read up to the end of the current chunk so whole chunks pass without copying.
+        want = min(left, max(writer.chunk - writer.buffered, _READ))
+        data = handle.read(want)
+        if not data:
+            raise InputError(f"{source.file}: the file shrank while it was being exported",
+                             hint="export again when nothing writes to the project")
+        digest.update(data)
+        writer.write(data)
+        left -= len(data)
     return digest.hexdigest()
 
 
 def add_member(writer: SegmentWriter, source: Source) -> Member:
     """Write one member (header, content, padding) and return its manifest entry."""
-    size = source.size()
-    writer.write(member_header(source.path, size, source.mode))
     if source.data is not None:
+        size, mode = len(source.data), source.mode or 0o644
+        writer.write(member_header(source.path, size, mode))
         writer.write(source.data)
         sha = hashlib.sha256(source.data).hexdigest()
     else:
-        sha = _stream_file(writer, source, size)
+        with open(os.open(source.file, OPEN_FLAGS), "rb", buffering=0) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"{source.file}: not a regular file",
+                                 hint="bundles hold regular files only")
+            size = info.st_size
+            mode = exec_mode(info.st_mode) if source.mode is None else source.mode
+            writer.write(member_header(source.path, size, mode))
+            sha = _stream_file(writer, source, handle, size)
     writer.write(padding(size))
-    return Member(source.path, size, source.mode, sha)
+    return Member(source.path, size, mode, sha)
 
 
-def _small(source: Source) -> bool:
-    return (source.file is not None and source.produce is None and source.data is None
-            and source.size() <= SMALL)
+def _packable(source: Source) -> bool:
+    return source.file is not None and source.produce is None and source.data is None
 
 
 def write_part(name: str, sources: list[Source], target: Path, compression: str,
                level: int | None, pool: ThreadPoolExecutor, screen=None) -> Part:
     """Write the segment of part ``name`` to ``target``; members go in sorted path order.
-    ``screen`` (a :class:`samepack.bundle.parts.SecretScreen`) checks small files' content and
-    records those it leaves out. Small files are packed in batches, in worker processes when
-    there are many."""
-    ordered = sorted(sources, key=lambda s: s.path.encode())
-    small = sum(1 for source in ordered if _small(source))
+    Files are packed in batches (:mod:`samepack.bundle.batch`), in worker processes when there
+    are many; ``screen`` (a :class:`samepack.bundle.parts.SecretScreen`) checks their content
+    and records what was left out (links, special files, secrets). Without a screen, a file
+    that cannot be packed is an error."""
+    ordered = sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
+    packable = sum(1 for source in ordered if _packable(source))
+    by_path = {source.path: source for source in ordered}
     members: list[Member] = []
     with ExitStack() as stack:
         handle = stack.enter_context(open(target, "xb"))
         writer = SegmentWriter(handle, compression, level, pool)
         stack.callback(writer.abort)
-        executor = stack.enter_context(process_pool()) if small >= PARALLEL_FROM else None
+        executor = stack.enter_context(process_pool()) if packable >= PARALLEL_FROM else None
+        check = screen.check if screen else None
 
-        def emit(pieces: list[bytes], packed: list[Member],
-                 dropped: list[tuple[str, str]]) -> None:
-            writer.write_all(pieces)
-            members.extend(packed)
+        def emit(items: list[Item], runs: list, dropped: list[tuple[str, str]]) -> None:
+            for run in runs:
+                if isinstance(run, int):  # too big for a batch: streamed here
+                    path, file, mode = items[run]
+                    if os.path.getsize(file) <= SMALL:
+                        emit([items[run]], *pack([items[run]], check))
+                    else:
+                        members.append(add_member(writer, by_path[path]))
+                    continue
+                tar, entries = run
+                writer.write(tar)
+                members.extend(Member(*entry) for entry in entries)
             for path, reason in dropped:
+                if screen is None:
+                    raise InputError(f"{by_path[path].file}: {reason}",
+                                     hint="export again when nothing changes the files")
                 screen.drop(path, reason)
 
-        batches = Batches(screen.check if screen else None, emit, executor)
+        batches = Batches(check, emit, executor)
         stack.callback(batches.cancel)
         for source in ordered:
-            if _small(source):
-                batches.add(source.path, source.file, source.mode, source.size())
+            if _packable(source):
+                batches.add(source.path, os.fspath(source.file), source.mode)
                 continue
             batches.flush()
             if source.produce is not None:

@@ -1,13 +1,18 @@
-"""Small files packed in worker processes give the same bundle as packed in this process, and
-secrets found there are left out all the same."""
+"""Files packed in worker processes give the same bundle as packed in this process, secrets and
+special files found there are left out all the same, and chunks are cut by the stream alone."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import os
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from samepack.bundle import batch
 from samepack.bundle.export import ExportOptions, export_bundle
+from samepack.bundle.writer import SegmentWriter
 
 from .conftest import register
 
@@ -54,3 +59,44 @@ def test_worker_processes_give_the_same_bytes(tmp_path: Path, monkeypatch) -> No
         assert archive.getmember("code/src/tool.sh").mode == 0o755
     assert "code/src/leak.py" not in names
     assert sum(name.startswith("code/src/m") for name in names) == 3 * batch.BATCH_FILES
+
+
+def test_files_over_the_batch_budget_give_the_same_bytes(tmp_path: Path, monkeypatch) -> None:
+    """Files a batch has no room for are packed by the writer itself, in the same place."""
+    entry = register(_project(tmp_path / "many", 600))
+    normal = export_bundle(entry, tmp_path / "normal.tgz", ExportOptions(runs="none"))
+    monkeypatch.setattr(batch, "BATCH_BYTES", 300)
+    tight = export_bundle(entry, tmp_path / "tight.tgz", ExportOptions(runs="none"))
+    assert (tmp_path / "normal.tgz").read_bytes() == (tmp_path / "tight.tgz").read_bytes()
+    assert tight.skipped == normal.skipped
+
+
+def test_special_files_are_left_out_without_blocking(tmp_path: Path) -> None:
+    project = _project(tmp_path / "many", 3)
+    os.mkfifo(project / "src" / "pipe")
+    (project / "src" / "dangling.py").symlink_to(project / "nowhere.py")
+    result = export_bundle(register(project), tmp_path / "out.tgz", ExportOptions(runs="none"))
+    assert ("src/pipe", "not a regular file") in result.skipped
+    assert ("src/dangling.py", "symbolic link (bundles hold regular files only)") in result.skipped
+
+
+def test_chunks_are_cut_at_stream_offsets_whatever_the_pieces(tmp_path: Path) -> None:
+    """The frames depend on the tar stream alone, not on how it was handed to the writer."""
+    stream = bytes(range(256)) * 40 + b"tail" * 999
+
+    def frames(cuts: list[int]) -> bytes:
+        out = io.BytesIO()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            writer = SegmentWriter(out, "gzip", None, pool, chunk=1000)
+            start = 0
+            for cut in cuts + [len(stream)]:
+                writer.write(stream[start:cut])
+                start = cut
+            writer.close()
+        return out.getvalue()
+
+    whole = frames([])
+    assert frames([1, 999, 1000, 1001, 5000]) == whole
+    assert frames(list(range(7, len(stream), 733))) == whole
+    decoded = gzip.decompress(whole)
+    assert decoded == stream
