@@ -70,6 +70,7 @@ def test_export_killed_leaves_no_partial_bundle(seed: int, crash_project: Path, 
     args = ("export", "program", "-n", "heavy", "-o", str(out), "--include-data", "--runs", "none")
     killed = kill_during(start(*args, env=env), lambda: bool(temps(tmp_path)), delay)
     print(f"export killed {delay:.2f}s into writing: {killed}")
+    assert _survivors(str(out)) == []  # no packing worker outlives the killed export
     if killed and out.exists():
         # The kill landed after the rename (the process was still exiting): the bundle there
         # must then be whole.
@@ -83,6 +84,24 @@ def test_export_killed_leaves_no_partial_bundle(seed: int, crash_project: Path, 
     from samepack.bundle.reader import read_bundle
 
     assert read_bundle(out).manifest.name == "heavy"
+
+
+def _survivors(marker: str, wait: float = 5.0) -> list[int]:
+    """Processes still running whose command line names ``marker`` (after up to ``wait`` s)."""
+    import psutil
+
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for process in psutil.process_iter(["pid", "cmdline"]):
+            try:
+                if any(marker in part for part in process.info["cmdline"] or []):
+                    found.append(process.pid)
+            except psutil.Error:
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
