@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from samepack import __version__
@@ -17,6 +17,7 @@ from samepack.bundle.code import git_info
 from samepack.bundle.data import data_sources, locate
 from samepack.bundle.frames import COMPRESSIONS
 from samepack.bundle.infra import infra_sources
+from samepack.bundle.inplace import write_with_data_in_place
 from samepack.bundle.layout import assemble
 from samepack.bundle.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
 from samepack.bundle.parts import (RUNS, SecretScreen, code_files, code_sources, env_image,
@@ -104,7 +105,9 @@ class _Parts:
             path.unlink(missing_ok=True)
 
 
-def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportResult) -> int:
+def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportResult):
+    """Write every part but ``data`` to temp segments; the commit time, and a maker of the
+    data part's sources (given where its warnings go)."""
     program = entry.program
     imported = entry.project_dir is None
     with ThreadPoolExecutor(max_workers=1) as side:
@@ -138,9 +141,12 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     parts.write("infra", infra)
     records = _history(entry, options.runs)
     parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records))] if records else [])
-    parts.write("data", data_sources(located, options.include_data,
-                                     code.members if code else [], result.warnings))
-    return files.git.commit_time if files.git else 0
+    code_members = code.members if code else []
+
+    def data(warnings: list[str] | None) -> list[Source]:
+        return data_sources(located, options.include_data, code_members, warnings)
+
+    return (files.git.commit_time if files.git else 0), data
 
 
 def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions | None = None,
@@ -160,12 +166,21 @@ def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         parts = _Parts(out, options, pool)
         try:
-            git_time = _write_parts(entry, parts, options, result)
+            git_time, data = _write_parts(entry, parts, options, result)
             written = sorted(parts.written, key=lambda item: PART_ORDER.index(item[0].name))
-            manifest = Manifest(entry.name, entry.version, created_time(entry, git_time),
-                                options.compression, __version__, [p for p, _ in written])
-            assemble(manifest.to_bytes(), [(p.name, path) for p, path in written], out,
-                     verify=False, force=options.force, manifest=manifest)
+            base = Manifest(entry.name, entry.version, created_time(entry, git_time),
+                            options.compression, __version__, [p for p, _ in written])
+            sources = data(result.warnings)
+            if any(source.file is not None for source in sources):
+                manifest = write_with_data_in_place(base, written, sources, data(None), out,
+                                                    options.level, pool, options.force)
+            else:
+                part = parts.write("data", sources)
+                if part is not None:
+                    written.append(parts.written[-1])
+                manifest = replace(base, parts=[p for p, _ in written])
+                assemble(manifest.to_bytes(), [(p.name, path) for p, path in written], out,
+                         verify=False, force=options.force, manifest=manifest)
         finally:
             parts.cleanup()
     result.manifest, result.size = manifest, out.stat().st_size

@@ -15,6 +15,7 @@ MANIFEST_NAME = "samepack-bundle.json"
 PART_ORDER = ("program", "env", "code", "infra", "metadata", "data")
 MODES = (0o644, 0o755)
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+SIZE_DIGITS = 20  # a segment size never has more digits (2**64 has 20)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -76,7 +77,12 @@ class Manifest:
                 "parts": [part.to_dict() for part in self.parts]}
 
     def to_bytes(self) -> bytes:
-        return canonical_json(self.to_dict())
+        """Canonical JSON; with a data part, followed by ``SIZE_DIGITS`` minus the digits of
+        that part's size in spaces, so the length does not depend on that size and the data
+        segment can be written in place before the manifest is complete."""
+        data = self.part("data")
+        pad = SIZE_DIGITS - len(str(data.size)) if data is not None else 0
+        return canonical_json(self.to_dict()) + b" " * pad
 
     def part(self, name: str) -> Part | None:
         return next((part for part in self.parts if part.name == name), None)

@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from samepack.bundle.batch import (OPEN_FLAGS, PARALLEL_FROM, SMALL, Batches, Item, exec_mode, pack,
                                    process_pool)
@@ -152,9 +152,10 @@ def _packable(source: Source) -> bool:
     return source.file is not None and source.produce is None and source.data is None
 
 
-def write_part(name: str, sources: list[Source], target: Path, compression: str,
+def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", compression: str,
                level: int | None, pool: ThreadPoolExecutor, screen=None) -> Part:
-    """Write the segment of part ``name`` to ``target``; members go in sorted path order.
+    """Write the segment of part ``name`` to ``target`` (a new file, or an open binary file
+    at the segment's offset); members go in sorted path order.
     Files are packed in batches (:mod:`samepack.bundle.batch`), in worker processes when there
     are many; ``screen`` (a :class:`samepack.bundle.parts.SecretScreen`) checks their content
     and records what was left out (links, special files, secrets). Without a screen, a file
@@ -164,7 +165,8 @@ def write_part(name: str, sources: list[Source], target: Path, compression: str,
     by_path = {source.path: source for source in ordered}
     members: list[Member] = []
     with ExitStack() as stack:
-        handle = stack.enter_context(open(target, "xb"))
+        handle = (stack.enter_context(open(target, "xb")) if isinstance(target, (str, Path))
+                  else target)
         writer = SegmentWriter(handle, compression, level, pool)
         stack.callback(writer.abort)
         executor = stack.enter_context(process_pool()) if packable >= PARALLEL_FROM else None
