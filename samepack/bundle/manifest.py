@@ -82,7 +82,7 @@ class Manifest:
         segment can be written in place before the manifest is complete."""
         data = self.part("data")
         pad = SIZE_DIGITS - len(str(data.size)) if data is not None else 0
-        return canonical_json(self.to_dict()) + b" " * pad
+        return _canonical_manifest(self) + b" " * pad
 
     def part(self, name: str) -> Part | None:
         return next((part for part in self.parts if part.name == name), None)
@@ -109,6 +109,28 @@ class Manifest:
                 f"{MANIFEST_NAME}: unknown bundle format version {version!r}",
                 hint=f"this samepack reads format {FORMAT_VERSION}; upgrade samepack to read it")
         return _parse(data)
+
+
+_EMPTY_MEMBERS = '"members":[]'
+_encode_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _canonical_manifest(manifest: Manifest) -> bytes:
+    """``canonical_json(manifest.to_dict())``, with the member lists (all but a few bytes of a
+    large manifest) formatted directly: the same bytes, several times faster."""
+    skeleton = manifest.to_dict()
+    for part in skeleton["parts"]:
+        part["members"] = []
+    pieces = canonical_json(skeleton).decode().split(_EMPTY_MEMBERS)
+    if len(pieces) != len(manifest.parts) + 1:  # cannot happen: keys are fixed, strings escaped
+        return canonical_json(manifest.to_dict())
+    out = [pieces[0]]
+    for part, rest in zip(manifest.parts, pieces[1:]):
+        out.append('"members":[' + ",".join(
+            '{"mode":"%04o","path":%s,"sha256":"%s","size":%d}'
+            % (m.mode, _encode_string(m.path), m.sha256, m.size) for m in part.members) + "]")
+        out.append(rest)
+    return "".join(out).encode()
 
 
 def _bad(what: str, hint: str | None = None) -> VerificationError:
