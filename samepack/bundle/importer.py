@@ -4,20 +4,32 @@ nothing behind; importing the same bundle again changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import marshal
 import os
+import select
 import shutil
+import signal
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samepack.bundle.data import POINTERS, member_for, read_pointers
 from samepack.bundle.manifest import MANIFEST_NAME, Member
-from samepack.bundle.parts import RUNS, read_runs
 from samepack.bundle.reader import VerifiedBundle, read_bundle
 from samepack.bundle.safety import Limits
 from samepack.errors import ConflictError, InputError, VerificationError
-from samepack.program.canonical import canonical_yaml, program_digest
 
 PROGRAM_FILE = "program/samepack.yaml"
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _write_all(descriptor: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
 
 
 class _FileWriter:
@@ -27,35 +39,275 @@ class _FileWriter:
         self.descriptor = descriptor
 
     def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.descriptor, view):]
+        _write_all(self.descriptor, data)
 
     def close(self) -> None:
         os.close(self.descriptor)
 
 
-class StagingSink:
-    """Opens each member's file under the staging directory: new files only, no following of
-    links, parents created inside the staging directory."""
+class _Files:
+    """Creates files under ``root``: new files only, no following of links, parents created
+    inside ``root``."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: str) -> None:
+        self.root = root
         self.made: set[str] = set()
         self.umask = os.umask(0o022)
         os.umask(self.umask)
 
-    def __call__(self, member: Member):
-        target = os.path.join(self.root, member.path)
-        parent = os.path.dirname(target)
+    def open(self, path: str, mode: int) -> int:
+        parent = path.rpartition("/")[0]
         if parent not in self.made:
-            os.makedirs(parent, exist_ok=True)
+            os.makedirs(f"{self.root}/{parent}", exist_ok=True)
             self.made.add(parent)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        descriptor = os.open(target, flags, member.mode)
-        if member.mode & self.umask:
-            os.fchmod(descriptor, member.mode)
-        return _FileWriter(descriptor)
+        descriptor = os.open(f"{self.root}/{path}", _CREATE, mode)
+        if mode & self.umask:
+            os.fchmod(descriptor, mode)
+        return descriptor
+
+    def whole(self, path: str, mode: int, data) -> None:
+        descriptor = self.open(path, mode)
+        try:
+            _write_all(descriptor, data)
+        finally:
+            os.close(descriptor)
+
+
+# The file maker's work comes as (operation, path, mode, size) entries: create a file with
+# the next ``size`` bytes of content; create a file and keep it open; append the next
+# ``size`` bytes to it; close it.
+_WHOLE, _OPEN, _APPEND, _CLOSE = range(4)
+_FRAME = struct.Struct("<II")  # lengths of the entry list and of the content that follow
+_BATCH_ENTRIES, _BATCH_BYTES = 256, 512 * 1024
+_PIPE_BYTES = 1024 * 1024
+_DIRECT_FILES = 256  # files created in this process before a file maker is worth starting
+
+
+class _FileMaker:
+    """A child process that creates the staged files while this one reads and verifies.
+
+    Creating many small files costs about as much as verifying them, nearly all in system
+    calls; a second process does it on the other core (a thread would not: each return from
+    a system call waits for the GIL the verifying thread holds). Batches of entries and
+    content go through a pipe, which bounds the memory in flight; the child reports its first
+    error back and dies with this process.
+    """
+
+    def __init__(self, files: _Files) -> None:
+        import fcntl
+
+        feed_read, self.feed = os.pipe()
+        self.results, results_write = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(self.feed, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        parent = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child
+            status = 1
+            try:
+                os.close(self.feed)
+                os.close(self.results)
+                status = _Child(files, parent).serve(feed_read, results_write)
+            finally:
+                os._exit(status)
+        os.close(feed_read)
+        os.close(results_write)
+        self.entries: list[tuple[int, str, int, int]] = []
+        self.contents: list = []
+        self.size = 0
+
+    def add(self, operation: int, path: str = "", mode: int = 0, data=b"") -> None:
+        self.entries.append((operation, path, mode, len(data)))
+        if len(data):
+            self.contents.append(data)
+            self.size += len(data)
+        if len(self.entries) >= _BATCH_ENTRIES or self.size >= _BATCH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the pending batch; raise the child's error if it reported one."""
+        if self.entries:
+            entries = marshal.dumps(self.entries)
+            buffers = [_FRAME.pack(len(entries), self.size), entries, *self.contents]
+            self.entries, self.contents, self.size = [], [], 0
+            try:
+                _send(self.feed, buffers)
+            except BrokenPipeError:
+                self.close()
+                raise OSError("the process creating the imported files ended early") from None
+        if select.select([self.results], [], [], 0)[0]:  # a report, or the child is gone
+            self.close()
+
+    def close(self) -> None:
+        """Wait until every file is created; raise the child's error, if any."""
+        if self.pid == 0:
+            return
+        if self.entries:
+            self.flush()
+        os.close(self.feed)
+        with os.fdopen(self.results, "rb") as results:
+            report = results.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if report:
+            number, text, filename = marshal.loads(report)
+            raise OSError(number, text, filename) if number else OSError(text)
+        if status:
+            raise OSError(f"the process creating the imported files ended with status {status}")
+
+    def abort(self) -> None:
+        """Stop the child at once (what it made is about to be removed)."""
+        if self.pid == 0:
+            return
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self.pid = 0
+        os.close(self.feed)
+        os.close(self.results)
+
+
+def _send(descriptor: int, buffers: list) -> None:
+    """Write all buffers with as few system calls as the system allows, views uncopied."""
+    views = [memoryview(buffer).cast("B") for buffer in buffers]
+    start = 0
+    while start < len(views):
+        written = os.writev(descriptor, views[start:start + 1024])
+        while start < len(views) and written >= len(views[start]):
+            written -= len(views[start])
+            start += 1
+        if written:
+            views[start] = views[start][written:]
+
+
+class _Child:
+    """The file maker's side: apply batches until the feed ends; after a failure, only read
+    (so the parent never blocks) and exit with status 1."""
+
+    def __init__(self, files: _Files, parent: int) -> None:
+        self.files, self.parent = files, parent
+        self.current = -1  # the file an _OPEN left open
+
+    def serve(self, feed: int, results: int) -> int:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+        _die_with(self.parent)
+        source = io.FileIO(feed, "rb")
+        header, failed = bytearray(_FRAME.size), False
+        while _read_exact(source, header):
+            entries, data = (bytearray(size) for size in _FRAME.unpack(header))
+            if not (_read_exact(source, entries) and _read_exact(source, data)):
+                return 1
+            if failed or os.getppid() != self.parent:
+                failed = True
+                continue
+            try:
+                self.apply(marshal.loads(entries), memoryview(data))
+            except Exception as error:  # reported to the parent, which raises it
+                number = getattr(error, "errno", None)
+                text = error.strerror if number else f"creating the imported files: {error}"
+                os.write(results, marshal.dumps((number, text, getattr(error, "filename", None))))
+                failed = True
+        return 1 if failed else 0
+
+    def apply(self, entries: list, data: memoryview) -> None:
+        offset = 0
+        for operation, path, mode, size in entries:
+            if operation == _WHOLE:
+                self.files.whole(path, mode, data[offset:offset + size])
+            elif operation == _OPEN:
+                self.current = self.files.open(path, mode)
+            elif operation == _APPEND:
+                _write_all(self.current, data[offset:offset + size])
+            else:
+                os.close(self.current)
+            offset += size
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process when the parent dies (Linux), and leave now if it
+    already has."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _read_exact(source: io.FileIO, buffer: bytearray) -> bool:
+    view, done = memoryview(buffer), 0
+    while done < len(view):
+        count = source.readinto(view[done:])
+        if not count:
+            return False
+        done += count
+    return True
+
+
+class _Forward:
+    """A member's file opened in the file maker: writes go there."""
+
+    def __init__(self, maker: _FileMaker) -> None:
+        self.maker = maker
+
+    def write(self, data: bytes) -> None:
+        self.maker.add(_APPEND, data=data)
+
+    def close(self) -> None:
+        self.maker.add(_CLOSE)
+
+
+class StagingSink:
+    """Creates each member's file under the staging directory: new files only, no following
+    of links, parents created inside the staging directory.
+
+    Use it as a context manager: the files are complete when the block ends without an
+    error. Past the first few hundred files they are created by a child process, when this
+    process can fork safely (it runs no other threads).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.files = _Files(str(root))
+        self.maker: _FileMaker | None = None
+        self.count = 0
+
+    def __enter__(self) -> "StagingSink":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        maker, self.maker = self.maker, None
+        if maker is not None and kind is None:
+            maker.close()
+        elif maker is not None:
+            maker.abort()
+
+    def _maker(self) -> _FileMaker | None:
+        self.count += 1
+        if self.maker is None and self.count > _DIRECT_FILES and _can_fork():
+            self.maker = _FileMaker(self.files)
+        return self.maker
+
+    def __call__(self, member: Member):
+        maker = self._maker()
+        if maker is None:
+            return _FileWriter(self.files.open(member.path, member.mode))
+        maker.add(_OPEN, member.path, member.mode)
+        return _Forward(maker)
+
+    def whole(self, member: Member, data) -> None:
+        """Create the member's file with all of its content (``data`` must stay unchanged
+        until the block ends)."""
+        maker = self._maker()
+        if maker is None:
+            self.files.whole(member.path, member.mode, data)
+        else:
+            maker.add(_WHOLE, member.path, member.mode, data)
+
+
+def _can_fork() -> bool:
+    """Forking is safe only without other threads (one may hold a lock the child needs)."""
+    import threading
+
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 @dataclass
@@ -90,6 +342,7 @@ def _program(staged: Path, verified: VerifiedBundle, as_ref: str | None):
         raise VerificationError(f"{PROGRAM_FILE} names {program.ref}, the manifest "
                                 f"{manifest.name}:{manifest.version}")
     if as_ref:
+        from samepack.program.canonical import canonical_yaml
         from samepack.store import parse_ref
 
         name, version = parse_ref(as_ref)
@@ -101,6 +354,10 @@ def _program(staged: Path, verified: VerifiedBundle, as_ref: str | None):
 def _place_data(staged: Path, program) -> None:
     """Data files that came in the bundle also appear where the steps look for them
     (``code/<path>``, as hard links) unless the code already holds that path."""
+    if not (staged / "data").is_dir():
+        return
+    from samepack.bundle.data import member_for
+
     for dataset in program.datasets.values():
         member = member_for(dataset.path)
         source = staged / member if member else None
@@ -151,6 +408,7 @@ def clean_stale_staging(store) -> None:
 
 
 def _stage(path: Path, store, options: ImportOptions) -> Path:
+    from samepack.program.canonical import program_digest
     from samepack.store.entry import Entry, entry_json_bytes
 
     clean_stale_staging(store)
@@ -158,7 +416,8 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
     mark = staged / f"{_MARK}{os.getpid()}"
     mark.touch()
     try:
-        verified = verify_any(path, options.limits, StagingSink(staged))
+        with StagingSink(staged) as sink:
+            verified = verify_any(path, options.limits, sink)
         (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
         program = _program(staged, verified, options.as_ref)
         _place_data(staged, program)
@@ -175,6 +434,10 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
 
 
 def _restore_history(entry) -> int:
+    if not (Path(entry.path) / "metadata").is_dir():
+        return 0
+    from samepack.bundle.parts import RUNS, read_runs
+
     runs = Path(entry.path) / RUNS
     if not runs.is_file():
         return 0
@@ -222,6 +485,15 @@ def import_with_report(path: Path, store=None, as_ref: str | None = None, force:
     options = ImportOptions(as_ref, force, limits or Limits())
     staged = _stage(Path(path), store, options)
     entry = store.register_directory(staged, force)
+    return ImportResult(entry, _restore_history(entry), _pointers(entry))
+
+
+def _pointers(entry) -> list[dict]:
+    """The data pointers of an imported program. Like the run history, read only when the
+    bundle has that part: the parts' modules import the export machinery, slow to load."""
+    if not (Path(entry.path) / "data").is_dir():
+        return []
+    from samepack.bundle.data import POINTERS, read_pointers
+
     pointers_file = Path(entry.path) / POINTERS
-    pointers = read_pointers(pointers_file.read_bytes()) if pointers_file.is_file() else []
-    return ImportResult(entry, _restore_history(entry), pointers)
+    return read_pointers(pointers_file.read_bytes()) if pointers_file.is_file() else []

@@ -15,11 +15,12 @@ from samepack.bundle.layout import header_segment, open_bundle, read_manifest_fr
 from samepack.bundle.manifest import Manifest, Member
 from samepack.bundle.safety import Limits, check_manifest, check_name, name_key, reject
 from samepack.bundle.stream import Decoder, RawReader
-from samepack.bundle.tarblocks import padding
-from samepack.bundle.tarstream import Header, headers
+from samepack.bundle.tarblocks import BLOCK, padding
+from samepack.bundle.tarstream import Header, canonical_block, read_header
 from samepack.errors import VerificationError
 
 _READ = 1024 * 1024
+_SMALL = 1024 * 1024  # members up to this size are hashed and handed over whole
 
 
 class MemberSink(Protocol):
@@ -54,26 +55,42 @@ def _describe_type(info: tarfile.TarInfo | None) -> str | None:
 
 
 class _Expected:
-    """The manifest's members in the order they must appear."""
+    """The manifest's members in the order they must appear.
+
+    Each member is claimed in turn. The lookup by collision key (``name_key``) that tells an
+    unlisted, repeated or misplaced name apart is built only when a header is not the
+    canonical one of the next member; names are unique by key (``check_manifest``), so a
+    member's key has been seen exactly when its position is before ``index``.
+    """
 
     def __init__(self, manifest: Manifest) -> None:
         self.order = manifest.members()
-        self.by_key = {name_key(m.path): m for m in self.order}
         self.index = 0
-        self.seen: set[str] = set()
+        self._positions: dict[str, int] | None = None
+
+    def next_block(self) -> bytes | None:
+        """The canonical header of the next member, if it has one (None when all came)."""
+        if self.index >= len(self.order):
+            return None
+        member = self.order[self.index]
+        return canonical_block(member.path, member.size, member.mode)
+
+    def take_next(self) -> Member:
+        """The next member, whose canonical header the stream showed."""
+        self.index += 1
+        return self.order[self.index - 1]
 
     def claim(self, path: str) -> Member:
-        key = name_key(path)
-        if key in self.seen:
+        if self._positions is None:
+            self._positions = {name_key(m.path): i for i, m in enumerate(self.order)}
+        position = self._positions.get(name_key(path))
+        if position is not None and position < self.index:
             raise reject(path, "duplicate member")
-        member = self.by_key.get(key)
-        if member is None or member.path != path:
+        if position is None or self.order[position].path != path:
             raise reject(path, "not listed in the manifest")
-        if self.index >= len(self.order) or self.order[self.index] is not member:
+        if position != self.index:
             raise reject(path, "out of the manifest's order")
-        self.seen.add(key)
-        self.index += 1
-        return member
+        return self.take_next()
 
     def check_complete(self) -> None:
         if self.index < len(self.order):
@@ -94,6 +111,46 @@ def _check_member(info: Header, expected: _Expected) -> Member:
         raise reject(info.name, f"mode {info.mode:04o} differs from the manifest's "
                                 f"{member.mode:04o}")
     return member
+
+
+def _next_member(decoder: Decoder, expected: _Expected, first: bool) -> Member | None:
+    """The manifest entry of the next tar member, its header checked; None at the end.
+
+    A header that is byte for byte the canonical one of the next listed member passes every
+    check at once (name, type, mode, size, order); any other goes through full parsing.
+    """
+    block = expected.next_block()
+    if block is not None and decoder.next_is(block):
+        return expected.take_next()
+    header = read_header(decoder, first)
+    return None if header is None else _check_member(header, expected)
+
+
+def _take_small(decoder: Decoder, member: Member, open_sink: OpenSink | None) -> None:
+    """A member small enough to hold: hashed in place in the decoded stream, then handed
+    over whole (``open_sink.whole`` takes a view, other sinks a copy)."""
+    size = member.size
+    data = decoder.view(size + (-size % BLOCK))
+    if len(data) < size:
+        raise VerificationError(f"the bundle is truncated inside {member.path!r}")
+    if len(data) < size + (-size % BLOCK):
+        raise VerificationError(f"the bundle is truncated inside {member.path}",
+                                hint="download it again")
+    content = data[:size]
+    if hashlib.sha256(content).hexdigest() != member.sha256:
+        raise reject(member.path, "sha256 differs from the manifest's")
+    if open_sink is None:
+        return
+    whole = getattr(open_sink, "whole", None)
+    if whole is not None:
+        whole(member, content)
+        return
+    sink = open_sink(member)
+    if sink is not None:
+        try:
+            sink.write(bytes(content))
+        finally:
+            sink.close()
 
 
 def _copy_member(decoder: Decoder, member: Member, sink: MemberSink | None) -> None:
@@ -117,10 +174,14 @@ def _copy_member(decoder: Decoder, member: Member, sink: MemberSink | None) -> N
 
 def _stream_members(decoder: Decoder, manifest: Manifest, open_sink: OpenSink | None) -> None:
     expected = _Expected(manifest)
+    first = True
     try:
-        for info in headers(decoder):
-            member = _check_member(info, expected)
-            _copy_member(decoder, member, open_sink(member) if open_sink else None)
+        while (member := _next_member(decoder, expected, first)) is not None:
+            first = False
+            if member.size <= _SMALL:
+                _take_small(decoder, member, open_sink)
+            else:
+                _copy_member(decoder, member, open_sink(member) if open_sink else None)
     except (tarfile.TarError, EOFError) as error:
         raise VerificationError(f"the bundle's tar stream is damaged ({error})",
                                 hint="download it again") from None
@@ -172,8 +233,10 @@ def _bounds(manifest: Manifest, manifest_bytes: bytes) -> list[int]:
 def read_bundle(path: Path, limits: Limits = Limits(),
                 open_sink: OpenSink | None = None) -> VerifiedBundle:
     """Verify the bundle at ``path`` completely, handing each member's bytes to
-    ``open_sink(member)`` (which may return None to skip). Raises VerificationError on the
-    first defect; a sink's output is only trustworthy if this returns."""
+    ``open_sink(member)`` (which may return None to skip) or, for members up to 1 MiB when
+    the sink has it, to ``open_sink.whole(member, view)`` once they are verified. Raises
+    VerificationError on the first defect; a sink's output is only trustworthy if this
+    returns."""
     handle, compression = open_bundle(Path(path))
     with handle:
         raw = RawReader(handle)

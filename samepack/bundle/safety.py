@@ -11,6 +11,12 @@ from samepack.errors import VerificationError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Between them these match every name check_name refuses (and some it accepts): a name
+# neither matches needs no further look. Anywhere: control characters, backslashes, lone
+# surrogates, empty, '.' or '..' components after a slash; at the start: an absolute or
+# drive path, an empty, '.' or '..' first component.
+_SUSPECT_ANYWHERE = re.compile(r"[\x00-\x1f\x7f\\\ud800-\udfff]|/(?:\.\.?)?(?:/|$)")
+_SUSPECT_START = re.compile(r"/|[A-Za-z]:|\.{0,2}(?:/|$)")
 GIB = 1024 ** 3
 
 
@@ -32,11 +38,12 @@ def reject(path: str, why: str, hint: str = "the bundle was altered or crafted; 
 
 def check_name(path: str) -> None:
     """A member name is relative, forward-slashed, UTF-8, and has no '.', '..' or empty parts."""
+    if _SUSPECT_ANYWHERE.search(path) is None and _SUSPECT_START.match(path) is None:
+        return
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        raise reject(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-                     "name is not valid UTF-8") from None
+        raise reject(_printable(path), "name is not valid UTF-8") from None
     if _CONTROL.search(path):
         raise reject(path, "name holds control characters")
     if "\\" in path:
@@ -48,6 +55,15 @@ def check_name(path: str) -> None:
         raise reject(path, "path leaves the bundle ('..')")
     if "." in parts or "" in parts:
         raise reject(path, "path is not normalised ('.' or empty components)")
+
+
+def _printable(path: str) -> str:
+    """A name that is not valid UTF-8, as it can be shown: undecodable bytes of a tar name
+    as replacement characters, other lone surrogates (from JSON escapes) escaped."""
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def name_key(path: str) -> str:

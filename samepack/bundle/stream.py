@@ -76,19 +76,31 @@ class Decoder:
         self.raw, self.compression = raw, compression
         self.max_output, self.max_ratio, self.ratio_floor = max_output, max_ratio, ratio_floor
         self.output = 0
-        self.buffer = bytearray()
+        # Decoded bytes not yet read are ``buffer[position:]``. The buffer is immutable and
+        # replaced (never changed) when refilled, so views handed out stay valid and reading
+        # does not shift what remains.
+        self.buffer = b""
+        self.position = 0
         self.pending = b""
         self.engine = None
         self.ended = False
 
     def _fill(self, want: int) -> None:
-        while len(self.buffer) < want and not self.ended:
+        """Make at least ``want`` bytes available from ``position`` unless the stream ends."""
+        have = len(self.buffer) - self.position
+        if have >= want or self.ended:
+            return
+        pieces = [self.buffer[self.position:]] if have else []
+        while have < want:
             chunk = self._gzip_chunk() if self.compression == "gzip" else self._zstd_chunk()
             if chunk is None:
                 self.ended = True
                 break
             self._count(len(chunk))
-            self.buffer += chunk
+            pieces.append(chunk)
+            have += len(chunk)
+        self.buffer = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self.position = 0
 
     def _gzip_chunk(self) -> bytes | None:
         """Up to one read's worth of output; member boundaries are crossed transparently."""
@@ -132,9 +144,25 @@ class Decoder:
     def read(self, size: int) -> bytes:
         """Up to ``size`` bytes; fewer only at the end of the stream."""
         self._fill(size)
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
+        start = self.position
+        self.position = end = min(start + size, len(self.buffer))
+        return self.buffer[start:end]
+
+    def view(self, size: int) -> memoryview:
+        """Like ``read`` without copying: a view of the decoded bytes, valid for as long as it
+        is kept."""
+        self._fill(size)
+        start = self.position
+        self.position = end = min(start + size, len(self.buffer))
+        return memoryview(self.buffer)[start:end]
+
+    def next_is(self, expected: bytes) -> bool:
+        """Whether the stream continues with exactly ``expected``; if so it is consumed."""
+        self._fill(len(expected))
+        if self.buffer.startswith(expected, self.position):
+            self.position += len(expected)
+            return True
+        return False
 
     def read_exact(self, size: int, what: str) -> bytes:
         data = self.read(size)

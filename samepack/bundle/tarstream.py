@@ -63,15 +63,24 @@ def headers(decoder) -> Iterator[Header]:
     ``decoder`` before asking for the next. Ends at the end-of-archive marker (or, as
     tarfile does, at a damaged header after the first)."""
     first = True
-    while True:
-        block = decoder.read(BLOCK)
-        header = _canonical(block) if len(block) == BLOCK else None
-        if header is None:
-            header = _parsed(decoder, block, first)
-            if header is None:
-                return
+    while (header := read_header(decoder, first)) is not None:
         first = False
         yield header
+
+
+def read_header(decoder, first: bool) -> Header | None:
+    """The next member's header, or None at the end of the archive (see ``headers``)."""
+    block = decoder.read(BLOCK)
+    header = _canonical(block) if len(block) == BLOCK else None
+    return header if header is not None else _parsed(decoder, block, first)
+
+
+def canonical_block(path: str, size: int, mode: int) -> bytes | None:
+    """The one-block header samepack writes for this member when its name is short ASCII
+    (the only headers ``_canonical`` accepts), else None."""
+    if len(path) > 100 or not path.isascii():
+        return None
+    return member_header(path, size, mode)
 
 
 def _parsed(decoder, block: bytes, first: bool) -> Header | None:
