@@ -110,6 +110,18 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     data part's sources (given where its warnings go)."""
     program = entry.program
     imported = entry.project_dir is None
+    root, files = code_files(entry)
+    result.skipped += files.skipped
+    if files.git and files.git.dirty:
+        result.warnings.append(f"{root} has uncommitted changes; the work tree's files are "
+                               "exported")
+    roots = [Path(entry.workdir), Path(entry.path) / "data" / "files"]
+    located = locate(program, roots)
+    bundled = {d.dataset.path for d in located if options.include_data and d.member
+               and d.file is not None}
+    code_list = [s for s in code_sources(root, files)
+                 if s.path.removeprefix("code/") not in bundled] \
+        if options.include_code else []
     with ThreadPoolExecutor(max_workers=1) as side:
         # Rendering and validating the manifests is pure Python work: it runs beside the code
         # part, whose files are packed in worker processes.
@@ -121,20 +133,10 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
         parts.write("env", tree_sources(Path(entry.path) / "env", "env",
                                         listed_paths(entry, "env"))
                     if imported else env_sources(Path(entry.project_dir), program))
-        root, files = code_files(entry)
-        result.skipped += files.skipped
-        if files.git and files.git.dirty:
-            result.warnings.append(f"{root} has uncommitted changes; the work tree's files are "
-                                   "exported")
         code = None
-        roots = [Path(entry.workdir), Path(entry.path) / "data" / "files"]
-        located = locate(program, roots)
         if options.include_code:
             screen = SecretScreen()
-            bundled = {d.dataset.path for d in located if options.include_data and d.member
-                       and d.file is not None}
-            code = parts.write("code", [s for s in code_sources(root, files)
-                                        if s.path.removeprefix("code/") not in bundled], screen)
+            code = parts.write("code", code_list, screen)
             result.skipped += screen.dropped
         infra, warnings = infra_job.result()
     result.warnings += warnings
