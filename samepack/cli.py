@@ -30,6 +30,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "push": "samepack.commands.oci:push",
     "pull": "samepack.commands.oci:pull",
     "login": "samepack.commands.oci:login",
+    "logout": "samepack.commands.oci:logout",
     "package-env": "samepack.commands.package_env:package_env_command",
     "env": "samepack.commands.env:env",
     "export": "samepack.commands.bundle:export",

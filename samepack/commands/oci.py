@@ -1,4 +1,4 @@
-"""``samepack push`` / ``pull`` / ``login``: bundles through an OCI registry."""
+"""``samepack push`` / ``pull`` / ``login`` / ``logout``: bundles through an OCI registry."""
 
 from __future__ import annotations
 
@@ -148,3 +148,16 @@ def login(host: str, username: str | None, password_stdin: bool, insecure: bool)
         raise InputError("empty password", "pipe it with --password-stdin or type it at the prompt")
     where = do_login(host, username, password, insecure=insecure)
     info(f"login to {host} succeeded; credentials stored in {where}")
+
+
+@click.command("logout")
+@click.argument("host")
+def logout(host: str) -> None:
+    """Forget the stored credentials for HOST[:PORT] (Docker's config file or its helper)."""
+    from samepack.oci.credentials import normalise_host, remove_credentials
+    from samepack.oci.reference import SCHEME
+
+    host = normalise_host(host.removeprefix(SCHEME))
+    where = remove_credentials(host)
+    info(f"removed the credentials for {host} from {where}" if where
+         else f"no credentials stored for {host}")

@@ -147,6 +147,29 @@ def save_credentials(host: str, credentials: Credentials, path: Path | None = No
     return str(path)
 
 
+def remove_credentials(host: str, path: Path | None = None) -> str | None:
+    """Forget the stored credentials for ``host`` the way ``docker logout`` does; where they
+    were removed from, or None when none were stored."""
+    path = path or docker_config_path()
+    config = load_docker_config(path)
+    host = normalise_host(host)
+    helper = (config.get("credHelpers") or {}).get(host) or config.get("credsStore")
+    if helper:
+        result = subprocess.run([_helper_program(helper), "erase"], input=host,
+                                capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            return None  # nothing stored for the host
+        return f"docker-credential-{helper}"
+    auths = config.get("auths") or {}
+    stored = [key for key in auths if normalise_host(key) == host]
+    if not stored:
+        return None
+    for key in stored:
+        del auths[key]
+    write_private_json(path, config)
+    return str(path)
+
+
 def _helper_store(helper: str, host: str, credentials: Credentials) -> None:
     payload = json.dumps({"ServerURL": host, "Username": credentials.username,
                           "Secret": credentials.password})

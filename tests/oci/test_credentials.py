@@ -12,7 +12,7 @@ import pytest
 
 from samepack.errors import InputError
 from samepack.oci.credentials import (Credentials, load_docker_config, lookup_credentials,
-                                      save_credentials)
+                                      remove_credentials, save_credentials)
 
 
 def _write(config_dir: Path, data: dict) -> None:
@@ -81,6 +81,12 @@ if sys.argv[1] == "store":
     entry = json.load(sys.stdin)
     data[entry["ServerURL"]] = [entry["Username"], entry["Secret"]]
     json.dump(data, open(store, "w"))
+elif sys.argv[1] == "erase":
+    host = sys.stdin.read().strip()
+    if host not in data:
+        print("credentials not found in native keychain"); sys.exit(1)
+    del data[host]
+    json.dump(data, open(store, "w"))
 elif sys.argv[1] == "get":
     host = sys.stdin.read().strip()
     if host not in data:
@@ -105,3 +111,28 @@ def test_credential_helper_store_and_get(docker_config: Path, tmp_path: Path,
     _write(docker_config, {"credHelpers": {"h:2": "filestore"}, "auths": {"h:2": {}}})
     save_credentials("h:2", Credentials("carol", "pw2"))
     assert lookup_credentials("h:2").username == "carol"
+
+
+def test_remove_forgets_only_that_host(docker_config: Path) -> None:
+    _write(docker_config, {"auths": {"https://h:5000/v1/": {"auth": _auth("a", "b")},
+                                     "other:1": {"auth": _auth("c", "d")}},
+                           "experimental": "enabled"})
+    assert remove_credentials("h:5000") == str(docker_config / "config.json")
+    data = json.loads((docker_config / "config.json").read_text())
+    assert data == {"auths": {"other:1": {"auth": _auth("c", "d")}}, "experimental": "enabled"}
+    assert lookup_credentials("h:5000") is None
+    assert remove_credentials("h:5000") is None  # nothing left to remove
+
+
+def test_remove_through_the_credential_helper(docker_config: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _helper(bin_dir, tmp_path / "secrets.json")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    _write(docker_config, {"credsStore": "filestore"})
+    save_credentials("h:1", Credentials("bob", "helper-pw"))
+    assert remove_credentials("h:1") == "docker-credential-filestore"
+    assert lookup_credentials("h:1") is None
+    assert "helper-pw" not in (tmp_path / "secrets.json").read_text()
+    assert remove_credentials("h:1") is None

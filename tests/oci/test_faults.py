@@ -114,6 +114,12 @@ def test_login_then_push_and_pull(samepack, auth_registry, auth_credentials, bun
                       "-o", out)
     assert pulled.exit_code == 0, pulled.stderr
     assert out.read_bytes() == bundle.read_bytes()
+    gone = samepack("logout", f"oci://{auth_registry.host}")
+    assert gone.exit_code == 0 and "removed the credentials" in gone.stderr
+    after = samepack("push", bundle, f"oci://{auth_registry.host}/private/demo")
+    assert after.exit_code == 8 and "needs a login" in after.stderr
+    again = samepack("logout", auth_registry.host)
+    assert again.exit_code == 0 and "no credentials stored" in again.stderr
 
 
 @contextmanager
