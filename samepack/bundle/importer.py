@@ -96,10 +96,15 @@ class _FileMaker:
     def __init__(self, files: _Files) -> None:
         import fcntl
 
+        self.files = files
         feed_read, self.feed = os.pipe()
         self.results, results_write = os.pipe()
         with contextlib.suppress(OSError, AttributeError):
             fcntl.fcntl(self.feed, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        try:
+            self.capacity = fcntl.fcntl(self.feed, fcntl.F_GETPIPE_SZ)
+        except (OSError, AttributeError):
+            self.capacity = 0  # unknown: always send
         parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # the child
@@ -112,37 +117,51 @@ class _FileMaker:
                 os._exit(status)
         os.close(feed_read)
         os.close(results_write)
-        self.entries: list[tuple[int, str, int, int]] = []
-        self.contents: list = []
+        self.batch: list[tuple[int, str, int, object]] = []
         self.size = 0
+        self.whole_files_only = True
+        self.limit = min(_BATCH_BYTES, self.capacity // 2) if self.capacity else _BATCH_BYTES
 
     def add(self, operation: int, path: str = "", mode: int = 0, data=b"") -> None:
-        self.entries.append((operation, path, mode, len(data)))
-        if len(data):
-            self.contents.append(data)
-            self.size += len(data)
-        if len(self.entries) >= _BATCH_ENTRIES or self.size >= _BATCH_BYTES:
+        self.whole_files_only = self.whole_files_only and operation == _WHOLE
+        self.add_whole(path, mode, data, operation)
+
+    def add_whole(self, path: str, mode: int, data, operation: int = _WHOLE) -> None:
+        self.batch.append((operation, path, mode, data))
+        self.size += len(data)
+        if len(self.batch) >= _BATCH_ENTRIES or self.size >= self.limit:
             self.flush()
 
     def flush(self) -> None:
-        """Send the pending batch; raise the child's error if it reported one."""
-        if self.entries:
-            entries = marshal.dumps(self.entries)
-            buffers = [_FRAME.pack(len(entries), self.size), entries, *self.contents]
-            self.entries, self.contents, self.size = [], [], 0
-            try:
-                _send(self.feed, buffers)
-            except BrokenPipeError:
-                self.close()
-                raise OSError("the process creating the imported files ended early") from None
+        """Send the pending batch, or create its files here when the child is so far behind
+        that the pipe has no room for it; raise the child's error if it reported one."""
+        if self.batch:
+            batch, size, whole_files_only = self.batch, self.size, self.whole_files_only
+            self.batch, self.size, self.whole_files_only = [], 0, True
+            if whole_files_only and self.capacity and _pending(self.feed) + size > self.capacity:
+                for _, path, mode, data in batch:
+                    self.files.whole(path, mode, data)
+            else:
+                self._send(batch, size)
         if select.select([self.results], [], [], 0)[0]:  # a report, or the child is gone
             self.close()
+
+    def _send(self, batch: list, size: int) -> None:
+        entries = marshal.dumps([(operation, path, mode, len(data))
+                                 for operation, path, mode, data in batch])
+        buffers = [_FRAME.pack(len(entries), size), entries]
+        buffers += [data for _, _, _, data in batch if len(data)]
+        try:
+            _send(self.feed, buffers)
+        except BrokenPipeError:
+            self.close()
+            raise OSError("the process creating the imported files ended early") from None
 
     def close(self) -> None:
         """Wait until every file is created; raise the child's error, if any."""
         if self.pid == 0:
             return
-        if self.entries:
+        if self.batch:
             self.flush()
         os.close(self.feed)
         with os.fdopen(self.results, "rb") as results:
@@ -164,6 +183,17 @@ class _FileMaker:
         self.pid = 0
         os.close(self.feed)
         os.close(self.results)
+
+
+def _pending(descriptor: int) -> int:
+    """Bytes written to a pipe and not yet read."""
+    import array
+    import fcntl
+    import termios
+
+    count = array.array("i", [0])
+    fcntl.ioctl(descriptor, termios.FIONREAD, count, True)
+    return count[0]
 
 
 def _send(descriptor: int, buffers: list) -> None:
@@ -282,7 +312,7 @@ class StagingSink:
 
     def _maker(self) -> _FileMaker | None:
         self.count += 1
-        if self.maker is None and self.count > _DIRECT_FILES and _can_fork():
+        if self.maker is None and self.count == _DIRECT_FILES + 1 and _can_fork():
             self.maker = _FileMaker(self.files)
         return self.maker
 
@@ -300,7 +330,7 @@ class StagingSink:
         if maker is None:
             self.files.whole(member.path, member.mode, data)
         else:
-            maker.add(_WHOLE, member.path, member.mode, data)
+            maker.add_whole(member.path, member.mode, data)
 
 
 def _can_fork() -> bool:

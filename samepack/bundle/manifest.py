@@ -146,18 +146,36 @@ def _field(data: dict, key: str, kind: type, where: str) -> Any:
 
 
 _MODE_TEXT = {"0644": 0o644, "0755": 0o755}
+_HEX_DIGITS = b"0123456789abcdef"
 
 
-def _parse_member(data: Any, where: str) -> Member:
-    """One ``members[]`` entry. The common, well-formed entry is taken in one test; anything
-    else goes through ``_check_member`` for the field-by-field error."""
-    if type(data) is dict:
+def _parse_members(items: list, where: str) -> list[Member]:
+    """A part's ``members[]``. Well-formed entries are taken in one pass, their digests
+    checked all at once; if anything is off, every entry goes through ``_check_member`` in
+    order, which names the first bad field."""
+    members, digests = [], []
+    for data in items:
+        if type(data) is not dict:
+            break
         path, size, mode, digest = (data.get("path"), data.get("size"), data.get("mode"),
                                     data.get("sha256"))
-        if (type(path) is str and type(size) is int and size >= 0 and type(mode) is str
-                and mode in _MODE_TEXT and type(digest) is str and _SHA256.match(digest)):
-            return Member(path, size, _MODE_TEXT[mode], digest)
-    return _check_member(data, where)
+        if not (type(path) is str and type(size) is int and size >= 0 and type(mode) is str
+                and mode in _MODE_TEXT and type(digest) is str and len(digest) == 64):
+            break
+        members.append(Member(path, size, _MODE_TEXT[mode], digest))
+        digests.append(digest)
+    else:
+        if _lower_hex("".join(digests)):
+            return members
+    return [_check_member(item, f"{where}members[{i}].") for i, item in enumerate(items)]
+
+
+def _lower_hex(text: str) -> bool:
+    """Whether ``text`` holds only the digits 0-9a-f."""
+    try:
+        return not text.encode("ascii").translate(None, _HEX_DIGITS)
+    except UnicodeEncodeError:
+        return False
 
 
 def _check_member(data: Any, where: str) -> Member:
@@ -188,8 +206,7 @@ def _parse_part(data: Any, index: int, compression: str) -> Part:
     digest = _field(data, "sha256", str, where)
     if not _SHA256.match(digest):
         raise _bad(f"{where}sha256 is not a sha256 hex digest")
-    members = [_parse_member(item, f"{where}members[{i}].")
-               for i, item in enumerate(_field(data, "members", list, where))]
+    members = _parse_members(_field(data, "members", list, where), where)
     return Part(name, compression, _field(data, "size", int, where), digest, members)
 
 

@@ -126,9 +126,9 @@ def _next_member(decoder: Decoder, expected: _Expected, first: bool) -> Member |
     return None if header is None else _check_member(header, expected)
 
 
-def _take_small(decoder: Decoder, member: Member, open_sink: OpenSink | None) -> None:
-    """A member small enough to hold: hashed in place in the decoded stream, then handed
-    over whole (``open_sink.whole`` takes a view, other sinks a copy)."""
+def _take_small(decoder: Decoder, member: Member, whole: Callable) -> None:
+    """A member small enough to hold, after its header: hashed in place in the decoded
+    stream, then handed to ``whole``."""
     size = member.size
     data = decoder.view(size + (-size % BLOCK))
     if len(data) < size:
@@ -139,18 +139,27 @@ def _take_small(decoder: Decoder, member: Member, open_sink: OpenSink | None) ->
     content = data[:size]
     if hashlib.sha256(content).hexdigest() != member.sha256:
         raise reject(member.path, "sha256 differs from the manifest's")
+    whole(member, content)
+
+
+def _whole(open_sink: OpenSink | None) -> Callable[[Member, memoryview], object]:
+    """How a verified small member is handed over: ``open_sink.whole`` when the sink has
+    it, else a copy written to ``open_sink(member)``."""
     if open_sink is None:
-        return
+        return lambda member, data: None
     whole = getattr(open_sink, "whole", None)
     if whole is not None:
-        whole(member, content)
-        return
-    sink = open_sink(member)
-    if sink is not None:
-        try:
-            sink.write(bytes(content))
-        finally:
-            sink.close()
+        return whole
+
+    def write(member: Member, data: memoryview) -> None:
+        sink = open_sink(member)
+        if sink is not None:
+            try:
+                sink.write(bytes(data))
+            finally:
+                sink.close()
+
+    return write
 
 
 def _copy_member(decoder: Decoder, member: Member, sink: MemberSink | None) -> None:
@@ -172,14 +181,55 @@ def _copy_member(decoder: Decoder, member: Member, sink: MemberSink | None) -> N
         raise reject(member.path, "sha256 differs from the manifest's")
 
 
+def _take_run(decoder: Decoder, expected: _Expected, whole) -> None:
+    """Take members for as long as they are small and their headers canonical, each hashed
+    in place and handed to ``whole(member, view)``: the common case in one loop, with no
+    call per read. The first member it does not take is left for the general path, which
+    also reports any defect (a truncated stream, say) the way it always does."""
+    order, index = expected.order, expected.index
+    buffer, position = decoder.buffer, decoder.position
+    try:
+        while index < len(order):
+            member = order[index]
+            size = member.size
+            if size > _SMALL:
+                break
+            if position + BLOCK > len(buffer):
+                decoder.position = position
+                buffer, position = decoder.window(BLOCK)
+            block = canonical_block(member.path, size, member.mode)
+            if block is None or not buffer.startswith(block, position):
+                break
+            end = position + BLOCK + size + (-size % BLOCK)
+            if end > len(buffer):
+                decoder.position = position
+                buffer, position = decoder.window(end - position)
+                end = position + BLOCK + size + (-size % BLOCK)
+                if end > len(buffer):
+                    break
+            content = memoryview(buffer)[position + BLOCK:position + BLOCK + size]
+            if hashlib.sha256(content).hexdigest() != member.sha256:
+                raise reject(member.path, "sha256 differs from the manifest's")
+            whole(member, content)
+            position, index = end, index + 1
+    finally:
+        decoder.position, expected.index = position, index
+
+
 def _stream_members(decoder: Decoder, manifest: Manifest, open_sink: OpenSink | None) -> None:
     expected = _Expected(manifest)
+    whole = _whole(open_sink)
     first = True
     try:
-        while (member := _next_member(decoder, expected, first)) is not None:
+        while True:
+            _take_run(decoder, expected, whole)
+            first = first and expected.index == 0
+            member = _next_member(decoder, expected, first)
+            if member is None:
+                break
             first = False
             if member.size <= _SMALL:
-                _take_small(decoder, member, open_sink)
+                _take_small(decoder, member, whole)
             else:
                 _copy_member(decoder, member, open_sink(member) if open_sink else None)
     except (tarfile.TarError, EOFError) as error:
@@ -188,9 +238,8 @@ def _stream_members(decoder: Decoder, manifest: Manifest, open_sink: OpenSink | 
     expected.check_complete()
 
 
-def _check_segments(raw: RawReader, manifest: Manifest, manifest_bytes: bytes,
+def _check_segments(raw: RawReader, manifest: Manifest, header: bytes,
                     digests: list[str]) -> None:
-    header = header_segment(manifest_bytes, manifest.compression)
     trailer = trailer_segment(manifest.compression)
     wanted = ([hashlib.sha256(header).hexdigest()] + [p.sha256 for p in manifest.parts]
               + [hashlib.sha256(trailer).hexdigest()])
@@ -205,11 +254,10 @@ def _check_segments(raw: RawReader, manifest: Manifest, manifest_bytes: bytes,
                                     "(size or sha256)", hint="the file was altered or damaged")
 
 
-def _check_length(handle, manifest: Manifest, manifest_bytes: bytes, expected: int) -> None:
+def _check_length(handle, header: bytes, expected: int) -> None:
     """A bundle samepack wrote (canonical header) but shorter than its manifest describes was
     cut short: say so before reading members (zstd readers end quietly at a cut)."""
     size = os.fstat(handle.fileno()).st_size
-    header = header_segment(manifest_bytes, manifest.compression)
     if size < expected and os.pread(handle.fileno(), len(header), 0) == header:
         raise VerificationError(f"the bundle is truncated: {size} bytes, the manifest "
                                 f"describes {expected}", hint="download it again")
@@ -222,8 +270,8 @@ def _expanded_bound(manifest: Manifest, manifest_bytes: bytes) -> int:
     return len(manifest_bytes) + 4096 + manifest.total_size + overhead
 
 
-def _bounds(manifest: Manifest, manifest_bytes: bytes) -> list[int]:
-    bounds = [0, len(header_segment(manifest_bytes, manifest.compression))]
+def _bounds(manifest: Manifest, header: bytes) -> list[int]:
+    bounds = [0, len(header)]
     for part in manifest.parts:
         bounds.append(bounds[-1] + part.size)
     bounds.append(bounds[-1] + len(trailer_segment(manifest.compression)))
@@ -246,10 +294,11 @@ def read_bundle(path: Path, limits: Limits = Limits(),
         manifest = Manifest.from_bytes(manifest_bytes)
         check_manifest(manifest, limits)
         decoder.max_output = _expanded_bound(manifest, manifest_bytes)
-        bounds = _bounds(manifest, manifest_bytes)
-        _check_length(handle, manifest, manifest_bytes, bounds[-1])
+        header = header_segment(manifest_bytes, manifest.compression)
+        bounds = _bounds(manifest, header)
+        _check_length(handle, header, bounds[-1])
         raw.set_ranges(bounds)
         _stream_members(decoder, manifest, open_sink)
-        _check_segments(raw, manifest, manifest_bytes, raw.finish())
+        _check_segments(raw, manifest, header, raw.finish())
     return VerifiedBundle(manifest, manifest_bytes)
 

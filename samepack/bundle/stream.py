@@ -156,6 +156,13 @@ class Decoder:
         self.position = end = min(start + size, len(self.buffer))
         return memoryview(self.buffer)[start:end]
 
+    def window(self, size: int) -> tuple[bytes, int]:
+        """``(buffer, start)``: the decoded bytes from ``buffer[start]`` on, at least ``size``
+        of them unless the stream ends first. Nothing is consumed; set ``position`` to
+        consume. For loops over many small members without a call per read."""
+        self._fill(size)
+        return self.buffer, self.position
+
     def next_is(self, expected: bytes) -> bool:
         """Whether the stream continues with exactly ``expected``; if so it is consumed."""
         self._fill(len(expected))
