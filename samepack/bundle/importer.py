@@ -14,11 +14,13 @@ import signal
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from samepack.bundle.manifest import MANIFEST_NAME, Member
 from samepack.bundle.reader import VerifiedBundle, read_bundle
 from samepack.bundle.safety import Limits
-from samepack.errors import ConflictError, InputError, VerificationError
+from samepack import errors
+from samepack.errors import ConflictError, InputError, SamepackError, VerificationError
 
 PROGRAM_FILE = "program/samepack.yaml"
 
@@ -106,15 +108,13 @@ class _FileMaker:
         except (OSError, AttributeError):
             self.capacity = 0  # unknown: always send
         parent = os.getpid()
-        self.pid = os.fork()
-        if self.pid == 0:  # the child
-            status = 1
-            try:
-                os.close(self.feed)
-                os.close(self.results)
-                status = _Child(files, parent).serve(feed_read, results_write)
-            finally:
-                os._exit(status)
+
+        def serve() -> int:
+            os.close(self.feed)
+            os.close(self.results)
+            return _Child(files, parent).serve(feed_read, results_write)
+
+        self.pid = _fork(serve)
         os.close(feed_read)
         os.close(results_write)
         self.batch: list[tuple[int, str, int, object]] = []
@@ -169,8 +169,7 @@ class _FileMaker:
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         if report:
-            number, text, filename = marshal.loads(report)
-            raise OSError(number, text, filename) if number else OSError(text)
+            raise _revive(marshal.loads(report))
         if status:
             raise OSError(f"the process creating the imported files ended with status {status}")
 
@@ -218,8 +217,6 @@ class _Child:
         self.current = -1  # the file an _OPEN left open
 
     def serve(self, feed: int, results: int) -> int:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-        _die_with(self.parent)
         source = io.FileIO(feed, "rb")
         header, failed = bytearray(_FRAME.size), False
         while _read_exact(source, header):
@@ -232,9 +229,7 @@ class _Child:
             try:
                 self.apply(marshal.loads(entries), memoryview(data))
             except Exception as error:  # reported to the parent, which raises it
-                number = getattr(error, "errno", None)
-                text = error.strerror if number else f"creating the imported files: {error}"
-                os.write(results, marshal.dumps((number, text, getattr(error, "filename", None))))
+                _write_all(results, marshal.dumps(_describe(error)))
                 failed = True
         return 1 if failed else 0
 
@@ -250,6 +245,22 @@ class _Child:
             else:
                 os.close(self.current)
             offset += size
+
+
+def _fork(body: Callable[[], int]) -> int:
+    """Run ``body`` in a child process, which exits with the status it returns, ignores
+    Ctrl-C (this process handles it) and dies with this process; the child's pid."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _die_with(parent)
+            status = body()
+        finally:
+            os._exit(status)
+    return pid
 
 
 def _die_with(parent: int) -> None:
@@ -360,17 +371,18 @@ def verify_any(path: Path, limits: Limits, open_sink=None) -> VerifiedBundle:
     return read_bundle(path, limits, open_sink)
 
 
-def _program(staged: Path, verified: VerifiedBundle, as_ref: str | None):
+def _program(staged: Path, listed: tuple[str, str], as_ref: str | None):
+    """The program of the staged bundle, checked against the manifest's ``(name, version)``
+    and renamed to ``as_ref`` when given."""
     from samepack.program.samepack_format import load_samepack_yaml
 
     if not (staged / PROGRAM_FILE).is_file():
         raise VerificationError(f"the bundle has no {PROGRAM_FILE}",
                                 hint="export it again with `samepack export program`")
     program = load_samepack_yaml(staged / PROGRAM_FILE)
-    manifest = verified.manifest
-    if (program.name, program.version) != (manifest.name, manifest.version):
+    if (program.name, program.version) != listed:
         raise VerificationError(f"{PROGRAM_FILE} names {program.ref}, the manifest "
-                                f"{manifest.name}:{manifest.version}")
+                                f"{listed[0]}:{listed[1]}")
     if as_ref:
         from samepack.program.canonical import canonical_yaml
         from samepack.store import parse_ref
@@ -437,6 +449,84 @@ def clean_stale_staging(store) -> None:
             shutil.rmtree(mark.parent, ignore_errors=True)
 
 
+def _extract(path: Path, limits: Limits, staged: Path) -> tuple[str, str]:
+    """Verify the bundle while creating its files under ``staged``, then write its manifest
+    there; the program's name and version as the manifest lists them."""
+    with StagingSink(staged) as sink:
+        verified = verify_any(path, limits, sink)
+    (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
+    return verified.manifest.name, verified.manifest.version
+
+
+def _extract_aside(path: Path, limits: Limits, staged: Path) -> tuple[str, str]:
+    """``_extract`` in a child process while this one loads what registering the program
+    needs (jsonschema alone takes about as long as checking the manifest of 20,000 files);
+    in this process when it cannot fork safely. The child dies with this process."""
+    if not _can_fork():
+        return _extract(path, limits, staged)
+    results, report = os.pipe()
+
+    def extract() -> int:
+        os.close(results)
+        try:
+            outcome, status = ("ok", *_extract(path, limits, staged)), 0
+        except BaseException as error:  # reported to the parent, which raises it
+            outcome, status = _describe(error), 1
+        _write_all(report, marshal.dumps(outcome))
+        return status
+
+    pid = _fork(extract)
+    os.close(report)
+    try:
+        _preload_registration()
+        with os.fdopen(results, "rb") as stream:
+            outcome = stream.read()
+        _, status = os.waitpid(pid, 0)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    if not outcome:
+        raise OSError(f"the process verifying the bundle ended with status {status}")
+    outcome = marshal.loads(outcome)
+    if outcome[0] != "ok":
+        raise _revive(outcome)
+    return outcome[1], outcome[2]
+
+
+def _preload_registration() -> None:
+    """Import the modules that load and validate the program file (with jsonschema, slow to
+    import); any failure shows again where they are used."""
+    with contextlib.suppress(Exception):
+        import jsonschema  # noqa: F401
+
+        import samepack.program.samepack_format  # noqa: F401
+
+
+def _describe(error: BaseException) -> tuple:
+    """An error of the child as plain values; ``_revive`` makes it an exception again."""
+    if isinstance(error, SamepackError):
+        return ("samepack", type(error).__name__, error.message, error.hint)
+    if isinstance(error, OSError):
+        return ("os", error.errno, error.strerror or str(error), error.filename)
+    import traceback
+
+    traceback.print_exc()  # a bug: its traceback is shown where it happened
+    return ("other", f"{type(error).__name__}: {error}")
+
+
+def _revive(outcome: tuple) -> BaseException:
+    if outcome[0] == "samepack":
+        kind = getattr(errors, outcome[1], None)
+        if not (isinstance(kind, type) and issubclass(kind, SamepackError)):
+            kind = SamepackError
+        return kind(outcome[2], outcome[3])
+    if outcome[0] == "os":
+        number, text, filename = outcome[1:]
+        return OSError(number, text, filename) if number else OSError(text)
+    return RuntimeError(f"verifying the bundle failed: {outcome[1]}")
+
+
 def _stage(path: Path, store, options: ImportOptions) -> Path:
     from samepack.program.canonical import program_digest
     from samepack.store.entry import Entry, entry_json_bytes
@@ -446,10 +536,8 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
     mark = staged / f"{_MARK}{os.getpid()}"
     mark.touch()
     try:
-        with StagingSink(staged) as sink:
-            verified = verify_any(path, options.limits, sink)
-        (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
-        program = _program(staged, verified, options.as_ref)
+        listed = _extract_aside(path, options.limits, staged)
+        program = _program(staged, listed, options.as_ref)
         _place_data(staged, program)
         entry = Entry(name=program.name, version=program.version,
                       digest=program_digest(program), path=staged, project_dir=None,

@@ -24,7 +24,7 @@ from samepack.bundle.tarblocks import member_header
 from samepack.bundle.tarstream import canonical_block
 from samepack.errors import VerificationError
 from tests.bundle.conftest import manifest_for
-from tests.bundle.test_hostile import craft, reg
+from tests.bundle.test_hostile import CASES, craft, reg
 
 MANY = 400  # past the number of files created before the file maker starts
 
@@ -120,6 +120,22 @@ def test_first_defect_is_reported_when_a_later_one_follows(tmp_path: Path) -> No
     assert done.returncode == 7, done.stderr
     assert f"{members[300][0]!r}: sha256 differs" in done.stderr
     assert "unlisted" not in done.stderr
+    _assert_nothing_left(home)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dotdot", "symlink-escape", "hash-mismatch", "duplicate-case",
+                                  "unknown-format", "non-utf8-name", "missing-member",
+                                  "manifest-not-first"])
+def test_refusal_from_the_verifying_child_is_the_same(name: str, tmp_path: Path,
+                                                       samepack) -> None:
+    """The CLI verifies in a child process; its refusal reaches the user unchanged."""
+    bundle = craft(tmp_path / f"{name}.tgz", **CASES[name])
+    home = tmp_path / "home"
+    done = _import(bundle, home)
+    in_process = samepack("import", bundle)
+    assert done.returncode == in_process.exit_code == 7, done.stderr
+    assert done.stderr == in_process.stderr
     _assert_nothing_left(home)
 
 
