@@ -14,12 +14,12 @@ import signal
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
+from samepack import errors
 from samepack.bundle.manifest import MANIFEST_NAME, Member
 from samepack.bundle.reader import VerifiedBundle, read_bundle
 from samepack.bundle.safety import Limits
-from samepack import errors
 from samepack.errors import ConflictError, InputError, SamepackError, VerificationError
 
 PROGRAM_FILE = "program/samepack.yaml"
@@ -68,11 +68,26 @@ class _Files:
         return descriptor
 
     def whole(self, path: str, mode: int, data) -> None:
-        descriptor = self.open(path, mode)
-        try:
-            _write_all(descriptor, data)
-        finally:
-            os.close(descriptor)
+        self.many([(path, mode, data)])
+
+    def many(self, files: Iterable[tuple[str, int, object]]) -> None:
+        """Create each ``(path, mode, content)``: ``open`` and a write in one loop, since
+        per file the calls cost about as much as the system calls."""
+        root, made, umask = self.root, self.made, self.umask
+        for path, mode, data in files:
+            parent = path.rpartition("/")[0]
+            if parent not in made:
+                os.makedirs(f"{root}/{parent}", exist_ok=True)
+                made.add(parent)
+            descriptor = os.open(f"{root}/{path}", _CREATE, mode)
+            try:
+                if mode & umask:
+                    os.fchmod(descriptor, mode)
+                written = os.write(descriptor, data) if len(data) else 0
+                if written < len(data):  # a short write: rare, but allowed
+                    _write_all(descriptor, memoryview(data)[written:])
+            finally:
+                os.close(descriptor)
 
 
 # The file maker's work comes as (operation, path, mode, size) entries: create a file with
@@ -123,10 +138,9 @@ class _FileMaker:
         self.limit = min(_BATCH_BYTES, self.capacity // 2) if self.capacity else _BATCH_BYTES
 
     def add(self, operation: int, path: str = "", mode: int = 0, data=b"") -> None:
-        self.whole_files_only = self.whole_files_only and operation == _WHOLE
-        self.add_whole(path, mode, data, operation)
-
-    def add_whole(self, path: str, mode: int, data, operation: int = _WHOLE) -> None:
+        """Queue one entry; ``data`` must stay unchanged until it is sent."""
+        if operation != _WHOLE:
+            self.whole_files_only = False  # a batch this process cannot take over
         self.batch.append((operation, path, mode, data))
         self.size += len(data)
         if len(self.batch) >= _BATCH_ENTRIES or self.size >= self.limit:
@@ -139,12 +153,11 @@ class _FileMaker:
             batch, size, whole_files_only = self.batch, self.size, self.whole_files_only
             self.batch, self.size, self.whole_files_only = [], 0, True
             if whole_files_only and self.capacity and _pending(self.feed) + size > self.capacity:
-                for _, path, mode, data in batch:
-                    self.files.whole(path, mode, data)
+                self.files.many((path, mode, data) for _, path, mode, data in batch)
             else:
                 self._send(batch, size)
         if select.select([self.results], [], [], 0)[0]:  # a report, or the child is gone
-            self.close()
+            self._end()
 
     def _send(self, batch: list, size: int) -> None:
         entries = marshal.dumps([(operation, path, mode, len(data))
@@ -154,15 +167,19 @@ class _FileMaker:
         try:
             _send(self.feed, buffers)
         except BrokenPipeError:
-            self.close()
+            self._end()
             raise OSError("the process creating the imported files ended early") from None
 
     def close(self) -> None:
         """Wait until every file is created; raise the child's error, if any."""
+        if self.pid:
+            self.flush()
+            self._end()
+
+    def _end(self) -> None:
+        """Close the feed and wait for the child; raise its error, if it had one."""
         if self.pid == 0:
             return
-        if self.batch:
-            self.flush()
         os.close(self.feed)
         with os.fdopen(self.results, "rb") as results:
             report = results.read()
@@ -234,6 +251,9 @@ class _Child:
         return 1 if failed else 0
 
     def apply(self, entries: list, data: memoryview) -> None:
+        if all(entry[0] == _WHOLE for entry in entries):
+            self.files.many(_contents(entries, data))
+            return
         offset = 0
         for operation, path, mode, size in entries:
             if operation == _WHOLE:
@@ -245,6 +265,14 @@ class _Child:
             else:
                 os.close(self.current)
             offset += size
+
+
+def _contents(entries: list, data: memoryview) -> Iterator[tuple[str, int, memoryview]]:
+    """``(path, mode, content)`` of _WHOLE entries, their content cut from ``data``."""
+    offset = 0
+    for _, path, mode, size in entries:
+        yield path, mode, data[offset:offset + size]
+        offset += size
 
 
 def _fork(body: Callable[[], int]) -> int:
@@ -341,7 +369,7 @@ class StagingSink:
         if maker is None:
             self.files.whole(member.path, member.mode, data)
         else:
-            maker.add_whole(member.path, member.mode, data)
+            maker.add(_WHOLE, member.path, member.mode, data)
 
 
 def _can_fork() -> bool:
@@ -477,15 +505,17 @@ def _extract_aside(path: Path, limits: Limits, staged: Path) -> tuple[str, str]:
 
     pid = _fork(extract)
     os.close(report)
-    try:
-        _preload_registration()
-        with os.fdopen(results, "rb") as stream:
+    with os.fdopen(results, "rb") as stream:
+        try:
+            _preload_registration()
             outcome = stream.read()
-        _, status = os.waitpid(pid, 0)
-    except BaseException:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
+            _, status = os.waitpid(pid, 0)
+        except BaseException:  # Ctrl-C: stop the child before the staged files are removed
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            stream.read()  # ends once the child's file maker, which holds the pipe too, is gone
+            raise
     if not outcome:
         raise OSError(f"the process verifying the bundle ended with status {status}")
     outcome = marshal.loads(outcome)
