@@ -9,7 +9,6 @@ depend on the zlib or zstd version of the machine.
 from __future__ import annotations
 
 import struct
-import zlib
 from functools import lru_cache
 
 import zstandard
@@ -42,7 +41,7 @@ def stored_gzip(data: bytes) -> bytes:
         pieces.append(block)  # a view: join copies each byte once
         if final:
             break
-    pieces.append(struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF))
+    pieces.append(struct.pack("<II", isal_zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF))
     return b"".join(pieces)
 
 
@@ -73,7 +72,7 @@ def _deflate_gzip(data: bytes, level: int) -> bytes:
     level = min(level, isal_zlib.ISAL_BEST_COMPRESSION)
     compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS, 9)
     body = compressor.compress(data) + compressor.flush()
-    trailer = struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
+    trailer = struct.pack("<II", isal_zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
     return _GZIP_HEADER + body + trailer
 
 
