@@ -64,13 +64,27 @@ def read_directory(root: Path, limits: Limits = Limits(),
         if bool(info.st_mode & 0o111) != bool(member.mode & 0o111) or info.st_mode & 0o7000:
             raise reject(member.path, f"mode {stat.S_IMODE(info.st_mode):04o} differs from the "
                                       f"manifest's {member.mode:04o}")
-        _copy(root / member.path, member, open_sink(member) if open_sink else None)
+        _copy(root / member.path, member, open_sink)
     if present:
         raise reject(sorted(present)[0], "not listed in the manifest")
     return VerifiedBundle(manifest, raw)
 
 
-def _copy(file: Path, member, sink) -> None:
+def _copy(file: Path, member, open_sink: OpenSink | None) -> None:
+    """Hash the file and hand it to the sink: whole when it is small and the sink takes
+    whole members (checked before it is handed over), else as it is read."""
+    whole = getattr(open_sink, "whole", None)
+    if whole is not None and member.size <= _READ:
+        with open(file, "rb") as handle:
+            data = handle.read(_READ + 1)
+        if hashlib.sha256(data).hexdigest() != member.sha256:
+            raise reject(member.path, "sha256 differs from the manifest's")
+        whole(member, data)
+        return
+    _stream(file, member, open_sink(member) if open_sink else None)
+
+
+def _stream(file: Path, member, sink) -> None:
     digest = hashlib.sha256()
     try:
         with open(file, "rb") as handle:
