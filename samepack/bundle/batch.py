@@ -13,14 +13,12 @@ import errno
 import hashlib
 import multiprocessing
 import os
-import signal
 import stat
-import threading
-import time
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Callable
 
+from samepack.bundle.children import die_with_parent
 from samepack.bundle.secrets import SCAN_LIMIT
 from samepack.bundle.tarblocks import member_header, padding
 
@@ -101,33 +99,11 @@ def _read_all(descriptor: int, size: int) -> bytes:
     return pieces[0] if len(pieces) == 2 else b"".join(pieces)
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker start-up: exit when the exporting process dies, even by SIGKILL (the workers
-    hold the task pipe's write end themselves, so they would never see it close)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG (Linux)
-            if os.getppid() != parent:  # died before the request took effect
-                os._exit(1)
-            return
-    except (OSError, AttributeError):
-        pass
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """Worker processes for :func:`pack` (forked: they need nothing but this module)."""
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2,
                                mp_context=multiprocessing.get_context("fork"),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
+                               initializer=die_with_parent, initargs=(os.getpid(),))
 
 
 class Batches:

@@ -4,7 +4,6 @@ bundle (manifest, run history, data pointers) and the sink that captures the sma
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,23 +12,8 @@ from samepack.bundle.data import POINTERS, read_pointers
 from samepack.bundle.manifest import Manifest, Member
 from samepack.bundle.parts import RUNS, read_runs
 from samepack.bundle.safety import Limits
-from samepack.errors import InputError
 
 _CAPTURE_LIMIT = 64 * 1024 * 1024
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000 ** 2, "mb": 1000 ** 2,
-          "g": 1000 ** 3, "gb": 1000 ** 3, "t": 1000 ** 4, "tb": 1000 ** 4,
-          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
-
-
-def parse_size(text: str, option: str) -> int:
-    """``"500MB"``, ``"2GiB"`` or plain bytes."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text or "")
-    unit = match.group(2).lower() if match else None
-    if match is None or unit not in _UNITS:
-        raise InputError(f"{option} {text!r} is not a size", hint="use bytes or e.g. 500MB, 2GiB")
-    return int(float(match.group(1)) * _UNITS[unit])
-
-
 class Capture:
     """A sink keeping the run history and data pointers in memory (bounded)."""
 

@@ -7,11 +7,25 @@ import unicodedata
 from dataclasses import dataclass
 
 from samepack.bundle.manifest import MANIFEST_NAME, Manifest
-from samepack.errors import VerificationError
+from samepack.errors import InputError, VerificationError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 GIB = 1024 ** 3
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000 ** 2, "mb": 1000 ** 2,
+          "g": 1000 ** 3, "gb": 1000 ** 3, "t": 1000 ** 4, "tb": 1000 ** 4,
+          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+
+
+def parse_size(text: str, option: str) -> int:
+    """``"500MB"``, ``"2GiB"`` or plain bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text or "")
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise InputError(f"{option} {text!r} is not a size", hint="use bytes or e.g. 500MB, 2GiB")
+    return int(float(match.group(1)) * _UNITS[unit])
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ def _limit_options(function):
 
 
 def _limits(max_size: str, max_member_size: str, max_ratio: float):
-    from samepack.bundle.inspect import parse_size
-    from samepack.bundle.safety import Limits
+    from samepack.bundle.safety import Limits, parse_size
 
     return Limits(parse_size(max_size, "--max-size"),
                   parse_size(max_member_size, "--max-member-size"), max_ratio)

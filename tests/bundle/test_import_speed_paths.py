@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle.importer import StagingSink
 from samepack.bundle.manifest import Manifest, Member, canonical_json
 from samepack.bundle.safety import check_name
+from samepack.bundle.staging import StagingSink
 from samepack.bundle.stream import Decoder, RawReader
 from samepack.bundle.tarblocks import member_header
 from samepack.bundle.tarstream import canonical_block
@@ -152,7 +152,7 @@ def test_crafted_many_files_verify_in_process(tmp_path: Path, samepack) -> None:
 _SNIPPET = """
 import os, sys
 from pathlib import Path
-from samepack.bundle.importer import StagingSink
+from samepack.bundle.staging import StagingSink
 from samepack.bundle.manifest import Member
 
 root, count, failure = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]

@@ -1,0 +1,99 @@
+"""Child processes of an export or import: forked, killed with their parent (even by SIGKILL),
+and reporting errors back as plain values the parent raises again."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import threading
+import time
+from typing import Callable
+
+from samepack import errors
+from samepack.errors import SamepackError
+
+
+def write_all(descriptor: int, data) -> None:
+    """Write every byte of ``data`` (a short write is allowed, then continued)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+
+
+def read_exact(source: io.FileIO, buffer: bytearray) -> bool:
+    """Fill ``buffer`` from ``source``; False if the stream ended first."""
+    view, done = memoryview(buffer), 0
+    while done < len(view):
+        count = source.readinto(view[done:])
+        if not count:
+            return False
+        done += count
+    return True
+
+
+def die_with_parent(parent: int) -> None:
+    """In a child: exit when the parent dies, even by SIGKILL (the kernel's parent-death
+    signal on Linux, a watcher thread elsewhere); exit now if it already has."""
+    try:
+        import ctypes
+
+        armed = ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent:
+        os._exit(1)
+    if armed:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def can_fork() -> bool:
+    """Forking is safe only without other threads (one may hold a lock the child needs)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def fork_child(body: Callable[[], int]) -> int:
+    """Run ``body`` in a child process, which exits with the status it returns, ignores
+    Ctrl-C (this process handles it) and dies with this process; the child's pid."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            die_with_parent(parent)
+            status = body()
+        finally:
+            os._exit(status)
+    return pid
+
+
+def describe_error(error: BaseException) -> tuple:
+    """An error of the child as plain values; ``revive_error`` makes it an exception again."""
+    if isinstance(error, SamepackError):
+        return ("samepack", type(error).__name__, error.message, error.hint)
+    if isinstance(error, OSError):
+        return ("os", error.errno, error.strerror or str(error), error.filename)
+    import traceback
+
+    traceback.print_exc()  # a bug: its traceback is shown where it happened
+    return ("other", f"{type(error).__name__}: {error}")
+
+
+def revive_error(outcome: tuple) -> BaseException:
+    if outcome[0] == "samepack":
+        kind = getattr(errors, outcome[1], None)
+        if not (isinstance(kind, type) and issubclass(kind, SamepackError)):
+            kind = SamepackError
+        return kind(outcome[2], outcome[3])
+    if outcome[0] == "os":
+        number, text, filename = outcome[1:]
+        return OSError(number, text, filename) if number else OSError(text)
+    return RuntimeError(f"a child process failed: {outcome[1]}")
