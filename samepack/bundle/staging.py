@@ -85,6 +85,7 @@ _FRAME = struct.Struct("<II")  # lengths of the entry list and of the content th
 _BATCH_ENTRIES, _BATCH_BYTES = 256, 512 * 1024
 _PIPE_BYTES = 1024 * 1024
 _DIRECT_FILES = 256  # files created in this process before a file maker is worth starting
+_STREAM_HERE = 1024 * 1024  # members larger than this are written by this process
 
 
 class _FileMaker:
@@ -307,7 +308,8 @@ class StagingSink:
 
     def __call__(self, member: Member):
         maker = self._maker()
-        if maker is None:
+        if maker is None or member.size > _STREAM_HERE:
+            # A large member is written here: through the pipe it would be copied twice more.
             return _FileWriter(self.files.open(member.path, member.mode))
         maker.add(_OPEN, member.path, member.mode)
         return _Forward(maker)

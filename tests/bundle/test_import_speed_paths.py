@@ -170,6 +170,10 @@ try:
         for _ in range(5):
             stream.write(b"z" * (1 << 20))
         stream.close()
+        stream = sink(Member("code/small.bin", 10, 0o644, "0" * 64))  # streamed, yet small
+        stream.write(b"01234")
+        stream.write(b"56789")
+        stream.close()
 except Exception as error:
     print(type(error).__name__, error)
 """
@@ -186,8 +190,9 @@ def _sink(root: Path, count: int, failure: str) -> str:
 def test_staging_sink_creates_every_file(tmp_path: Path, count: int) -> None:
     assert _sink(tmp_path / "stage", count, "none") == ""
     files = sorted(p for p in (tmp_path / "stage").rglob("*") if p.is_file())
-    assert len(files) == count + 1
+    assert len(files) == count + 2
     assert (tmp_path / "stage" / "code" / "d0" / "f7.txt").read_bytes() == b"007"
+    assert (tmp_path / "stage" / "code" / "small.bin").read_bytes() == b"0123456789"
     big = tmp_path / "stage" / "code" / "big.bin"
     assert big.read_bytes() == b"z" * (5 << 20) and big.stat().st_mode & 0o777 == 0o755
 
