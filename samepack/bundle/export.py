@@ -10,6 +10,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from samepack import __version__
 from samepack.bundle.atomic import check_overwrite, clean_stale_temps, temp_path
@@ -37,6 +38,7 @@ class ExportOptions:
     include_data: bool = False
     k8s_version: str | None = None
     force: bool = False
+    on_bytes: Callable[[int], None] | None = None  # told of the bytes packed (a progress bar)
 
 
 @dataclass
@@ -96,7 +98,7 @@ class _Parts:
         target = temp_path(self.out, f".{name}")
         self.written.append((None, target))  # so cleanup sees it even if writing fails
         part = write_part(name, sources, target, self.options.compression, self.options.level,
-                          self.pool, screen)
+                          self.pool, screen, self.options.on_bytes)
         self.written[-1] = (part, target)
         return part
 
@@ -175,7 +177,8 @@ def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions 
             sources = data(result.warnings)
             if any(source.file is not None for source in sources):
                 manifest = write_with_data_in_place(base, written, sources, data(None), out,
-                                                    options.level, pool, options.force)
+                                                    options.level, pool, options.force,
+                                                    options.on_bytes)
             else:
                 part = parts.write("data", sources)
                 if part is not None:

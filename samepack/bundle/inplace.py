@@ -17,7 +17,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from samepack.bundle.atomic import atomic_output, temp_path
 from samepack.bundle.batch import exec_mode
@@ -76,8 +76,8 @@ class _Unplanned(Exception):
 
 def write_with_data_in_place(base: Manifest, written: list[tuple[Part, Path]],
                              sources: list[Source], planned_sources: list[Source], out: Path,
-                             level: int | None, pool: ThreadPoolExecutor,
-                             force: bool) -> Manifest:
+                             level: int | None, pool: ThreadPoolExecutor, force: bool,
+                             on_bytes: Callable[[int], None] | None = None) -> Manifest:
     """Write the bundle ``base`` ‖ data part to ``out``: ``written`` are the other parts'
     temp segments in order, ``sources`` the data part's sources and ``planned_sources`` the
     same made without side effects (used to predict the members)."""
@@ -91,7 +91,8 @@ def write_with_data_in_place(base: Manifest, written: list[tuple[Part, Path]],
     try:
         with atomic_output(out, force=force) as handle:
             handle.seek(offset)
-            part = write_part("data", sources, handle, compression, level, pool)
+            part = write_part("data", sources, handle, compression, level, pool,
+                              on_bytes=on_bytes)
             handle.write(trailer_segment(compression))
             manifest = replace(base, parts=base.parts + [part])
             raw = manifest.to_bytes()

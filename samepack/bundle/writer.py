@@ -48,8 +48,9 @@ class SegmentWriter:
     ``handle`` in order and hashed as they go."""
 
     def __init__(self, handle, compression: str, level: int | None, pool: ThreadPoolExecutor,
-                 chunk: int = CHUNK) -> None:
+                 chunk: int = CHUNK, on_bytes: "Callable[[int], None] | None" = None) -> None:
         self.handle, self.compression, self.level = handle, compression, level
+        self.on_bytes = on_bytes  # told of every tar byte written (a progress bar)
         self.pool, self.chunk = pool, chunk
         self.pieces: list[bytes] = []
         self.buffered = 0
@@ -67,6 +68,8 @@ class SegmentWriter:
         stream, so cuts depend on the stream alone) goes to the compressors."""
         self.pieces.append(data)
         self.buffered += len(data)
+        if self.on_bytes is not None:
+            self.on_bytes(len(data))
         while self.buffered >= self.chunk:
             excess = self.buffered - self.chunk
             rest = None
@@ -154,7 +157,8 @@ def _packable(source: Source) -> bool:
 
 
 def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", compression: str,
-               level: int | None, pool: ThreadPoolExecutor, screen=None) -> Part:
+               level: int | None, pool: ThreadPoolExecutor, screen=None,
+               on_bytes: "Callable[[int], None] | None" = None) -> Part:
     """Write the segment of part ``name`` to ``target`` (a new file, or an open binary file
     at the segment's offset); members go in sorted path order.
     Files are packed in batches (:mod:`samepack.bundle.batch`), in worker processes when there
@@ -168,7 +172,7 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
     with ExitStack() as stack:
         handle = (stack.enter_context(open(target, "xb")) if isinstance(target, (str, Path))
                   else target)
-        writer = SegmentWriter(handle, compression, level, pool)
+        writer = SegmentWriter(handle, compression, level, pool, on_bytes=on_bytes)
         stack.callback(writer.abort)
         executor = stack.enter_context(process_pool()) if packable >= PARALLEL_FROM else None
         check = screen.check if screen else None

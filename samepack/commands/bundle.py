@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from samepack.console import info, out, warn
+from samepack.console import byte_progress, info, out, warn
 
 
 def _limit_options(function):
@@ -60,9 +60,12 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
     from samepack.bundle.export import ExportOptions, export_bundle
     from samepack.bundle.inspect import human
 
-    options = ExportOptions(runs=runs, compression=compression, include_code=not no_code,
-                            include_data=include_data, k8s_version=k8s_version, force=force)
-    result = export_bundle(ref, output, options)
+    with byte_progress("exporting", None) as progress:
+        task = progress.task_ids[0]
+        options = ExportOptions(runs=runs, compression=compression, include_code=not no_code,
+                                include_data=include_data, k8s_version=k8s_version, force=force,
+                                on_bytes=lambda count: progress.advance(task, count))
+        result = export_bundle(ref, output, options)
     for path, why in result.skipped:
         warn(f"left out {path}: {why}")
     for message in result.warnings:

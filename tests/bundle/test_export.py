@@ -319,3 +319,20 @@ def test_k8s_version_validates_infra(mini_project: Path, tmp_path: Path, samepac
                       "--k8s-version", "0.1")
     assert result.exit_code == 3 and "Kubernetes 0.1" in result.stderr
     assert not (tmp_path / "b.tgz").exists() and not list(tmp_path.glob(".b.tgz*"))
+
+
+def test_progress_is_told_of_every_tar_byte(mini_project: Path, tmp_path: Path) -> None:
+    """``on_bytes`` (the command's progress bar) hears of every byte of the parts' tar
+    streams: the whole decoded bundle but the manifest member and the end-of-archive marker."""
+    from samepack.bundle.export import ExportOptions, export_bundle
+    from samepack.bundle.layout import read_manifest
+    from samepack.bundle.tarblocks import member_header, padding
+
+    counted: list[int] = []
+    options = ExportOptions(runs="none", include_data=True, on_bytes=counted.append)
+    export_bundle(register(mini_project), tmp_path / "out.tgz", options)
+    raw, _ = read_manifest(tmp_path / "out.tgz")
+    manifest_member = len(member_header("samepack-bundle.json", len(raw), 0o644)) + len(raw) \
+        + len(padding(len(raw)))
+    decoded = gzip.decompress((tmp_path / "out.tgz").read_bytes())
+    assert sum(counted) == len(decoded) - manifest_member - 1024
