@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from samepack.errors import ConflictError
+from samepack.errors import ConflictError, InputError
 
 _MARK = ".samepack-tmp-"
 
@@ -49,6 +49,15 @@ def clean_stale_temps(target: Path) -> list[Path]:
 
 
 def check_overwrite(target: Path, force: bool) -> None:
+    """Refuse, before any work, an output whose folder is missing or not writable, or that
+    exists already (unless ``force``)."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such directory for {target.name}",
+                         hint="create it first, or give another path with -o")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{folder}: not writable, so {target.name} cannot be written there",
+                         hint="give a path in a folder you can write to with -o")
     if target.exists() and not force:
         raise ConflictError(f"{target} exists", hint="pass --force to overwrite it, or choose "
                                                      "another name with -o")

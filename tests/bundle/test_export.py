@@ -336,3 +336,13 @@ def test_progress_is_told_of_every_tar_byte(mini_project: Path, tmp_path: Path) 
         + len(padding(len(raw)))
     decoded = gzip.decompress((tmp_path / "out.tgz").read_bytes())
     assert sum(counted) == len(decoded) - manifest_member - 1024
+
+
+def test_output_folder_missing_is_a_clear_error(mini_project: Path, tmp_path: Path) -> None:
+    from samepack.bundle.export import ExportOptions, export_bundle
+    from samepack.errors import InputError
+
+    with pytest.raises(InputError, match="no such directory for out.tgz"):
+        export_bundle(register(mini_project), tmp_path / "missing" / "out.tgz",
+                      ExportOptions(runs="none"))
+    assert not (tmp_path / "missing").exists()
