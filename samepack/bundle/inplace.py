@@ -84,8 +84,9 @@ def write_with_data_in_place(base: Manifest, written: list[tuple[Part, Path]],
     compression = base.compression
     planned = replace(base, parts=base.parts + [
         Part("data", compression, 0, PLACEHOLDER_SHA, predicted_members(planned_sources))])
-    reserved = len(planned.to_bytes())
-    offset = len(header_segment(planned.to_bytes(), compression)) + sum(
+    planned_bytes = planned.to_bytes()
+    reserved = len(planned_bytes)
+    offset = len(header_segment(planned_bytes, compression)) + sum(
         part.size for part, _ in written)
     segment = temp_path(out, ".data")
     try:
