@@ -7,7 +7,8 @@ warnings and errors go to stderr.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterable, Iterator
+import time
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from rich.console import Console
 from rich.table import Table
@@ -30,7 +31,8 @@ def info(message: str) -> None:
 
 
 @contextmanager
-def byte_progress(description: str, total: int | None) -> Iterator[Progress]:
+def byte_progress(description: str, total: int | None,
+                  auto_refresh: bool = True) -> Iterator[Progress]:
     """A progress bar for long byte-oriented work (hashing, archiving, uploads).
 
     Disabled automatically when stderr is not a terminal, so logs stay clean. rich.progress is
@@ -54,10 +56,33 @@ def byte_progress(description: str, total: int | None) -> Iterator[Progress]:
         console=err,
         transient=True,
         disable=not err.is_terminal,
+        auto_refresh=auto_refresh,
     )
     with progress:
         progress.add_task(description, total=total)
         yield progress
+
+
+@contextmanager
+def byte_counter(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """Like :func:`byte_progress`, as an ``advance(count)`` function, without a refresh
+    thread: the bar is redrawn at most ten times a second from the caller's own calls. A
+    process that may fork later (the import) must not start threads."""
+    with byte_progress(description, total, auto_refresh=False) as progress:
+        task = progress.task_ids[0]
+        if progress.disable:
+            yield lambda count: None
+            return
+        last = [0.0]
+
+        def advance(count: int) -> None:
+            progress.advance(task, count)
+            now = time.monotonic()
+            if now - last[0] >= 0.1:
+                last[0] = now
+                progress.refresh()
+
+        yield advance
 
 
 def titled_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[object]] = ()) -> Table:

@@ -28,10 +28,13 @@ class ImportOptions:
     as_ref: str | None = None
     force: bool = False
     limits: Limits = field(default_factory=Limits)
+    progress: bool = False  # a progress bar on a terminal (the command line)
 
 
-def verify_any(path: Path, limits: Limits, open_sink=None) -> VerifiedBundle:
-    """Verify a bundle file or an extracted bundle directory."""
+def verify_any(path: Path, limits: Limits, open_sink=None, progress: bool = False
+               ) -> VerifiedBundle:
+    """Verify a bundle file or an extracted bundle directory; ``progress`` shows a bar for a
+    file on a terminal (drawn without a thread, so the caller may still fork)."""
     path = Path(path)
     if path.is_dir():
         from samepack.bundle.directory import read_directory
@@ -40,7 +43,12 @@ def verify_any(path: Path, limits: Limits, open_sink=None) -> VerifiedBundle:
     if not path.exists():
         raise InputError(f"{path}: no such bundle file or directory",
                          hint="give the path of a .tgz written by `samepack export`")
-    return read_bundle(path, limits, open_sink)
+    if not progress:
+        return read_bundle(path, limits, open_sink)
+    from samepack.console import byte_counter
+
+    with byte_counter("verifying", path.stat().st_size) as advance:
+        return read_bundle(path, limits, open_sink, advance)
 
 
 def _program(staged: Path, listed: tuple[str, str], as_ref: str | None):
@@ -121,27 +129,29 @@ def clean_stale_staging(store) -> None:
             shutil.rmtree(mark.parent, ignore_errors=True)
 
 
-def _extract(path: Path, limits: Limits, staged: Path) -> tuple[str, str]:
+def _extract(path: Path, limits: Limits, staged: Path, progress: bool = False
+             ) -> tuple[str, str]:
     """Verify the bundle while creating its files under ``staged``, then write its manifest
     there; the program's name and version as the manifest lists them."""
     with StagingSink(staged) as sink:
-        verified = verify_any(path, limits, sink)
+        verified = verify_any(path, limits, sink, progress)
     (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
     return verified.manifest.name, verified.manifest.version
 
 
-def _extract_aside(path: Path, limits: Limits, staged: Path) -> tuple[str, str]:
+def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = False
+                   ) -> tuple[str, str]:
     """``_extract`` in a child process while this one loads what registering the program
     needs (jsonschema alone takes about as long as checking the manifest of 20,000 files);
     in this process when it cannot fork safely. The child dies with this process."""
     if not can_fork():
-        return _extract(path, limits, staged)
+        return _extract(path, limits, staged, progress)
     results, report = os.pipe()
 
     def extract() -> int:
         os.close(results)
         try:
-            outcome, status = ("ok", *_extract(path, limits, staged)), 0
+            outcome, status = ("ok", *_extract(path, limits, staged, progress)), 0
         except BaseException as error:  # reported to the parent, which raises it
             outcome, status = describe_error(error), 1
         write_all(report, marshal.dumps(outcome))
@@ -186,7 +196,7 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
     mark = staged / f"{_MARK}{os.getpid()}"
     mark.touch()
     try:
-        listed = _extract_aside(path, options.limits, staged)
+        listed = _extract_aside(path, options.limits, staged, options.progress)
         program = _program(staged, listed, options.as_ref)
         _place_data(staged, program)
         entry = Entry(name=program.name, version=program.version,
@@ -245,12 +255,12 @@ def fetch_data(entry) -> dict[str, str]:
 
 
 def import_with_report(path: Path, store=None, as_ref: str | None = None, force: bool = False,
-                       limits: Limits | None = None) -> ImportResult:
+                       limits: Limits | None = None, progress: bool = False) -> ImportResult:
     """``import_bundle`` with what else happened: runs restored and the data pointers."""
     from samepack.store import Store
 
     store = store or Store()
-    options = ImportOptions(as_ref, force, limits or Limits())
+    options = ImportOptions(as_ref, force, limits or Limits(), progress)
     staged = _stage(Path(path), store, options)
     entry = store.register_directory(staged, force)
     return ImportResult(entry, _restore_history(entry), _pointers(entry))

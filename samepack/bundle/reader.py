@@ -278,8 +278,8 @@ def _bounds(manifest: Manifest, header: bytes) -> list[int]:
     return bounds
 
 
-def read_bundle(path: Path, limits: Limits = Limits(),
-                open_sink: OpenSink | None = None) -> VerifiedBundle:
+def read_bundle(path: Path, limits: Limits = Limits(), open_sink: OpenSink | None = None,
+                on_read: "Callable[[int], None] | None" = None) -> VerifiedBundle:
     """Verify the bundle at ``path`` completely, handing each member's bytes to
     ``open_sink(member)`` (which may return None to skip) or, for members up to 1 MiB when
     the sink has it, to ``open_sink.whole(member, view)`` once they are verified. Raises
@@ -287,7 +287,7 @@ def read_bundle(path: Path, limits: Limits = Limits(),
     returns."""
     handle, compression = open_bundle(Path(path))
     with handle:
-        raw = RawReader(handle)
+        raw = RawReader(handle, on_read)
         decoder = Decoder(raw, compression, max_output=limits.max_size + (1 << 30),
                           max_ratio=limits.max_ratio, ratio_floor=limits.ratio_floor)
         manifest_bytes = read_manifest_from(decoder)

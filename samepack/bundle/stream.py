@@ -4,7 +4,7 @@ concatenated gzip members or zstd frames back into one tar stream, bounded again
 from __future__ import annotations
 
 import hashlib
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import zstandard
 from isal import isal_zlib
@@ -22,8 +22,9 @@ class RawReader:
     the manifest's size plus one read) and hashed when the ranges arrive.
     """
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, on_read: "Callable[[int], None] | None" = None) -> None:
         self.handle = handle
+        self.on_read = on_read  # told of every byte read (a progress bar)
         self.offset = 0
         self.kept: list[bytes] | None = []
         self.bounds: list[int] = []
@@ -55,6 +56,8 @@ class RawReader:
         else:
             self._feed(data, self.offset)
         self.offset += len(data)
+        if self.on_read is not None:
+            self.on_read(len(data))
         return data
 
     def finish(self) -> list[str]:

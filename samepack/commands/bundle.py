@@ -104,7 +104,8 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     from samepack.bundle.importer import fetch_data, import_with_report
 
     report = import_with_report(source, as_ref=as_ref, force=force,
-                                limits=_limits(max_size, max_member_size, max_ratio))
+                                limits=_limits(max_size, max_member_size, max_ratio),
+                                progress=True)
     entry = report.entry
     info(f"imported {entry.ref} into {entry.path} ({report.runs_added} runs restored)")
     if make_env:
@@ -128,7 +129,7 @@ def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float) 
     """Check a bundle FILE (or extracted DIR) completely without importing it."""
     from samepack.bundle.importer import verify_any
 
-    verified = verify_any(source, _limits(max_size, max_member_size, max_ratio))
+    verified = verify_any(source, _limits(max_size, max_member_size, max_ratio), progress=True)
     manifest = verified.manifest
     out.print(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
               f"every sha256 and segment matches", highlight=False)

@@ -346,3 +346,44 @@ def test_output_folder_missing_is_a_clear_error(mini_project: Path, tmp_path: Pa
         export_bundle(register(mini_project), tmp_path / "missing" / "out.tgz",
                       ExportOptions(runs="none"))
     assert not (tmp_path / "missing").exists()
+
+
+def _in_terminal(args: list[str], env: dict) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as its stdin/stdout/stderr; exit code and output."""
+    import os
+    import pty
+
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.execvpe(args[0], args, env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the terminal closes when the command ends
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_long_commands_show_progress_on_a_terminal(mini_project: Path, tmp_path: Path) -> None:
+    import os
+    import sys
+
+    (mini_project / "data" / "table.csv").write_bytes(os.urandom(8 * 1024 * 1024))
+    env = dict(os.environ, SAMEPACK_HOME=str(tmp_path / "home"), COLUMNS="120")
+    bundle = tmp_path / "mini.tgz"
+    command = [sys.executable, "-m", "samepack"]
+    subprocess.run(command + ["create", "program", "-f", str(mini_project / "samepack.yaml")],
+                   env=env, check=True, capture_output=True)
+    code, shown = _in_terminal(command + ["export", "program", "-n", "mini", "-o", str(bundle),
+                                          "--include-data"], env)
+    assert code == 0 and "exporting" in shown, shown
+    code, shown = _in_terminal(command + ["verify", str(bundle)], env)
+    assert code == 0 and "verifying" in shown and "every sha256" in shown, shown
+    env["SAMEPACK_HOME"] = str(tmp_path / "other-home")
+    code, shown = _in_terminal(command + ["import", str(bundle)], env)
+    assert code == 0 and "verifying" in shown and "imported mini:0.1" in shown, shown
