@@ -24,8 +24,9 @@ _NVIDIA_RUNTIME = re.compile(r"^nvidia-cuda-runtime-cu(\d+)==(\d+)\.(\d+)", re.I
 
 @dataclass(frozen=True)
 class BaseImage:
-    """The chosen base and why; ``python`` is the interpreter command inside it and
-    ``install_python`` says whether the base lacks Python (CUDA images do)."""
+    """The chosen base and why; ``python`` is the interpreter inside it (a command, or the
+    version to install) and ``install_python`` says whether the base lacks Python (CUDA images
+    do: the image installs the locked version with uv, since Ubuntu's own would be another)."""
 
     ref: str
     reason: str
@@ -74,5 +75,5 @@ def choose_base_image(*, python: str, gpu: bool, cuda_versions: Iterable[str | N
     if gpu or cuda:
         cuda = cuda or "12.1"
         return BaseImage(f"nvidia/cuda:{_cuda_tag(cuda)}", f"GPU work with CUDA {cuda}",
-                         gpu=True, install_python=True)
+                         gpu=True, python=python, install_python=True)
     return BaseImage(f"python:{python}-slim", f"CPU work on Python {python}")

@@ -60,11 +60,11 @@ def _environment() -> jinja2.Environment:
 
 
 def apt_packages(system_libraries: list[str], base: BaseImage) -> tuple[str, ...]:
-    """The Debian/Ubuntu packages to install: the scan's libraries, plus Python when the base
-    has none; sorted, without duplicates."""
+    """The Debian/Ubuntu packages to install: the scan's libraries, plus the certificates the
+    download of Python needs when the base has none; sorted, without duplicates."""
     packages = set(system_libraries)
     if base.install_python:
-        packages |= {"python3", "ca-certificates"}
+        packages.add("ca-certificates")
     return tuple(sorted(packages))
 
 

@@ -43,7 +43,9 @@ def test_gpu_dockerfile_matches_golden_file():
                                      wheelhouse=True))
     assert_golden("image/Dockerfile.gpu", text)
     assert "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04\n" in text
-    assert "      python3 \\\n" in text  # the CUDA base has no Python of its own
+    # The CUDA base has no Python of its own, and Ubuntu's would not be the locked 3.11.
+    assert "uv python install 3.11 \\\n && /tmp/samepack/uv venv --python 3.11 " in text
+    assert "      python3 \\\n" not in text
     assert "--offline --no-index --find-links /tmp/samepack/wheels" in text
 
 
