@@ -17,6 +17,7 @@ from samepack.bundle.atomic import check_overwrite, clean_stale_temps, temp_path
 from samepack.bundle.code import git_info
 from samepack.bundle.data import data_sources, locate
 from samepack.bundle.frames import COMPRESSIONS
+from samepack.bundle.gcpause import gc_paused
 from samepack.bundle.infra import infra_sources
 from samepack.bundle.inplace import write_with_data_in_place
 from samepack.bundle.layout import assemble
@@ -167,7 +168,7 @@ def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions 
     check_overwrite(out, options.force)
     clean_stale_temps(out)
     result = ExportResult(out, 0, None)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    with gc_paused(), ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         parts = _Parts(out, options, pool)
         try:
             git_time, data = _write_parts(entry, parts, options, result)

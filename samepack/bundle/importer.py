@@ -14,6 +14,7 @@ from pathlib import Path
 
 from samepack.bundle.children import (can_fork, describe_error, fork_child, revive_error,
                                       write_all)
+from samepack.bundle.gcpause import gc_paused
 from samepack.bundle.manifest import MANIFEST_NAME
 from samepack.bundle.reader import VerifiedBundle, read_bundle
 from samepack.bundle.safety import Limits
@@ -261,7 +262,8 @@ def import_with_report(path: Path, store=None, as_ref: str | None = None, force:
 
     store = store or Store()
     options = ImportOptions(as_ref, force, limits or Limits(), progress)
-    staged = _stage(Path(path), store, options)
+    with gc_paused():
+        staged = _stage(Path(path), store, options)
     entry = store.register_directory(staged, force)
     return ImportResult(entry, _restore_history(entry), _pointers(entry))
 
