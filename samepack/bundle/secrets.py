@@ -46,9 +46,11 @@ _ANY_DIR = re.compile("|".join(f"(?:{translate(p)})|(?:{translate('*/' + p)})"
 def secret_by_name(path: str) -> str | None:
     """Why a project-relative POSIX path names a credential file, or None."""
     name = path.rpartition("/")[2]
-    if _ANY_NAME.match(name):
+    # Every name rule starts with ".", "_" or "i", or ends .p12/.pfx; every folder rule has a
+    # folder starting with ".": most paths are cleared by these two tests alone.
+    if (name[:1] in "._i" or name.endswith((".p12", ".pfx"))) and _ANY_NAME.match(name):
         return next(why for pattern, why in _NAME_RULES if fnmatch(name, pattern))
-    if _ANY_DIR.match(path):
+    if (path[:1] == "." or "/." in path) and _ANY_DIR.match(path):
         return next(why for pattern, why in _DIR_RULES
                     if fnmatch(path, pattern) or fnmatch(path, "*/" + pattern))
     return None
