@@ -13,7 +13,7 @@ import os
 import click
 
 from samepack import __version__
-from samepack.console import err
+from samepack.console import message
 from samepack.errors import CancelledError, SamepackError
 
 # name -> "module:attribute". Add a line here when you add a command module.
@@ -42,9 +42,9 @@ LAZY_COMMANDS: dict[str, str] = {
 
 def report_error(error: SamepackError) -> None:
     """Print a domain error as ``error:``/``hint:`` lines on stderr."""
-    err.print(f"[bold red]error:[/bold red] {error.message}", highlight=False)
+    message("error", "bold red", error.message)
     if error.hint:
-        err.print(f"[cyan]hint:[/cyan] {error.hint}", highlight=False)
+        message("hint", "cyan", error.hint)
 
 
 def _os_error_as_domain_error(error: OSError) -> SamepackError:

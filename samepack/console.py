@@ -6,28 +6,77 @@ warnings and errors go to stderr.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import sys
 import time
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from rich.console import Console
-from rich.table import Table
-
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+    from rich.table import Table
 
 
-def warn(message: str) -> None:
+class _LazyConsole:
+    """A rich Console made on first use. rich takes tens of milliseconds to import, and a
+    command whose messages go to a pipe or a log (CI) may never need it."""
+
+    def __init__(self, **options) -> None:
+        self._options = options
+        self._console: "Console | None" = None
+
+    @property
+    def real(self) -> "Console":
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+
+out = _LazyConsole(soft_wrap=True)
+err = _LazyConsole(stderr=True, soft_wrap=True)
+
+
+def _plain(stream) -> bool:
+    """Plain text for a stream that is not a terminal (what rich would write there too)."""
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty and isatty())
+
+
+def message(label: str, style: str, text: str) -> None:
+    """One ``label: text`` line on stderr, the label styled on a terminal; ``text`` is shown
+    as it is (never read as markup)."""
+    if _plain(sys.stderr):
+        sys.stderr.write(f"{label}: {text}\n" if label else f"{text}\n")
+        sys.stderr.flush()
+        return
+    from rich.markup import escape
+
+    prefix = f"[{style}]{label}:[/{style}] " if label else ""
+    err.print(prefix + escape(text), highlight=False)
+
+
+def warn(text: str) -> None:
     """Print a one-line warning on stderr."""
-    err.print(f"[yellow]warning:[/yellow] {message}", highlight=False, markup=True)
+    message("warning", "yellow", text)
 
 
-def info(message: str) -> None:
+def info(text: str) -> None:
     """Print a one-line status message on stderr."""
-    err.print(message, highlight=False)
+    message("", "", text)
+
+
+def result(text: str) -> None:
+    """Print one line of a command's result on stdout, as it is (paths, references)."""
+    if _plain(sys.stdout):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    out.print(text, highlight=False, markup=False)
 
 
 @contextmanager
@@ -53,7 +102,7 @@ def byte_progress(description: str, total: int | None,
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=err.real,
         transient=True,
         disable=not err.is_terminal,
         auto_refresh=auto_refresh,
@@ -85,8 +134,11 @@ def byte_counter(description: str, total: int | None) -> Iterator[Callable[[int]
         yield advance
 
 
-def titled_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[object]] = ()) -> Table:
+def titled_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[object]] = ()
+                 ) -> "Table":
     """A left-titled table whose cells wrap instead of being cut, the shape every report uses."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from samepack.console import byte_progress, info, out, warn
+from samepack.console import result as result_line
 
 
 def _limit_options(function):
@@ -80,7 +81,7 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
         return
     info(f"exported {manifest.name}:{manifest.version}: {len(manifest.members())} files in "
          f"{', '.join(p.name for p in manifest.parts)} ({human(result.size)})")
-    out.print(str(result.path), highlight=False)
+    result_line(str(result.path))
 
 
 @click.command("import")
@@ -115,7 +116,7 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     if fetch:
         for name, path in sorted(fetch_data(entry).items()):
             info(f"dataset {name}: {path}")
-    out.print(entry.ref, highlight=False)
+    result_line(entry.ref)
     if cluster:
         from samepack.commands.deploy import deploy_entry
 
@@ -131,8 +132,8 @@ def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float) 
 
     verified = verify_any(source, _limits(max_size, max_member_size, max_ratio), progress=True)
     manifest = verified.manifest
-    out.print(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
-              f"every sha256 and segment matches", highlight=False)
+    result_line(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
+              "every sha256 and segment matches")
 
 
 def _print_summary(summary) -> None:
