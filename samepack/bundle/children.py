@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Callable
@@ -54,9 +55,14 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+# Forking without exec is safe on Linux; on macOS the system frameworks some modules load
+# (networking, certificates) may crash a forked child, so the work stays in one process there.
+FORK_SAFE = sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
 def can_fork() -> bool:
     """Forking is safe only without other threads (one may hold a lock the child needs)."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    return FORK_SAFE and threading.active_count() == 1
 
 
 def fork_child(body: Callable[[], int]) -> int:

@@ -15,6 +15,7 @@ from typing import BinaryIO, Callable
 
 from samepack.bundle.batch import (OPEN_FLAGS, PARALLEL_FROM, SMALL, Batches, Item, exec_mode, pack,
                                    process_pool)
+from samepack.bundle.children import FORK_SAFE
 from samepack.bundle.frames import compress_chunk
 from samepack.bundle.manifest import Member, Part
 from samepack.bundle.tarblocks import member_header, padding
@@ -174,7 +175,8 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
                   else target)
         writer = SegmentWriter(handle, compression, level, pool, on_bytes=on_bytes)
         stack.callback(writer.abort)
-        executor = stack.enter_context(process_pool()) if packable >= PARALLEL_FROM else None
+        parallel = packable >= PARALLEL_FROM and FORK_SAFE
+        executor = stack.enter_context(process_pool()) if parallel else None
         check = screen.check if screen else None
 
         def emit(items: list[Item], runs: list, dropped: list[tuple[str, str]]) -> None:
