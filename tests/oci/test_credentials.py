@@ -96,13 +96,18 @@ elif sys.argv[1] == "get":
     program.chmod(0o755)
 
 
-def test_credential_helper_store_and_get(docker_config: Path, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def filestore(docker_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The helper on PATH and named as Docker's credsStore; the file holding its secrets."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _helper(bin_dir, tmp_path / "secrets.json")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     _write(docker_config, {"credsStore": "filestore"})
+    return tmp_path / "secrets.json"
+
+
+def test_credential_helper_store_and_get(docker_config: Path, filestore: Path) -> None:
     assert lookup_credentials("h:1") is None
     assert save_credentials("h:1", Credentials("bob", "helper-pw")) == "docker-credential-filestore"
     found = lookup_credentials("h:1")
@@ -124,15 +129,9 @@ def test_remove_forgets_only_that_host(docker_config: Path) -> None:
     assert remove_credentials("h:5000") is None  # nothing left to remove
 
 
-def test_remove_through_the_credential_helper(docker_config: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    _helper(bin_dir, tmp_path / "secrets.json")
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    _write(docker_config, {"credsStore": "filestore"})
+def test_remove_through_the_credential_helper(filestore: Path) -> None:
     save_credentials("h:1", Credentials("bob", "helper-pw"))
     assert remove_credentials("h:1") == "docker-credential-filestore"
     assert lookup_credentials("h:1") is None
-    assert "helper-pw" not in (tmp_path / "secrets.json").read_text()
+    assert "helper-pw" not in filestore.read_text()
     assert remove_credentials("h:1") is None
