@@ -14,7 +14,6 @@ from typing import Callable
 
 from samepack import __version__
 from samepack.bundle.atomic import check_overwrite, clean_stale_temps, temp_path
-from samepack.bundle.code import git_info
 from samepack.bundle.data import data_sources, locate
 from samepack.bundle.frames import COMPRESSIONS
 from samepack.bundle.gcpause import gc_paused
