@@ -131,12 +131,14 @@ def _take_small(decoder: Decoder, member: Member, whole: Callable) -> None:
     stream, then handed to ``whole``."""
     size = member.size
     data = decoder.view(size + (-size % BLOCK))
-    if len(data) < size:
-        raise VerificationError(f"the bundle is truncated inside {member.path!r}")
     if len(data) < size + (-size % BLOCK):
         raise VerificationError(f"the bundle is truncated inside {member.path}",
                                 hint="download it again")
-    content = data[:size]
+    _hand_over(member, data[:size], whole)
+
+
+def _hand_over(member: Member, content: memoryview, whole: Callable) -> None:
+    """Check a small member's content against the manifest, then hand it to ``whole``."""
     if hashlib.sha256(content).hexdigest() != member.sha256:
         raise reject(member.path, "sha256 differs from the manifest's")
     whole(member, content)
@@ -207,10 +209,7 @@ def _take_run(decoder: Decoder, expected: _Expected, whole) -> None:
                 end = position + BLOCK + size + (-size % BLOCK)
                 if end > len(buffer):
                     break
-            content = memoryview(buffer)[position + BLOCK:position + BLOCK + size]
-            if hashlib.sha256(content).hexdigest() != member.sha256:
-                raise reject(member.path, "sha256 differs from the manifest's")
-            whole(member, content)
+            _hand_over(member, memoryview(buffer)[position + BLOCK:position + BLOCK + size], whole)
             position, index = end, index + 1
     finally:
         decoder.position, expected.index = position, index
