@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 from samepack.bundle.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Manifest
-from samepack.bundle.reader import OpenSink, VerifiedBundle
+from samepack.bundle.reader import OpenSink, VerifiedBundle, hand_over_verified
 from samepack.bundle.safety import Limits, check_manifest, reject
 from samepack.errors import InputError, VerificationError
 
@@ -77,9 +77,7 @@ def _copy(file: Path, member, open_sink: OpenSink | None) -> None:
     if whole is not None and member.size <= _READ:
         with open(file, "rb") as handle:
             data = handle.read(_READ + 1)
-        if hashlib.sha256(data).hexdigest() != member.sha256:
-            raise reject(member.path, "sha256 differs from the manifest's")
-        whole(member, data)
+        hand_over_verified(member, data, whole)
         return
     _stream(file, member, open_sink(member) if open_sink else None)
 

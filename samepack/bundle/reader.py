@@ -134,10 +134,10 @@ def _take_small(decoder: Decoder, member: Member, whole: Callable) -> None:
     if len(data) < size + (-size % BLOCK):
         raise VerificationError(f"the bundle is truncated inside {member.path}",
                                 hint="download it again")
-    _hand_over(member, data[:size], whole)
+    hand_over_verified(member, data[:size], whole)
 
 
-def _hand_over(member: Member, content: memoryview, whole: Callable) -> None:
+def hand_over_verified(member: Member, content: memoryview, whole: Callable) -> None:
     """Check a small member's content against the manifest, then hand it to ``whole``."""
     if hashlib.sha256(content).hexdigest() != member.sha256:
         raise reject(member.path, "sha256 differs from the manifest's")
@@ -209,7 +209,7 @@ def _take_run(decoder: Decoder, expected: _Expected, whole) -> None:
                 end = position + BLOCK + size + (-size % BLOCK)
                 if end > len(buffer):
                     break
-            _hand_over(member, memoryview(buffer)[position + BLOCK:position + BLOCK + size], whole)
+            hand_over_verified(member, memoryview(buffer)[position + BLOCK:position + BLOCK + size], whole)
             position, index = end, index + 1
     finally:
         decoder.position, expected.index = position, index
