@@ -116,7 +116,11 @@ def byte_progress(description: str, total: int | None,
 def byte_counter(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """Like :func:`byte_progress`, as an ``advance(count)`` function, without a refresh
     thread: the bar is redrawn at most ten times a second from the caller's own calls. A
-    process that may fork later (the import) must not start threads."""
+    process that may fork later (the import) must not start threads. To a stream that is not
+    a terminal nothing is drawn, and rich is not even imported."""
+    if _plain(sys.stderr):
+        yield lambda count: None
+        return
     with byte_progress(description, total, auto_refresh=False) as progress:
         task = progress.task_ids[0]
         if progress.disable:

@@ -27,7 +27,8 @@ BATCH_FILES = 256
 BATCH_BYTES = 8 * 1024 * 1024  # a batch's file content (bounds each worker's memory)
 PARALLEL_FROM = 512  # fewer files than this are packed in this process
 
-Check = Callable[[str, bytes], "str | None"]
+# A content check: (bundle path, bytes, whether these exact bytes passed it before) -> reason.
+Check = Callable[[str, bytes, bool], "str | None"]
 Item = tuple[str, str, "int | None"]  # (bundle path, file, mode or None: from the file)
 Entry = tuple[str, int, int, str]  # (bundle path, size, mode, sha256)
 # A run of packed members (their tar bytes and entries), or the index of an item to stream.
@@ -49,9 +50,19 @@ def why_unreadable(error: OSError) -> str:
     return f"unreadable ({error.strerror})"
 
 
-def pack(items: list[Item], check: Check | None) -> tuple[list, list[tuple[str, str]]]:
+# Digests (raw sha256) of file contents that passed the check in an earlier export: set in a
+# worker by the pool's initializer, which a forked worker receives without copying.
+_passed_before: "set[bytes] | frozenset[bytes]" = frozenset()
+
+
+def pack(items: list[Item], check: Check | None,
+         passed_before: "set[bytes] | frozenset[bytes] | None" = None
+         ) -> tuple[list, list[tuple[str, str]]]:
     """The runs of ``items`` in order, and the (path, reason) of those left out: links,
-    special files, missing files, and those ``check`` found to hold a secret."""
+    special files, missing files, and those ``check`` found to hold a secret.
+    ``passed_before`` (default: the worker's set) names contents that passed ``check`` before."""
+    if passed_before is None:
+        passed_before = _passed_before
     runs: list = []
     pieces: list[bytes] = []
     entries: list[Entry] = []
@@ -77,41 +88,59 @@ def pack(items: list[Item], check: Check | None) -> tuple[list, list[tuple[str, 
             content = _read_all(descriptor, info.st_size)
         finally:
             os.close(descriptor)
-        reason = check(path, content) if check is not None else None
-        if reason:
-            dropped.append((path, reason))
-            continue
+        digest = hashlib.sha256(content).digest()
+        if check is not None:
+            reason = check(path, content, digest in passed_before)
+            if reason:
+                dropped.append((path, reason))
+                continue
         size = len(content)
         budget -= size
         mode = exec_mode(info.st_mode) if mode is None else mode
         pieces += (member_header(path, size, mode), content, padding(size))
-        entries.append((path, size, mode, hashlib.sha256(content).hexdigest()))
+        entries.append((path, size, mode, digest.hex()))
     if entries:
         runs.append((b"".join(pieces), entries))
     return runs, dropped
 
 
 def _read_all(descriptor: int, size: int) -> bytes:
-    """A small file's bytes, with plain descriptor calls (no file object per file)."""
-    pieces = [os.read(descriptor, size + 1)]
+    """A small file's bytes, with plain descriptor calls (no file object per file). A read
+    that returns less than asked has met the end of a regular file, so a file that did not
+    grow takes one read."""
+    first = os.read(descriptor, size + 1)
+    if len(first) <= size:
+        return first
+    pieces = [first]
     while pieces[-1]:
         pieces.append(os.read(descriptor, SMALL))
-    return pieces[0] if len(pieces) == 2 else b"".join(pieces)
+    return b"".join(pieces)
 
 
-def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Worker processes for :func:`pack` (forked: they need nothing but this module)."""
+def _start_worker(parent: int, passed_before: "set[bytes] | frozenset[bytes]") -> None:
+    global _passed_before
+    die_with_parent(parent)
+    _passed_before = passed_before
+
+
+def process_pool(workers: int | None = None,
+                 passed_before: "set[bytes] | frozenset[bytes]" = frozenset()
+                 ) -> ProcessPoolExecutor:
+    """Worker processes for :func:`pack` (forked: they need nothing but this module, and
+    ``passed_before`` reaches them without being copied)."""
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2,
                                mp_context=multiprocessing.get_context("fork"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+                               initializer=_start_worker, initargs=(os.getpid(), passed_before))
 
 
 class Batches:
     """Collects items into batches, packs them (in ``executor`` when given) and hands each
     batch's ``(items, runs, dropped)`` to ``emit`` in order, a bounded number in flight."""
 
-    def __init__(self, check: Check | None, emit: Callable, executor: Executor | None) -> None:
+    def __init__(self, check: Check | None, emit: Callable, executor: Executor | None,
+                 passed_before: "set[bytes] | frozenset[bytes]" = frozenset()) -> None:
         self.check, self.emit, self.executor = check, emit, executor
+        self.passed_before = passed_before
         self.items: list[Item] = []
         self.inflight: deque[tuple[list[Item], Future]] = deque()
         self.limit = 2 * (getattr(executor, "_max_workers", 1) or 1)
@@ -126,7 +155,7 @@ class Batches:
             return
         items, self.items = self.items, []
         if self.executor is None:
-            self.emit(items, *pack(items, self.check))
+            self.emit(items, *pack(items, self.check, self.passed_before))
             return
         self.inflight.append((items, self.executor.submit(pack, items, self.check)))
         while len(self.inflight) > self.limit:

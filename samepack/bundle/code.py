@@ -8,10 +8,12 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from samepack.bundle.secrets import secret_by_name
+
+if TYPE_CHECKING:
+    import pathspec
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".mypy_cache",
              ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "node_modules", ".tox",
@@ -60,13 +62,17 @@ def _git_files(project: Path) -> list[str] | None:
     return sorted({path for path in listing.split("\0") if path})
 
 
-def _ignore_spec(project: Path) -> pathspec.PathSpec | None:
+def _ignore_spec(project: Path) -> "pathspec.PathSpec | None":
     ignore = project / ".gitignore"
     lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines() if ignore.is_file() else []
-    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+    if not lines:
+        return None
+    import pathspec  # only a project with a .gitignore pays for importing it
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def walk_files(root: Path, spec: pathspec.PathSpec | None = None,
+def walk_files(root: Path, spec: "pathspec.PathSpec | None" = None,
                skip: set[str] = SKIP_DIRS) -> list[str]:
     """Every path under ``root`` (POSIX, relative) not in a skipped or ignored directory."""
     found = []

@@ -140,6 +140,7 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
             screen = SecretScreen()
             code = parts.write("code", code_list, screen)
             result.skipped += screen.dropped
+            screen.remember()
         infra, warnings = infra_job.result()
     result.warnings += warnings
     parts.write("infra", infra)

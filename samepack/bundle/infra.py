@@ -3,22 +3,46 @@ strictly for a chosen Kubernetes version."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
+import os
 from pathlib import Path
 
 from samepack.bundle.parts import tree_sources
 from samepack.bundle.writer import Source
+from samepack.cache import DigestSet
 from samepack.errors import ToolMissingError
 from samepack.program.model import Program
 
 MANIFESTS = "infra/manifests.yaml"
 
 
-def _validation_available() -> bool:
+def _validator_fingerprint() -> str | None:
+    """Where the installed kubernetes-validate lies and when it was installed (without
+    importing it, which alone takes longer than most exports' own work), or None if it is not
+    installed."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.origin:
+        return None
     try:
-        import kubernetes_validate  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        return f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}"
+    except OSError:
+        return None
+
+
+def _validate_once(objects: list[dict], version: str, fingerprint: str) -> None:
+    """Validate ``objects``, unless these exact objects passed for ``version`` with this
+    kubernetes-validate before (:mod:`samepack.cache`)."""
+    text = json.dumps([objects, version, fingerprint], sort_keys=True, separators=(",", ":"))
+    record = hashlib.sha256(text.encode("utf-8")).digest()
+    known = DigestSet.load("k8s-validated")
+    if record in known:
+        return
+    from samepack.k8s import validate_manifests
+
+    validate_manifests(objects, version)
+    known.add([record])
 
 
 def infra_sources(program: Program, image: str | None, k8s_version: str | None,
@@ -27,14 +51,15 @@ def infra_sources(program: Program, image: str | None, k8s_version: str | None,
     (``imported``: their paths under ``root``) unless a Kubernetes version is asked for."""
     if imported is not None and k8s_version is None:
         return tree_sources(root, "infra", imported), []
-    from samepack.k8s import render_manifests, validate_manifests
     from samepack.k8s.dump import dump_manifests
+    from samepack.k8s.render import render_manifests
     from samepack.k8s.validate import DEFAULT_KUBERNETES_VERSION
 
     objects = render_manifests(program, image=image)
     warnings = []
-    if _validation_available():
-        validate_manifests(objects, k8s_version or DEFAULT_KUBERNETES_VERSION)
+    fingerprint = _validator_fingerprint()
+    if fingerprint is not None:
+        _validate_once(objects, k8s_version or DEFAULT_KUBERNETES_VERSION, fingerprint)
     elif k8s_version:
         raise ToolMissingError("kubernetes-validate is not installed: --k8s-version needs it",
                                hint="pip install 'samepack[kubernetes]'")

@@ -11,8 +11,9 @@ from typing import Any
 
 from samepack.bundle.code import CodeFiles, collect_code, collect_tree, walk_files
 from samepack.bundle.manifest import MANIFEST_NAME, Manifest, canonical_json
-from samepack.bundle.secrets import secret_in_content
+from samepack.bundle.secrets import rules_digest, secret_in_content
 from samepack.bundle.writer import Source, file_mode
+from samepack.cache import DigestSet
 from samepack.program.model import Program
 
 ENV_PATTERNS = ("requirements.in", "requirements.txt", "environment.yml", "conda-lock.yml",
@@ -86,15 +87,28 @@ def code_sources(root: Path, files: CodeFiles) -> list[Source]:
 
 class SecretScreen:
     """Checks the content of small files for secrets (``check`` runs in worker processes, so
-    it is a plain function) and remembers what it left out."""
+    it is a plain function) and remembers what it left out.
+
+    Contents that passed are remembered by digest (:mod:`samepack.cache`), so a file unchanged
+    since an earlier export is not searched again."""
 
     check = staticmethod(secret_in_content)
 
     def __init__(self) -> None:
         self.dropped: list[tuple[str, str]] = []
+        self.known = DigestSet.load(f"screened-{rules_digest()}")
+        self.passed: list[str] = []  # hex digests of the contents that passed this time
+
+    @property
+    def passed_before(self) -> set[bytes]:
+        return self.known.digests
 
     def drop(self, path: str, reason: str) -> None:
         self.dropped.append((path.removeprefix("code/"), reason))
+
+    def remember(self) -> None:
+        """Record the contents that passed (best effort)."""
+        self.known.add(bytes.fromhex(sha) for sha in self.passed)
 
 
 def runs_bytes(records: list[dict[str, Any]]) -> bytes:

@@ -43,6 +43,16 @@ _ANY_DIR = re.compile("|".join(f"(?:{translate(p)})|(?:{translate('*/' + p)})"
                                for p, _ in _DIR_RULES))
 
 
+def rules_digest() -> str:
+    """Names the content rules, so that a record of bytes that passed them lapses when they
+    change."""
+    import hashlib
+
+    text = repr(([(p.pattern, why) for p, why in _CONTENT_RULES], _LITERAL_TRIGGERS,
+                 _GITHUB_TRIGGER.pattern, SCAN_LIMIT))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def secret_by_name(path: str) -> str | None:
     """Why a project-relative POSIX path names a credential file, or None."""
     name = path.rpartition("/")[2]
@@ -71,11 +81,13 @@ def _triggered(content: bytes) -> bool:
             or _GITHUB_TRIGGER.search(content) is not None)
 
 
-def secret_in_content(path: str, content: bytes) -> str | None:
-    """Why a file's bytes look like a secret (token, key block, service-account key), or None."""
+def secret_in_content(path: str, content: bytes, passed_before: bool = False) -> str | None:
+    """Why a file's bytes look like a secret (token, key block, service-account key), or None.
+    ``passed_before``: these exact bytes passed this check in an earlier export, so only the
+    rule that depends on the path (a ``.json`` service-account key) runs again."""
     if path.endswith(".json") and _service_account(content):
         return "GCP service-account key"
-    if not _triggered(content):
+    if passed_before or not _triggered(content):
         return None
     for pattern, why in _CONTENT_RULES:
         if pattern.search(content):

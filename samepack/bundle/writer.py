@@ -176,7 +176,9 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
         writer = SegmentWriter(handle, compression, level, pool, on_bytes=on_bytes)
         stack.callback(writer.abort)
         parallel = packable >= PARALLEL_FROM and FORK_SAFE
-        executor = stack.enter_context(process_pool()) if parallel else None
+        passed_before = screen.passed_before if screen else frozenset()
+        executor = stack.enter_context(process_pool(passed_before=passed_before)) \
+            if parallel else None
         check = screen.check if screen else None
 
         def emit(items: list[Item], runs: list, dropped: list[tuple[str, str]]) -> None:
@@ -191,13 +193,15 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
                 tar, entries = run
                 writer.write(tar)
                 members.extend(Member(*entry) for entry in entries)
+                if screen is not None:
+                    screen.passed += [entry[3] for entry in entries]
             for path, reason in dropped:
                 if screen is None:
                     raise InputError(f"{by_path[path].file}: {reason}",
                                      hint="export again when nothing changes the files")
                 screen.drop(path, reason)
 
-        batches = Batches(check, emit, executor)
+        batches = Batches(check, emit, executor, passed_before)
         stack.callback(batches.cancel)
         for source in ordered:
             if _packable(source):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from samepack.console import byte_progress, info, out, warn
+from samepack.console import byte_counter, info, out, warn
 from samepack.console import result as result_line
 
 
@@ -61,11 +61,10 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
     from samepack.bundle.export import ExportOptions, export_bundle
     from samepack.bundle.inspect import human
 
-    with byte_progress("exporting", None) as progress:
-        task = progress.task_ids[0]
+    with byte_counter("exporting", None) as advance:
         options = ExportOptions(runs=runs, compression=compression, include_code=not no_code,
                                 include_data=include_data, k8s_version=k8s_version, force=force,
-                                on_bytes=lambda count: progress.advance(task, count))
+                                on_bytes=advance)
         result = export_bundle(ref, output, options)
     for path, why in result.skipped:
         warn(f"left out {path}: {why}")

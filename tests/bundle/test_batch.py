@@ -41,8 +41,8 @@ def test_worker_processes_give_the_same_bytes(tmp_path: Path, monkeypatch) -> No
     entry = register(_project(tmp_path / "many", 3 * batch.BATCH_FILES))
     pools = []
 
-    def counted_pool(workers=None):
-        pools.append(batch.process_pool(workers))
+    def counted_pool(workers=None, **options):
+        pools.append(batch.process_pool(workers, **options))
         return pools[-1]
 
     monkeypatch.setattr("samepack.bundle.writer.process_pool", counted_pool)
