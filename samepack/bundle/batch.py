@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import multiprocessing
+import io
 import os
+import pickle
+import signal
 import stat
-from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from typing import Callable
+import struct
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
-from samepack.bundle.children import die_with_parent
+from samepack.bundle.children import (describe_error, fork_child, read_exact, revive_error,
+                                      write_all)
 from samepack.bundle.secrets import SCAN_LIMIT
 from samepack.bundle.tarblocks import member_header, padding
+from samepack.errors import ResourceError
 
 SMALL = SCAN_LIMIT  # files up to this size are read whole (and screened) in batches
 BATCH_FILES = 256
@@ -50,19 +54,12 @@ def why_unreadable(error: OSError) -> str:
     return f"unreadable ({error.strerror})"
 
 
-# Digests (raw sha256) of file contents that passed the check in an earlier export: set in a
-# worker by the pool's initializer, which a forked worker receives without copying.
-_passed_before: "set[bytes] | frozenset[bytes]" = frozenset()
-
-
 def pack(items: list[Item], check: Check | None,
-         passed_before: "set[bytes] | frozenset[bytes] | None" = None
+         passed_before: "set[bytes] | frozenset[bytes]" = frozenset()
          ) -> tuple[list, list[tuple[str, str]]]:
     """The runs of ``items`` in order, and the (path, reason) of those left out: links,
     special files, missing files, and those ``check`` found to hold a secret.
-    ``passed_before`` (default: the worker's set) names contents that passed ``check`` before."""
-    if passed_before is None:
-        passed_before = _passed_before
+    ``passed_before``: digests of contents that passed ``check`` in an earlier export."""
     runs: list = []
     pieces: list[bytes] = []
     entries: list[Entry] = []
@@ -117,61 +114,113 @@ def _read_all(descriptor: int, size: int) -> bytes:
     return b"".join(pieces)
 
 
-def _start_worker(parent: int, passed_before: "set[bytes] | frozenset[bytes]") -> None:
-    global _passed_before
-    die_with_parent(parent)
-    _passed_before = passed_before
+PassedBefore = "set[bytes] | frozenset[bytes]"
 
 
-def process_pool(workers: int | None = None,
-                 passed_before: "set[bytes] | frozenset[bytes]" = frozenset()
-                 ) -> ProcessPoolExecutor:
-    """Worker processes for :func:`pack` (forked: they need nothing but this module, and
-    ``passed_before`` reaches them without being copied)."""
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2,
-                               mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_worker, initargs=(os.getpid(), passed_before))
+class ForkedPackers:
+    """Worker processes forked once the batches are known, so each inherits them (and the
+    digests that passed before) instead of receiving them: worker ``k`` of ``n`` packs batches
+    ``k``, ``k + n``, ... and writes each result down its own pipe as a small pickled record
+    followed by the raw tar bytes. Reading the pipes in turn gives the results in batch order;
+    a full pipe holds a worker back, which bounds memory. Workers die with this process."""
+
+    def __init__(self, batches: list[list[Item]], check: Check | None,
+                 passed_before: PassedBefore, workers: int) -> None:
+        self.count = len(batches)
+        self.workers: list[tuple[int, io.FileIO]] = []
+        try:
+            for index in range(min(workers, self.count)):
+                mine = batches[index::workers]
+                read_end, write_end = os.pipe()
+                _widen(write_end)
+                pid = fork_child(lambda: _serve(mine, check, passed_before, write_end))
+                os.close(write_end)
+                self.workers.append((pid, io.FileIO(read_end, "rb")))
+        except BaseException:
+            self.close()
+            raise
+
+    def results(self) -> Iterator[tuple[list, list[tuple[str, str]]]]:
+        """``(runs, dropped)`` of every batch, in order."""
+        for index in range(self.count):
+            yield self._receive(*self.workers[index % len(self.workers)])
+
+    def _receive(self, pid: int, pipe: io.FileIO) -> tuple[list, list[tuple[str, str]]]:
+        head = bytearray(_HEAD.size)
+        if not read_exact(pipe, head):
+            raise ResourceError(f"a packing worker (pid {pid}) ended before its work was done",
+                                hint="it was killed (out of memory?); export again")
+        record_size, tar_size = _HEAD.unpack(head)
+        record, payload = bytearray(record_size), bytearray(tar_size)
+        if not (read_exact(pipe, record) and read_exact(pipe, payload)):
+            raise ResourceError(f"a packing worker (pid {pid}) ended in the middle of a batch",
+                                hint="it was killed (out of memory?); export again")
+        shape, dropped = pickle.loads(record)
+        if shape == "error":
+            raise revive_error(dropped)
+        runs, view, at = [], memoryview(payload), 0
+        for run in shape:
+            if isinstance(run, int):
+                runs.append(run)
+                continue
+            length, entries = run
+            runs.append((view[at:at + length], entries))
+            at += length
+        return runs, dropped
+
+    def close(self) -> None:
+        """Stop the workers (finished or not) and reap them."""
+        for pid, pipe in self.workers:
+            pipe.close()
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+        self.workers = []
 
 
-class Batches:
-    """Collects items into batches, packs them (in ``executor`` when given) and hands each
-    batch's ``(items, runs, dropped)`` to ``emit`` in order, a bounded number in flight."""
+_HEAD = struct.Struct("<QQ")  # sizes of the pickled record and of the tar bytes that follow
 
-    def __init__(self, check: Check | None, emit: Callable, executor: Executor | None,
-                 passed_before: "set[bytes] | frozenset[bytes]" = frozenset()) -> None:
-        self.check, self.emit, self.executor = check, emit, executor
-        self.passed_before = passed_before
-        self.items: list[Item] = []
-        self.inflight: deque[tuple[list[Item], Future]] = deque()
-        self.limit = 2 * (getattr(executor, "_max_workers", 1) or 1)
 
-    def add(self, path: str, file: str, mode: int | None) -> None:
-        self.items.append((path, file, mode))
-        if len(self.items) >= BATCH_FILES:
-            self._submit()
+def _widen(pipe: int) -> None:
+    """A pipe big enough for a whole batch, so a worker goes on while its result waits."""
+    try:
+        import fcntl
 
-    def _submit(self) -> None:
-        if not self.items:
-            return
-        items, self.items = self.items, []
-        if self.executor is None:
-            self.emit(items, *pack(items, self.check, self.passed_before))
-            return
-        self.inflight.append((items, self.executor.submit(pack, items, self.check)))
-        while len(self.inflight) > self.limit:
-            self._emit_oldest()
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, OSError, AttributeError):
+        pass  # the default size only makes workers wait more
 
-    def _emit_oldest(self) -> None:
-        items, future = self.inflight.popleft()
-        self.emit(items, *future.result())
 
-    def flush(self) -> None:
-        """Pack and emit everything added so far."""
-        self._submit()
-        while self.inflight:
-            self._emit_oldest()
+def _serve(batches: list[list[Item]], check: Check | None, passed_before: PassedBefore,
+           pipe: int) -> int:
+    """In a worker: pack ``batches`` in order, writing each result to ``pipe``."""
+    for items in batches:
+        try:
+            runs, dropped = pack(items, check, passed_before)
+        except Exception as error:  # reported to the parent, which raises it
+            record = pickle.dumps(("error", describe_error(error)))
+            write_all(pipe, _HEAD.pack(len(record), 0) + record)
+            return 1
+        shape = [run if isinstance(run, int) else (len(run[0]), run[1]) for run in runs]
+        tar = [run[0] for run in runs if not isinstance(run, int)]
+        record = pickle.dumps((shape, dropped), protocol=pickle.HIGHEST_PROTOCOL)
+        write_all(pipe, b"".join([_HEAD.pack(len(record), sum(map(len, tar))), record, *tar]))
+    return 0
 
-    def cancel(self) -> None:
-        for _, future in self.inflight:
-            future.cancel()
-        self.inflight.clear()
+
+@contextmanager
+def packed_batches(batches: list[list[Item]], check: Check | None,
+                   passed_before: PassedBefore, workers: int
+                   ) -> Iterator[Iterator[tuple[list, list[tuple[str, str]]]]]:
+    """``(runs, dropped)`` of each batch in order: packed by ``workers`` forked processes, or
+    in this one (``workers`` below 2), one batch at a time as they are asked for."""
+    if workers < 2:
+        yield (pack(items, check, passed_before) for items in batches)
+        return
+    packers = ForkedPackers(batches, check, passed_before, workers)
+    try:
+        yield packers.results()
+    finally:
+        packers.close()

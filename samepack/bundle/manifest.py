@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from samepack.errors import VerificationError
 
@@ -29,8 +29,10 @@ def canonical_json(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
+    """One file of a part. A named tuple: a large tree makes one per file, on export and on
+    import, and a tuple is made several times faster than a frozen dataclass."""
+
     path: str
     size: int
     mode: int
@@ -112,6 +114,7 @@ class Manifest:
 
 
 _EMPTY_MEMBERS = '"members":[]'
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\ud800-\udfff]')  # what JSON escapes, lone surrogates
 _encode_string = json.JSONEncoder(ensure_ascii=False).encode
 
 
@@ -125,9 +128,14 @@ def _canonical_manifest(manifest: Manifest) -> bytes:
         return canonical_json(manifest.to_dict())
     out = [pieces[0]]
     for part, rest in zip(manifest.parts, pieces[1:]):
-        out.append('"members":[' + ",".join(
-            '{"mode":"%04o","path":%s,"sha256":"%s","size":%d}'
-            % (m.mode, _encode_string(m.path), m.sha256, m.size) for m in part.members) + "]")
+        if _NEEDS_ESCAPE.search("".join(m.path for m in part.members)):
+            members = ('{"mode":"%04o","path":%s,"sha256":"%s","size":%d}'
+                       % (m.mode, _encode_string(m.path), m.sha256, m.size)
+                       for m in part.members)
+        else:  # no path needs escaping: each is its own JSON string between quotes
+            members = ('{"mode":"%04o","path":"%s","sha256":"%s","size":%d}'
+                       % (m.mode, m.path, m.sha256, m.size) for m in part.members)
+        out.append('"members":[' + ",".join(members) + "]")
         out.append(rest)
     return "".join(out).encode()
 

@@ -81,8 +81,8 @@ def code_files(entry) -> tuple[Path, CodeFiles]:
 
 def code_sources(root: Path, files: CodeFiles) -> list[Source]:
     """Sources for ``code/``; the writer takes each file's mode when it opens it."""
-    base = os.fspath(root)
-    return [Source("code/" + path, None, file=os.path.join(base, path)) for path in files.paths]
+    base = os.path.join(os.fspath(root), "")
+    return [Source("code/" + path, None, base + path) for path in files.paths]
 
 
 class SecretScreen:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from samepack.bundle.batch import (OPEN_FLAGS, PARALLEL_FROM, SMALL, Batches, Item, exec_mode, pack,
-                                   process_pool)
+from samepack.bundle.batch import (BATCH_FILES, OPEN_FLAGS, PARALLEL_FROM, SMALL, Item, exec_mode,
+                                   pack, packed_batches)
 from samepack.bundle.children import FORK_SAFE
 from samepack.bundle.frames import compress_chunk
 from samepack.bundle.manifest import Member, Part
@@ -157,6 +157,19 @@ def _packable(source: Source) -> bool:
     return source.file is not None and source.produce is None and source.data is None
 
 
+def _plan(ordered: list[Source]) -> list["Source | list[Item]"]:
+    """The sources in order, runs of plain files grouped into batches of items to pack."""
+    plan: list = []
+    for source in ordered:
+        if not _packable(source):
+            plan.append(source)
+            continue
+        if not plan or not isinstance(plan[-1], list) or len(plan[-1]) >= BATCH_FILES:
+            plan.append([])
+        plan[-1].append((source.path, os.fspath(source.file), source.mode))
+    return plan
+
+
 def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", compression: str,
                level: int | None, pool: ThreadPoolExecutor, screen=None,
                on_bytes: "Callable[[int], None] | None" = None) -> Part:
@@ -167,50 +180,54 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
     and records what was left out (links, special files, secrets). Without a screen, a file
     that cannot be packed is an error."""
     ordered = sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
-    packable = sum(1 for source in ordered if _packable(source))
-    by_path = {source.path: source for source in ordered}
+    plan = _plan(ordered)
+    batches = [step for step in plan if isinstance(step, list)]
+    parallel = sum(map(len, batches)) >= PARALLEL_FROM and FORK_SAFE
+    by_path: dict[str, Source] = {}  # made when first needed (a large or unpackable file)
+
+    def source_of(path: str) -> Source:
+        if not by_path:
+            by_path.update((source.path, source) for source in ordered)
+        return by_path[path]
+
+    check = screen.check if screen else None
+    passed_before = screen.passed_before if screen else frozenset()
     members: list[Member] = []
     with ExitStack() as stack:
         handle = (stack.enter_context(open(target, "xb")) if isinstance(target, (str, Path))
                   else target)
         writer = SegmentWriter(handle, compression, level, pool, on_bytes=on_bytes)
         stack.callback(writer.abort)
-        parallel = packable >= PARALLEL_FROM and FORK_SAFE
-        passed_before = screen.passed_before if screen else frozenset()
-        executor = stack.enter_context(process_pool(passed_before=passed_before)) \
-            if parallel else None
-        check = screen.check if screen else None
+        packed = stack.enter_context(packed_batches(
+            batches, check, passed_before, (os.cpu_count() or 2) if parallel else 1))
 
         def emit(items: list[Item], runs: list, dropped: list[tuple[str, str]]) -> None:
             for run in runs:
                 if isinstance(run, int):  # too big for a batch: streamed here
                     path, file, mode = items[run]
                     if os.path.getsize(file) <= SMALL:
-                        emit([items[run]], *pack([items[run]], check))
+                        emit([items[run]], *pack([items[run]], check, passed_before))
                     else:
-                        members.append(add_member(writer, by_path[path]))
+                        members.append(add_member(writer, source_of(path)))
                     continue
                 tar, entries = run
                 writer.write(tar)
-                members.extend(Member(*entry) for entry in entries)
+                members.extend(map(Member._make, entries))
                 if screen is not None:
                     screen.passed += [entry[3] for entry in entries]
             for path, reason in dropped:
                 if screen is None:
-                    raise InputError(f"{by_path[path].file}: {reason}",
+                    raise InputError(f"{source_of(path).file}: {reason}",
                                      hint="export again when nothing changes the files")
                 screen.drop(path, reason)
 
-        batches = Batches(check, emit, executor, passed_before)
-        stack.callback(batches.cancel)
-        for source in ordered:
-            if _packable(source):
-                batches.add(source.path, os.fspath(source.file), source.mode)
+        for step in plan:
+            if isinstance(step, list):
+                emit(step, *next(packed))
                 continue
-            batches.flush()
+            source = step
             if source.produce is not None:
                 source = Source(source.path, source.mode, data=source.produce(members))
             members.append(add_member(writer, source))
-        batches.flush()
         size, sha = writer.close()
     return Part(name, compression, size, sha, members)

@@ -10,6 +10,8 @@ import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from samepack.bundle import batch
 from samepack.bundle.export import ExportOptions, export_bundle
 from samepack.bundle.writer import SegmentWriter
@@ -41,13 +43,17 @@ def test_worker_processes_give_the_same_bytes(tmp_path: Path, monkeypatch) -> No
     entry = register(_project(tmp_path / "many", 3 * batch.BATCH_FILES))
     pools = []
 
-    def counted_pool(workers=None, **options):
-        pools.append(batch.process_pool(workers, **options))
-        return pools[-1]
+    class Counted(batch.ForkedPackers):
+        def __init__(self, *args, **options) -> None:
+            super().__init__(*args, **options)
+            pools.append([pid for pid, _ in self.workers])
 
-    monkeypatch.setattr("samepack.bundle.writer.process_pool", counted_pool)
+    monkeypatch.setattr(batch, "ForkedPackers", Counted)
     parallel = export_bundle(entry, tmp_path / "parallel.tgz", ExportOptions(runs="none"))
-    assert len(pools) == 1  # the code part, packed in worker processes
+    assert len(pools) == 1 and len(pools[0]) >= 2  # the code part, packed in worker processes
+    for pid in pools[0]:  # reaped: none is left behind
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
     monkeypatch.setattr(batch, "PARALLEL_FROM", 10**9)
     monkeypatch.setattr("samepack.bundle.writer.PARALLEL_FROM", 10**9)
     serial = export_bundle(entry, tmp_path / "serial.tgz", ExportOptions(runs="none"))

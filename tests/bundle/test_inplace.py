@@ -4,7 +4,6 @@ when the plan misses, the bundle is assembled the usual way and comes out the sa
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 from samepack.bundle import inplace
@@ -43,7 +42,7 @@ def test_a_missed_plan_falls_back_to_the_same_bytes(mini_project: Path, tmp_path
 
     def off_by_a_digit(sources):
         members = predict(sources)
-        return [replace(members[0], size=members[0].size * 10 + 1)] + members[1:]
+        return [members[0]._replace(size=members[0].size * 10 + 1)] + members[1:]
 
     spilled = []
     copy_range = inplace._copy_range
