@@ -65,9 +65,10 @@ def pack(items: list[Item], check: Check | None,
     entries: list[Entry] = []
     dropped: list[tuple[str, str]] = []
     budget = BATCH_BYTES
+    folders = _Folders()
     for index, (path, file, mode) in enumerate(items):
         try:
-            descriptor = os.open(file, OPEN_FLAGS)
+            descriptor = folders.open(file)
         except OSError as error:
             dropped.append((path, why_unreadable(error)))
             continue
@@ -96,9 +97,40 @@ def pack(items: list[Item], check: Check | None,
         mode = exec_mode(info.st_mode) if mode is None else mode
         pieces += (member_header(path, size, mode), content, padding(size))
         entries.append((path, size, mode, digest.hex()))
+    folders.close()
     if entries:
         runs.append((b"".join(pieces), entries))
     return runs, dropped
+
+
+class _Folders:
+    """Opens files by name relative to their folder, kept open while the files of one folder
+    follow each other (as sorted paths do): the kernel then resolves one name, not the whole
+    path, per file. The link check is the same: O_NOFOLLOW applies to the last name."""
+
+    USABLE = os.open in os.supports_dir_fd
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.descriptor: int | None = None
+
+    def open(self, file: str) -> int:
+        folder, _, name = file.rpartition("/")
+        if not (self.USABLE and folder and name):
+            return os.open(file, OPEN_FLAGS)
+        if folder != self.path:
+            self.close()
+            try:
+                self.descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                return os.open(file, OPEN_FLAGS)  # the same error as the file itself gives
+            self.path = folder
+        return os.open(name, OPEN_FLAGS, dir_fd=self.descriptor)
+
+    def close(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+        self.path = self.descriptor = None
 
 
 def _read_all(descriptor: int, size: int) -> bytes:

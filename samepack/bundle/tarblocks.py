@@ -24,11 +24,15 @@ _TAIL = (tarfile.REGTYPE + bytes(100) + tarfile.POSIX_MAGIC + bytes(32 + 32 + 8 
 _FIXED_SUM = sum(_IDS) + sum(_MTIME) + sum(b" " * 8) + sum(_TAIL)
 
 
+_MODE_FIELDS = {mode: (b"%07o\0" % mode, sum(b"%07o\0" % mode)) for mode in (0o644, 0o755)}
+
+
 def _ustar_header(name: bytes, size: int, mode: int) -> bytes:
     """One ustar block, as tarfile writes it for a short ASCII name (pax needs no records);
     the checksum is summed from the variable fields only."""
-    mode_field, size_field = b"%07o\0" % mode, b"%011o\0" % size
-    checksum = _FIXED_SUM + sum(name) + sum(mode_field) + sum(size_field)
+    mode_field, mode_sum = _MODE_FIELDS.get(mode) or (b"%07o\0" % mode, sum(b"%07o\0" % mode))
+    size_field = b"%011o\0" % size
+    checksum = _FIXED_SUM + sum(name) + mode_sum + sum(size_field)
     return b"".join((name.ljust(100, b"\0"), mode_field, _IDS, size_field, _MTIME,
                      b"%06o\0 " % checksum, _TAIL))
 
