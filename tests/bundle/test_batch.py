@@ -15,6 +15,7 @@ import pytest
 from samepack.bundle import batch
 from samepack.bundle.export import ExportOptions, export_bundle
 from samepack.bundle.writer import SegmentWriter
+from samepack.errors import InputError, ResourceError
 
 from .conftest import register
 
@@ -75,6 +76,29 @@ def test_files_over_the_batch_budget_give_the_same_bytes(tmp_path: Path, monkeyp
     tight = export_bundle(entry, tmp_path / "tight.tgz", ExportOptions(runs="none"))
     assert (tmp_path / "normal.tgz").read_bytes() == (tmp_path / "tight.tgz").read_bytes()
     assert tight.skipped == normal.skipped
+
+
+def test_a_worker_that_dies_is_a_one_line_error_and_leaves_nothing(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    entry = register(_project(tmp_path / "many", 600))
+    monkeypatch.setattr(batch, "_serve", lambda *args: os._exit(9))  # as if killed
+    target = tmp_path / "out.tgz"
+    with pytest.raises(ResourceError, match="packing worker .* ended before its work was done"):
+        export_bundle(entry, target, ExportOptions(runs="none"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many"]  # no bundle, no temp file
+
+
+def test_an_error_in_a_worker_is_raised_here(tmp_path: Path, monkeypatch) -> None:
+    entry = register(_project(tmp_path / "many", 600))
+
+    def broken(items, *args):
+        raise InputError(f"{items[0][1]}: cannot be read", hint="fix it")
+
+    monkeypatch.setattr(batch, "pack", broken)  # the workers inherit it
+    with pytest.raises(InputError, match="cannot be read") as raised:
+        export_bundle(entry, tmp_path / "out.tgz", ExportOptions(runs="none"))
+    assert raised.value.hint == "fix it"
+    assert not (tmp_path / "out.tgz").exists()
 
 
 def test_special_files_are_left_out_without_blocking(tmp_path: Path) -> None:
