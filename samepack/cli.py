@@ -99,4 +99,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main() -> None:
     """Entry point of the console script."""
+    from samepack.bundle import gcpause
+
+    gcpause.freeze_after = True  # this process ends with its command
     cli(prog_name="samepack")

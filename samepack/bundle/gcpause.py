@@ -5,12 +5,12 @@ paths, digests) that form no cycles; each allocation burst triggers collections 
 of them again, measurably (about 0.1 s of a 20,000-file export). Reference counting still frees
 everything.
 
-When the block succeeds, the objects still alive are frozen (``gc.freeze``) before the
-collector is switched back on: otherwise its first run walks every object made during the
-pause, another 0.1 s at the end of a large export. Frozen objects are still freed by reference
-counting; they are only never searched for cycles, and what the block leaves alive (modules it
-imported, the result it returns) holds none that become garbage. After a failure the collector
-is simply switched back on, so a traceback's cycles are collected as usual.
+In the command-line process, which ends with its command, the objects still alive when the
+block succeeds are frozen (``gc.freeze``) before the collector is switched back on: otherwise
+its first run walks every object made during the pause, another 0.1 s at the end of a large
+export. Frozen objects are still freed by reference counting, only never searched for cycles,
+which a long-lived process using samepack as a library would not want: there, and after a
+failure, the collector is simply switched back on.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from typing import Iterator
+
+
+# Set by the command-line entry point (its process ends right after the command).
+freeze_after = False
 
 
 @contextmanager
@@ -30,6 +34,6 @@ def gc_paused() -> Iterator[None]:
         succeeded = True
     finally:
         if was_enabled:
-            if succeeded:
+            if succeeded and freeze_after:
                 gc.freeze()
             gc.enable()
