@@ -23,6 +23,12 @@ def register(project: Path):
     return Store().register(program, project, str(project / "samepack.yaml"))
 
 
+def one_step_program(name: str) -> str:
+    """A program of one step, ``python main.py``."""
+    return (f"apiVersion: samepack.dev/v1\nkind: Program\nmetadata: {{name: {name}, version: '1'}}\n"
+            "steps:\n  main: {run: \"python main.py\"}\n")
+
+
 MINI_PROGRAM = """\
 apiVersion: samepack.dev/v1
 kind: Program

@@ -17,15 +17,9 @@ from samepack.bundle.export import ExportOptions, export_bundle
 from samepack.bundle.writer import SegmentWriter
 from samepack.errors import InputError, ResourceError
 
-from .conftest import register
+from .conftest import one_step_program, register
 
-PROGRAM = """\
-apiVersion: samepack.dev/v1
-kind: Program
-metadata: {name: many, version: "1"}
-steps:
-  main: {run: "python main.py"}
-"""
+PROGRAM = one_step_program("many")
 
 
 def _project(root: Path, count: int) -> Path:

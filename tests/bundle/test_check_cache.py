@@ -17,15 +17,9 @@ from samepack.bundle.infra import _validate_once
 from samepack.cache import RECORD, DigestSet
 from samepack.errors import VerificationError
 
-from .conftest import register
+from .conftest import one_step_program, register
 
-PROGRAM = """\
-apiVersion: samepack.dev/v1
-kind: Program
-metadata: {name: cached, version: "1"}
-steps:
-  main: {run: "python main.py"}
-"""
+PROGRAM = one_step_program("cached")
 # A service-account key without a PEM block: only the rule for .json files finds it.
 SERVICE_ACCOUNT = json.dumps({"type": "service_account", "private_key": "abc"}).encode()
 
