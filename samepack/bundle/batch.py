@@ -35,6 +35,7 @@ PARALLEL_FROM = 512  # fewer files than this are packed in this process
 Check = Callable[[str, bytes, bool], "str | None"]
 Item = tuple[str, str, "int | None"]  # (bundle path, file, mode or None: from the file)
 Entry = tuple[str, int, int, str]  # (bundle path, size, mode, sha256)
+PassedBefore = "set[bytes] | frozenset[bytes]"  # digests of contents that passed the check
 # A run of packed members (their tar bytes and entries), or the index of an item to stream.
 Run = "tuple[bytes, list[Entry]] | int"
 
@@ -54,8 +55,7 @@ def why_unreadable(error: OSError) -> str:
     return f"unreadable ({error.strerror})"
 
 
-def pack(items: list[Item], check: Check | None,
-         passed_before: "set[bytes] | frozenset[bytes]" = frozenset()
+def pack(items: list[Item], check: Check | None, passed_before: PassedBefore = frozenset()
          ) -> tuple[list, list[tuple[str, str]]]:
     """The runs of ``items`` in order, and the (path, reason) of those left out: links,
     special files, missing files, and those ``check`` found to hold a secret.
@@ -66,38 +66,40 @@ def pack(items: list[Item], check: Check | None,
     dropped: list[tuple[str, str]] = []
     budget = BATCH_BYTES
     folders = _Folders()
-    for index, (path, file, mode) in enumerate(items):
-        try:
-            descriptor = folders.open(file)
-        except OSError as error:
-            dropped.append((path, why_unreadable(error)))
-            continue
-        try:
-            info = os.fstat(descriptor)
-            if not stat.S_ISREG(info.st_mode):
-                dropped.append((path, "not a regular file"))
+    try:
+        for index, (path, file, mode) in enumerate(items):
+            try:
+                descriptor = folders.open(file)
+            except OSError as error:
+                dropped.append((path, why_unreadable(error)))
                 continue
-            if info.st_size > SMALL or (info.st_size > budget and entries):
-                if entries:
-                    runs.append((b"".join(pieces), entries))
-                    pieces, entries = [], []
-                runs.append(index)
-                continue
-            content = _read_all(descriptor, info.st_size)
-        finally:
-            os.close(descriptor)
-        digest = hashlib.sha256(content).digest()
-        if check is not None:
-            reason = check(path, content, digest in passed_before)
-            if reason:
-                dropped.append((path, reason))
-                continue
-        size = len(content)
-        budget -= size
-        mode = exec_mode(info.st_mode) if mode is None else mode
-        pieces += (member_header(path, size, mode), content, padding(size))
-        entries.append((path, size, mode, digest.hex()))
-    folders.close()
+            try:
+                info = os.fstat(descriptor)
+                if not stat.S_ISREG(info.st_mode):
+                    dropped.append((path, "not a regular file"))
+                    continue
+                if info.st_size > SMALL or (info.st_size > budget and entries):
+                    if entries:
+                        runs.append((b"".join(pieces), entries))
+                        pieces, entries = [], []
+                    runs.append(index)
+                    continue
+                content = _read_all(descriptor, info.st_size)
+            finally:
+                os.close(descriptor)
+            digest = hashlib.sha256(content).digest()
+            if check is not None:
+                reason = check(path, content, digest in passed_before)
+                if reason:
+                    dropped.append((path, reason))
+                    continue
+            size = len(content)
+            budget -= size
+            mode = exec_mode(info.st_mode) if mode is None else mode
+            pieces += (member_header(path, size, mode), content, padding(size))
+            entries.append((path, size, mode, digest.hex()))
+    finally:
+        folders.close()
     if entries:
         runs.append((b"".join(pieces), entries))
     return runs, dropped
@@ -144,9 +146,6 @@ def _read_all(descriptor: int, size: int) -> bytes:
     while pieces[-1]:
         pieces.append(os.read(descriptor, SMALL))
     return b"".join(pieces)
-
-
-PassedBefore = "set[bytes] | frozenset[bytes]"
 
 
 class ForkedPackers:
