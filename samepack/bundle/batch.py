@@ -159,8 +159,9 @@ class ForkedPackers:
                  passed_before: PassedBefore, workers: int) -> None:
         self.count = len(batches)
         self.workers: list[tuple[int, io.FileIO]] = []
+        workers = min(workers, self.count)
         try:
-            for index in range(min(workers, self.count)):
+            for index in range(workers):
                 mine = batches[index::workers]
                 read_end, write_end = os.pipe()
                 _widen(write_end)

@@ -140,7 +140,8 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
             screen = SecretScreen()
             code = parts.write("code", code_list, screen)
             result.skipped += screen.dropped
-            screen.remember()
+            if code is not None:
+                screen.remember(code.members)
         infra, warnings = infra_job.result()
     result.warnings += warnings
     parts.write("infra", infra)

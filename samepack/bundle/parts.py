@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from samepack.bundle.code import CodeFiles, collect_code, collect_tree, walk_files
-from samepack.bundle.manifest import MANIFEST_NAME, Manifest, canonical_json
-from samepack.bundle.secrets import rules_digest, secret_in_content
+from samepack.bundle.manifest import MANIFEST_NAME, Manifest, Member, canonical_json
+from samepack.bundle.secrets import SCAN_LIMIT, rules_digest, secret_in_content
 from samepack.bundle.writer import Source, file_mode
 from samepack.cache import DigestSet
 from samepack.program.model import Program
@@ -97,7 +97,6 @@ class SecretScreen:
     def __init__(self) -> None:
         self.dropped: list[tuple[str, str]] = []
         self.known = DigestSet.load(f"screened-{rules_digest()}")
-        self.passed: list[str] = []  # hex digests of the contents that passed this time
 
     @property
     def passed_before(self) -> set[bytes]:
@@ -106,9 +105,9 @@ class SecretScreen:
     def drop(self, path: str, reason: str) -> None:
         self.dropped.append((path.removeprefix("code/"), reason))
 
-    def remember(self) -> None:
-        """Record the contents that passed (best effort)."""
-        self.known.add(bytes.fromhex(sha) for sha in self.passed)
+    def remember(self, members: list[Member]) -> None:
+        """Record the contents of the members written, which passed (best effort)."""
+        self.known.add(bytes.fromhex(m.sha256) for m in members if m.size <= SCAN_LIMIT)
 
 
 def runs_bytes(records: list[dict[str, Any]]) -> bytes:

@@ -213,8 +213,6 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
                 tar, entries = run
                 writer.write(tar)
                 members.extend(map(Member._make, entries))
-                if screen is not None:
-                    screen.passed += [entry[3] for entry in entries]
             for path, reason in dropped:
                 if screen is None:
                     raise InputError(f"{source_of(path).file}: {reason}",
