@@ -20,12 +20,15 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import TYPE_CHECKING, Iterator, Literal
 
 from samepack.console import info, warn
 from samepack.errors import InputError, ResourceError
 from samepack.paths import samepack_home
 from samepack.program.model import Program
+
+if TYPE_CHECKING:
+    from samepack.lock.model import IndexOptions
 
 EnvManager = Literal["samepack", "local"]
 ENV_MANAGERS: tuple[str, ...] = ("samepack", "local")
@@ -138,8 +141,10 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_environment(spec: LockedEnv, workdir: Path, prefix: Path) -> Path:
-    """The interpreter of the cached environment at ``prefix``, made from ``spec`` if missing."""
+def ensure_environment(spec: LockedEnv, workdir: Path, prefix: Path,
+                       index: "IndexOptions | None" = None) -> Path:
+    """The interpreter of the cached environment at ``prefix``, made from ``spec`` if missing
+    (packages from ``index`` when given, else from where the lock was made)."""
     with _exclusive(prefix.with_name(prefix.name + ".lock")):
         marker = prefix / COMPLETE
         if marker.is_file():
@@ -151,7 +156,7 @@ def ensure_environment(spec: LockedEnv, workdir: Path, prefix: Path) -> Path:
         info(f"creating the environment from {spec.lock_file} ({_package_count(workdir, spec)} "
              f"packages) in {prefix} (first run with this lock)")
         try:
-            python = _build(spec, workdir, prefix)
+            python = _build(spec, workdir, prefix, index)
         except BaseException:
             shutil.rmtree(prefix, ignore_errors=True)
             raise
@@ -170,15 +175,16 @@ def _package_count(workdir: Path, spec: LockedEnv) -> int:
     return sum(1 for line in lines if line and not line.startswith(("#", "-", "--")))
 
 
-def _build(spec: LockedEnv, workdir: Path, prefix: Path) -> Path:
+def _build(spec: LockedEnv, workdir: Path, prefix: Path, index: "IndexOptions | None") -> Path:
     from samepack.envcreate.create import build_environment
     from samepack.envcreate.pip_env import find_python
     from samepack.lock.model import IndexOptions
     from samepack.machine import probe_machine
 
-    index = IndexOptions(find_links=tuple(spec.index.get("find_links") or ()),
-                         no_index=bool(spec.index.get("no_index")),
-                         index_url=spec.index.get("index_url"))
+    if index is None or index == IndexOptions():
+        index = IndexOptions(find_links=tuple(spec.index.get("find_links") or ()),
+                             no_index=bool(spec.index.get("no_index")),
+                             index_url=spec.index.get("index_url"))
     conda = spec.kind == "conda"
     if not conda and spec.python and find_python(spec.python) is None:
         raise ResourceError(f"the lock is for Python {spec.python}, which this machine does not have",
