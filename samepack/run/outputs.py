@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samepack.history.files import sha256_file
+from samepack.history.files import TRACKING_DIRS, TRACKING_FILES, sha256_file
 
 # Folders whose content is never a run's result: environments, caches, version control, and the
 # stores of tracking tools (what those hold reaches the record through the tracking readers).
 NOT_OUTPUTS = {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".mypy_cache",
                ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "node_modules", ".tox",
-               ".nox", ".eggs", ".samepack", ".cache", "mlruns", "mlartifacts", "wandb",
-               ".virtual_documents"}
-NOT_OUTPUT_FILES = {"mlflow.db", "mlflow.db-journal", "mlflow.db-wal", "mlflow.db-shm", ".DS_Store"}
+               ".nox", ".eggs", ".samepack", ".cache", ".virtual_documents", *TRACKING_DIRS}
+NOT_OUTPUT_FILES = {".DS_Store", *TRACKING_FILES}
 MAX_FILES = 100_000  # a working directory beyond this is not listed (a warning says so)
 
 
