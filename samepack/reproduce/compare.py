@@ -8,12 +8,14 @@ results on the same machine, so a difference from the record says nothing about 
 
 Output files are matched by path, with path parts that name a moment (``2026-12-02``,
 ``12-30-59``: Hydra's run folders) read as one placeholder, since a re-run happens at another
-time. Log files (``*.log``) are listed, not compared: they time-stamp their lines, and what a
-step prints is kept with the run anyway.
+time. Files that record when and where a run ran rather than what it computed are listed, not
+compared: log files (they time-stamp their lines; what a step prints is kept with the run anyway)
+and Hydra's runtime record ``.hydra/hydra.yaml`` (the run's folder and working directory).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import operator
 import re
@@ -148,9 +150,12 @@ def comparable_path(path: str) -> str:
                     for part in path.split("/"))
 
 
+BOOKKEEPING = ("*.log", ".hydra/hydra.yaml", "*/.hydra/hydra.yaml")
+
+
 def compared(artifact: dict) -> bool:
-    """Whether an output file's bytes are compared (log files are only listed)."""
-    return not artifact["path"].endswith(".log")
+    """Whether an output file's bytes are compared (a run's bookkeeping is only listed)."""
+    return not any(fnmatch.fnmatchcase(artifact["path"], pattern) for pattern in BOOKKEEPING)
 
 
 def _by_path(artifacts: list[dict]) -> dict[str, str | None]:

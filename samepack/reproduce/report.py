@@ -98,7 +98,7 @@ def render_markdown(report: ReproReport) -> str:
         lines += [f"| {a.path} | {(a.recorded or '-')[:12]} | {_values(a.reproduced)} | "
                   f"{a.verdict} |" for a in report.comparison.artifacts]
     if report.comparison.not_compared:
-        lines += ["", "Listed, not compared (log files): "
+        lines += ["", "Listed, not compared (logs and run bookkeeping): "
                   + ", ".join(f"`{path}`" for path in report.comparison.not_compared)]
     lines += ["", "## Machine differences", ""]
     if report.machine:
