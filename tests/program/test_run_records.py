@@ -137,3 +137,12 @@ def test_run_file_registration_refuses_a_name_taken_by_another_file(samepack, tm
     assert "change metadata.version" in refused.stderr
     listed = samepack("programs", "--json")
     assert [e["name"] for e in json.loads(listed.stdout)] == ["demo"]
+
+
+def test_a_declared_data_file_that_is_missing_stops_the_run_before_any_step(samepack, tmp_path):
+    body = ("datasets:\n  wine: {path: data/wine.csv, sha256: '" + "0" * 64 + "', size: 10}\n"
+            "steps:\n" + step("train", py("open('ran', 'w')")))
+    result = samepack("run", "-f", write_program(tmp_path, body))
+    assert result.exit_code != 0 and "dataset wine: cannot get" in result.stderr
+    assert "data/wine.csv" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "ran").exists()
