@@ -49,9 +49,18 @@ class Parameter:
     default: Any = None
     help: str | None = None
     choices: list[Any] | None = None
+    # With no default, a parameter must be given -- unless it is optional: then its value may
+    # stay null and the run-line word holding its placeholder is left out of the command.
+    optional: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is None and not self.optional
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type, "default": self.default}
+        if self.optional:
+            data["optional"] = True
         if self.help:
             data["help"] = self.help
         if self.choices:
@@ -92,6 +101,22 @@ class SecretRef:
 
 
 @dataclass
+class MetricPattern:
+    """A metric read from a step's printed output: ``pattern`` is searched in each line of its
+    standard output; its group ``value`` is the number, its group ``name`` (else ``name``) the
+    metric's name."""
+
+    pattern: str
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"pattern": self.pattern}
+        if self.name:
+            data["name"] = self.name
+        return data
+
+
+@dataclass
 class Step:
     """One command of the pipeline. ``run`` may reference ``{params.NAME}``,
     ``{datasets.NAME}`` and ``{env.NAME}``; it is split with shlex and run without a shell
@@ -105,6 +130,7 @@ class Step:
     image: str | None = None
     workdir: str | None = None
     notebook: str | None = None  # a notebook (or notebook cells) this step executes
+    metrics: list[MetricPattern] = field(default_factory=list)  # read from standard output
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"run": self.run}
@@ -117,6 +143,8 @@ class Step:
         for key in ("image", "workdir", "notebook"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
+        if self.metrics:
+            data["metrics"] = [metric.to_dict() for metric in self.metrics]
         return data
 
 
