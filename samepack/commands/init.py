@@ -83,8 +83,11 @@ def _scan(root: Path) -> Scan | None:
 
 
 def _report(inference: Inference) -> None:
+    from rich.text import Text  # plain text: patterns hold [...] that is not markup
+
     out.print(titled_table("samepack init: what was inferred", ("field", "value", "why"),
-                           ((r.what, r.value, r.why) for r in inference.reasons)))
+                           ((Text(r.what), Text(r.value), Text(r.why))
+                            for r in inference.reasons)))
     for message in inference.warnings:
         warn(message)
 
