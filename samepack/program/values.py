@@ -70,6 +70,10 @@ def substitute_words(words: list[str], values: dict[str, dict[str, Any]]) -> lis
     null (an optional parameter left unset) is left out, so ``--seed={params.seed}`` passes
     nothing rather than an empty ``--seed=``."""
     params = values.get("params", {})
-    unset = [any(kind == "params" and params.get(name) is None
-                 for kind, name in placeholders(word)) for word in words]
-    return [substitute(word, values) for word, skip in zip(words, unset) if not skip]
+    return [substitute(word, values) for word in words if not unset_parameter_word(word, params)]
+
+
+def unset_parameter_word(word: str, params: dict[str, Any]) -> bool:
+    """Whether ``word`` holds a ``{params.X}`` whose value is null (left out of commands)."""
+    return any(kind == "params" and name in params and params[name] is None
+               for kind, name in placeholders(word))

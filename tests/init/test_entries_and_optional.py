@@ -214,3 +214,16 @@ def test_runner_leaves_out_unset_optional_words() -> None:
     values = resolve_params(program, {"data": "d.csv", "seed": "5"})
     assert substitute_words(words, {"params": values}) == [
         "python", "t.py", "--seed=5", "--epochs", "2", "d.csv"]
+
+
+def test_pod_commands_leave_out_unset_optional_words() -> None:
+    from samepack.k8s.params import resolve_params as pod_params, step_command
+
+    step = Step(name="s", run="python t.py --seed={params.seed} --epochs {params.epochs}")
+    program = Program(name="demo", version="1", steps={"s": step},
+                      parameters={"seed": Parameter("seed", "int", optional=True),
+                                  "epochs": Parameter("epochs", "int", default=2)})
+    assert step_command(program, step, pod_params(program, {})) == [
+        "python", "t.py", "--epochs", "2"]
+    assert step_command(program, step, pod_params(program, {"seed": "4"})) == [
+        "python", "t.py", "--seed=4", "--epochs", "2"]
