@@ -67,8 +67,9 @@ def choose_entries(root: Path, wanted: tuple[str, ...], interactive: bool) -> li
         return best
     if interactive:
         return _ask(best, "all" if notebooks else "1")
-    if notebooks:
-        return best  # a folder of notebooks: each one a step, in path order
+    if notebooks:  # a folder of notebooks: each one a step, in path order
+        return [replace(c, reason=c.reason + "; every notebook of the folder is a step, in path "
+                        "order (no terminal to ask; --entry picks some)") for c in best]
     raise InputError(f"{root}: several entry points are plausible: {_candidate_list(best)}",
                      "pass --entry NAME to choose one (repeat --entry for steps run in order)")
 

@@ -36,11 +36,17 @@ def _rename_param(steps: dict[str, Step], old: str, new: str) -> None:
 
 
 def _renamed_steps(part: EntryPart, taken: set[str]) -> dict[str, Step]:
-    """The part's steps under names not in ``taken``, their ``needs`` following."""
+    """The part's steps under names not in ``taken``, their ``needs`` and the part's reasons
+    following."""
     names: dict[str, str] = {}
     for old in part.steps:
         names[old] = _unique(old, taken)
         taken.add(names[old])
+    for reason in part.reasons:
+        for old, new in names.items():
+            if old != new:
+                reason.what = re.sub(rf"^(step |steps\.){re.escape(old)}\b", rf"\g<1>{new}",
+                                     reason.what)
     return {names[old]: replace(step, name=names[old], needs=[names.get(n, n) for n in step.needs])
             for old, step in part.steps.items()}
 
@@ -54,6 +60,7 @@ def chain_parts(parts: list[EntryPart]) -> EntryPart:
     for part in parts:
         steps = _renamed_steps(part, set(chained.steps))
         first, last = next(iter(steps)), list(steps)[-1]
+        chained.reasons += part.reasons
         if previous is not None:
             steps[first].needs = [previous, *steps[first].needs]
             chained.reasons.append(Reason(f"steps.{first}.needs", previous,
@@ -80,7 +87,6 @@ def chain_parts(parts: list[EntryPart]) -> EntryPart:
             else part.environment
         chained.description = chained.description or part.description
         chained.name = chained.name or part.name
-        chained.reasons += part.reasons
         chained.warnings += part.warnings
         previous = last
     return chained
