@@ -105,10 +105,11 @@ def _report(inference: Inference) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the program on stdout; write nothing.")
 def init(path: Path, entries: tuple[str, ...], name: str | None, version: str | None, force: bool,
          dry_run: bool) -> None:
-    """Write PATH/samepack.yaml from the project's entry point, parameters, data and lock.
+    """Write PATH/samepack.yaml from the project's entry points, parameters, data and lock.
 
     Parameters are read from the code (argparse, click, typer, sys.argv, a notebook's
-    `parameters` cell, MLproject) without running it.
+    `parameters` cell, MLproject) without running it; `name: value` lines the code prints
+    get a metric pattern.
     """
     root = path.resolve()
     if not root.is_dir():
