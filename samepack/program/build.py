@@ -54,7 +54,7 @@ def _parameter(name: str, data: dict[str, Any], locate: Locate) -> Parameter:
         if default is not None and default not in choices:
             raise locate(("parameters", name, "default"), f"{default!r} is not one of {choices}")
     return Parameter(name=name, type=type_name, default=default, help=data.get("help"),
-                     choices=choices)
+                     choices=choices, optional=data.get("optional") is True)
 
 
 def _step(name: str, data: dict[str, Any], locate: Locate) -> Step:

@@ -49,9 +49,18 @@ class Parameter:
     default: Any = None
     help: str | None = None
     choices: list[Any] | None = None
+    # With no default, a parameter must be given -- unless it is optional: then its value may
+    # stay null and the run-line word holding its placeholder is left out of the command.
+    optional: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is None and not self.optional
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type, "default": self.default}
+        if self.optional:
+            data["optional"] = True
         if self.help:
             data["help"] = self.help
         if self.choices:

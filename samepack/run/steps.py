@@ -18,7 +18,7 @@ from samepack.errors import InputError
 from samepack.history.records import MetricPoint
 from samepack.program.model import Step
 from samepack.program.notebook import read_notebook, split_selector, step_script
-from samepack.program.values import as_text, substitute
+from samepack.program.values import as_text, substitute, substitute_words
 
 TERMINATE_GRACE_S = 5.0
 
@@ -44,7 +44,7 @@ def command_line(step: Step, ctx: StepContext) -> list[str]:
         words = shlex.split(step.run)
     except ValueError as error:
         raise InputError(f"steps.{step.name}.run: {error}", "check the quoting of the command") from None
-    argv = [substitute(word, values) for word in words]
+    argv = substitute_words(words, values)
     if step.notebook:
         argv.append(str(write_notebook_script(step, ctx)))
     return argv

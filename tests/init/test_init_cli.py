@@ -113,7 +113,7 @@ def test_several_candidates_without_a_terminal(fixture_project, samepack) -> Non
     assert result.exit_code == 3
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("error: ") and "evaluate.py, train.py" in lines[0]
-    assert lines[-1] == "hint: pass --entry NAME to choose one"
+    assert lines[-1] == "hint: pass --entry NAME to choose one (repeat --entry for steps run in order)"
     assert not (project / "samepack.yaml").exists()
 
 
