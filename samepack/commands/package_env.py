@@ -50,18 +50,24 @@ def index_options(func):
               help="conda channel replacing environment.yml's channels (repeatable).")
 @index_options
 @click.option("--pylock", is_flag=True, help="Also write pylock.toml (PEP 751).")
+@click.option("--upgrade", "-U", is_flag=True,
+              help="Let every version move (the pins of existing lock files are kept otherwise).")
+@click.option("--upgrade-package", "-P", "upgrade_packages", multiple=True, metavar="NAME",
+              help="Let this package's version move (repeatable).")
 @click.option("--force", is_flag=True, help="Replace the project's own lock files.")
 @click.option("--check", is_flag=True, help="Only check that the lock still matches the project.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 def package_env_command(path: Path, locker: str | None, python: str | None,
                         platforms: tuple[str, ...], from_env: bool, channels: tuple[str, ...],
                         find_links: tuple[str, ...], no_index: bool, index_url: str | None,
-                        pylock: bool, force: bool, check: bool, dry_run: bool) -> None:
+                        pylock: bool, upgrade: bool, upgrade_packages: tuple[str, ...],
+                        force: bool, check: bool, dry_run: bool) -> None:
     """Scan PATH, lock its environment with hashes, and write the environment files."""
     options = EnvOptions(locker=locker, python=python, platforms=platforms, from_env=from_env,
                          index=IndexOptions(from_cwd(find_links), no_index, index_url),
                          channels=channels_from_cwd(channels),
-                         pylock=pylock, force=force)
+                         pylock=pylock, force=force, upgrade=upgrade,
+                         upgrade_packages=upgrade_packages)
     if check:
         _check(path, options)
         return
@@ -83,6 +89,9 @@ def _show(report: PackageReport, dry_run: bool) -> None:
     choice = report.choice
     info(f"locked {len(report.result.pins)} packages with {choice.name} ({choice.source}) for "
          f"Python {report.result.python} on {', '.join(report.result.platforms)}")
+    if report.kept:
+        info(f"kept the versions of {len(report.kept)} packages pinned by the existing lock files "
+             "(--upgrade or --upgrade-package NAME lets them move)")
     table = Table("file", "action" if not dry_run else "would", box=None, show_header=True)
     for item in report.files:
         table.add_row(item.path, item.action)

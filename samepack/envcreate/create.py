@@ -14,6 +14,7 @@ from samepack.envcreate.hardware import (Needs, Shortfall, check_hardware, needs
 from samepack.envcreate.pip_env import find_python, make_venv, sync_requirements, venv_python
 from samepack.envfiles.atomic import write_atomic
 from samepack.envfiles.envjson import EnvRecord, read_env_record, sha256_file
+from samepack.envfiles.locations import recorded_pip_lock
 from samepack.errors import ConflictError, ResourceError, SamepackError, VerificationError
 from samepack.lock.model import IndexOptions
 from samepack.machine import MachineFacts, probe_machine
@@ -119,8 +120,15 @@ def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFac
         return _build_conda(project_dir, record, prefix, facts, index)
     interpreter = find_python(record.python) or sys.executable  # only with --ignore-hardware
     python = make_venv(prefix, interpreter)
-    sync_requirements(python, project_dir / "requirements.txt", index)
+    lock = recorded_pip_lock(record.files) or "requirements.txt"
+    sync_requirements(python, project_dir / lock, locked_index(record, index), base=project_dir)
     return python
+
+
+def locked_index(record: EnvRecord, given: IndexOptions) -> IndexOptions:
+    """The index options given here, then those the project declared when it was locked
+    (its relative find-links are relative to the project)."""
+    return given.merged(IndexOptions.from_json(record.index.get("project")))
 
 
 def _build_conda(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
@@ -131,12 +139,13 @@ def _build_conda(project_dir: Path, record: EnvRecord, prefix: Path, facts: Mach
     records = verified_records(project_dir / "conda-lock.yml", facts.platform, cache / "conda-files")
     install_conda(records, prefix, cache / "conda-pkgs")
     python = prefix / "bin" / "python"
-    pip_lock = project_dir / "requirements.txt"
-    if "requirements.txt" in record.files and pip_lock.is_file():
+    lock = recorded_pip_lock(record.files)
+    if lock and (project_dir / lock).is_file():
         if not python.is_file():
             raise ResourceError("conda-lock.yml has pip packages but its environment has no Python",
                                 hint="add python to environment.yml and lock again")
-        sync_requirements(python, pip_lock, index, exact=False)
+        sync_requirements(python, project_dir / lock, locked_index(record, index), exact=False,
+                          base=project_dir)
     return python
 
 

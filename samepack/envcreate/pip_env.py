@@ -30,11 +30,12 @@ def make_venv(prefix: Path, python: str) -> Path:
 
 
 def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
-                      exact: bool = True) -> None:
-    """Install exactly what ``requirements`` pins (``exact``: remove everything else)."""
+                      exact: bool = True, base: Path | None = None) -> None:
+    """Install exactly what ``requirements`` pins (``exact``: remove everything else);
+    relative find-links are taken from ``base``."""
     verb = ["pip", "sync"] if exact else ["pip", "install", "-r"]
     _uv([*verb, str(requirements), "--require-hashes", "--python", str(python),
-         *index.args()], "uv pip sync" if exact else "uv pip install")
+         *index.args(base)], "uv pip sync" if exact else "uv pip install")
 
 
 def _uv(args: list[str], what: str) -> None:

@@ -12,11 +12,13 @@ from samepack.envfiles.envjson import read_env_record
 from samepack.envfiles.inputs import LockInputs
 from samepack.envfiles.plan import (PlannedFile, check_conflicts, lock_file_names, plan_files,
                                     write_planned)
+from samepack.envfiles.locations import DEFAULT_LOCK, pip_lock_name
+from samepack.envfiles.program_lock import program_lock_update
 from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
-                                       scan_for_lock)
+                                       project_index, scan_for_lock)
 from samepack.errors import DriftError, NotFoundError
 from samepack.lock.base import LockerChoice, get_locker
-from samepack.lock.model import LockResult
+from samepack.lock.model import IndexOptions, LockResult
 from samepack.scan.model import Scan
 
 Scanner = Callable[[Path, str | None], Scan]
@@ -29,6 +31,7 @@ class PackageReport:
     choice: LockerChoice
     inputs: LockInputs
     result: LockResult
+    kept: tuple[str, ...] = ()  # the earlier locks' pins handed to the resolver
 
 
 def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock,
@@ -40,13 +43,36 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     if choice.name == "uv" and is_generated(root / "pylock.toml"):
         options = replace(options, pylock=True)  # keep a pylock.toml we wrote up to date
     inputs = lock_inputs(scan, root, options, choice)
-    check_conflicts(root, lock_file_names(choice, inputs, options.pylock), options.force)
-    result = get_locker(choice.name).lock(lock_request(inputs, options, root))
+    pip_lock = pip_lock_name(root, options.force)
+    check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock), options.force)
+    declared = project_index(scan, root)
+    request = lock_request(inputs, options, root, options.index.merged(declared))
+    result = with_lock_name(get_locker(choice.name).lock(request), pip_lock)
     planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
-                         {**options.index.to_json(), "channels": list(options.channels)})
+                         index_record(options, declared))
+    program = program_lock_update(root, pip_lock if pip_lock in result.files else None)
+    if program:
+        planned.insert(-1, program)
     if write:
         write_planned(root, planned)
-    return PackageReport(root, planned, choice, inputs, result)
+    return PackageReport(root, planned, choice, inputs, result, request.preferences)
+
+
+def index_record(options: EnvOptions, declared: IndexOptions) -> dict:
+    """What env.json keeps of the index: the flags given, and (relative, portable) what the
+    project's files declare, which ``env create`` uses again."""
+    record = {**options.index.to_json(), "channels": list(options.channels)}
+    if declared != IndexOptions():
+        record["project"] = declared.to_json()
+    return record
+
+
+def with_lock_name(result: LockResult, pip_lock: str) -> LockResult:
+    """The lockers write ``requirements.txt``; it goes to ``pip_lock`` in the project."""
+    if pip_lock == DEFAULT_LOCK or DEFAULT_LOCK not in result.files:
+        return result
+    files = {(pip_lock if name == DEFAULT_LOCK else name): text for name, text in result.files.items()}
+    return replace(result, files=files)
 
 
 def check_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock) -> list[str]:
