@@ -19,6 +19,7 @@ from typing import Any, Callable
 import yaml
 from packaging.utils import canonicalize_name
 
+from samepack.envfiles.atomic import is_generated
 from samepack.errors import InputError
 from samepack.lock.pins import pins_from_requirements
 
@@ -78,8 +79,12 @@ def _poetry_lock(path: Path) -> dict[str, list[str]]:
 
 
 def _pylock(path: Path) -> dict[str, list[str]]:
-    """PEP 751 ``[[packages]]``; entries without a version (directories, VCS) are no pins."""
-    return _from_packages(_toml(path).get("packages"))
+    """PEP 751 ``[[packages]]``; entries without a version (directories, VCS) are no pins, nor
+    are those only for a dependency group or an extra."""
+    def not_runtime(entry: dict) -> bool:
+        marker = entry.get("marker") or ""
+        return "dependency_groups" in marker or "extras" in marker
+    return _from_packages(_toml(path).get("packages"), not_runtime)
 
 
 def _pipfile_lock(path: Path) -> dict[str, list[str]]:
@@ -141,7 +146,10 @@ def existing_pins(root: Path, names: tuple[str, ...] | None = None) -> ExistingP
     name a file pins to several versions (one per platform or Python) is left to the
     resolver."""
     result = ExistingPins()
-    for name in names if names is not None else tuple(READERS):
+    candidates = names if names is not None else tuple(READERS)
+    # samepack's own last lock first: once it has locked, its versions are the project's
+    ordered = sorted(candidates, key=lambda name: not is_generated(root / name))
+    for name in ordered:
         path = root / name
         if name not in READERS or not path.is_file():
             continue
