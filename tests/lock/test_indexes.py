@@ -1,0 +1,83 @@
+"""Index options the project declares (requirement-file lines, ``[[tool.uv.index]]``) reach the
+lock and, through the record, ``env create``. The indexes are real: a find-links directory and
+a PEP 503 simple index served from ``file://``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+from lockbuilders import FakeDist, build_wheel
+
+from samepack.envfiles.indexes import declared_index
+
+
+def simple_index(wheels: list[Path], target: Path) -> str:
+    """A PEP 503 index of ``wheels`` under ``target``; its ``file://`` URL."""
+    by_name: dict[str, list[Path]] = {}
+    for wheel in wheels:
+        by_name.setdefault(wheel.name.split("-")[0].replace("_", "-").lower(), []).append(wheel)
+    for name, files in by_name.items():
+        folder = target / name
+        folder.mkdir(parents=True)
+        links = "".join(
+            f'<a href="{w.as_uri()}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">{w.name}</a>\n'
+            for w in files)
+        (folder / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
+    (target / "index.html").write_text("".join(f'<a href="{n}/">{n}</a>\n' for n in by_name))
+    return target.as_uri()
+
+
+def test_requirement_file_and_pyproject_index_options_are_read(tmp_path):
+    (tmp_path / "requirements.txt").write_text(
+        "# CUDA wheels\n--extra-index-url https://download.pytorch.org/whl/cu121\n"
+        "-f ./vendor  # local builds\n-r more.txt\ntorch==2.3.1+cu121\n")
+    (tmp_path / "more.txt").write_text("--index-url=https://mirror.example/simple\n")
+    pyproject = {"tool": {"uv": {"index": [
+        {"name": "pytorch-cpu", "url": "https://download.pytorch.org/whl/cpu"},
+        {"name": "local", "url": "./wheels", "format": "flat"}]}}}
+    found = declared_index(tmp_path, ["requirements.txt"], pyproject)
+    assert found.extra_index_urls == ("https://download.pytorch.org/whl/cu121",
+                                      "https://download.pytorch.org/whl/cpu")
+    assert found.index_url == "https://mirror.example/simple"
+    assert found.find_links == ("vendor", "./wheels")
+
+
+def test_find_links_in_requirements_reach_the_lock_and_env_create(samepack, tmp_path, offline):
+    root = tmp_path / "project"
+    (root / "vendor").mkdir(parents=True)
+    build_wheel(FakeDist("inhouse", "1.2"), root / "vendor")
+    (root / "requirements.txt").write_text("--find-links vendor\ninhouse\nalpha\n")
+    (root / "train.py").write_text("import inhouse, alpha\n")
+    result = samepack("package-env", root, *offline)
+    assert result.exit_code == 0, result.stderr
+    assert "inhouse==1.2" in (root / "requirements.lock").read_text()
+    record = json.loads((root / ".samepack" / "env.json").read_text())
+    assert record["index"]["project"]["find_links"] == ["vendor"]  # relative: portable
+    created = samepack("env", "create", root, "--prefix", tmp_path / "env", *offline)
+    assert created.exit_code == 0, created.stderr
+    done = subprocess.run([created.stdout.strip(), "-c", "import inhouse, alpha"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_uv_index_in_pyproject_is_searched_besides_the_main_index(samepack, tmp_path,
+                                                                    wheel_dir):
+    extra_wheels = tmp_path / "extra-wheels"
+    extra_wheels.mkdir()
+    special = build_wheel(FakeDist("special", "3.0", requires=("alpha",)), extra_wheels)
+    main = simple_index(sorted(wheel_dir.glob("*.whl")), tmp_path / "main")
+    extra = simple_index([special], tmp_path / "extra")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "1"\ndependencies = ["special"]\n\n'
+        f'[[tool.uv.index]]\nname = "ours"\nurl = "{extra}"\n')
+    result = samepack("package-env", root, "--index-url", main)
+    assert result.exit_code == 0, result.stderr
+    lock = (root / "requirements.txt").read_text()
+    assert "special==3.0" in lock and "alpha==2.0" in lock
+    created = samepack("env", "create", root, "--prefix", tmp_path / "env", "--index-url", main)
+    assert created.exit_code == 0, created.stderr
