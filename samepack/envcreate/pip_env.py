@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from samepack.errors import LockError
+from samepack.errors import LockError, RemoteError
 from samepack.lock.model import IndexOptions
-from samepack.lock.tool import summarise_failure, uv_binary
+from samepack.lock.tool import failure_error, summarise_failure, uv_binary
 
 
 def find_python(version: str) -> str | None:
@@ -42,5 +42,8 @@ def _uv(args: list[str], what: str) -> None:
     done = subprocess.run([uv_binary(), *args, "--no-config", "--quiet"], capture_output=True,
                           text=True)
     if done.returncode != 0:
+        failure = failure_error(what, done.stderr or done.stdout)
+        if isinstance(failure, RemoteError):
+            raise failure
         raise LockError(f"{what} failed: {summarise_failure(done.stderr or done.stdout)}",
                         hint="check the lock files, or rerun `samepack package-env` and try again")

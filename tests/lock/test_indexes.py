@@ -81,3 +81,26 @@ def test_a_uv_index_in_pyproject_is_searched_besides_the_main_index(samepack, tm
     assert "special==3.0" in lock and "alpha==2.0" in lock
     created = samepack("env", "create", root, "--prefix", tmp_path / "env", "--index-url", main)
     assert created.exit_code == 0, created.stderr
+
+
+def test_an_index_that_cannot_be_reached_is_one_line_naming_it(samepack, tmp_path, wheel_dir,
+                                                                monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    main = simple_index(sorted(wheel_dir.glob("*.whl")), tmp_path / "main")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "requirements.txt").write_text(
+        f"--extra-index-url http://127.0.0.1:{closed}/whl/cu121\nalpha\n")
+    before = sorted(p.name for p in root.iterdir())
+    result = samepack("package-env", root, "--index-url", main)
+    assert result.exit_code == 8, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: ") and f"http://127.0.0.1:{closed}/whl/cu121" in first
+    assert "could not be reached" in first and "Traceback" not in result.stderr
+    assert "--find-links DIR --no-index" in result.stderr
+    assert sorted(p.name for p in root.iterdir()) == before  # nothing written
