@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from samepack.console import info, out
+from samepack.console import info, out, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
@@ -87,6 +87,8 @@ def _check(path: Path, options: EnvOptions) -> None:
 
 def _show(report: PackageReport, dry_run: bool) -> None:
     choice = report.choice
+    for note in report.inputs.notes:
+        warn(note)
     info(f"locked {len(report.result.pins)} packages with {choice.name} ({choice.source}) for "
          f"Python {report.result.python} on {', '.join(report.result.platforms)}")
     if report.kept:

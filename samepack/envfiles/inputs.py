@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class LockInputs:
     platforms: list[str]
     hardware: dict[str, Any]
     conda: CondaSpec | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should know; not hashed
 
     def canonical(self) -> dict[str, Any]:
         data: dict[str, Any] = {

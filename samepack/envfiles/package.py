@@ -16,9 +16,9 @@ from samepack.envfiles.locations import DEFAULT_LOCK, pip_lock_name
 from samepack.envfiles.program_lock import program_lock_update
 from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
                                        project_index, scan_for_lock)
-from samepack.errors import DriftError, NotFoundError
+from samepack.errors import DriftError, NotFoundError, RemoteError
 from samepack.lock.base import LockerChoice, get_locker
-from samepack.lock.model import IndexOptions, LockResult
+from samepack.lock.model import IndexOptions, LockRequest, LockResult
 from samepack.scan.model import Scan
 
 Scanner = Callable[[Path, str | None], Scan]
@@ -42,12 +42,16 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     choice = locker_choice(scan, root, options)
     if choice.name == "uv" and is_generated(root / "pylock.toml"):
         options = replace(options, pylock=True)  # keep a pylock.toml we wrote up to date
-    inputs = lock_inputs(scan, root, options, choice)
     pip_lock = pip_lock_name(root, options.force)
-    check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock), options.force)
     declared = project_index(scan, root)
-    request = lock_request(inputs, options, root, options.index.merged(declared))
-    result = with_lock_name(get_locker(choice.name).lock(request), pip_lock)
+    try:
+        inputs, request, result = _lock(root, scan, options, choice, pip_lock, declared)
+    except RemoteError as unreachable:
+        if choice.name != "conda-lock" or choice.source != "auto":
+            raise
+        choice = LockerChoice("uv", "auto")  # every package it names may be on PyPI
+        why = f"no conda channel could be reached ({unreachable.message})"
+        inputs, request, result = _lock(root, scan, options, choice, pip_lock, declared, why)
     planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
                          index_record(options, declared))
     program = program_lock_update(root, pip_lock if pip_lock in result.files else None)
@@ -56,6 +60,15 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     if write:
         write_planned(root, planned)
     return PackageReport(root, planned, choice, inputs, result, request.preferences)
+
+
+def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip_lock: str,
+          declared: IndexOptions, why_pypi: str | None = None
+          ) -> tuple[LockInputs, LockRequest, LockResult]:
+    inputs = lock_inputs(scan, root, options, choice, why_pypi=why_pypi)
+    check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock), options.force)
+    request = lock_request(inputs, options, root, options.index.merged(declared))
+    return inputs, request, with_lock_name(get_locker(choice.name).lock(request), pip_lock)
 
 
 def index_record(options: EnvOptions, declared: IndexOptions) -> dict:

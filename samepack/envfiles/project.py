@@ -4,16 +4,22 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from samepack.envfiles.atomic import is_generated
+from samepack.envfiles.conda_pypi import Translation, pypi_equivalents
+from samepack.envfiles.environment_yml import read_environment_yml
 from samepack.envfiles.envjson import EnvRecord
 from samepack.envfiles.indexes import declared_index
 from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_python,
                                   direct_requirements, hardware_needs)
 from samepack.envfiles.inputs_conda import conda_spec
 from samepack.envfiles.locations import PIP_LOCK_NAMES
+from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.base import LockerChoice, choose_locker
 from samepack.lock.existing import existing_pins, is_hashed_lock
 from samepack.lock.model import IndexOptions, LockRequest
@@ -51,9 +57,11 @@ def is_conda_project(scan: Scan, root: Path) -> bool:
 
 
 def lock_inputs(scan: Scan, root: Path, options: EnvOptions, choice: LockerChoice,
-                recorded: EnvRecord | None = None) -> LockInputs:
+                recorded: EnvRecord | None = None, why_pypi: str | None = None) -> LockInputs:
     """Everything the lock depends on; ``recorded`` fills in what the project does not say
-    (Python, platforms) so a check on another machine compares like with like."""
+    (Python, platforms) so a check on another machine compares like with like. A conda
+    project locked by a pip locker gets its conda packages' PyPI equivalents (``why_pypi``
+    says why, in the warning)."""
     python = choose_python(options.python, scan, recorded.python if recorded else None)
     platforms = choose_platforms(options.platforms, recorded.platforms if recorded else None)
     direct = direct_requirements(scan, root, replaced_lock_files(root, options.force)
@@ -61,8 +69,42 @@ def lock_inputs(scan: Scan, root: Path, options: EnvOptions, choice: LockerChoic
     inputs = LockInputs(requirements=direct, python=python, platforms=platforms,
                         hardware=hardware_needs(scan))
     if choice.name == "conda-lock":
-        inputs.conda = conda_spec(root, scan.conda_environment, direct, python, options.channels)
+        spec = conda_spec(root, scan.conda_environment, direct, python, options.channels)
+        if not spec.channels:
+            spec = replace(spec, channels=(DEFAULT_CHANNEL,))
+            inputs.notes.append(f"{_environment_name(root, scan)} names no channels: solving "
+                                f"against {DEFAULT_CHANNEL} (add channels: to choose others)")
+        inputs.conda = spec
+    elif is_conda_project(scan, root):
+        user_file = root / _environment_name(root, scan)
+        if user_file.is_file() and not is_generated(user_file):
+            translation = pypi_equivalents(read_environment_yml(user_file))
+            inputs.requirements = with_equivalents(direct, translation, user_file.name)
+            inputs.notes.append(translation.warning(why_pypi or f"--locker {choice.name}"))
     return inputs
+
+
+DEFAULT_CHANNEL = "conda-forge"
+
+
+def _environment_name(root: Path, scan: Scan) -> str:
+    return scan.conda_environment or "environment.yml"
+
+
+def with_equivalents(direct: list[DirectRequirement], translation: Translation,
+                     where: str) -> list[DirectRequirement]:
+    """``direct`` with the PyPI equivalents of a conda environment added; a bare name the
+    scan found gives way to the environment's specifier."""
+    by_name: dict[str, list[DirectRequirement]] = {}
+    for requirement in direct:
+        by_name.setdefault(requirement.name, []).append(requirement)
+    for text in translation.requirements:
+        name = canonicalize_name(Requirement(text).name)
+        found = by_name.get(name, [])
+        evidence = tuple(dict.fromkeys(e for r in found for e in r.evidence)) or (where,)
+        kept = [r for r in found if r.requirement != name and r.requirement != text]
+        by_name[name] = kept + [DirectRequirement(text, name, evidence)]
+    return [r for name in sorted(by_name) for r in by_name[name]]
 
 
 def replaced_lock_files(root: Path, force: bool) -> frozenset[str]:

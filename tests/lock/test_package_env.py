@@ -392,3 +392,41 @@ def test_lock_requests_against_the_real_index(samepack, project, tmp_path):
                     str(venv / "bin" / "python"), str(root / "requirements.txt"), "-q"], check=True)
     done = subprocess.run([str(venv / "bin" / "python"), "-c", "import requests"])
     assert done.returncode == 0
+
+
+def test_conda_project_without_a_reachable_channel_locks_its_pypi_equivalents(
+        samepack, fixture_project, offline, monkeypatch):
+    """No conda channel answers: every package environment.yml names is on PyPI, so the
+    project still gets a working lock, and the warning says what was translated."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/conda-forge"
+    root = fixture_project("conda-project")
+    environment = (root / "environment.yml").read_bytes()
+    result = samepack("package-env", root, "--channel", closed, *offline)
+    assert result.exit_code == 0, result.stderr
+    assert f"no conda channel could be reached (conda channel {closed}" in result.stderr
+    assert "locked the PyPI equivalents" in result.stderr
+    lock = (root / "requirements.txt").read_text()
+    for pin in ("numpy==2.1.0", "scipy==1.11.4", "pyyaml==6.0.1", "rich==13.7.1"):
+        assert pin in lock, pin  # scipy=1.11 kept its meaning: any 1.11.x
+    assert not (root / "conda-lock.yml").exists()
+    assert (root / "environment.yml").read_bytes() == environment
+    record = env_json(root)
+    assert (record["locker"], record["python"]) == ("uv", "3.10")
+    assert samepack("package-env", root, "--check").exit_code == 0
+
+
+def test_environment_yml_without_channels_is_solved_against_conda_forge(project):
+    from samepack.envfiles.project import EnvOptions, lock_inputs, locker_choice
+    from samepack.scan import scan_project
+
+    root = project({"environment.yml": "dependencies:\n  - tinylib\n"})
+    scan = scan_project(root, None)
+    options = EnvOptions()
+    inputs = lock_inputs(scan, root, options, locker_choice(scan, root, options))
+    assert inputs.conda.channels == ("conda-forge",)
+    assert inputs.notes == ["environment.yml names no channels: solving against conda-forge "
+                            "(add channels: to choose others)"]
