@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from samepack.envfiles.accelerators import accelerator_index
 from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.drift import drift
 from samepack.envfiles.envjson import read_env_record
@@ -45,15 +46,16 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     pip_lock = pip_lock_name(root, options.force)
     declared = project_index(scan, root)
     try:
-        inputs, request, result = _lock(root, scan, options, choice, pip_lock, declared)
+        inputs, request, result, used = _lock(root, scan, options, choice, pip_lock, declared)
     except RemoteError as unreachable:
         if choice.name != "conda-lock" or choice.source != "auto":
             raise
         choice = LockerChoice("uv", "auto")  # every package it names may be on PyPI
         why = f"no conda channel could be reached ({unreachable.message})"
-        inputs, request, result = _lock(root, scan, options, choice, pip_lock, declared, why)
+        inputs, request, result, used = _lock(root, scan, options, choice, pip_lock, declared,
+                                              why)
     planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
-                         index_record(options, declared))
+                         index_record(options, used))
     program = program_lock_update(root, pip_lock if pip_lock in result.files else None)
     if program:
         planned.insert(-1, program)
@@ -64,11 +66,17 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
 
 def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip_lock: str,
           declared: IndexOptions, why_pypi: str | None = None
-          ) -> tuple[LockInputs, LockRequest, LockResult]:
+          ) -> tuple[LockInputs, LockRequest, LockResult, IndexOptions]:
+    """One lock with one locker; also returns the index options beyond the flags that it
+    used (the project's own, and the PyTorch build index chosen for it)."""
     inputs = lock_inputs(scan, root, options, choice, why_pypi=why_pypi)
     check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock), options.force)
-    request = lock_request(inputs, options, root, options.index.merged(declared))
-    return inputs, request, with_lock_name(get_locker(choice.name).lock(request), pip_lock)
+    build, why = accelerator_index(inputs.requirements, inputs.hardware, options.index, declared)
+    if why:
+        inputs.notes.append(why)
+    used = declared.merged(build)
+    request = lock_request(inputs, options, root, options.index.merged(used))
+    return inputs, request, with_lock_name(get_locker(choice.name).lock(request), pip_lock), used
 
 
 def index_record(options: EnvOptions, declared: IndexOptions) -> dict:

@@ -104,3 +104,28 @@ def test_an_index_that_cannot_be_reached_is_one_line_naming_it(samepack, tmp_pat
     assert "could not be reached" in first and "Traceback" not in result.stderr
     assert "--find-links DIR --no-index" in result.stderr
     assert sorted(p.name for p in root.iterdir()) == before  # nothing written
+
+
+def test_pytorch_build_follows_the_scan_unless_an_index_was_chosen():
+    from samepack.envfiles.accelerators import accelerator_index
+    from samepack.envfiles.requirements_in import DirectRequirement
+    from samepack.lock.model import IndexOptions
+
+    torch = [DirectRequirement("torch>=2.3", "torch", ("train.py:1",))]
+    none = IndexOptions()
+    cpu, why = accelerator_index(torch, {"gpu": False}, none, none)
+    assert cpu.extra_index_urls == ("https://download.pytorch.org/whl/cpu",) and "CPU" in why
+    cuda, why = accelerator_index(torch, {"gpu": True, "cuda": "12.1"}, none, none)
+    assert cuda.extra_index_urls == ("https://download.pytorch.org/whl/cu121",)
+    assert accelerator_index(torch, {"gpu": True, "cuda": None}, none, none) == (none, None)
+    mirror = IndexOptions(index_url="https://mirror.example/simple")
+    assert accelerator_index(torch, {"gpu": False}, mirror, none) == (none, None)  # user's choice
+    assert accelerator_index(torch, {"gpu": False}, none, mirror) == (none, None)  # project's
+    offline = IndexOptions(find_links=("/wheels",), no_index=True)
+    assert accelerator_index(torch, {"gpu": False}, offline, none) == (none, None)
+    more = IndexOptions(find_links=("/wheels",))  # only adds a place to look
+    assert accelerator_index(torch, {"gpu": False}, more, none)[0] == cpu
+    pinned = [DirectRequirement("torch==2.3.1+cu121", "torch", ())]
+    assert accelerator_index(pinned, {"gpu": False}, none, none) == (none, None)
+    numpy = [DirectRequirement("numpy", "numpy", ())]
+    assert accelerator_index(numpy, {"gpu": False}, none, none) == (none, None)
