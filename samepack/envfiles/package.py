@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -17,7 +18,7 @@ from samepack.envfiles.locations import DEFAULT_LOCK, pip_lock_name
 from samepack.envfiles.program_lock import program_lock_update
 from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
                                        project_index, scan_for_lock)
-from samepack.errors import DriftError, NotFoundError, RemoteError
+from samepack.errors import DriftError, LockError, NotFoundError, RemoteError
 from samepack.lock.base import LockerChoice, get_locker
 from samepack.lock.model import IndexOptions, LockRequest, LockResult
 from samepack.scan.model import Scan
@@ -76,7 +77,32 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
         inputs.notes.append(why)
     used = declared.merged(build)
     request = lock_request(inputs, options, root, options.index.merged(used))
-    return inputs, request, with_lock_name(get_locker(choice.name).lock(request), pip_lock), used
+    try:
+        result = get_locker(choice.name).lock(request)
+    except LockError as failed:
+        raise blame_inferred(failed, scan, inputs) from failed
+    return inputs, request, with_lock_name(result, pip_lock), used
+
+
+def blame_inferred(failed: LockError, scan: Scan, inputs: LockInputs) -> LockError:
+    """A lock that fails on a name the scan only guessed from an import (nothing declares
+    it) says so, and names the ``[tool.samepack.mapping]`` fix."""
+    locked = {r.name for r in inputs.requirements}
+    declared = {d.name for d in scan.declared}
+    text = failed.message.lower().replace("_", "-")
+    for finding in scan.imports:
+        name = finding.distribution
+        if (finding.mapping_source != "identity" or not name or name in declared
+                or name not in locked or not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)):
+            continue
+        where = finding.evidence[0] if finding.evidence else "the code"
+        return LockError(
+            f"{failed.message} ({name} was inferred from `import {finding.module}` at {where}; "
+            "nothing declares it)",
+            hint=f"if {finding.module} comes from another distribution, map it in pyproject.toml: "
+                 f"[tool.samepack.mapping] {finding.module} = \"DISTRIBUTION\" "
+                 f"(or \"\" when it is the project's own or no dependency)")
+    return failed
 
 
 def index_record(options: EnvOptions, declared: IndexOptions) -> dict:

@@ -430,3 +430,14 @@ def test_environment_yml_without_channels_is_solved_against_conda_forge(project)
     assert inputs.conda.channels == ("conda-forge",)
     assert inputs.notes == ["environment.yml names no channels: solving against conda-forge "
                             "(add channels: to choose others)"]
+
+
+def test_a_lock_failing_on_an_inferred_name_names_the_mapping_fix(samepack, tmp_path, offline):
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "train.py").write_text("import alpha\nimport not_a_known_package_xyz\n")
+    result = samepack("package-env", root, *offline)
+    one_line_error(result, 11, "not-a-known-package-xyz was inferred from "
+                               "`import not_a_known_package_xyz` at train.py:2")
+    assert "[tool.samepack.mapping] not_a_known_package_xyz = " in result.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["train.py"]
