@@ -441,3 +441,20 @@ def test_a_lock_failing_on_an_inferred_name_names_the_mapping_fix(samepack, tmp_
                                "`import not_a_known_package_xyz` at train.py:2")
     assert "[tool.samepack.mapping] not_a_known_package_xyz = " in result.stderr
     assert sorted(p.name for p in root.iterdir()) == ["train.py"]
+
+
+def test_json_output_of_package_env_and_check(samepack, project, offline):
+    root = project({"train.py": "import alpha\n"})
+    result = samepack("package-env", root, *offline, "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["packages"] == {"pip:alpha": "2.0", "pip:beta": "2.1"}
+    assert {"path": "requirements.txt", "action": "create"} in report["files"]
+    assert (report["locker"], report["dry_run"]) == ("uv", False)
+    check = samepack("package-env", root, "--check", "--json")
+    assert check.exit_code == 0 and json.loads(check.stdout) == {"up_to_date": True,
+                                                                  "differences": []}
+    (root / "train.py").write_text("import alpha\nimport gamma\n")
+    drifted = samepack("package-env", root, "--check", "--json")
+    assert drifted.exit_code == 10
+    assert json.loads(drifted.stdout)["differences"] == ["+ gamma  (found at train.py:2)"]
