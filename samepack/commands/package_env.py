@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from samepack.console import info, out, warn
+from samepack.console import info, out, status, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
@@ -73,7 +73,8 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
     if check:
         _check(path, options, as_json)
         return
-    report = package_env(path, options, write=not dry_run)
+    with status(f"scanning {path} and locking its environment"):
+        report = package_env(path, options, write=not dry_run)
     if as_json:
         for note in report.inputs.notes:
             warn(note)

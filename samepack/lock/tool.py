@@ -83,6 +83,9 @@ def summarise_failure(text: str, limit: int | None = None) -> str:
 
 def failure_hint(text: str) -> str:
     lowered = text.lower()
+    if "not found in the provided package locations" in lowered:
+        return ("the --find-links directories lack the package named above: add its wheel "
+                "there, or drop --no-index so the index is searched too")
     if "no solution" in lowered or "conflict" in lowered or "could not find a version" in lowered:
         return "loosen or fix the conflicting requirement named above, then run again"
     if "not found in the package registry" in lowered or "no matching distribution" in lowered:
