@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from packaging.utils import canonicalize_name
 
 from samepack.envfiles.atomic import is_generated
@@ -105,6 +104,8 @@ def _pipfile_lock(path: Path) -> dict[str, list[str]]:
 
 def _conda_lock(path: Path) -> dict[str, list[str]]:
     """The pip packages of a conda-lock file (its conda part is the conda locker's)."""
+    import yaml  # only conda projects pay for it
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as bad:

@@ -41,8 +41,7 @@ def resolve_imports(facts: list[FileFacts], target_python: str, user_mapping: di
                 used_local.add(outcome)
             elif outcome is not None:
                 _add(findings, outcome, use, file.path)
-    if resolver.installed:
-        resolver.installed.save()
+    resolver.save_installed()
     result = ResolvedImports(local_modules=sorted(used_local))
     for module in sorted(findings):
         finding = findings[module]
