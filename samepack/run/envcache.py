@@ -43,7 +43,8 @@ class LockedEnv:
     lock_file: str  # project-relative: the file the packages are installed from
     files: tuple[tuple[str, str], ...]  # (project-relative name, "sha256:...") of every lock file
     python: str | None  # the Python version the lock was made for
-    index: "IndexOptions"  # where the packages came from when it was locked
+    # where the packages came from when it was locked: the flags given then, and the project's own
+    index: "IndexOptions"
 
     @property
     def lock_digest(self) -> str:
@@ -102,7 +103,7 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
             return LockedEnv("conda" if conda else "pip", lock_file,
                              tuple(sorted(record.files.items())),
                              record.python or program.environment.python,
-                             locked_index(record, IndexOptions()))
+                             locked_index(record, IndexOptions.from_json(record.index)))
     lock = program.environment.lock
     if lock and (workdir / lock).is_file() and _hashed(workdir / lock):
         return LockedEnv("pip", lock, ((lock, _sha256(workdir / lock)),),
