@@ -17,7 +17,13 @@ from samepack.init.printed_metrics import NUMBER
 from samepack.program.loader import load_program
 
 
-WIDE = {"COLUMNS": "400"}  # the reasons table unwrapped
+def reasons(project: Path, *entries: str) -> dict[str, str]:
+    """What init printed as the reason of each field (in-process, unwrapped)."""
+    from samepack.commands.init import choose_entries
+    from samepack.init import infer_program
+
+    chosen = choose_entries(project, entries, interactive=False)
+    return {r.what: r.why for r in infer_program(project, chosen, None, "3.11").reasons}
 
 
 def written(project: Path) -> dict:
@@ -39,28 +45,31 @@ def values_read(metrics: list[dict], lines: list[str]) -> list[tuple[str, float]
 
 def test_hydra_entry_keeps_its_arguments(fixture_project, samepack) -> None:
     project = fixture_project("real/optuna-hydra")
-    result = samepack("init", project, "--entry", "simple.py --multirun", env=WIDE)
+    result = samepack("init", project, "--entry", "simple.py --multirun")
     assert result.exit_code == 0, result.stderr
     program = written(project)
     assert program["steps"] == {"simple": {"run": "python simple.py --multirun"}}
     assert program["environment"]["lock"] == "requirements.txt"
     assert program["metadata"]["description"] == \
         "Optuna example that optimizes a simple function with Hydra."
-    assert "has an `if __name__ == \"__main__\":` block; `--multirun` given with " \
-        "--entry" in result.stdout
+    assert "what was inferred" in result.stdout
+    assert reasons(project, "simple.py --multirun")["step simple"] == (
+        'simple.py:27 has an `if __name__ == "__main__":` block; `--multirun` given with --entry')
     assert load_program(project / "samepack.yaml").steps["simple"].run == \
         "python simple.py --multirun"
 
 
 def test_printed_best_value_becomes_a_metric_pattern(fixture_project, samepack) -> None:
     project = fixture_project("real/optuna-quadratic")
-    result = samepack("init", project, env=WIDE)
+    result = samepack("init", project)
     assert result.exit_code == 0, result.stderr
     step = written(project)["steps"]["quadratic"]
     assert step["run"] == "python quadratic.py"
     assert [m["name"] for m in step["metrics"]] == ["best_value"]
-    assert "quadratic.py:24 prints `Best value: {} (params: {})`: each number printed there " \
-        "becomes a point of metric 'best_value'" in result.stdout
+    assert "what was inferred" in result.stdout
+    assert reasons(project)["steps.quadratic.metrics"] == (
+        "quadratic.py:24 prints `Best value: {} (params: {})`: each number printed there "
+        "becomes a point of metric 'best_value'")
     # the lines the script prints, made with its own format string
     template = "Best value: {} (params: {})\n"
     printed = ["Running 10 trials...", template.format(-0.9973, {"x": 0.05, "y": -1}).strip(),
