@@ -143,3 +143,25 @@ def test_a_terminal_picks_several_notebooks_in_the_order_typed(fixture_project) 
 def test_the_number_pattern_reads_printed_numbers(line: str, expected: float) -> None:
     match = re.search(rf"accuracy:\s*(?P<value>{NUMBER})", line)
     assert match and float(match.group("value")) == expected
+
+
+def test_default_none_options_stay_optional(fixture_project, samepack) -> None:
+    project = fixture_project("real/statsmodels-export")
+    result = samepack("init", project)  # the one script with a __main__ block
+    assert result.exit_code == 0, result.stderr
+    program = written(project)
+    script = "tools/export_notebooks_to_python.py"
+    assert program["steps"] == {"export-notebooks-to-python": {
+        "run": f"python {script} --full-path={{params.full_path}} --notebook={{params.notebook}}"}}
+    assert {name: (p["type"], p["default"], p.get("optional")) for name, p in
+            program["parameters"].items()} == {"full_path": ("str", None, True),
+                                              "notebook": ("str", None, True)}
+    assert program["parameters"]["notebook"]["help"].startswith("Name of a single notebook")
+    assert "is required" not in result.stderr and "--force is a switch" in result.stderr
+    result = samepack("init", project, "--entry", f"{script} --force", "--dry-run")
+    assert yaml.safe_load(result.stdout)["steps"]["export-notebooks-to-python"]["run"] == (
+        f"python {script} --force --full-path={{params.full_path}} --notebook={{params.notebook}}")
+    result = samepack("init", project, "--entry", f"{script} --notebook wls", "--dry-run")
+    assert yaml.safe_load(result.stdout)["parameters"]["notebook"] == {
+        "type": "str", "default": "wls",
+        "help": program["parameters"]["notebook"]["help"]}  # given: no longer optional
