@@ -110,7 +110,7 @@ def _parameters(t: Translation) -> dict[str, Any]:
 def _notebook_steps(t: Translation, notebook: dict[str, Any], nb_path: str,
                     images: dict[str, Any]) -> dict[str, Any]:
     found = notebook_steps(notebook)
-    if not found:
+    if not any(step.cells for step in found):
         raise t.error(("notebook", "path"), f"notebook {nb_path} has no code cells")
     steps: dict[str, Any] = {}
     previous: str | None = None
@@ -123,17 +123,20 @@ def _notebook_steps(t: Translation, notebook: dict[str, Any], nb_path: str,
         spec: dict[str, Any] = {"run": "python", "notebook": f"{nb_path}#{step.name}"}
         if previous:
             spec["needs"] = [previous]
-        if env != "default" and images.get(env):
+        if step.image:
+            spec["image"] = step.image
+        elif env != "default" and images.get(env):
             spec["image"] = images[env]
         if step.magics:
             t.warn(("notebook", "path"), f"{step.name}: {step.magics} shell/magic line(s) are skipped")
+        if step.cache:
+            t.warn(("notebook", "path"), f"{step.name}: cache={step.cache} is not honoured: "
+                   "samepack runs every step each time (a run's results are kept in its history)")
         steps[step.name] = spec
         previous = step.name
-    if len(found) > 1:
-        t.warn(("notebook", "path"), "each step runs in its own process: modules, functions and "
-               "picklable variables carry over between steps, other objects do not")
-    if len({s.environment or "default" for s in found}) > 1:
-        t.warn(("notebook", "path"), "locally every step runs in the program's one environment")
+    if len({s.image or s.environment or "default" for s in found}) > 1:
+        t.warn(("notebook", "path"), "locally every step runs in the program's one environment; "
+               "per-step images are used on a cluster")
     return steps
 
 
