@@ -177,3 +177,50 @@ def test_step_script_is_a_valid_program_for_every_step(tmp_path):
         compile(script, step.name, "exec")  # the future import is first in every step
         assert script.startswith("from __future__ import annotations")
     assert pickle.HIGHEST_PROTOCOL >= 4
+
+
+SAMPLES = SAME.parent / "same-samples"
+
+
+def test_go_era_notebook_package_runs_like_later_files():
+    program = load_program(SAMPLES / "archive" / "automated_notebook" / "same.yaml",
+                           show_warnings=False)
+    assert program.ref == "druganalysis:0.0.10" and program.source_format == "same"
+    assert list(program.steps) == ["same_step_0", "same_step_1", "same_step_2"]
+    assert program.steps["same_step_1"].notebook == "sample_notebook.ipynb#same_step_1"
+    assert program.parameters["percent_to_withhold_for_test"].default == 0.3
+    assert program.description == "Analyzing drug interactions"
+
+
+@pytest.mark.parametrize("sample,package", [("complex_graph", "complexpipeline.py"),
+                                            ("houseprice", "houseprice.py")])
+def test_go_era_kubeflow_pipeline_package_is_refused_with_the_reason(samepack, sample, package):
+    result = samepack("create", "program", "-f", SAMPLES / "archive" / sample / "same.yaml")
+    assert result.exit_code == 3
+    assert f"pipeline.package: {package} is a Kubeflow pipeline" in result.stderr
+    assert "base_images" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_go_era_sections_are_named_in_warnings(tmp_path):
+    """houseprice's same.yaml with a notebook as its package (its own is a Kubeflow .py)."""
+    import shutil
+    text = (SAMPLES / "archive" / "houseprice" / "same.yaml").read_text()
+    (tmp_path / "same.yaml").write_text(text.replace('package: "houseprice.py"',
+                                                     'package: "sample_notebook.ipynb"'))
+    shutil.copy(SAMPLES / "archive" / "automated_notebook" / "sample_notebook.ipynb", tmp_path)
+    program = load_program(tmp_path / "same.yaml", show_warnings=False)
+    warned = "\n".join(program.warnings)
+    for field in ("bases", "envfiles", "resources", "workflow", "metadata.sha",
+                  "debugging_features_flags"):
+        assert f": {field}" in warned, field
+    assert program.datasets["DS1_name"].uri == "https://unused.com"
+    assert program.parameters["epochs"].default == 22 and program.labels["label1"] == "value1"
+
+
+def test_same_samples_current_format():
+    program = load_program(SAMPLES / "02-multi-step-notebook" / "same.yaml", show_warnings=False)
+    assert list(program.steps) == ["same_step_0", "same_step_1", "same_step_2"]
+    assert program.steps["same_step_1"].image == "python:3.8-slim-buster"
+    road = load_program(SAMPLES / "03-road-signs" / "same.yaml", show_warnings=False)
+    assert road.environment.lock == "requirements.txt"
+    assert road.labels == {"same-run-name": "notebook run"}  # metadata.labels: [] is no labels
