@@ -81,7 +81,7 @@ def _env(ctx: PodContext, step: Step) -> list[dict[str, Any]]:
              "SAMEPACK_STEP": step.name, "SAMEPACK_PARAMS": f"{PROGRAM_DIR}/params.json"}
     entries = [{"name": name, "value": interpolate(program, step, str(value), ctx.params)}
                for name, value in sorted(plain.items())]
-    for secret in sorted(program.secrets, key=lambda s: s.env):
+    for secret in sorted((s for s in program.secrets if s.for_step(step.name)), key=lambda s: s.env):
         entries.append({"name": secret.env, "valueFrom": {"secretKeyRef": {
             "name": dns_name(secret.name, limit=253), "key": secret_key(secret.key, secret.env)}}})
     return entries

@@ -85,9 +85,13 @@ class SecretRef:
     name: str
     env: str
     key: str | None = None
+    steps: list[str] | None = None  # the steps that read it; None: every step
+
+    def for_step(self, step: str) -> bool:
+        return self.steps is None or step in self.steps
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"name": self.name, "env": self.env, "key": self.key}
+        data = {"name": self.name, "env": self.env, "key": self.key, "steps": self.steps}
         return {key: value for key, value in data.items() if value is not None}
 
 

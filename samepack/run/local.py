@@ -110,7 +110,9 @@ class _Runner:
         env["PATH"] = envs.step_path(envs.prepare_bin(run_dir, interpreter), interpreter)
         if interpreter != Path(sys.executable):
             env.pop("VIRTUAL_ENV", None)  # the project's own environment, not samepack's
-        return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()))
+        scoped = {s.env: s.steps for s in program.secrets if s.steps is not None}
+        return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()),
+                           scoped)
 
     def run_step(self, name: str, ctx: StepContext) -> None:
         step = self.program.steps[name]
