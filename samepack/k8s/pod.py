@@ -106,6 +106,15 @@ def _container_security() -> dict[str, Any]:
             "runAsNonRoot": True}
 
 
+def _command(ctx: PodContext, step: Step) -> list[str]:
+    command = step_command(ctx.program, step, ctx.params)
+    if step.notebook:  # the notebook's cells, as a local run makes them into a script
+        from samepack.k8s.notebook import notebook_command
+
+        return notebook_command(ctx.program, step, ctx.params, WORKSPACE, command)
+    return command
+
+
 def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
     """The container that runs ``step``."""
     program = ctx.program
@@ -114,7 +123,7 @@ def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
         "name": dns_name(step.name),
         "image": step.image or ctx.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": step_command(program, step, ctx.params),
+        "command": _command(ctx, step),
         "workingDir": workdir,
         "env": _env(ctx, step),
         "securityContext": _container_security(),

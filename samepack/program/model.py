@@ -169,6 +169,7 @@ class Program:
     # Where it came from; not part of the canonical form.
     source_format: SourceFormat = "samepack"
     source_path: str | None = None
+    project_dir: str | None = None  # where its files are (a notebook step's notebook)
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -55,7 +55,7 @@ del _sp_method
 def _sp_restore(namespace, path):
     import importlib, linecache, os, pickle
     namespace["__samepack_sources__"] = registry = {}
-    if not os.path.exists(path):
+    if path is None or not os.path.exists(path):  # the first step starts afresh
         return
     with open(path, "rb") as handle:
         state = pickle.load(handle)
@@ -222,7 +222,8 @@ def step_script(notebook: dict[str, Any], step_name: str, params: dict[str, Any]
         parts.insert(0, _assignments(params))
     if state_path:
         last = position == len(steps) - 1
-        parts = [RUNTIME, f"_sp_restore(globals(), {state_path!r})\n"] + parts
+        restore_from = state_path if position > 0 else None  # never a previous run's state
+        parts = [RUNTIME, f"_sp_restore(globals(), {restore_from!r})\n"] + parts
         parts.append(f"_sp_save(globals(), {state_path!r}, warn={not last})\n")
     header = list(dict.fromkeys(futures))
     return "\n".join(header + parts)

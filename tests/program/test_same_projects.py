@@ -224,3 +224,37 @@ def test_same_samples_current_format():
     road = load_program(SAMPLES / "03-road-signs" / "same.yaml", show_warnings=False)
     assert road.environment.lock == "requirements.txt"
     assert road.labels == {"same-run-name": "notebook run"}  # metadata.labels: [] is no labels
+
+
+def test_notebook_steps_render_on_the_cluster_with_their_cells(tmp_path):
+    """Each Job's command carries its step's cells; run in order as the pods would run them
+    (here, with the workspace in a temporary folder), they carry the state as locally."""
+    require_module("pandas")
+    import subprocess
+    import sys
+
+    from samepack.k8s import render_manifests, validate_manifests
+    from samepack.k8s.notebook import notebook_command
+
+    project = four_step_notebook(tmp_path / "four")
+    program = load_program(project / "same.yaml", show_warnings=False)
+    objects = render_manifests(program, image="img:1", run_id="abc")
+    validate_manifests(objects)
+    jobs = {job["metadata"]["labels"]["samepack.dev/step"]: job
+            for job in objects if job["kind"] == "Job"}
+    assert sorted(jobs) == ["same-step-0", "same-step-1", "same-step-2", "same-step-3"]
+    names = list(program.steps)
+    for name, (_, code) in zip(names, FOUR_STEPS):
+        pod = jobs[name.replace("_", "-")]["spec"]["template"]["spec"]
+        container = next(c for c in pod["initContainers"] + pod["containers"]
+                         if c["name"] == name.replace("_", "-"))
+        command = container["command"]
+        assert command[:2] == ["python", "-c"] and command[3].endswith(f"/{name}.py")
+        assert code.splitlines()[-1] in command[4]  # the cell itself, in the command
+    output = ""
+    for name in names:
+        argv = notebook_command(program, program.steps[name], {}, str(tmp_path / "ws"), [sys.executable])
+        done = subprocess.run(argv, cwd=project, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        output += done.stdout
+    assert "total: 40.0 grown: 400.0 [20.0, 400.0]" in output
