@@ -67,6 +67,8 @@ def _metadata(t: Translation) -> dict[str, Any]:
     if slug(name) != name:
         t.warn(("metadata", "name"), f"name {name!r} becomes {slug(name)!r}")
     version = meta.get("version")
+    if version is not None:  # `version: 1.10` is the float 1.1 to YAML, not what was written
+        version = t.source.text(t.prefix + ("metadata", "version"), version)
     if version is None:
         t.warn(("metadata",), "no version; using 0.0.0")
     t.ignore_unknown(("metadata",), meta, {"name", "version", "labels", "sha"})

@@ -258,3 +258,11 @@ def test_notebook_steps_render_on_the_cluster_with_their_cells(tmp_path):
         assert done.returncode == 0, done.stderr
         output += done.stdout
     assert "total: 40.0 grown: 400.0 [20.0, 400.0]" in output
+
+
+def test_a_version_written_as_a_number_is_read_as_written(tmp_path):
+    import shutil
+    project = shutil.copytree(SAME / "features" / "multistep", tmp_path / "multistep")
+    config = project / "same.yaml"
+    config.write_text(config.read_text().replace("version: 0.0.1", "version: 1.10"))
+    assert load_program(config, show_warnings=False).version == "1.10"
