@@ -5,11 +5,14 @@ secrets: [{name, envkey}], resources, pipeline: [{taskname, runcommand, ...}]}``
 ``recurring_tasks: {NAME: {taskref, schedule}}``. A task with a ``pipeline`` becomes one step per
 pipeline entry, each needing the one before.
 
-Newer files (camelCase): ``name``/``project``, ``tasks`` as a list of ``{name, executor: !pip
-{command, pythonVersion, image}, resources, env: [{key, val}], secrets: [!ame {key, injectAs}],
-triggers: {schedule}, dataSets: [{ref: {name}}], taskRef, fromTemplate}``, ``templates`` and
-``dataSets: [{name, path, size, task: {taskRef}}]``. A task that uses a data set needs the task
-that produces it.
+Newer files (camelCase; AME's own schema is ``ProjectCfg``/``TaskCfg`` in its ``lib/ame.proto``):
+``name``/``project``, ``tasks`` as a list of ``{name, executor: !pip|!poetry|!pipEnv|!mlflow|
+!custom {command, pythonVersion, image}, resources, env: [{key, val}], secrets: [!ame {key,
+injectAs} | ame: {key, injectAs}], triggers: {schedule}, dataSets: [NAME | {ref: {name}}],
+taskRef, fromTemplate}``, ``templates`` and ``dataSets: [{name, path, size, task}]`` whose task is
+a ``taskRef`` or written inline. A task that uses a data set needs the task that produces it; a
+bare ``!mlflow`` executor runs the MLproject's main entry point (AME runs ``mlflow run .``);
+a task's secrets are given to its own step only.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-import pickle
+import shutil
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,6 @@ def _run(samepack, project: Path) -> str:
 @pytest.mark.parametrize("feature,steps", [("singlestep", 1), ("multistep", 3),
                                            ("function_references", 1), ("imported_functions", 1)])
 def test_same_features_end_with_the_state_same_checks(samepack, tmp_path, feature, steps):
-    import shutil
     project = shutil.copytree(SAME / "features" / feature, tmp_path / feature)
     output = _run(samepack, project)
     assert "cannot be carried" not in output and "Error" not in output
@@ -58,7 +57,6 @@ def test_same_features_end_with_the_state_same_checks(samepack, tmp_path, featur
 
 def test_same_serialised_modules(samepack, tmp_path):
     require_module("numpy")
-    import shutil
     project = shutil.copytree(SAME / "features" / "serialised_modules", tmp_path / "modules")
     _run(samepack, project)
     state = final_state("serialised_modules")
@@ -68,7 +66,6 @@ def test_same_serialised_modules(samepack, tmp_path):
 
 
 def test_same_exploding_variables(samepack, tmp_path):
-    import shutil
     project = shutil.copytree(SAME / "features" / "exploding_variables", tmp_path / "explode")
     _run(samepack, project)
     state = final_state("exploding_variables")
@@ -176,7 +173,6 @@ def test_step_script_is_a_valid_program_for_every_step(tmp_path):
         script = step_script(notebook, step.name, {}, str(tmp_path / "state.pickle"))
         compile(script, step.name, "exec")  # the future import is first in every step
         assert script.startswith("from __future__ import annotations")
-    assert pickle.HIGHEST_PROTOCOL >= 4
 
 
 SAMPLES = SAME.parent / "same-samples"
@@ -203,7 +199,6 @@ def test_go_era_kubeflow_pipeline_package_is_refused_with_the_reason(samepack, s
 
 def test_go_era_sections_are_named_in_warnings(tmp_path):
     """houseprice's same.yaml with a notebook as its package (its own is a Kubeflow .py)."""
-    import shutil
     text = (SAMPLES / "archive" / "houseprice" / "same.yaml").read_text()
     (tmp_path / "same.yaml").write_text(text.replace('package: "houseprice.py"',
                                                      'package: "sample_notebook.ipynb"'))
@@ -261,7 +256,6 @@ def test_notebook_steps_render_on_the_cluster_with_their_cells(tmp_path):
 
 
 def test_a_version_written_as_a_number_is_read_as_written(tmp_path):
-    import shutil
     project = shutil.copytree(SAME / "features" / "multistep", tmp_path / "multistep")
     config = project / "same.yaml"
     config.write_text(config.read_text().replace("version: 0.0.1", "version: 1.10"))
