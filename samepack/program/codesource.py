@@ -8,7 +8,12 @@ Locations (``parse_location``):
   cloned, the commit taken from the repository (no ``.git`` is kept, only the committed tree);
 - ``DIR@REV`` / ``DIR#REF`` where ``DIR`` is a local git repository: the same, from that folder;
 - ``https://…/NAME.tar.gz`` (``.tgz``, ``.tar``, ``.zip``): downloaded, checked and unpacked;
-  a single top-level folder (as in GitHub's archives) is stripped.
+  a single top-level folder (as in GitHub's archives) is stripped;
+- ``https://github.com/OWNER/REPO/tree/REF/PATH`` (or ``/blob/REF/PATH/FILE``), as a browser
+  shows a folder of a repository: that repository at REF, the project in PATH.
+
+Any of them may end in ``#subdirectory=PATH`` (pip's spelling; after ``#REF``:
+``#REF&subdirectory=PATH``): only that folder is the project and comes with the program.
 
 A plain directory or file is not a code source (it is registered where it is).
 """
@@ -39,6 +44,7 @@ class CodeSource:
     kind: Literal["git", "archive"]
     url: str  # clone URL, local repository path, or archive URL
     rev: str | None = None  # the git revision asked for (None: the default branch)
+    subdirectory: str | None = None  # the project inside the repository or archive
 
 
 @dataclass(frozen=True)
@@ -62,23 +68,51 @@ def _split_rev(location: str) -> tuple[str, str | None]:
     return location, None
 
 
+def _split_subdirectory(location: str) -> tuple[str, str | None]:
+    base, sep, fragment = location.partition("#")
+    if not sep:
+        return location, None
+    fields = fragment.split("&")
+    sub = next((f.partition("=")[2] for f in fields if f.startswith("subdirectory=")), None)
+    rest = "&".join(f for f in fields if not f.startswith("subdirectory="))
+    if sub is not None and (PurePosixPath(sub).is_absolute() or ".." in PurePosixPath(sub).parts):
+        raise InputError(f"{location}: subdirectory {sub!r} must be a path inside the code",
+                         "give it relative to the repository's top level")
+    return (f"{base}#{rest}" if rest else base), (sub.strip("/") or None) if sub else None
+
+
+def _browser_url(url: str) -> CodeSource | None:
+    """``https://github.com/O/R/tree/REF/PATH`` (``blob``: a file's folder) -> a git source."""
+    parsed = urlparse(url)
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.hostname not in ("github.com", "gitlab.com") or len(parts) < 4 \
+            or parts[2] not in ("tree", "blob"):
+        return None
+    repo = f"{parsed.scheme}://{parsed.netloc}/{parts[0]}/{parts[1]}"
+    inner = parts[4:-1] if parts[2] == "blob" else parts[4:]
+    return CodeSource("git", repo, parts[3], "/".join(inner) or None)
+
+
 def parse_location(location: str) -> CodeSource | None:
     """The code source ``location`` names, or None for a plain file, folder or YAML URL."""
     git_prefixed = location.startswith("git+")
-    text = location[4:] if git_prefixed else location
+    text, sub = _split_subdirectory(location[4:] if git_prefixed else location)
     scheme = urlparse(text).scheme
     if scheme in ("http", "https", "ssh", "git", "file"):
+        browsed = _browser_url(text)
+        if browsed is not None:
+            return CodeSource("git", browsed.url, browsed.rev, sub or browsed.subdirectory)
         base, rev = _split_rev(text)
         path = urlparse(base).path
         if not git_prefixed and path.endswith(ARCHIVE_SUFFIXES) and rev is None:
-            return CodeSource("archive", base)
+            return CodeSource("archive", base, None, sub)
         parts = [p for p in path.split("/") if p]
-        if git_prefixed or path.endswith(".git") or rev is not None or len(parts) == 2:
-            return CodeSource("git", base, rev)
+        if git_prefixed or path.endswith(".git") or rev is not None or len(parts) == 2 or sub:
+            return CodeSource("git", base, rev, sub)
         return None
     base, rev = _split_rev(text)
-    if (rev is not None or git_prefixed) and (Path(base) / ".git").exists():
-        return CodeSource("git", str(Path(base).resolve()), rev)
+    if (rev is not None or git_prefixed or sub) and (Path(base) / ".git").exists():
+        return CodeSource("git", str(Path(base).resolve()), rev, sub)
     return None
 
 
@@ -95,10 +129,17 @@ def local_commit(directory: Path) -> tuple[str | None, bool]:
 
 
 def fetch(source: CodeSource, target: Path) -> Fetched:
-    """Fetch ``source`` into the new directory ``target`` (its parent must exist)."""
-    if source.kind == "git":
-        return _fetch_git(source, target)
-    return _fetch_archive(source, target)
+    """Fetch ``source`` into the new directory ``target`` (its parent must exist); with a
+    subdirectory, ``root`` is that folder of it."""
+    fetched = _fetch_git(source, target) if source.kind == "git" else _fetch_archive(source, target)
+    if not source.subdirectory:
+        return fetched
+    root = fetched.root / source.subdirectory
+    if not root.is_dir() or root.is_symlink():
+        raise InputError(f"{fetched.pin}: no folder {source.subdirectory!r} in it",
+                         "check the subdirectory (relative to the top level)")
+    return Fetched(root, f"{fetched.pin}#subdirectory={source.subdirectory}"
+                   if source.kind == "git" else f"{fetched.pin}&subdirectory={source.subdirectory}")
 
 
 def _git(args: list[str], cwd: Path | None = None, binary: bool = False) -> str | bytes:

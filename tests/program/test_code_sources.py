@@ -71,6 +71,23 @@ def test_local_repository_at_a_revision(samepack, repo):
     assert Store().get("multistep:0.0.2").source == f"{repo}@{_git('rev-parse', 'HEAD', cwd=repo)}"
 
 
+def test_a_subdirectory_of_a_repository_is_the_project(samepack, tmp_path):
+    require_tool("git")
+    repo = tmp_path / "monorepo"
+    shutil.copytree(MULTISTEP, repo / "features" / "multistep")
+    (repo / "README.md").write_text("several projects\n")
+    _git("init", "-q", "-b", "main", cwd=repo)
+    _git("add", "-A", cwd=repo)
+    _git("commit", "-qm", "first", cwd=repo)
+    result = samepack("create", "program", "-f", f"{repo}@main#subdirectory=features/multistep")
+    assert result.exit_code == 0, result.stderr
+    entry = Store().get("multistep:0.0.1")
+    assert sorted(p.name for p in entry.workdir.iterdir()) == ["multistep.ipynb", "same.yaml"]
+    assert entry.source.endswith("#subdirectory=features/multistep")
+    missing = samepack("create", "program", "-f", f"{repo}@main#subdirectory=nope")
+    assert missing.exit_code == 3 and "no folder 'nope'" in missing.stderr
+
+
 def test_unknown_revision_is_one_line_and_leaves_nothing(samepack, repo, samepack_home):
     result = samepack("create", "program", "-f", f"{repo}@no-such-tag")
     assert result.exit_code != 0 and "Traceback" not in result.stderr
@@ -147,3 +164,13 @@ def test_locations_are_told_apart():
     assert parse_location("https://example.com/a/b/c/same.yaml") is None
     assert parse_location("https://example.com/x/archive/abc.tar.gz").kind == "archive"
     assert parse_location("same.yaml") is None
+    browsed = parse_location("https://github.com/SAME-Project/SAME-samples/tree/main/02-multi-step-notebook")
+    assert (browsed.url, browsed.rev, browsed.subdirectory) == (
+        "https://github.com/SAME-Project/SAME-samples", "main", "02-multi-step-notebook")
+    blob = parse_location("https://github.com/o/r/blob/v1/a/b/same.yaml")
+    assert (blob.rev, blob.subdirectory) == ("v1", "a/b")
+    both = parse_location("https://example.com/o/r.git#v2&subdirectory=x/y")
+    assert (both.rev, both.subdirectory) == ("v2", "x/y")
+    from samepack.errors import InputError
+    with pytest.raises(InputError, match="must be a path inside"):
+        parse_location("https://example.com/o/r.git#subdirectory=../up")
