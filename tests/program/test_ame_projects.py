@@ -109,3 +109,23 @@ def test_unknown_dataset_names_the_known_ones(tmp_path):
         "    dataSets: [minst]\n")
     with pytest.raises(InputError, match=r"ame.yaml:\d+: tasks\[0\].dataSets\[0\]: unknown data set 'minst'"):
         load_program(tmp_path / "ame.yaml")
+
+
+@pytest.mark.parametrize("project,args,env,expected", [
+    ("echo", ["-e", "echo"], {}, "[echo] myoutput"),
+    ("env", [], {"VAR1": "mysecretval"}, "[testsecret] validating env:  VAR1 = ***"),
+    ("artifacts", [], {}, "step artifact: python artifact.py artifactContents"),
+    ("executors/mlflow", [], {}, "[training] np array:  [1 2 3]"),
+    ("executors/custom", [], {}, "[training] custom output array:  [1, 2, 3]"),
+])
+def test_ame_test_projects_run_as_in_ame(samepack, tmp_path, project, args, env, expected):
+    from support import require_module
+
+    require_module("numpy")
+    copy = shutil.copytree(AME / project, tmp_path / "project")
+    result = samepack("run", "-f", copy, *args, env=env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert expected in result.stdout + result.stderr
+    assert History().list_runs(limit=1)[0].status == "succeeded"
+    if project == "artifacts":
+        assert (copy / "generated" / "myartifact.txt").read_text() == "artifactContents"
