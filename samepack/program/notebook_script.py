@@ -8,7 +8,9 @@ in any cell, a script only at its top), the state carried from earlier steps, th
 Each step is its own process, so what one step defines reaches the next through a state file,
 as in SAME: modules are re-imported by name; functions and classes the notebook defined are
 re-created from their source, also when they were themselves restored in an earlier step (the
-source travels with them); other values are pickled. A value that cannot be carried is
+source travels with them); other values are pickled one by one. Everything is restored in the
+order it was first bound (a class whose body reads a constant comes after that constant); two
+names bound to one object come back as two equal objects. A value that cannot be carried is
 replaced by a stand-in that raises, naming the value and why, as soon as it is used (SAME's
 "exploding variables"), and a warning is printed once, in the step that made it. The runtime
 code is plain stdlib Python that runs in the program's own interpreter (3.7 and later).
@@ -65,29 +67,34 @@ def _sp_restore(namespace, path):
         except Exception as error:
             namespace[name] = _SamepackNotCarried(name, "import %s failed: %s" % (module, error))
 
-    def define(name, defined, source):
+    def restore(entry):
+        if entry[0] == "value":
+            namespace[entry[1]] = pickle.loads(entry[2])
+            return
+        kind, name, defined, source = entry
         filename = "<samepack: %s>" % name
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         exec(compile(source, filename, "exec"), namespace)
         namespace[name] = namespace[defined]
         registry[name] = (namespace[name], defined, source)
 
-    later = []
-    for name, defined, source in state["definitions"]:
-        try:
-            define(name, defined, source)
-        except Exception:  # may use a value restored below (a class attribute, a decorator)
-            later.append((name, defined, source))
-    try:
-        namespace.update(pickle.loads(state["values"]))
-    except Exception as error:
-        for name in state["value_names"]:
-            namespace[name] = _SamepackNotCarried(name, "unpickling failed: %s" % error)
-    for name, defined, source in later:
-        try:
-            define(name, defined, source)
-        except Exception as error:
-            namespace[name] = _SamepackNotCarried(name, "re-defining it failed: %r" % error)
+    # In the order they were first bound; what fails (a class whose body reads a value bound
+    # later, an instance of such a class) is tried again while that makes progress.
+    pending, errors = list(state["entries"]), {}
+    while pending:
+        failed = []
+        for entry in pending:
+            try:
+                restore(entry)
+            except Exception as error:
+                failed.append(entry)
+                errors[entry[1]] = error
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    for entry in pending:
+        why = "unpickling failed" if entry[0] == "value" else "re-defining it failed"
+        namespace[entry[1]] = _SamepackNotCarried(entry[1], "%s: %r" % (why, errors[entry[1]]))
     for name, reason in state["unavailable"].items():
         namespace[name] = _SamepackNotCarried(name, reason)
 
@@ -123,8 +130,7 @@ def _sp_source(name, value, registry):
 def _sp_save(namespace, path, warn):
     import inspect, os, pickle, sys, types
     registry = namespace.get("__samepack_sources__") or {}
-    state = {"imports": {}, "definitions": [], "values": b"", "value_names": [], "unavailable": {}}
-    values = {}
+    state = {"imports": {}, "entries": [], "unavailable": {}}
     skip = ("In", "Out", "get_ipython", "exit", "quit")
     for name, value in list(namespace.items()):
         if name.startswith("_") or name in skip:
@@ -137,23 +143,16 @@ def _sp_save(namespace, path, warn):
                 and getattr(value, "__module__", None) == "__main__":
             defined, source = _sp_source(name, value, registry)
             if defined is None:
-                state["unavailable"][name] = "%s %s" % (type(value).__name__, source)
+                kind = "class" if inspect.isclass(value) else "function"
+                state["unavailable"][name] = "a %s: %s" % (kind, source)
             else:
-                state["definitions"].append((name, defined, source))
+                state["entries"].append(("definition", name, defined, source))
         else:
-            values[name] = value
-    try:
-        state["values"] = pickle.dumps(values)
-    except Exception:
-        for name in list(values):
             try:
-                pickle.dumps(values[name])
+                state["entries"].append(("value", name, pickle.dumps(value)))
             except Exception as error:
-                del values[name]
                 state["unavailable"][name] = "a %s that cannot be pickled: %s" % (
-                    type(namespace[name]).__name__, error)
-        state["values"] = pickle.dumps(values)
-    state["value_names"] = sorted(values)
+                    type(value).__name__, error)
     if warn:  # once, in the step that made the value (a stand-in was reported already)
         for name, reason in sorted(state["unavailable"].items()):
             if not isinstance(namespace.get(name), _SamepackNotCarried):

@@ -260,3 +260,34 @@ def test_a_version_written_as_a_number_is_read_as_written(tmp_path):
     config = project / "same.yaml"
     config.write_text(config.read_text().replace("version: 0.0.1", "version: 1.10"))
     assert load_program(config, show_warnings=False).version == "1.10"
+
+
+def test_carried_in_the_order_bound_and_what_cannot_be_is_named(tmp_path):
+    """A class whose body reads a constant, its instance, a lambda, an alias, a closure and a
+    dict holding a lambda: each step gets back all but the last two, which say why."""
+    import subprocess
+    import sys
+
+    cells = [
+        ("", "LIMIT = 3\nclass Box:\n    size = LIMIT\n    def __init__(self, v):\n"
+             "        self.v = v\nb = Box(2)\nsq = lambda x: x * x\nalias = sq\n"
+             "fns = {'a': lambda: 1}\ndef outer():\n    def inner():\n        return 1\n"
+             "    return inner\ninner = outer()\n"),
+        ("same_step_1", "print(b.v, Box.size, sq(3), alias(4))\n"),
+        ("same_step_2", "print(b.v + 1, isinstance(b, Box), sq(5))\ntry:\n    inner()\n"
+                        "except RuntimeError as error:\n    print(error)\n"),
+    ]
+    notebook = {"cells": [{"cell_type": "code", "metadata": {"tags": [tag] if tag else []},
+                           "source": code} for tag, code in cells]}
+    state = str(tmp_path / "state.pickle")
+    out, err = "", ""
+    for step in notebook_steps(notebook):
+        script = tmp_path / f"{step.name}.py"
+        script.write_text(step_script(notebook, step.name, {}, state))
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        out, err = out + done.stdout, err + done.stderr
+    assert "2 3 9 16\n3 True 25\n" in out
+    assert "inner was not carried over from an earlier step (a function: it is defined inside" in out
+    assert err.count("cannot be carried to the next step") == 2  # fns and inner, once each
