@@ -109,6 +109,11 @@ def _register_url(url: str, store, project_dir: Path, force: bool):
         except requests.RequestException as error:
             raise RemoteError(f"cannot download {url}: {error}", "check the URL") from None
         program = load_program(target)
+        if not (project_dir / Path(name)).exists():
+            from samepack.console import warn
+
+            warn(f"{url}: only this file was downloaded; its steps run in {project_dir.resolve()} "
+                 "(to bring the program's code, give its repository as URL@REV, or an archive)")
         return store.register(program, project_dir.resolve(), url, force)
 
 

@@ -9,8 +9,9 @@ Locations (``parse_location``):
 - ``DIR@REV`` / ``DIR#REF`` where ``DIR`` is a local git repository: the same, from that folder;
 - ``https://…/NAME.tar.gz`` (``.tgz``, ``.tar``, ``.zip``): downloaded, checked and unpacked;
   a single top-level folder (as in GitHub's archives) is stripped;
-- ``https://github.com/OWNER/REPO/tree/REF/PATH`` (or ``/blob/REF/PATH/FILE``), as a browser
-  shows a folder of a repository: that repository at REF, the project in PATH.
+- ``https://github.com/OWNER/REPO/tree/REF/PATH`` (or ``/blob/REF/PATH/FILE``, or the file's
+  ``raw.githubusercontent.com`` URL), as a browser shows a folder of a repository: that
+  repository at REF, the project in PATH.
 
 Any of them may end in ``#subdirectory=PATH`` (pip's spelling; after ``#REF``:
 ``#REF&subdirectory=PATH``): only that folder is the project and comes with the program.
@@ -82,9 +83,13 @@ def _split_subdirectory(location: str) -> tuple[str, str | None]:
 
 
 def _browser_url(url: str) -> CodeSource | None:
-    """``https://github.com/O/R/tree/REF/PATH`` (``blob``: a file's folder) -> a git source."""
+    """``https://github.com/O/R/tree/REF/PATH`` (``blob``: a file's folder) or a raw file URL
+    ``https://raw.githubusercontent.com/O/R/REF/PATH/FILE`` -> a git source."""
     parsed = urlparse(url)
     parts = [p for p in parsed.path.split("/") if p]
+    if parsed.hostname == "raw.githubusercontent.com" and len(parts) >= 4:
+        return CodeSource("git", f"https://github.com/{parts[0]}/{parts[1]}", parts[2],
+                          "/".join(parts[3:-1]) or None)
     if parsed.hostname not in ("github.com", "gitlab.com") or len(parts) < 4 \
             or parts[2] not in ("tree", "blob"):
         return None

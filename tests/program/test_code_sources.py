@@ -167,6 +167,8 @@ def test_locations_are_told_apart():
     browsed = parse_location("https://github.com/SAME-Project/SAME-samples/tree/main/02-multi-step-notebook")
     assert (browsed.url, browsed.rev, browsed.subdirectory) == (
         "https://github.com/SAME-Project/SAME-samples", "main", "02-multi-step-notebook")
+    raw = parse_location("https://raw.githubusercontent.com/o/r/abc123/x/same.yaml")
+    assert (raw.url, raw.rev, raw.subdirectory) == ("https://github.com/o/r", "abc123", "x")
     blob = parse_location("https://github.com/o/r/blob/v1/a/b/same.yaml")
     assert (blob.rev, blob.subdirectory) == ("v1", "a/b")
     both = parse_location("https://example.com/o/r.git#v2&subdirectory=x/y")
