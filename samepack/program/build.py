@@ -127,6 +127,9 @@ def _check_secrets(program: Program, locate: Locate) -> None:
         if secret.env in seen:
             raise locate(("secrets", index, "env"), f"variable {secret.env} is set by two secrets")
         seen.add(secret.env)
+        for number, step in enumerate(secret.steps or []):
+            if step not in program.steps:
+                raise locate(("secrets", index, "steps", number), f"unknown step '{step}'")
 
 
 def build_program(data: dict[str, Any], locate: Locate) -> Program:
