@@ -71,6 +71,7 @@ def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False
 
 
 TAIL_SHOWN, TAIL_FAILED = 10, 60
+ARTIFACT_ORIGINS = {"output": "working directory", "cell": "notebook cell output"}
 
 
 @runs.command("show")
@@ -94,7 +95,7 @@ def show_run(run_id: str, as_json: bool) -> None:
              [(s.name, s.status, _value(s.exit_code), _value(s.duration_s)) for s in record.steps])
     _section("outputs", ("path", "size", "sha256", "from"),
              [(a["path"], str(a["size"]), a["sha256"][:12],
-               "working directory" if a.get("kind") == "output" else "$SAMEPACK_ARTIFACTS")
+               ARTIFACT_ORIGINS.get(a.get("kind"), "$SAMEPACK_ARTIFACTS"))
               for a in record.artifacts])
     _section("tags", ("name", "value"), sorted(record.tags.items()))
     for step in record.steps:

@@ -164,6 +164,76 @@ def _sp_save(namespace, path, warn):
 '''
 
 
+CELLS = r'''
+# each cell runs as a kernel runs it: the value of a bare last expression is shown, and what the
+# cell prints is kept for the run record (to $SAMEPACK_CELL_OUTPUTS, when samepack asks)
+class _SpTee(object):
+    def __init__(self, stream):
+        self.stream, self.parts = stream, []
+
+    def write(self, text):
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+_sp_outputs = []
+
+
+def _sp_cell(namespace, number, source):
+    import ast, linecache, sys
+    filename = "<cell %d>" % number
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    tree = ast.parse(source, filename)
+    shown = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        shown = ast.Expression(tree.body.pop().value)
+    definitions = [node for node in tree.body
+                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    tee = sys.stdout = _SpTee(sys.stdout)
+    try:
+        exec(compile(tree, filename, "exec"), namespace)
+        # their source, for carrying them to the next step (a class defined by exec has none
+        # that inspect can find)
+        lines, registry = source.splitlines(True), namespace.setdefault("__samepack_sources__", {})
+        for node in definitions:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            if node.name in namespace:
+                registry[node.name] = (namespace[node.name], node.name,
+                                       "".join(lines[first - 1:node.end_lineno]))
+        if shown is not None:
+            value = eval(compile(shown, filename, "eval"), namespace)
+            if value is not None:
+                print(repr(value))
+    finally:
+        sys.stdout = tee.stream
+        _sp_outputs.append({"cell": number, "text": "".join(tee.parts)})
+
+
+def _sp_keep_outputs():
+    import json, os
+    path = os.environ.get("SAMEPACK_CELL_OUTPUTS")
+    if path:
+        with open(path, "w") as handle:
+            json.dump(_sp_outputs, handle)
+
+
+__import__("atexit").register(_sp_keep_outputs)
+'''
+
+
+def _cell_call(number: int, code: str) -> str:
+    """A cell run through ``_sp_cell``; code that does not parse stays as it is, so Python
+    reports it at its own line."""
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return code
+    return f"_sp_cell(globals(), {number}, {code!r})\n"
+
+
 def _assignments(params: dict[str, Any]) -> str:
     lines = ["# parameters injected by samepack"]
     lines += [f"{name} = {value!r}" for name, value in sorted(params.items())]
@@ -199,10 +269,13 @@ def step_script(notebook: dict[str, Any], step_name: str, params: dict[str, Any]
     ``state_path``, what earlier steps defined is restored from that file first, and what this
     one defines is saved to it at the end."""
     steps = notebook_steps(notebook)
+    if not step_name and len(steps) == 1:  # `notebook: FILE.ipynb`: its one step, all its cells
+        step_name = steps[0].name
     position = next((i for i, s in enumerate(steps) if s.name == step_name), None)
     if position is None:
-        raise InputError(f"notebook has no step '{step_name}'",
-                         "steps come from cells tagged same_step_N")
+        names = ", ".join(s.name for s in steps)
+        raise InputError(f"notebook has no step '{step_name}' (it has: {names})",
+                         "name one as NOTEBOOK.ipynb#STEP; steps come from cells tagged same_step_N")
     cells = notebook["cells"]
     futures: list[str] = []
     for earlier in steps[:position]:  # a kernel keeps future flags for the cells after them
@@ -213,12 +286,13 @@ def step_script(notebook: dict[str, Any], step_name: str, params: dict[str, Any]
     for index in steps[position].cells:
         found, code = split_future(_code(cells[index]))
         futures += found
-        parts.append(code)
+        parts.append(_cell_call(index + 1, code))
         if "parameters" in cell_tags(cells[index]):
             parts.append(_assignments(params))
             injected = True
     if not injected:
         parts.insert(0, _assignments(params))
+    parts.insert(0, CELLS)
     if state_path:
         last = position == len(steps) - 1
         restore_from = state_path if position > 0 else None  # never a previous run's state

@@ -30,6 +30,8 @@ from samepack.machine import probe_machine
 from samepack.paths import samepack_home
 from samepack.program.model import Program, Step, topological_order
 from samepack.run import environment as envs
+from samepack.program.notebook import split_selector
+from samepack.run.cells import cell_outputs_file, cell_records
 from samepack.run.datasets import resolve_datasets
 from samepack.run.envcache import EnvManager, run_environment
 from samepack.run.outputs import Listing, changed_files, list_workdir
@@ -98,6 +100,7 @@ class _Runner:
         self.program = request.program
         self.failed: dict[str, str] = {}  # step -> "failed" | "skipped" | "cancelled"
         self.before: Listing | None = None  # the working directory before the first step
+        self.cells: list[dict[str, Any]] = []  # what notebook steps' cells printed
 
     def prepare(self) -> StepContext:
         program, workdir = self.program, self.request.workdir
@@ -166,6 +169,10 @@ class _Runner:
     def _finish_step(self, ctx: StepContext, name: str, code: int | None, started: str,
                      clock: float, status: str, output: StepOutput) -> None:
         tail = output.close()
+        notebook = self.program.steps[name].notebook
+        if notebook:
+            self.cells += cell_records(cell_outputs_file(ctx.run_dir, name),
+                                       split_selector(notebook)[0])
         points, problems = read_metrics(metrics_file(ctx.run_dir, name), name)
         for problem in problems:
             warn(f"step {name}: {problem}")
@@ -199,7 +206,7 @@ class _Runner:
         for name in topological_order(self.program.steps):
             if name not in recorded:
                 self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
-        artifacts = file_listing(ctx.run_dir / "artifacts")
+        artifacts = file_listing(ctx.run_dir / "artifacts") + self.cells
         if self.before is not None:
             artifacts += changed_files(ctx.workdir, self.before, list_workdir(ctx.workdir))
         self.history.finish_run(ctx.run_id, status, artifacts)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from samepack.errors import InputError
 from samepack.history.records import MetricPoint
 from samepack.program.model import Step
+from samepack.run.cells import cell_outputs_file
 from samepack.program.notebook import read_notebook, split_selector, step_script
 from samepack.program.values import as_text, substitute, substitute_words
 
@@ -73,6 +74,10 @@ def step_environment(step: Step, ctx: StepContext) -> dict[str, str]:
         "SAMEPACK_METRICS": str(metrics_file(ctx.run_dir, step.name)),
         "SAMEPACK_ARTIFACTS": str(ctx.run_dir / "artifacts"),
     })
+    if step.notebook:
+        outputs = cell_outputs_file(ctx.run_dir, step.name)
+        outputs.parent.mkdir(parents=True, exist_ok=True)
+        env["SAMEPACK_CELL_OUTPUTS"] = str(outputs)
     env.update({f"SAMEPACK_PARAM_{name.upper()}": as_text(v) for name, v in ctx.params.items()})
     env.update({f"SAMEPACK_DATASET_{name.upper()}": path for name, path in ctx.datasets.items()})
     return env

@@ -122,5 +122,6 @@ def test_notebook_step_script_injects_parameters(tmp_path):
     script = step_script(notebook, "same_step_0", {"epochs": 7, "learning_rate": 0.5})
     assert script.index("epochs = 2") < script.index("epochs = 7")  # after the parameters cell
     later = step_script(notebook, "same_step_1", {"epochs": 7, "learning_rate": 0.5})
-    assert later.startswith("# parameters injected") and "# %matplotlib inline" in later
+    assert later.index("# parameters injected") < later.index("_sp_cell(globals()")
+    assert "# %matplotlib inline" in later
     shutil.copy(LEGACY / "same-notebook" / "sample_notebook.ipynb", tmp_path)

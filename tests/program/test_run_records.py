@@ -146,3 +146,39 @@ def test_a_declared_data_file_that_is_missing_stops_the_run_before_any_step(same
     assert result.exit_code != 0 and "dataset wine: cannot get" in result.stderr
     assert "data/wine.csv" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "ran").exists()
+
+
+NOTEBOOK = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+     "source": ["import time\n", "values = [1, 2, 3]\n", "sum(values) * 7"]},
+    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+     "source": ["print('at', time.strftime('%H:%M:%S'), object())\n", "print('done')"]},
+]}
+
+
+def test_notebook_cells_show_their_last_value_and_their_outputs_are_recorded(samepack, tmp_path):
+    (tmp_path / "nb.ipynb").write_text(json.dumps(NOTEBOOK))
+    body = "steps:\n" + step("nb", "python", notebook="nb.ipynb")
+    path = write_program(tmp_path, body)
+    first = samepack("run", "-f", path)
+    assert first.exit_code == 0, first.stderr
+    assert "[nb] 42" in first.stdout  # the value of the first cell's last expression
+    cells = {a["path"]: a for a in _last_run().artifacts if a.get("kind") == "cell"}
+    assert set(cells) == {"nb.ipynb#cell-1", "nb.ipynb#cell-2"}
+    import time
+
+    time.sleep(1.1)  # another time of day, another object address
+    assert samepack("run", "-f", path).exit_code == 0
+    again = {a["path"]: a for a in _last_run().artifacts if a.get("kind") == "cell"}
+    assert again["nb.ipynb#cell-2"]["sha256"] == cells["nb.ipynb#cell-2"]["sha256"]
+    shown = samepack("runs", "show", _last_run().id[:8])
+    assert "notebook cell output" in shown.stdout
+
+
+def test_comparable_text_blanks_what_changes_by_itself():
+    from samepack.run.cells import comparable_text
+
+    text = ("Date: Wed, 02 Dec 2026  Time: 06:45:12  <object at 0x7f3a2b1c9d80>  took 1.25 s\n"
+            "R2: 0.9876 on 2026-12-02 after 30 trials")
+    assert comparable_text(text) == ("Date: <date>  Time: <time>  <object at 0x…>  took "
+                                     "<duration>\nR2: 0.9876 on <date> after 30 trials")
