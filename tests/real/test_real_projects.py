@@ -131,6 +131,8 @@ def test_a_seeded_statsmodels_example_reproduces(journey):
     done, report = trip.reproduce(name)
     assert done.returncode == 0, done.stderr
     assert report["outcome"] == "reproduced" and _compared(report)["r2"] == "match"
+    cells = [item for item in _compared(report) if item.startswith("ols.ipynb#cell-")]
+    assert len(cells) >= 5  # every cell's output compared (its summaries' dates and times aside)
 
 
 def test_a_hydra_app_reproduces_by_the_files_it_writes(journey):
@@ -187,3 +189,5 @@ def test_a_notebook_reproduces_by_what_it_prints(journey):
     done, report = trip.reproduce(name)
     assert done.returncode == 0, done.stderr
     assert report["outcome"] == "reproduced" and _compared(report)["r2"] == "match"
+    cells = [item for item in _compared(report) if item.startswith("ols.ipynb#cell-")]
+    assert len(cells) >= 5  # every cell's output compared (its summaries' dates and times aside)
