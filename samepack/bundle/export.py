@@ -25,6 +25,7 @@ from samepack.bundle.parts import (RUNS, SecretScreen, code_files, code_sources,
                                    env_sources, listed_paths, runs_bytes, tree_sources)
 from samepack.bundle.writer import Source, write_part
 from samepack.errors import InputError
+from samepack.trust.exported import attestation_sources
 
 DEFAULT_RUNS = "last:5"
 
@@ -132,9 +133,9 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
                                 Path(entry.path) / "infra")
         parts.write("program", tree_sources(Path(entry.path) / "program", "program",
                                             listed_paths(entry, "program")))
-        parts.write("env", tree_sources(Path(entry.path) / "env", "env",
-                                        listed_paths(entry, "env"))
-                    if imported else env_sources(Path(entry.project_dir), program))
+        env = (tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
+               if imported else env_sources(Path(entry.project_dir), program))
+        parts.write("env", env)
         code = None
         if options.include_code:
             screen = SecretScreen()
@@ -146,7 +147,10 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     result.warnings += warnings
     parts.write("infra", infra)
     records = _history(entry, options.runs)
-    parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records))] if records else [])
+    attestations = attestation_sources(entry, parts.written, files.git, options,
+                                       {s.path: s.file for s in env if s.file is not None})
+    parts.write("metadata", sorted(([Source(RUNS, 0o644, data=runs_bytes(records))]
+                                    if records else []) + attestations, key=lambda s: s.path))
     code_members = code.members if code else []
 
     def data(warnings: list[str] | None) -> list[Source]:
