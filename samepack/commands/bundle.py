@@ -26,6 +26,30 @@ def _limit_options(function):
     return function
 
 
+def _trust_options(function):
+    options = [
+        click.option("--key", "key_files", multiple=True,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Require a signature by this PEM public key (repeatable; the "
+                          "policy's keys count too)."),
+        click.option("--signature", type=click.Path(dir_okay=False, path_type=Path),
+                     help="The signature file [default: SOURCE.intoto.json beside it]."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def check_trust(source: Path, key_files: tuple[Path, ...], signature: Path | None) -> None:
+    """Refuse the bundle unless its signature meets ``--key`` and the policy; say so when a
+    signature was there."""
+    from samepack.trust.gate import check_local
+
+    verdict = check_local(source, key_files, signature)
+    if verdict.signed:
+        info(verdict.describe())
+
+
 def _limits(max_size: str, max_member_size: str, max_ratio: float):
     from samepack.bundle.safety import Limits, parse_size
 
@@ -94,8 +118,10 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
 @click.option("--cluster", is_flag=True,
               help="Then deploy it to the current Kubernetes context (like samepack deploy).")
 @_limit_options
+@_trust_options
 def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force: bool,
-            cluster: bool, max_size: str, max_member_size: str, max_ratio: float) -> None:
+            cluster: bool, max_size: str, max_member_size: str, max_ratio: float,
+            key_files: tuple[Path, ...], signature: Path | None) -> None:
     """Verify a bundle FILE (or an extracted bundle DIR) completely, then register it.
 
     Nothing becomes visible unless every member matches the manifest and the safety rules;
@@ -103,6 +129,7 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     """
     from samepack.bundle.importer import fetch_data, import_with_report
 
+    check_trust(source, key_files, signature)
     report = import_with_report(source, as_ref=as_ref, force=force,
                                 limits=_limits(max_size, max_member_size, max_ratio),
                                 progress=True)
@@ -125,10 +152,14 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
 @click.command("verify")
 @click.argument("source", type=click.Path(exists=False, path_type=Path))
 @_limit_options
-def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float) -> None:
-    """Check a bundle FILE (or extracted DIR) completely without importing it."""
+@_trust_options
+def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float,
+           key_files: tuple[Path, ...], signature: Path | None) -> None:
+    """Check a bundle FILE (or extracted DIR) completely without importing it, and its
+    signature (SOURCE.intoto.json) when --key or the policy asks for one."""
     from samepack.bundle.importer import verify_any
 
+    check_trust(source, key_files, signature)
     verified = verify_any(source, _limits(max_size, max_member_size, max_ratio), progress=True)
     manifest = verified.manifest
     result_line(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "

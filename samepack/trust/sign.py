@@ -6,7 +6,7 @@ vouches for what built it), else a small samepack predicate naming the program.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from samepack.trust.dsse import Envelope
@@ -44,14 +44,16 @@ def sign_local(source: Path, key: PrivateKey, output: Path | None = None) -> Sig
     """Verify a bundle file (or directory) completely, then write its signature beside it."""
     from samepack.bundle.importer import verify_any
     from samepack.bundle.safety import Limits
-    from samepack.trust.identity import identity_of
+    from samepack.trust.identity import file_sha256, identity_of_manifest
     from samepack.trust.provenance import provenance_of_verified
     from samepack.trust.sidecar import read_signature, signature_path, write_signature
 
     source = Path(source)
     collector = _MemberCollector()
-    verify_any(source, Limits(), collector.open)
-    identity = identity_of(source, with_file_digest=source.is_file())
+    verified = verify_any(source, Limits(), collector.open)
+    identity = identity_of_manifest(verified.manifest_bytes)
+    if source.is_file():
+        identity = replace(identity, file_name=source.name, file_sha256=file_sha256(source))
     target = Path(output) if output else signature_path(source)
     existing = read_signature(target) if target.is_file() else None
     envelope = signed_envelope(bundle_statement(identity, provenance_of_verified(collector.found)),
