@@ -40,12 +40,15 @@ def _trust_options(function):
     return function
 
 
-def check_trust(source: Path, key_files: tuple[Path, ...], signature: Path | None) -> None:
-    """Refuse the bundle unless its signature meets ``--key`` and the policy; say so when a
-    signature was there."""
+def check_trust(source: Path, key_files: tuple[Path, ...], signature: Path | None):
+    """Refuse the bundle unless its signature meets ``--key`` and the policy (before the
+    bundle is read through); the verdict, to report once the bundle checked out."""
     from samepack.trust.gate import check_local
 
-    verdict = check_local(source, key_files, signature)
+    return check_local(source, key_files, signature)
+
+
+def _report_trust(verdict) -> None:
     if verdict.signed:
         info(verdict.describe())
 
@@ -129,11 +132,12 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     """
     from samepack.bundle.importer import fetch_data, import_with_report
 
-    check_trust(source, key_files, signature)
+    verdict = check_trust(source, key_files, signature)
     report = import_with_report(source, as_ref=as_ref, force=force,
                                 limits=_limits(max_size, max_member_size, max_ratio),
                                 progress=True)
     entry = report.entry
+    _report_trust(verdict)
     info(f"imported {entry.ref} into {entry.path} ({report.runs_added} runs restored)")
     if make_env:
         from samepack.bundle.envsetup import create_env
@@ -159,8 +163,9 @@ def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float,
     signature (SOURCE.intoto.json) when --key or the policy asks for one."""
     from samepack.bundle.importer import verify_any
 
-    check_trust(source, key_files, signature)
+    verdict = check_trust(source, key_files, signature)
     verified = verify_any(source, _limits(max_size, max_member_size, max_ratio), progress=True)
+    _report_trust(verdict)
     manifest = verified.manifest
     result_line(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
               "every sha256 and segment matches")
