@@ -190,3 +190,27 @@ def logout(host: str) -> None:
     where = remove_credentials(host)
     info(f"removed the credentials for {host} from {where}" if where
          else f"no credentials stored for {host}")
+
+
+@click.command("copy")
+@click.argument("source")
+@click.argument("destination")
+@click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def copy(source: str, destination: str, insecure: bool, as_json: bool) -> None:
+    """Copy an artifact and its signatures, SBOM and provenance, byte for byte, between
+    registries and OCI layout folders: SOURCE and DESTINATION are oci://HOST/REPO:TAG or
+    oci-layout:DIR[:TAG] (a folder to carry into an air-gapped site).
+    """
+    from samepack.oci.copy import copy_artifact
+
+    with byte_progress("copying", None) as progress:
+        result = copy_artifact(source, destination, insecure=insecure,
+                               on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+    if as_json:
+        out.print_json(json.dumps(result.__dict__))
+        return
+    info(f"copied {source} to {destination}: {result.blobs_copied} blobs "
+         f"({_size(result.bytes_copied)}), {result.blobs_present} already there, "
+         f"{len(result.referrers)} referrers")
+    out.print(result.digest, highlight=False)
