@@ -65,8 +65,10 @@ class RegistryEndpoint:
         return target
 
     def receive_blob(self, digest: str, size: int, file: Path, on_bytes: ProgressFn) -> None:
+        # One PATCH per blob: a registry re-reads what earlier chunks stored, and after a fault
+        # upload_blob asks how far the upload got and goes on from there anyway.
         upload_blob(self.registry.transport, self.repository, FileSlice(file, 0, size, digest),
-                    on_bytes=on_bytes)
+                    chunk_size=max(size, 1), on_bytes=on_bytes)
 
     def put_manifest(self, data: bytes, media_type: str, tag: str | None) -> None:
         self.registry.put_manifest(self.repository, tag or sha256_digest(data), data, media_type)
@@ -177,7 +179,7 @@ class _Copier:
             try:
                 self.dst.receive_blob(digest, size, file, lambda n: None)
             finally:
-                if file.parent == self.scratch:
+                if file.parent == self.scratch:  # a download of ours (a layout's own blob stays)
                     file.unlink(missing_ok=True)
             self.result.blobs_copied += 1
 

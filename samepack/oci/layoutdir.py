@@ -163,10 +163,11 @@ class LayoutDir:
         target = self.blob_path(digest)
         if target.is_file() and target.stat().st_size == size:
             return
-        temp = self.scratch() / f"{digest.removeprefix('sha256:')}.{os.getpid()}"
-        if verified and Path(file).parent == self.scratch():
+        scratch = self.scratch()
+        if verified and scratch in Path(file).parents:
             os.replace(file, target)
             return
+        temp = scratch / f"{digest.removeprefix('sha256:')}.{os.getpid()}"
         shutil.copyfile(file, temp)
         if temp.stat().st_size != size or "sha256:" + _hash(temp) != digest:
             temp.unlink(missing_ok=True)
