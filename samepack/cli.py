@@ -38,6 +38,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "verify": "samepack.commands.bundle:verify",
     "inspect": "samepack.commands.bundle:inspect",
     "copy": "samepack.commands.oci:copy",
+    "devcontainer": "samepack.commands.devcontainer:devcontainer",
     "sign": "samepack.commands.trust:sign",
     "keygen": "samepack.commands.trust:keygen",
 }
