@@ -76,13 +76,16 @@ def export() -> None:
               show_default=True)
 @click.option("--include-data", is_flag=True, help="Put local data files in the bundle too.")
 @click.option("--no-code", is_flag=True, help="Leave the project's source out.")
+@click.option("--include-image", is_flag=True,
+              help="Put the program's container image in the bundle (env/image/, an OCI "
+                   "layout) for clusters with no registry access.")
 @click.option("--k8s-version", metavar="MAJOR.MINOR",
               help="Validate infra/ manifests for this Kubernetes version.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def export_program(ref: str, output: Path | None, runs: str, compression: str,
-                   include_data: bool, no_code: bool, k8s_version: str | None, force: bool,
-                   as_json: bool) -> None:
+                   include_data: bool, no_code: bool, include_image: bool,
+                   k8s_version: str | None, force: bool, as_json: bool) -> None:
     """Write NAME-VERSION.tgz: program, environment lock, code, Kubernetes manifests, run
     history and data pointers. The same inputs give a byte-identical file."""
     from samepack.bundle.export import ExportOptions, export_bundle
@@ -90,7 +93,8 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
 
     with byte_counter("exporting", None) as advance:
         options = ExportOptions(runs=runs, compression=compression, include_code=not no_code,
-                                include_data=include_data, k8s_version=k8s_version, force=force,
+                                include_data=include_data, include_image=include_image,
+                                k8s_version=k8s_version, force=force,
                                 on_bytes=advance)
         result = export_bundle(ref, output, options)
     for path, why in result.skipped:
@@ -120,11 +124,14 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
 @click.option("--force", is_flag=True, help="Replace a program registered with other content.")
 @click.option("--cluster", is_flag=True,
               help="Then deploy it to the current Kubernetes context (like samepack deploy).")
+@click.option("--image-registry", metavar="HOST[:PORT]",
+              help="Load the image carried in the bundle (export --include-image) into this "
+                   "registry, same repository and digest, before any deploy.")
 @_limit_options
 @_trust_options
 def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force: bool,
-            cluster: bool, max_size: str, max_member_size: str, max_ratio: float,
-            key_files: tuple[Path, ...], signature: Path | None) -> None:
+            cluster: bool, image_registry: str | None, max_size: str, max_member_size: str,
+            max_ratio: float, key_files: tuple[Path, ...], signature: Path | None) -> None:
     """Verify a bundle FILE (or an extracted bundle DIR) completely, then register it.
 
     Nothing becomes visible unless every member matches the manifest and the safety rules;
@@ -146,6 +153,10 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     if fetch:
         for name, path in sorted(fetch_data(entry).items()):
             info(f"dataset {name}: {path}")
+    if image_registry:
+        from samepack.oci.carry import load_image
+
+        info(f"image loaded as {load_image(Path(entry.path), image_registry)}")
     result_line(entry.ref)
     if cluster:
         from samepack.commands.deploy import deploy_entry

@@ -189,8 +189,8 @@ class _Copier:
 
 
 def copy_artifact(source: str, destination: str, *, insecure: bool = False,
-                  on_bytes: ProgressFn | None = None) -> CopyResult:
-    """Copy the artifact at ``source`` and its referrers to ``destination``; the tag at the
+                  on_bytes: ProgressFn | None = None, with_referrers: bool = True) -> CopyResult:
+    """Copy the artifact at ``source`` (and its referrers) to ``destination``; the tag at the
     destination is its own, else the source's."""
     src, version = open_endpoint(source, insecure)
     if version is None:
@@ -213,7 +213,7 @@ def copy_artifact(source: str, destination: str, *, insecure: bool = False,
     try:
         copier.blobs(data, media_type)
         dst.put_manifest(data, media_type, dst_tag)
-        for referrer in src.referrers(digest):
+        for referrer in src.referrers(digest) if with_referrers else []:
             referrer_data, referrer_type = src.get_manifest(referrer.digest)
             copier.blobs(referrer_data, referrer_type)
             dst.put_referrer(referrer_data)

@@ -74,5 +74,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory):
 def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "docker-config"
     directory.mkdir()
+    (directory / "config.json").write_text('{"auths": {}}\n')  # buildah insists on one
     monkeypatch.setenv("DOCKER_CONFIG", str(directory))
     return directory
