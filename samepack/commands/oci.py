@@ -89,11 +89,11 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
     ref = parse_reference(target)
     with _bundle_file(source) as chosen:
         envelope = signature_to_push(chosen.bundle)
-        registry = Registry.open(ref.host, insecure=insecure)
         with byte_progress("pushing", None) as progress:
-            result = push_bundle(chosen.bundle, ref, source=source_url, registry=registry,
+            result = push_bundle(chosen.bundle, ref, insecure=insecure, source=source_url,
                                  revision=revision or chosen.revision,
                                  on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+        registry = Registry.open(ref.host, insecure=insecure)
         referrers = publish_trust(registry, result.pinned, chosen.bundle, envelope)
     if as_json:
         out.print_json(json.dumps({"reference": str(result.reference), "digest": result.digest,
@@ -129,13 +129,14 @@ def pull(reference: str, output: Path | None, force: bool, do_import: bool,
     Its signature (a referrer of the artifact) is checked before any layer is fetched when
     --key or the policy asks, and written beside the file as BUNDLE.intoto.json.
     """
-    from samepack.oci.pull import fetch_remote, pull_bundle
+    from samepack.oci.pull import fetch_remote, pull_bundle, require_version
     from samepack.oci.reference import parse_reference
     from samepack.oci.registry import Registry
     from samepack.trust.policy import trust_settings
     from samepack.trust.remote import check_remote, keep_signature
 
     ref = parse_reference(reference)
+    require_version(ref)
     settings = trust_settings(key_files)
     registry = Registry.open(ref.host, insecure=insecure)
     remote = fetch_remote(registry, ref)
