@@ -142,7 +142,7 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     verdict = check_trust(source, key_files, signature)
     report = import_with_report(source, as_ref=as_ref, force=force,
                                 limits=_limits(max_size, max_member_size, max_ratio),
-                                progress=True)
+                                progress=True, signature_checked=True)
     entry = report.entry
     _report_trust(verdict)
     info(f"imported {entry.ref} into {entry.path} ({report.runs_added} runs restored)")

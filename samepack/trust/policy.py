@@ -16,15 +16,19 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from samepack.errors import InputError
-from samepack.trust.keys import PublicKey, load_public_key
+
+if TYPE_CHECKING:
+    from samepack.trust.keys import PublicKey
 
 POLICY_ENV = "SAMEPACK_POLICY"
 
 
 @dataclass(frozen=True)
 class TrustSettings:
-    keys: list[PublicKey] = field(default_factory=list)
+    keys: "list[PublicKey]" = field(default_factory=list)
     required: bool = False
     policy: Path | None = None
     policy_required: bool = False  # the policy file itself requires a signature
@@ -48,8 +52,10 @@ def policy_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def _policy(path: Path) -> tuple[list[PublicKey], bool]:
+def _policy(path: Path) -> "tuple[list[PublicKey], bool]":
     import yaml
+
+    from samepack.trust.keys import load_public_key
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -80,6 +86,8 @@ def _policy(path: Path) -> tuple[list[PublicKey], bool]:
 def trust_settings(key_files: tuple[Path, ...] | list[Path] = ()) -> TrustSettings:
     """The keys to check with and whether a signature is required: ``--key`` files and the
     policy file together."""
+    from samepack.trust.keys import load_public_key
+
     given = [load_public_key(Path(p)) for p in key_files]
     path = policy_path()
     keys, required = _policy(path) if path else ([], False)

@@ -29,11 +29,21 @@ def subject_of(remote: RemoteBundle) -> Descriptor:
     return Descriptor(OCI_MANIFEST, remote.artifact.digest, len(remote.artifact.manifest_bytes))
 
 
-def remote_envelopes(registry: Registry, remote: RemoteBundle) -> list[Envelope]:
+def remote_envelopes(registry: Registry, remote: RemoteBundle, strict: bool = True
+                     ) -> list[Envelope]:
+    """The DSSE envelopes stored as referrers of the artifact; ``strict=False`` skips those
+    that do not parse (when nothing asks for a check, a bad one must not stop a pull)."""
     ref = remote.reference
-    return [parse_envelope(referrer_payload(registry, ref.repository, r), f"{ref}@{r.digest}")
-            for r in list_referrers(registry, ref.repository, remote.artifact.digest,
-                                    SIGNATURE_TYPE)]
+    found = []
+    for referrer in list_referrers(registry, ref.repository, remote.artifact.digest,
+                                   SIGNATURE_TYPE):
+        try:
+            found.append(parse_envelope(referrer_payload(registry, ref.repository, referrer),
+                                        f"{ref}@{referrer.digest}"))
+        except VerificationError:
+            if strict:
+                raise
+    return found
 
 
 def attach_signature(registry: Registry, remote: RemoteBundle, envelope: Envelope) -> str:
@@ -78,7 +88,7 @@ def sign_remote(ref: Reference, key: PrivateKey, *, insecure: bool = False) -> S
 
 def check_remote(registry: Registry, remote: RemoteBundle, settings: TrustSettings
                  ) -> tuple[Verdict, list[Envelope]]:
-    envelopes = remote_envelopes(registry, remote)
+    envelopes = remote_envelopes(registry, remote, strict=settings.active)
     identity = identity_of_manifest(remote.manifest_bytes)
     return check_signature(identity, envelopes, str(remote.reference), settings), envelopes
 

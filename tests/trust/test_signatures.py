@@ -112,6 +112,9 @@ def test_policy_requires_a_signature(wine_bundle: Path, keys, samepack, samepack
                                                "  keys: [team.pub]\n")
     result = samepack("verify", wine_bundle)
     one_line_refusal(result, "has no signature", "policy")
+    # routes that import without --key (create -f BUNDLE, deploy BUNDLE, reproduce BUNDLE)
+    result = samepack("create", "program", "-f", wine_bundle, "--force")
+    one_line_refusal(result, "has no signature", "policy")
     target = f"oci://{registry.host}/trust/unsigned:1.0"
     assert samepack("push", wine_bundle, target).exit_code == 0
     result = samepack("pull", target, "-o", tmp_path / "unsigned.tgz")
