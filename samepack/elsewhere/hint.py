@@ -43,8 +43,8 @@ def elsewhere_hint(program: str | None, override: str) -> str:
     places = []
     context = kube_context()
     if context:
-        places.append(f"on the cluster of context {context}: `samepack run program {name} "
-                      "--target k8s`")
+        places.append(f"on the cluster of context {context}: `samepack run --target k8s "
+                      f"program {name}`")
     places.append("on a Codespace or devcontainer host that fits: `samepack devcontainer` "
                   "writes .devcontainer/devcontainer.json sized for it")
     return f"run it where it fits, {'; or '.join(places)}; or pass {override} to go on here"

@@ -87,7 +87,7 @@ def test_run_on_a_machine_that_falls_short_names_what_fits(wine: Path, samepack,
     assert result.exit_code == 9, result.stderr
     error, hint = result.stderr.strip().splitlines()[-2:]
     assert error.startswith("error: ") and "GPU" in error
-    assert "samepack run program wine-quality --target k8s" in hint
+    assert "samepack run --target k8s program wine-quality" in hint
     assert "context lab-gpu" in hint and "samepack devcontainer" in hint
     assert "--ignore-resources" in hint
 
