@@ -140,3 +140,24 @@ def test_pushed_artifact_carries_sbom_and_provenance(wine_bundle: Path, samepack
     members = _members(wine_bundle)
     assert found == {"application/vnd.in-toto+json": members["metadata/provenance.intoto.json"],
                      "application/vnd.cyclonedx+json": members["metadata/sbom.cdx.json"]}
+
+
+def test_sbom_of_a_conda_lock_validates(tmp_path: Path) -> None:
+    """conda-lock's own fixture: conda and pip packages of two platforms become one component
+    per package with the SHA-256 of each platform's file."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from samepack.trust.sbom import lock_components, render_sbom
+
+    text = (LOCKS / "conda-lock.yml").read_text()
+    components = lock_components({"env/conda-lock.yml": text})
+    sbom = render_sbom("demo", "1", "0.1.0", "2024-01-02T03:04:05Z", components)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(sbom.decode()) is None
+    found = {c.purl: c for c in components}
+    assert len(found["pkg:conda/python@3.12.0"].hashes) == 2
+    assert found["pkg:pypi/requests@2.31.0"].hashes == \
+        ("58cd2187c01e70e6e26505bca751777aa9f2ee0b7f4300988b709f44e013003f",)
+    assert len(found["pkg:pypi/charset-normalizer@3.3.2"].hashes) == 2
+    assert "pkg:conda/ld_impl_linux-aarch64@2.40" in found
+    assert json.loads(sbom)["metadata"]["timestamp"] == "2024-01-02T03:04:05Z"
