@@ -10,6 +10,7 @@ copy is read back at the end. Blobs the destination has are not sent again.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +27,31 @@ from samepack.oci.referrers import Referrer, list_referrers, put_referrer
 from samepack.oci.registry import Registry
 
 _INDEXES = (OCI_INDEX, DOCKER_LIST)
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+
+def parse_manifest(data: bytes, where: str) -> dict:
+    """A manifest or index as JSON, refused (one line) unless it is a JSON object."""
+    try:
+        manifest = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise VerificationError(f"{where}: the manifest is not a JSON object",
+                                "the source is damaged; do not copy it")
+    return manifest
+
+
+def descriptor_of(item: object, where: str) -> tuple[str, int]:
+    """``(digest, size)`` of a descriptor, refused unless both are well formed (a digest
+    becomes a URL path and a file name)."""
+    digest = item.get("digest") if isinstance(item, dict) else None
+    size = item.get("size") if isinstance(item, dict) else None
+    if not (isinstance(digest, str) and _DIGEST.match(digest) and isinstance(size, int)
+            and not isinstance(size, bool) and size >= 0):
+        raise VerificationError(f"{where}: a descriptor without a valid sha256 digest and size",
+                                "the source is damaged; do not copy it")
+    return digest, size
 
 
 class Endpoint(Protocol):
@@ -161,17 +187,18 @@ class _Copier:
 
     def blobs(self, data: bytes, media_type: str) -> None:
         """Every blob a manifest needs at the destination (for an index: its manifests')."""
-        manifest = json.loads(data)
+        manifest = parse_manifest(data, self.src.name)
         if media_type in _INDEXES or "manifests" in manifest:
             for child in manifest.get("manifests") or []:
-                child_data, child_type = self.src.get_manifest(child["digest"])
+                child_digest, _ = descriptor_of(child, self.src.name)
+                child_data, child_type = self.src.get_manifest(child_digest)
                 self.blobs(child_data, child_type)
                 self.dst.put_child(child_data, child_type)
             return
-        for blob in [manifest.get("config")] + list(manifest.get("layers") or []):
-            if not isinstance(blob, dict) or not blob.get("digest"):
-                continue
-            digest, size = blob["digest"], int(blob["size"])
+        blobs = ([manifest["config"]] if "config" in manifest else []) \
+            + list(manifest.get("layers") or [])
+        for blob in blobs:
+            digest, size = descriptor_of(blob, self.src.name)
             if self.dst.has_blob(digest, size):
                 self.result.blobs_present += 1
                 continue

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from samepack.errors import InputError, NotFoundError, VerificationError
-from samepack.oci.artifact import OCI_INDEX, OCI_MANIFEST, sha256_digest
+from samepack.oci.artifact import MAX_MANIFEST_BYTES, OCI_INDEX, OCI_MANIFEST, sha256_digest
 from samepack.oci.referrers import Referrer
 
 SCHEME = "oci-layout:"
@@ -195,7 +195,20 @@ class LayoutDir:
                             f"list the tags in {self.path / 'index.json'}")
 
     def get_manifest(self, version: str) -> tuple[bytes, str]:
-        entry = self.resolve(version)
+        """A manifest by tag or digest; by digest also one that only an index lists (the
+        per-platform manifests of a multi-platform image)."""
+        try:
+            entry = self.resolve(version)
+        except NotFoundError:
+            path = self.blob_path(version) if version.startswith("sha256:") else None
+            if path is None or not path.is_file():
+                raise
+            data = self.read_blob(version, path.stat().st_size, MAX_MANIFEST_BYTES)
+            try:
+                declared = json.loads(data).get("mediaType")
+            except (ValueError, AttributeError):
+                declared = None
+            return data, str(declared or OCI_MANIFEST)
         data = self.read_blob(entry["digest"], int(entry["size"]))
         return data, str(entry.get("mediaType") or OCI_MANIFEST)
 

@@ -75,6 +75,10 @@ def put_referrer(registry: Registry, repository: str, manifest: bytes) -> str:
     itself (``OCI-Subject``), add it to the fallback tag's index."""
     parsed = json.loads(manifest)
     digest = sha256_digest(manifest)
+    subject = (parsed.get("subject") or {}).get("digest") if isinstance(parsed, dict) else None
+    if not isinstance(subject, str):
+        raise VerificationError(f"referrer {digest} names no subject",
+                                "the source's referrers index is damaged; sign or push again")
     response = registry.transport.request(
         "PUT", f"/v2/{repository}/manifests/{digest}", data=manifest,
         headers={"Content-Type": parsed.get("mediaType", OCI_MANIFEST)})
@@ -84,7 +88,6 @@ def put_referrer(registry: Registry, repository: str, manifest: bytes) -> str:
         return digest
     referrer = Referrer(digest, len(manifest), parsed.get("artifactType", ""),
                         dict(parsed.get("annotations") or {}))
-    subject = parsed["subject"]["digest"]
     known = _fallback_list(registry, repository, subject)
     if any(r.digest == digest for r in known):
         return digest

@@ -31,8 +31,7 @@ def check_local(source: Path, key_files: tuple[Path, ...] = (),
 
         raise InputError(f"{envelope_path}: no such signature file",
                          "give the .intoto.json written by `samepack sign`")
-    envelope = read_signature(envelope_path) if (signature or settings.active
-                                                 or envelope_path.is_file()) else None
+    envelope = read_signature(envelope_path)
     return check_signature(identity, [envelope] if envelope else [], str(source), settings)
 
 

@@ -77,7 +77,10 @@ def sign_remote(ref: Reference, key: PrivateKey, *, insecure: bool = False) -> S
     provenance = None
     for referrer in list_referrers(registry, ref.repository, remote.artifact.digest,
                                    PROVENANCE_TYPE):
-        provenance = json.loads(referrer_payload(registry, ref.repository, referrer))
+        try:  # an unreadable provenance is not signed: the small bundle predicate is
+            provenance = json.loads(referrer_payload(registry, ref.repository, referrer))
+        except (ValueError, VerificationError):
+            provenance = None
         break
     existing = remote_envelopes(registry, remote)
     statement = bundle_statement(identity, provenance)

@@ -85,3 +85,20 @@ def test_bad_references_are_one_line_errors(samepack, tmp_path: Path) -> None:
     assert result.exit_code == 3 and "neither oci://" in result.stderr
     result = samepack("copy", f"oci-layout:{tmp_path}/missing:1.0", f"oci-layout:{tmp_path}/b")
     assert result.exit_code == 4 and "no such OCI layout folder" in result.stderr
+
+
+def test_a_hostile_layout_index_is_refused(wine_bundle: Path, samepack, registry,
+                                           tmp_path: Path) -> None:
+    """A digest in index.json becomes a file name and a URL path: anything but sha256 hex is
+    refused before it is used."""
+    source = f"oci://{registry.host}/copy/hostile:1.0"
+    assert samepack("push", wine_bundle, source).exit_code == 0
+    folder = tmp_path / "layout"
+    assert samepack("copy", source, f"oci-layout:{folder}:1.0").exit_code == 0
+    index = json.loads((folder / "index.json").read_text())
+    index["manifests"][0]["digest"] = "sha256:../../../../etc/passwd"
+    (folder / "index.json").write_text(json.dumps(index))
+    result = samepack("copy", f"oci-layout:{folder}:1.0", f"oci-layout:{tmp_path}/out:1.0")
+    assert result.exit_code == 7, result.stderr
+    assert result.stderr.startswith("error: ") and "not sha256" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -96,3 +96,38 @@ def test_include_image_without_a_registry_image_is_a_one_line_error(wine_project
                       "--include-image")
     assert result.exit_code == 3 and "records no image" in result.stderr
     assert not (tmp_path / "x.tgz").exists()
+
+
+def test_copy_of_a_multi_platform_image_index(samepack, registry, site_registry,
+                                              tmp_path: Path) -> None:
+    """An image index (as multi-platform images are) with its manifests, registry -> layout ->
+    another registry; skopeo reads both ends."""
+    build_image(tmp_path, f"{registry.host}/models/single:1.0")
+    buildah = [require_tool("buildah"), "--root", str(tmp_path / "b-root"), "--runroot",
+               str(tmp_path / "b-run"), "--storage-driver", "vfs"]
+    for args in (["manifest", "create", "multi"],
+                 ["manifest", "add", "--tls-verify=false", "multi",
+                  f"docker://{registry.host}/models/single:1.0"],
+                 ["manifest", "push", "--all", "--tls-verify=false", "multi",
+                  f"docker://{registry.host}/models/multi:1.0"]):
+        done = subprocess.run(buildah + args, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    folder = tmp_path / "multi-layout"
+    assert samepack("copy", f"oci://{registry.host}/models/multi:1.0",
+                    f"oci-layout:{folder}:1.0").exit_code == 0
+    back = samepack("copy", f"oci-layout:{folder}:1.0",
+                    f"oci://{site_registry.host}/models/multi:1.0")
+    assert back.exit_code == 0, back.stderr
+    skopeo = require_tool("skopeo")
+    source = subprocess.run([skopeo, "inspect", "--raw", "--tls-verify=false",
+                             f"docker://{registry.host}/models/multi:1.0"],
+                            capture_output=True, text=True, timeout=60)
+    copied = subprocess.run([skopeo, "inspect", "--raw", "--tls-verify=false",
+                             f"docker://{site_registry.host}/models/multi:1.0"],
+                            capture_output=True, text=True, timeout=60)
+    assert source.returncode == copied.returncode == 0, copied.stderr
+    assert '"manifests"' in source.stdout and copied.stdout == source.stdout
+    inner = subprocess.run([skopeo, "inspect", "--tls-verify=false",
+                            f"docker://{site_registry.host}/models/multi:1.0"],
+                           capture_output=True, text=True, timeout=60)
+    assert inner.returncode == 0, inner.stderr  # the platform manifest and its blobs are there
