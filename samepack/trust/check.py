@@ -36,7 +36,7 @@ def check_signature(identity: BundleIdentity, envelopes: list[Envelope], where: 
     """Refuse (one-line VerificationError) unless the policy is met: with keys, one envelope
     must be signed by one of them and name this bundle's manifest digest."""
     if not envelopes:
-        if settings.active:
+        if settings.required:
             why = (f"the policy {settings.policy} requires one" if settings.policy_required
                    else "--key asks for one")
             raise VerificationError(f"{where}: {identity.ref} has no signature, and {why}",

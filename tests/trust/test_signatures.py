@@ -165,3 +165,12 @@ def test_encrypted_key_needs_its_password(wine_bundle: Path, tmp_path: Path, sam
     result = samepack("sign", wine_bundle, "--key", tmp_path / "locked.key")
     one_line_refusal(result, "does not open this key", code=3)
     assert "correct horse" not in result.stderr and "wrong" not in result.stderr.split("hint")[0]
+
+
+def test_policy_with_keys_but_not_required(wine_bundle: Path, keys, samepack,
+                                           samepack_home: Path) -> None:
+    """Keys without `required`: unsigned bundles pass, signed ones must be signed by a key."""
+    (samepack_home / "policy.yaml").write_text(f"signatures:\n  keys: [{keys['me.pub']}]\n")
+    assert samepack("verify", wine_bundle).exit_code == 0
+    assert samepack("sign", wine_bundle, "--key", keys["other.key"]).exit_code == 0
+    one_line_refusal(samepack("verify", wine_bundle), "not signed by any trusted key")
