@@ -157,6 +157,9 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
         from samepack.oci.carry import load_image
 
         info(f"image loaded as {load_image(Path(entry.path), image_registry)}")
+    elif cluster and (Path(entry.path) / "env" / "image" / "index.json").is_file():
+        warn("the bundle carries its image (env/image/): pass --image-registry HOST to load it "
+             "into the registry the cluster pulls from")
     result_line(entry.ref)
     if cluster:
         from samepack.commands.deploy import deploy_entry

@@ -161,3 +161,16 @@ def test_sbom_of_a_conda_lock_validates(tmp_path: Path) -> None:
     assert len(found["pkg:pypi/charset-normalizer@3.3.2"].hashes) == 2
     assert "pkg:conda/ld_impl_linux-aarch64@2.40" in found
     assert json.loads(sbom)["metadata"]["timestamp"] == "2024-01-02T03:04:05Z"
+
+
+def test_inspect_lists_what_is_stored_beside_the_artifact(wine_bundle: Path, keys, samepack,
+                                                          registry) -> None:
+    assert samepack("sign", wine_bundle, "--key", keys["me.key"]).exit_code == 0
+    target = f"oci://{registry.host}/trust/inspected:1.0"
+    assert samepack("push", wine_bundle, target).exit_code == 0
+    shown = samepack("inspect", target, "--json")
+    assert shown.exit_code == 0, shown.stderr
+    kinds = sorted(r["artifactType"] for r in json.loads(shown.stdout)["referrers"])
+    assert kinds == ["application/vnd.cyclonedx+json", "application/vnd.dsse.envelope.v1+json",
+                     "application/vnd.in-toto+json"]
+    assert "referrers (signatures, SBOM, provenance)" in samepack("inspect", target).stdout
