@@ -174,3 +174,26 @@ def test_policy_with_keys_but_not_required(wine_bundle: Path, keys, samepack,
     assert samepack("verify", wine_bundle).exit_code == 0
     assert samepack("sign", wine_bundle, "--key", keys["other.key"]).exit_code == 0
     one_line_refusal(samepack("verify", wine_bundle), "not signed by any trusted key")
+
+
+def test_keys_made_by_openssl(wine_bundle: Path, samepack, tmp_path: Path) -> None:
+    """Keys need not come from samepack: PKCS#8 Ed25519 and SEC1 P-256 keys made by openssl."""
+    import subprocess
+
+    from support import require_tool
+
+    openssl = require_tool("openssl")
+    for name, make in (("ed", ["genpkey", "-algorithm", "ed25519"]),
+                       ("ec", ["ecparam", "-name", "prime256v1", "-genkey", "-noout"])):
+        private, public = tmp_path / f"{name}.pem", tmp_path / f"{name}.pub"
+        subprocess.run([openssl, *make, "-out", str(private)], check=True, capture_output=True)
+        subprocess.run([openssl, "pkey", "-in", str(private), "-pubout", "-out", str(public)],
+                       check=True, capture_output=True)
+        signed = samepack("sign", wine_bundle, "--key", private)
+        assert signed.exit_code == 0, signed.stderr
+        checked = samepack("verify", wine_bundle, "--key", public)
+        assert checked.exit_code == 0, checked.stderr
+    rsa = tmp_path / "rsa.pem"
+    subprocess.run([openssl, "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:2048",
+                    "-out", str(rsa)], check=True, capture_output=True)
+    one_line_refusal(samepack("sign", wine_bundle, "--key", rsa), "unsupported key type", code=3)
