@@ -197,3 +197,20 @@ def test_keys_made_by_openssl(wine_bundle: Path, samepack, tmp_path: Path) -> No
     subprocess.run([openssl, "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:2048",
                     "-out", str(rsa)], check=True, capture_output=True)
     one_line_refusal(samepack("sign", wine_bundle, "--key", rsa), "unsupported key type", code=3)
+
+
+def test_a_file_signature_holds_for_the_extracted_directory(wine_bundle: Path, keys, samepack,
+                                                            tmp_path: Path) -> None:
+    import tarfile
+
+    assert samepack("sign", wine_bundle, "--key", keys["me.key"]).exit_code == 0
+    folder = tmp_path / "extracted"
+    with tarfile.open(wine_bundle) as archive:
+        archive.extractall(folder, filter="data")
+    signature = str(wine_bundle) + ".intoto.json"
+    checked = samepack("verify", folder, "--key", keys["me.pub"], "--signature", signature)
+    assert checked.exit_code == 0, checked.stderr
+    assert "signature ok" in checked.stderr
+    imported = samepack("import", folder, "--as", "wine-dir:1.0", "--key", keys["me.pub"],
+                        "--signature", signature)
+    assert imported.exit_code == 0, imported.stderr
