@@ -125,6 +125,11 @@ def test_policy_requires_a_signature(wine_bundle: Path, keys, samepack, samepack
     accepted = samepack("import", wine_bundle, "--as", "wine-copy:1.0")
     assert accepted.exit_code == 0, accepted.stderr
     assert "signature ok" in accepted.stderr
+    signed_target = f"oci://{registry.host}/trust/signed:1.0"
+    assert samepack("push", wine_bundle, signed_target).exit_code == 0
+    pulled = samepack("pull", signed_target, "-o", tmp_path / "signed.tgz", "--import", "--force")
+    assert pulled.exit_code == 0, pulled.stderr
+    assert "signature ok" in pulled.stderr and "imported wine-quality:1.0" in pulled.stderr
 
 
 def test_bad_policy_and_bad_signature_file(wine_bundle: Path, keys, samepack,
