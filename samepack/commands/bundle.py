@@ -168,21 +168,48 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
 
 
 @click.command("verify")
-@click.argument("source", type=click.Path(exists=False, path_type=Path))
+@click.argument("source")
 @_limit_options
 @_trust_options
-def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float,
-           key_files: tuple[Path, ...], signature: Path | None) -> None:
+@click.option("--insecure", is_flag=True, help="Allow plain http for the registry.")
+def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
+           key_files: tuple[Path, ...], signature: Path | None, insecure: bool) -> None:
     """Check a bundle FILE (or extracted DIR) completely without importing it, and its
-    signature (SOURCE.intoto.json) when --key or the policy asks for one."""
+    signature (SOURCE.intoto.json) when --key or the policy asks for one.
+
+    For oci://HOST/REPO:TAG, check the artifact's signature (its referrers) and that its
+    layers are the parts its bundle manifest lists, without downloading a layer.
+    """
+    if source.startswith("oci://"):
+        _verify_remote(source, key_files, insecure)
+        return
     from samepack.bundle.importer import verify_any
 
+    source = Path(source)
     verdict = check_trust(source, key_files, signature)
     verified = verify_any(source, _limits(max_size, max_member_size, max_ratio), progress=True)
     _report_trust(verdict)
     manifest = verified.manifest
     result_line(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
               "every sha256 and segment matches")
+
+
+def _verify_remote(reference: str, key_files: tuple[Path, ...], insecure: bool) -> None:
+    from samepack.oci.pull import fetch_remote
+    from samepack.oci.reference import parse_reference
+    from samepack.oci.registry import Registry
+    from samepack.trust.policy import trust_settings
+    from samepack.trust.remote import check_remote
+
+    ref = parse_reference(reference)
+    settings = trust_settings(key_files)
+    registry = Registry.open(ref.host, insecure=insecure)
+    remote = fetch_remote(registry, ref)
+    verdict, _ = check_remote(registry, remote, settings)
+    manifest = remote.manifest
+    result_line(f"ok: {manifest.name}:{manifest.version} ({remote.artifact.digest}), "
+                f"{len(remote.artifact.layers)} layers match the bundle manifest; "
+                f"{verdict.describe()}")
 
 
 def _print_summary(summary) -> None:

@@ -149,8 +149,13 @@ def test_sign_in_the_registry_and_verify_on_pull(wine_bundle: Path, keys, samepa
     fallback tag, this registry has no referrers API), and pull checks and keeps it."""
     target = f"oci://{registry.host}/trust/remote:1.0"
     assert samepack("push", wine_bundle, target).exit_code == 0
+    assert "not signed" in samepack("verify", target).stdout
     signed = samepack("sign", target, "--key", keys["other.key"])
     assert signed.exit_code == 0, signed.stderr
+    remote = samepack("verify", target, "--key", keys["other.pub"])
+    assert remote.exit_code == 0 and "signature ok" in remote.stdout, remote.stderr
+    one_line_refusal(samepack("verify", target, "--key", keys["me.pub"]),
+                     "not signed by any trusted key")
     out = tmp_path / "remote.tgz"
     result = samepack("pull", target, "-o", out, "--key", keys["other.pub"])
     assert result.exit_code == 0, result.stderr
