@@ -8,6 +8,9 @@ bundle writer (a program part and an incompressible data part of the given size)
 a fresh process so peak memory is its own: push, push of a second version whose only change is a
 parameter, and pull. Reports throughput, peak RSS and the second push's upload ratio, and checks
 that the pulled file is byte-identical.
+
+Then `samepack copy` registry -> OCI layout folder -> registry (another repository) beside
+`skopeo copy` of the same artifact over the same two legs, as a ratio of their times.
 """
 
 from __future__ import annotations
@@ -78,6 +81,11 @@ def child(action: str, source: str, target: str) -> None:
     if action == "push":
         result = push_bundle(Path(source), parse_reference(target))
         moved, extra = result.sent, {"digest": result.digest, "skipped": result.skipped}
+    elif action == "copy":
+        from samepack.oci.copy import copy_artifact
+
+        copied = copy_artifact(source, target)
+        moved, extra = copied.bytes_copied, {"digest": copied.digest}
     else:
         result = pull_bundle(parse_reference(source), Path(target))
         moved, extra = result.received, {}
@@ -108,6 +116,33 @@ def report(label: str, figures: dict) -> None:
           f"{rate:>8,.1f} MB/s  peak RSS {figures['peak_rss'] / MB:>7,.1f} MB")
 
 
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench: {' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def copy_legs(host: str, inside: str, digest: str, work: Path) -> dict[str, tuple[dict, dict]]:
+    """Registry -> layout -> another registry (``inside``: an air-gapped site, so no blob can
+    be mounted) with samepack copy, then with skopeo copy, of the artifact pushed as
+    bench/demo@digest; each leg's figures (skopeo's without RSS)."""
+    source = f"oci://{host}/bench/demo@{digest}"
+    ours_out = run_child("copy", source, f"oci-layout:{work / 'layout-samepack'}:bench")
+    ours_back = run_child("copy", f"oci-layout:{work / 'layout-samepack'}:bench",
+                          f"oci://{inside}/bench/back-samepack:bench")
+    size = ours_out["bytes"]
+    out_seconds = timed(["skopeo", "copy", "--src-tls-verify=false",
+                         f"docker://{host}/bench/demo@{digest}",
+                         f"oci:{work / 'layout-skopeo'}:bench"])
+    back_seconds = timed(["skopeo", "copy", "--dest-tls-verify=false",
+                          f"oci:{work / 'layout-skopeo'}:bench",
+                          f"docker://{inside}/bench/back-skopeo:bench"])
+    return {"reg->layout": (ours_out, {"seconds": out_seconds, "bytes": size, "peak_rss": 0}),
+            "layout->reg": (ours_back, {"seconds": back_seconds, "bytes": size, "peak_rss": 0})}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1000)
@@ -130,6 +165,8 @@ def main() -> None:
             pushed = run_child("push", str(first), target)
             pushed2 = run_child("push", str(second), target)
             pulled = run_child("pull", f"{target}@{pushed['digest']}", str(work / "pulled.tgz"))
+            with LocalRegistry(work / "registry-b") as inside:
+                copies = copy_legs(registry.host, inside.host, pushed["digest"], work)
         identical = sha256_file(work / "pulled.tgz") == sha256_file(first)
     print(f"bundle {first.name}: {args.size_mb:,} MB data part (incompressible), gzip")
     report("push", pushed)
@@ -138,6 +175,10 @@ def main() -> None:
     print(f"second-version upload ratio: {pushed2['bytes']:,} / {pushed['bytes']:,} bytes = "
           f"{pushed2['bytes'] / pushed['bytes']:.6f}")
     print(f"pulled bundle byte-identical: {identical}")
+    for leg, (ours, skopeo) in copies.items():
+        report(f"copy {leg}", ours)
+        report(f"skopeo {leg}", skopeo)
+        print(f"  samepack / skopeo time: {ours['seconds'] / skopeo['seconds']:.2f}")
     if not identical:
         sys.exit(1)
 

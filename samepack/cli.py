@@ -37,6 +37,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "import": "samepack.commands.bundle:import_",
     "verify": "samepack.commands.bundle:verify",
     "inspect": "samepack.commands.bundle:inspect",
+    "copy": "samepack.commands.oci:copy",
+    "devcontainer": "samepack.commands.devcontainer:devcontainer",
+    "sign": "samepack.commands.trust:sign",
+    "keygen": "samepack.commands.trust:keygen",
 }
 
 

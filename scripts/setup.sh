@@ -16,7 +16,7 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 command -v git >/dev/null || apt_packages+=(git)
 if [ "$want_test" = 1 ]; then
   for tool in docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo \
-              dockerd:docker.io buildah:buildah debootstrap:debootstrap; do
+              dockerd:docker.io buildah:buildah debootstrap:debootstrap openssl:openssl; do
     command -v "${tool%%:*}" >/dev/null || apt_packages+=("${tool#*:}")
   done
 fi

@@ -7,6 +7,7 @@ per file); then header ‖ segments ‖ trailer go into a temp target renamed in
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from samepack.bundle.parts import (RUNS, SecretScreen, code_files, code_sources,
                                    env_sources, listed_paths, runs_bytes, tree_sources)
 from samepack.bundle.writer import Source, write_part
 from samepack.errors import InputError
+from samepack.trust.exported import attestation_sources
 
 DEFAULT_RUNS = "last:5"
 
@@ -36,6 +38,7 @@ class ExportOptions:
     level: int | None = None
     include_code: bool = True
     include_data: bool = False
+    include_image: bool = False  # the program's image as an OCI layout in env/image/
     k8s_version: str | None = None
     force: bool = False
     on_bytes: Callable[[int], None] | None = None  # told of the bytes packed (a progress bar)
@@ -107,6 +110,18 @@ class _Parts:
             path.unlink(missing_ok=True)
 
 
+@contextmanager
+def _image(entry, options: ExportOptions):
+    """The program's image as env/ sources (an imported program carries its own already)."""
+    if not options.include_image or entry.project_dir is None:
+        yield []
+        return
+    from samepack.oci.carry import image_sources
+
+    with image_sources(env_image(Path(entry.project_dir), entry.program)) as sources:
+        yield sources
+
+
 def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportResult):
     """Write every part but ``data`` to temp segments; the commit time, and a maker of the
     data part's sources (given where its warnings go)."""
@@ -132,9 +147,10 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
                                 Path(entry.path) / "infra")
         parts.write("program", tree_sources(Path(entry.path) / "program", "program",
                                             listed_paths(entry, "program")))
-        parts.write("env", tree_sources(Path(entry.path) / "env", "env",
-                                        listed_paths(entry, "env"))
-                    if imported else env_sources(Path(entry.project_dir), program))
+        env = (tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
+               if imported else env_sources(Path(entry.project_dir), program))
+        with _image(entry, options) as image:
+            parts.write("env", env + image)
         code = None
         if options.include_code:
             screen = SecretScreen()
@@ -146,7 +162,10 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     result.warnings += warnings
     parts.write("infra", infra)
     records = _history(entry, options.runs)
-    parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records))] if records else [])
+    attestations = attestation_sources(entry, parts.written, files.git, options,
+                                       {s.path: s.file for s in env if s.file is not None})
+    parts.write("metadata", sorted(([Source(RUNS, 0o644, data=runs_bytes(records))]
+                                    if records else []) + attestations, key=lambda s: s.path))
     code_members = code.members if code else []
 
     def data(warnings: list[str] | None) -> list[Source]:

@@ -256,9 +256,16 @@ def fetch_data(entry) -> dict[str, str]:
 
 
 def import_with_report(path: Path, store=None, as_ref: str | None = None, force: bool = False,
-                       limits: Limits | None = None, progress: bool = False) -> ImportResult:
-    """``import_bundle`` with what else happened: runs restored and the data pointers."""
+                       limits: Limits | None = None, progress: bool = False,
+                       signature_checked: bool = False) -> ImportResult:
+    """``import_bundle`` with what else happened: runs restored and the data pointers. The
+    signature policy is enforced here unless the caller checked the signature already."""
     from samepack.store import Store
+
+    if not signature_checked:
+        from samepack.trust.gate import enforce_policy
+
+        enforce_policy(Path(path))
 
     store = store or Store()
     options = ImportOptions(as_ref, force, limits or Limits(), progress)

@@ -26,6 +26,33 @@ def _limit_options(function):
     return function
 
 
+def _trust_options(function):
+    options = [
+        click.option("--key", "key_files", multiple=True,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Require a signature by this PEM public key (repeatable; the "
+                          "policy's keys count too)."),
+        click.option("--signature", type=click.Path(dir_okay=False, path_type=Path),
+                     help="The signature file [default: SOURCE.intoto.json beside it]."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def check_trust(source: Path, key_files: tuple[Path, ...], signature: Path | None):
+    """Refuse the bundle unless its signature meets ``--key`` and the policy (before the
+    bundle is read through); the verdict, to report once the bundle checked out."""
+    from samepack.trust.gate import check_local
+
+    return check_local(source, key_files, signature)
+
+
+def _report_trust(verdict) -> None:
+    if verdict.signed:
+        info(verdict.describe())
+
+
 def _limits(max_size: str, max_member_size: str, max_ratio: float):
     from samepack.bundle.safety import Limits, parse_size
 
@@ -49,13 +76,16 @@ def export() -> None:
               show_default=True)
 @click.option("--include-data", is_flag=True, help="Put local data files in the bundle too.")
 @click.option("--no-code", is_flag=True, help="Leave the project's source out.")
+@click.option("--include-image", is_flag=True,
+              help="Put the program's container image in the bundle (env/image/, an OCI "
+                   "layout) for clusters with no registry access.")
 @click.option("--k8s-version", metavar="MAJOR.MINOR",
               help="Validate infra/ manifests for this Kubernetes version.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def export_program(ref: str, output: Path | None, runs: str, compression: str,
-                   include_data: bool, no_code: bool, k8s_version: str | None, force: bool,
-                   as_json: bool) -> None:
+                   include_data: bool, no_code: bool, include_image: bool,
+                   k8s_version: str | None, force: bool, as_json: bool) -> None:
     """Write NAME-VERSION.tgz: program, environment lock, code, Kubernetes manifests, run
     history and data pointers. The same inputs give a byte-identical file."""
     from samepack.bundle.export import ExportOptions, export_bundle
@@ -63,7 +93,8 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
 
     with byte_counter("exporting", None) as advance:
         options = ExportOptions(runs=runs, compression=compression, include_code=not no_code,
-                                include_data=include_data, k8s_version=k8s_version, force=force,
+                                include_data=include_data, include_image=include_image,
+                                k8s_version=k8s_version, force=force,
                                 on_bytes=advance)
         result = export_bundle(ref, output, options)
     for line in left_out_lines(result.skipped):
@@ -93,9 +124,14 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
 @click.option("--force", is_flag=True, help="Replace a program registered with other content.")
 @click.option("--cluster", is_flag=True,
               help="Then deploy it to the current Kubernetes context (like samepack deploy).")
+@click.option("--image-registry", metavar="HOST[:PORT]",
+              help="Load the image carried in the bundle (export --include-image) into this "
+                   "registry, same repository and digest, before any deploy.")
 @_limit_options
+@_trust_options
 def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force: bool,
-            cluster: bool, max_size: str, max_member_size: str, max_ratio: float) -> None:
+            cluster: bool, image_registry: str | None, max_size: str, max_member_size: str,
+            max_ratio: float, key_files: tuple[Path, ...], signature: Path | None) -> None:
     """Verify a bundle FILE (or an extracted bundle DIR) completely, then register it.
 
     Nothing becomes visible unless every member matches the manifest and the safety rules;
@@ -103,10 +139,12 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     """
     from samepack.bundle.importer import fetch_data, import_with_report
 
+    verdict = check_trust(source, key_files, signature)
     report = import_with_report(source, as_ref=as_ref, force=force,
                                 limits=_limits(max_size, max_member_size, max_ratio),
-                                progress=True)
+                                progress=True, signature_checked=True)
     entry = report.entry
+    _report_trust(verdict)
     info(f"imported {entry.ref} into {entry.path} ({report.runs_added} runs restored)")
     if make_env:
         from samepack.bundle.envsetup import create_env
@@ -115,6 +153,13 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     if fetch:
         for name, path in sorted(fetch_data(entry).items()):
             info(f"dataset {name}: {path}")
+    if image_registry:
+        from samepack.oci.carry import load_image
+
+        info(f"image loaded as {load_image(Path(entry.path), image_registry)}")
+    elif cluster and (Path(entry.path) / "env" / "image" / "index.json").is_file():
+        warn("the bundle carries its image (env/image/): pass --image-registry HOST to load it "
+             "into the registry the cluster pulls from")
     result_line(entry.ref)
     if cluster:
         from samepack.commands.deploy import deploy_entry
@@ -123,16 +168,48 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
 
 
 @click.command("verify")
-@click.argument("source", type=click.Path(exists=False, path_type=Path))
+@click.argument("source")
 @_limit_options
-def verify(source: Path, max_size: str, max_member_size: str, max_ratio: float) -> None:
-    """Check a bundle FILE (or extracted DIR) completely without importing it."""
+@_trust_options
+@click.option("--insecure", is_flag=True, help="Allow plain http for the registry.")
+def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
+           key_files: tuple[Path, ...], signature: Path | None, insecure: bool) -> None:
+    """Check a bundle FILE (or extracted DIR) completely without importing it, and its
+    signature (SOURCE.intoto.json) when --key or the policy asks for one.
+
+    For oci://HOST/REPO:TAG, check the artifact's signature (its referrers) and that its
+    layers are the parts its bundle manifest lists, without downloading a layer.
+    """
+    if source.startswith("oci://"):
+        _verify_remote(source, key_files, insecure)
+        return
     from samepack.bundle.importer import verify_any
 
+    source = Path(source)
+    verdict = check_trust(source, key_files, signature)
     verified = verify_any(source, _limits(max_size, max_member_size, max_ratio), progress=True)
+    _report_trust(verdict)
     manifest = verified.manifest
     result_line(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
               "every sha256 and segment matches")
+
+
+def _verify_remote(reference: str, key_files: tuple[Path, ...], insecure: bool) -> None:
+    from samepack.oci.pull import fetch_remote
+    from samepack.oci.reference import parse_reference
+    from samepack.oci.registry import Registry
+    from samepack.trust.policy import trust_settings
+    from samepack.trust.remote import check_remote
+
+    ref = parse_reference(reference)
+    settings = trust_settings(key_files)
+    registry = Registry.open(ref.host, insecure=insecure)
+    remote = fetch_remote(registry, ref)
+    verdict, _ = check_remote(registry, remote, settings)
+    manifest = remote.manifest
+    result_line(f"ok: {manifest.name}:{manifest.version} ({remote.artifact.digest}), "
+                f"{len(remote.artifact.layers)} layers match the bundle manifest; "
+                f"{verdict.describe()}")
 
 
 def _print_summary(summary) -> None:

@@ -83,19 +83,30 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
     from samepack.oci.push import push_bundle
     from samepack.oci.reference import parse_reference
 
+    from samepack.oci.registry import Registry
+    from samepack.trust.remote import publish_trust, signature_to_push
+
     ref = parse_reference(target)
-    with _bundle_file(source) as chosen, byte_progress("pushing", None) as progress:
-        result = push_bundle(chosen.bundle, ref, insecure=insecure, source=source_url,
-                             revision=revision or chosen.revision,
-                             on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+    with _bundle_file(source) as chosen:
+        envelope = signature_to_push(chosen.bundle)
+        with byte_progress("pushing", None) as progress:
+            result = push_bundle(chosen.bundle, ref, insecure=insecure, source=source_url,
+                                 revision=revision or chosen.revision,
+                                 on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+        registry = Registry.open(ref.host, insecure=insecure)
+        referrers = publish_trust(registry, result.pinned, chosen.bundle, envelope)
     if as_json:
         out.print_json(json.dumps({"reference": str(result.reference), "digest": result.digest,
                                    "pinned": str(result.pinned), "sent": result.sent,
                                    "skipped": result.skipped, "mounted": result.mounted,
-                                   "blobs": result.outcomes}))
+                                   "blobs": result.outcomes, "referrers": referrers,
+                                   "signed": envelope is not None}))
         return
     info(f"pushed {result.reference}: sent {_size(result.sent)}, already there "
          f"{_size(result.skipped)}, mounted {_size(result.mounted)}")
+    if referrers:
+        info(f"attached {len(referrers)} referrers (provenance, SBOM"
+             f"{', signature' if envelope else ''})")
     info(f"pin it as {result.pinned}")
     out.print(result.digest, highlight=False)
 
@@ -108,16 +119,35 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
               "--import: also replace a program registered with other content).")
 @click.option("--import", "do_import", is_flag=True, help="Import the bundle after pulling.")
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+@click.option("--key", "key_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Require a signature by this PEM public key (repeatable; the policy's keys "
+                   "count too).")
 def pull(reference: str, output: Path | None, force: bool, do_import: bool,
-         insecure: bool) -> None:
-    """Pull oci://HOST[:PORT]/REPO:TAG (or @sha256:DIGEST) into a verified bundle file."""
-    from samepack.oci.pull import pull_bundle
+         insecure: bool, key_files: tuple[Path, ...]) -> None:
+    """Pull oci://HOST[:PORT]/REPO:TAG (or @sha256:DIGEST) into a verified bundle file.
+
+    Its signature (a referrer of the artifact) is checked before any layer is fetched when
+    --key or the policy asks, and written beside the file as BUNDLE.intoto.json.
+    """
+    from samepack.oci.pull import fetch_remote, pull_bundle, require_version
     from samepack.oci.reference import parse_reference
+    from samepack.oci.registry import Registry
+    from samepack.trust.policy import trust_settings
+    from samepack.trust.remote import check_remote, keep_signature
 
     ref = parse_reference(reference)
+    require_version(ref)
+    settings = trust_settings(key_files)
+    registry = Registry.open(ref.host, insecure=insecure)
+    remote = fetch_remote(registry, ref)
+    verdict, envelopes = check_remote(registry, remote, settings)
+    if verdict.signed:
+        info(verdict.describe())
     with byte_progress("pulling", None) as progress:
-        result = pull_bundle(ref, output, force=force, insecure=insecure,
+        result = pull_bundle(ref.with_digest(remote.artifact.digest), output, force=force,
+                             registry=registry,
                              on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+    keep_signature(result.path, envelopes, verdict)
     manifest = result.remote.manifest
     info(f"pulled {manifest.name} {manifest.version} ({result.remote.artifact.digest}), "
          f"{_size(result.received)} received")
@@ -161,3 +191,27 @@ def logout(host: str) -> None:
     where = remove_credentials(host)
     info(f"removed the credentials for {host} from {where}" if where
          else f"no credentials stored for {host}")
+
+
+@click.command("copy")
+@click.argument("source")
+@click.argument("destination")
+@click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def copy(source: str, destination: str, insecure: bool, as_json: bool) -> None:
+    """Copy an artifact and its signatures, SBOM and provenance, byte for byte, between
+    registries and OCI layout folders: SOURCE and DESTINATION are oci://HOST/REPO:TAG or
+    oci-layout:DIR[:TAG] (a folder to carry into an air-gapped site).
+    """
+    from samepack.oci.copy import copy_artifact
+
+    with byte_progress("copying", None) as progress:
+        result = copy_artifact(source, destination, insecure=insecure,
+                               on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
+    if as_json:
+        out.print_json(json.dumps(result.__dict__))
+        return
+    info(f"copied {source} to {destination}: {result.blobs_copied} blobs "
+         f"({_size(result.bytes_copied)}), {result.blobs_present} already there, "
+         f"{len(result.referrers)} referrers")
+    out.print(result.digest, highlight=False)

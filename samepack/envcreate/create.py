@@ -68,8 +68,11 @@ def create_environment(project_dir: Path, options: CreateOptions = CreateOptions
     extra = options.extra_needs or program_needs(project_dir)
     shortfalls = machine_shortfalls(record, facts, extra)
     if shortfalls and not options.ignore_hardware:
+        from samepack.elsewhere.hint import elsewhere_hint, project_program_name
+
         raise ResourceError("this machine falls short: " + " / ".join(s.message for s in shortfalls),
-                            hint="use a machine that has it, or pass --ignore-hardware to go on")
+                            hint=elsewhere_hint(project_program_name(project_dir),
+                                                "--ignore-hardware"))
     _check_prefix(prefix)
     created_here = not prefix.exists()
     try:

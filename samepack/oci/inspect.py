@@ -12,8 +12,9 @@ from samepack.oci.reference import parse_reference
 from samepack.oci.registry import Registry
 
 
-def describe(remote: RemoteBundle) -> dict:
-    """A plain, JSON-ready description (pure)."""
+def describe(remote: RemoteBundle, referrers: list | tuple = ()) -> dict:
+    """A plain, JSON-ready description (pure); ``referrers`` are what is stored beside the
+    artifact (signatures, SBOM, provenance)."""
     artifact, manifest = remote.artifact, remote.manifest
     return {
         "reference": str(remote.reference),
@@ -29,6 +30,8 @@ def describe(remote: RemoteBundle) -> dict:
         "layers": [{"part": layer_part(layer), "mediaType": layer.media_type,
                     "digest": layer.digest, "size": layer.size} for layer in artifact.layers],
         "size": artifact.size,
+        "referrers": [{"artifactType": r.artifact_type, "digest": r.digest, "size": r.size}
+                      for r in referrers],
     }
 
 
@@ -48,14 +51,22 @@ def render(description: dict) -> list[str]:
                      f"{layer['mediaType']}")
     lines += ["", "annotations"]
     lines += [f"  {key} = {value}" for key, value in description["annotations"].items()]
+    if description.get("referrers"):
+        lines += ["", "referrers (signatures, SBOM, provenance)"]
+        lines += [f"  {r['artifactType']}  {r['digest']}  {r['size']:,} bytes"
+                  for r in description["referrers"]]
     return lines
 
 
 def inspect_remote(reference: str, *, insecure: bool = False, as_json: bool = False) -> dict:
     """Print what the artifact at ``reference`` holds (no layer is downloaded); return it."""
+    from samepack.oci.referrers import list_referrers
+
     ref = parse_reference(reference)
-    remote = fetch_remote(Registry.open(ref.host, insecure=insecure), ref)
-    description = describe(remote)
+    registry = Registry.open(ref.host, insecure=insecure)
+    remote = fetch_remote(registry, ref)
+    description = describe(remote, list_referrers(registry, ref.repository,
+                                                  remote.artifact.digest))
     if as_json:
         out.print_json(json.dumps(description))
     else:

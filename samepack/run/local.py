@@ -72,7 +72,9 @@ def preflight(program: Program, workdir: Path, ignore: bool) -> None:
     problems = shortfalls(program, probe_machine(workdir))
     if problems and not ignore:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ResourceError(problems[0] + more, "pass --ignore-resources to run anyway")
+        from samepack.elsewhere.hint import elsewhere_hint
+
+        raise ResourceError(problems[0] + more, elsewhere_hint(program.name, "--ignore-resources"))
     for problem in problems:
         warn(problem)
 

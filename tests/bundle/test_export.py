@@ -71,7 +71,8 @@ def test_parts_hold_the_expected_files(mini_project: Path, tmp_path: Path, samep
     assert set(files) == {
         "samepack-bundle.json", "program/samepack.yaml", "env/requirements.txt",
         "code/data/table.csv", "code/main.py", "code/requirements.txt", "code/run.sh",
-        "code/samepack.yaml", "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json"}
+        "code/samepack.yaml", "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json",
+        "metadata/provenance.intoto.json", "metadata/sbom.cdx.json"}
     with tarfile.open(out) as archive:
         assert archive.getmember("code/run.sh").mode == 0o755
         assert archive.getmember("code/main.py").mode == 0o644
@@ -94,7 +95,7 @@ def test_options_runs_no_code_include_data(mini_project: Path, tmp_path: Path, s
     out = tmp_path / "mini.tgz"
     export(samepack, out, "--runs", "none", "--no-code", "--include-data")
     files = entries(out)
-    assert not [name for name in files if name.startswith(("code/", "metadata/"))]
+    assert not [name for name in files if name.startswith(("code/", "metadata/runs"))]
     assert files["data/files/data/table.csv"] == b"a,b\n1,2\n"
     assert json.loads(files["data/pointers.json"])["datasets"][0]["member"] == \
         "data/files/data/table.csv"

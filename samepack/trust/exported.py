@@ -1,0 +1,49 @@
+"""The attestation members an export adds to its ``metadata`` part (provenance and SBOM).
+
+A program imported from a bundle carries its original attestations unchanged (none if it had
+none), so exporting it again gives the bundle it came from, byte for byte, and a signature
+made on that bundle still holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from samepack.bundle.writer import Source
+from samepack.trust.provenance import ATTESTATION_PATHS, BuildFacts, attestation_members
+from samepack.trust.sbom import READERS
+
+_SUBJECT_PARTS = ("program", "env")
+
+
+def _is_lock(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name in READERS or (name.startswith("pylock.") and name.endswith(".toml"))
+
+
+def attestation_sources(entry, written: list, git, options, env_files: dict[str, Path]
+                        ) -> list[Source]:
+    """Sources for the provenance and SBOM members. ``written`` holds the (Part, segment)
+    pairs written so far; ``env_files`` maps env member paths to the files they came from."""
+    if entry.project_dir is None:
+        original = Path(entry.path)
+        return [Source(path, 0o644, data=(original / path).read_bytes())
+                for path in ATTESTATION_PATHS if (original / path).is_file()]
+    from samepack import __version__
+    from samepack.bundle.export import created_time
+    from samepack.bundle.parts import env_image
+
+    parts = {part.name: part for part, _ in written if part is not None}
+    subjects = [(m.path, m.sha256) for name in _SUBJECT_PARTS if name in parts
+                for m in parts[name].members]
+    locks = {path: Path(file).read_bytes() for path, file in sorted(env_files.items())
+             if _is_lock(path)}
+    facts = BuildFacts(
+        entry.name, entry.version, __version__,
+        created_time(entry, git.commit_time if git else None), subjects, locks,
+        commit=git.commit if git else None, dirty=bool(git and git.dirty),
+        image=env_image(Path(entry.project_dir), entry.program),
+        options={"compression": options.compression, "includeCode": options.include_code,
+                 "includeData": options.include_data, "runs": options.runs})
+    return [Source(path, 0o644, data=data)
+            for path, data in sorted(attestation_members(facts).items())]
