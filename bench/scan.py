@@ -231,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="project directories (default: fixtures/*)")
     parser.add_argument("--no-large", action="store_true", help="skip the large tree")
     parser.add_argument("--json-out", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--corpus", type=Path, help="a directory of real projects (bench/corpus.py "
+                        "writes it): recall and precision with their declared files removed")
     args = parser.parse_args(argv)
+    if args.corpus:
+        return corpus_main(args)
     paths = args.paths or sorted(p for p in (REPO / "fixtures").iterdir() if p.is_dir())
     results = [bench_project(path) for path in paths]
     if not args.paths and not args.no_large:
@@ -239,6 +243,28 @@ def main(argv: list[str] | None = None) -> int:
             tree = make_large_tree(Path(scratch))
             results.append(bench_project(tree, "large tree (site-pkgs)"))
     print(report(results))
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps([asdict(r) for r in results], indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+def run_samepack_lock_names(path: Path) -> ToolRun:
+    """What package-env would lock from the code: every non-optional dependency."""
+    seconds, done = run_tool([sys.executable, "-m", "samepack", "scan", "--format", "requirements",
+                              str(path)])
+    return ToolRun(seconds, done.returncode == 0, names_of(done.stdout), cpu_seconds=done.cpu_seconds)
+
+
+def corpus_main(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(REPO / "bench"))
+    import scan_corpus
+
+    projects = sorted(p for p in args.corpus.iterdir() if p.is_dir())
+    with tempfile.TemporaryDirectory(prefix="samepack-corpus-") as scratch:
+        results = [scan_corpus.measure(p, Path(scratch), run_samepack_lock_names, run_pipreqs)
+                   for p in projects]
+    print(scan_corpus.report(results))
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps([asdict(r) for r in results], indent=2, sort_keys=True) + "\n")

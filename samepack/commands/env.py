@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -26,8 +27,10 @@ def env() -> None:
 @index_options
 @click.option("--ignore-hardware", is_flag=True,
               help="Go on even when this machine falls short of the recorded needs.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {prefix, python} as JSON on stdout instead of the interpreter path.")
 def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_index: bool,
-           index_url: str | None, ignore_hardware: bool) -> None:
+           index_url: str | None, ignore_hardware: bool, as_json: bool) -> None:
     """Create the environment locked by `samepack package-env` (hashes verified)."""
     if ignore_hardware:
         root = path.resolve()
@@ -38,4 +41,8 @@ def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_inde
     with status(f"creating the environment of {path} from its lock"):
         python = create_environment(path, options)
     info(f"environment ready: {python.parent.parent}")
+    if as_json:
+        click.echo(json.dumps({"prefix": str(python.parent.parent), "python": str(python)},
+                              indent=2, sort_keys=True))
+        return
     out.print(str(python), highlight=False)

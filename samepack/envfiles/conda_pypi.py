@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.model import CondaSpec
 from samepack.scan.conda_env import conda_spec_as_pep508
 from samepack.scan.mapping import conda_to_pypi
@@ -66,3 +67,19 @@ def pypi_equivalents(spec: CondaSpec) -> Translation:
 def _name_of(conda: str) -> str:
     match = _NAME.match(conda.strip())
     return canonicalize_name(match.group("name")) if match else conda
+
+
+def with_equivalents(direct: list[DirectRequirement], translation: Translation,
+                     where: str) -> list[DirectRequirement]:
+    """``direct`` with the PyPI equivalents of a conda environment added; a bare name the
+    scan found gives way to the environment's specifier."""
+    by_name: dict[str, list[DirectRequirement]] = {}
+    for requirement in direct:
+        by_name.setdefault(requirement.name, []).append(requirement)
+    for text in translation.requirements:
+        name = canonicalize_name(Requirement(text).name)
+        found = by_name.get(name, [])
+        evidence = tuple(dict.fromkeys(e for r in found for e in r.evidence)) or (where,)
+        kept = [r for r in found if r.requirement != name and r.requirement != text]
+        by_name[name] = kept + [DirectRequirement(text, name, evidence)]
+    return [r for name in sorted(by_name) for r in by_name[name]]

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from samepack.envfiles.atomic import is_generated
 from samepack.lock.model import IndexOptions
+from samepack.scan.model import Scan
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 _OPTION = re.compile(r"^(-i|--index-url|--extra-index-url|-f|--find-links|--no-index)(?:[=\s]+(\S+))?")
 _INCLUDE = re.compile(r"^(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
@@ -91,3 +98,22 @@ def _texts(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(v for v in value or () if isinstance(v, str) and v)
+
+
+def project_index(scan: Scan, root: Path) -> IndexOptions:
+    """The index options the project's own files declare."""
+    files = {d.evidence.path for d in scan.declared
+             if d.ecosystem == "pypi" and d.evidence.path.endswith((".txt", ".in"))}
+    for folder, prefix in ((root, ""), (root / "requirements", "requirements/")):
+        if folder.is_dir():
+            files |= {prefix + p.name for p in folder.iterdir()
+                      if p.is_file() and p.name.startswith("requirements" if not prefix else "")
+                      and p.suffix in (".txt", ".in")}
+    return declared_index(root, sorted(files), _pyproject(root))
+
+
+def _pyproject(root: Path) -> dict | None:
+    try:
+        return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # the scan reports an invalid pyproject.toml

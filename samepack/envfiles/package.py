@@ -11,13 +11,14 @@ from samepack.envfiles.accelerators import accelerator_index
 from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.drift import drift
 from samepack.envfiles.envjson import read_env_record
+from samepack.envfiles.indexes import project_index
 from samepack.envfiles.inputs import LockInputs
+from samepack.envfiles.locations import DEFAULT_LOCK, pip_lock_name
 from samepack.envfiles.plan import (PlannedFile, check_conflicts, lock_file_names, plan_files,
                                     write_planned)
-from samepack.envfiles.locations import DEFAULT_LOCK, pip_lock_name
 from samepack.envfiles.program_lock import program_lock_update
 from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
-                                       project_index, scan_for_lock)
+                                       scan_for_lock)
 from samepack.errors import DriftError, LockError, NotFoundError, RemoteError
 from samepack.lock.base import LockerChoice, get_locker
 from samepack.lock.model import IndexOptions, LockRequest, LockResult

@@ -3,33 +3,21 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
 from samepack.envfiles.atomic import is_generated
-from samepack.envfiles.conda_pypi import Translation, pypi_equivalents
+from samepack.envfiles.conda_pypi import pypi_equivalents, with_equivalents
 from samepack.envfiles.environment_yml import read_environment_yml
 from samepack.envfiles.envjson import EnvRecord
-from samepack.envfiles.indexes import declared_index
 from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_python,
                                   direct_requirements, hardware_needs)
 from samepack.envfiles.inputs_conda import conda_spec
 from samepack.envfiles.locations import PIP_LOCK_NAMES
-from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.base import LockerChoice, choose_locker
 from samepack.lock.existing import existing_pins, is_hashed_lock
 from samepack.lock.model import IndexOptions, LockRequest
 from samepack.scan.model import Scan
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 
 @dataclass(frozen=True)
 class EnvOptions:
@@ -91,22 +79,6 @@ def _environment_name(root: Path, scan: Scan) -> str:
     return scan.conda_environment or "environment.yml"
 
 
-def with_equivalents(direct: list[DirectRequirement], translation: Translation,
-                     where: str) -> list[DirectRequirement]:
-    """``direct`` with the PyPI equivalents of a conda environment added; a bare name the
-    scan found gives way to the environment's specifier."""
-    by_name: dict[str, list[DirectRequirement]] = {}
-    for requirement in direct:
-        by_name.setdefault(requirement.name, []).append(requirement)
-    for text in translation.requirements:
-        name = canonicalize_name(Requirement(text).name)
-        found = by_name.get(name, [])
-        evidence = tuple(dict.fromkeys(e for r in found for e in r.evidence)) or (where,)
-        kept = [r for r in found if r.requirement != name and r.requirement != text]
-        by_name[name] = kept + [DirectRequirement(text, name, evidence)]
-    return [r for name in sorted(by_name) for r in by_name[name]]
-
-
 def replaced_lock_files(root: Path, force: bool) -> frozenset[str]:
     """A user ``requirements.txt`` that --force replaces while a ``requirements.in`` exists was
     compiled from it (pip-tools' flow): its pins are outputs, not inputs. Without a
@@ -122,25 +94,6 @@ def hashed_user_locks(root: Path) -> frozenset[str]:
     (preferences), not declared as direct requirements."""
     return frozenset(name for name in PIP_LOCK_NAMES
                      if not is_generated(root / name) and is_hashed_lock(root / name))
-
-
-def project_index(scan: Scan, root: Path) -> IndexOptions:
-    """The index options the project's own files declare."""
-    files = {d.evidence.path for d in scan.declared
-             if d.ecosystem == "pypi" and d.evidence.path.endswith((".txt", ".in"))}
-    for folder, prefix in ((root, ""), (root / "requirements", "requirements/")):
-        if folder.is_dir():
-            files |= {prefix + p.name for p in folder.iterdir()
-                      if p.is_file() and p.name.startswith("requirements" if not prefix else "")
-                      and p.suffix in (".txt", ".in")}
-    return declared_index(root, sorted(files), _pyproject(root))
-
-
-def _pyproject(root: Path) -> dict | None:
-    try:
-        return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None  # the scan reports an invalid pyproject.toml
 
 
 def locker_choice(scan: Scan, root: Path, options: EnvOptions) -> LockerChoice:

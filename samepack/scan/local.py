@@ -8,7 +8,9 @@ Relative imports are always local.
 
 A folder without ``__init__.py`` is a namespace package, which Python uses only when no
 installed package has the name: it is local only when no distribution is known to provide
-the name (the caller decides, see :meth:`LocalModules.kind`). A file that imports its own name
+the name (the caller decides, see :meth:`LocalModules.kind`). The same holds for a module
+elsewhere in the tree (tests that extend ``sys.path`` to import ``run_glue`` from
+``examples/``). A file that imports its own name
 (``from datasets import load_dataset`` in ``datasets.py``) means the installed package.
 """
 
@@ -28,6 +30,7 @@ class LocalModules:
     packages: set[tuple[str, str]] = field(default_factory=set)  # (directory, name) with __init__
     # (directory, name) for names that are only folders without __init__.py there
     namespaces: set[tuple[str, str]] = field(default_factory=set)
+    anywhere: set[str] = field(default_factory=set)  # every importable name in the tree
 
     def kind(self, module: str, importer: str) -> LocalKind | None:
         """"local" for the project's own module, "namespace" for a folder without
@@ -44,6 +47,10 @@ class LocalModules:
                 continue  # the file itself: its import of its own name means the installed one
             if (place, top) not in self.namespaces:
                 return "local"
+            found = "namespace"
+        if found is None and top in self.anywhere and top != own:
+            # a module elsewhere in the tree, reached through sys.path changes or a run from
+            # its folder: local unless a distribution is known for the name
             found = "namespace"
         return found
 
@@ -77,6 +84,7 @@ def local_modules(sources: list[str]) -> LocalModules:
             else:
                 folders.add((directory, name))
     found.namespaces = folders - packages - modules
+    found.anywhere = {name for names in found.by_directory.values() for name in names} - {"__init__"}
     return found
 
 

@@ -79,8 +79,11 @@ def test_a_uv_index_in_pyproject_is_searched_besides_the_main_index(samepack, tm
     assert result.exit_code == 0, result.stderr
     lock = (root / "requirements.txt").read_text()
     assert "special==3.0" in lock and "alpha==2.0" in lock
-    created = samepack("env", "create", root, "--prefix", tmp_path / "env", "--index-url", main)
+    created = samepack("env", "create", root, "--prefix", tmp_path / "env", "--index-url", main,
+                       "--json")
     assert created.exit_code == 0, created.stderr
+    made = json.loads(created.stdout)
+    assert made["prefix"] == str(tmp_path / "env") and Path(made["python"]).is_file()
 
 
 def test_an_index_that_cannot_be_reached_is_one_line_naming_it(samepack, tmp_path, wheel_dir,

@@ -150,3 +150,12 @@ def test_one_import_one_distribution_when_a_fork_is_declared(tmp_path):
     write(tmp_path, {"requirements.txt": "progressbar33\n", "train.py": "import progressbar\n"})
     scan = scan_project(tmp_path, "3.11", use_installed=False)
     assert {d.name: d.status for d in scan.dependencies} == {"progressbar33": "used"}
+
+
+def test_a_module_elsewhere_in_the_tree_is_local_unless_a_package_has_the_name(tmp_path):
+    # tests that extend sys.path to reach a script in examples/, as many repositories do
+    write(tmp_path, {"examples/run_glue.py": "import numpy\n",
+                     "tests/test_glue.py": "import sys\nsys.path.append('examples')\n"
+                                           "import run_glue\nimport rich\n",
+                     "tools/rich.py": "x = 1\n"})
+    assert needed(tmp_path) == {"numpy", "rich"}  # rich is installed: tools/rich.py is no match

@@ -1,0 +1,31 @@
+"""The PyPI equivalents of a conda environment (pure): renamed packages, conda version syntax,
+and what has no equivalent, named in the warning."""
+
+from __future__ import annotations
+
+from samepack.envfiles.conda_pypi import pypi_equivalents
+from samepack.envfiles.program_lock import pointed_at
+from samepack.lock.model import CondaSpec
+
+
+def test_conda_packages_become_their_pypi_distributions():
+    spec = CondaSpec(channels=("conda-forge",), pip=("rich>=13",), dependencies=(
+        "python=3.10", "pip", "numpy>=1.24", "scipy=1.11", "pytorch=2.3", "cudatoolkit=11.8",
+        "conda-forge::matplotlib-base 3.8.*", "libgdal", "pyyaml"))
+    translation = pypi_equivalents(spec)
+    assert translation.requirements == ["numpy>=1.24", "scipy==1.11.*", "torch==2.3.*",
+                                        "matplotlib==3.8.*", "pyyaml", "rich>=13"]
+    warning = translation.warning("no conda channel could be reached")
+    assert "translated pytorch=2.3 -> torch==2.3.*" in warning
+    assert "no PyPI equivalent for cudatoolkit=11.8, libgdal" in warning
+    assert "numpy>=1.24 ->" not in warning  # same name: not worth a word
+
+
+def test_program_lock_is_pointed_at_the_hashed_file_only_when_it_names_a_pip_lock():
+    program = "environment:\n  python: '3.11'\n  lock: requirements.txt  # pins\nsteps: {}\n"
+    assert pointed_at(program, "requirements.lock") == program.replace(
+        "lock: requirements.txt", "lock: requirements.lock")
+    own = "environment:\n  lock: locks/prod.txt\n"
+    assert pointed_at(own, "requirements.lock") == own  # a lock of the user's choosing
+    elsewhere = "steps:\n  train:\n    lock: requirements.txt\nenvironment:\n  python: '3.11'\n"
+    assert pointed_at(elsewhere, "requirements.lock") == elsewhere  # not environment's key
