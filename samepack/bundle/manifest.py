@@ -101,12 +101,14 @@ class Manifest:
         """Parse and check a manifest; any defect is a VerificationError naming the field."""
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise _bad(f"is not valid JSON ({error})") from None
+        except ValueError as error:  # not UTF-8, not JSON, or an integer of 4,300+ digits
+            raise _bad(f"is not valid JSON ({str(error)[:200]})") from None
+        except RecursionError:
+            raise _bad("nests too deeply to be a bundle manifest") from None
         if not isinstance(data, dict):
             raise _bad("is not a JSON object")
         version = data.get("format")
-        if version != FORMAT_VERSION:
+        if type(version) is not int or version != FORMAT_VERSION:  # not true, not 1.0
             raise VerificationError(
                 f"{MANIFEST_NAME}: unknown bundle format version {version!r}",
                 hint=f"this samepack reads format {FORMAT_VERSION}; upgrade samepack to read it")

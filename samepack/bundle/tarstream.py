@@ -15,6 +15,23 @@ from typing import Iterator
 from samepack.bundle.tarblocks import BLOCK, member_header
 from samepack.errors import VerificationError
 
+# The pax records samepack writes hold a name (``path``, at most MAX_NAME_BYTES) and a size:
+# a few kB. Anything claiming more is not a samepack header, and is refused before it is read.
+MAX_PAX_BYTES = 64 * 1024
+PAX_KEYS = frozenset({"path", "size"})
+_TYPE_WORDS = {
+    b"1": "is a hard link; bundles hold regular files only",
+    b"2": "is a symbolic link; bundles hold regular files only",
+    b"3": "is a device node (character)", b"4": "is a device node (block)",
+    b"5": "is a directory entry; bundles hold regular files only", b"6": "is a FIFO",
+    b"7": "is a contiguous file (tar type '7'); bundles hold type '0' only",
+    b"S": "is a GNU sparse file; bundles hold regular files only",
+    b"L": "is a GNU long-name header; bundles use pax records",
+    b"K": "is a GNU long-link header; bundles hold no links",
+    b"g": "is a pax global header; bundles use per-member pax records",
+    b"\0": "is an old-style (V7) file header; bundles hold type '0' only",
+}
+
 
 @dataclass(frozen=True)
 class Header:
@@ -37,7 +54,8 @@ class _Source:
 
     def read(self, size: int) -> bytes:
         head, self.pending = self.pending[:size], self.pending[size:]
-        data = head + (self.decoder.read(size - len(head)) if size > len(head) else b"")
+        more = size > len(head) and self.decoder is not None
+        data = head + (self.decoder.read(size - len(head)) if more else b"")
         self.position += len(data)
         return data
 
@@ -83,8 +101,48 @@ def canonical_block(path: str, size: int, mode: int) -> bytes | None:
     return member_header(path, size, mode)
 
 
+def _block_name(block: bytes) -> str:
+    return block[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _refuse(block: bytes, why: str) -> VerificationError:
+    from samepack.bundle.safety import reject, shown
+
+    return reject(shown(_block_name(block)), why)
+
+
+def _octal(field: bytes) -> int | None:
+    try:
+        return tarfile.nti(field)
+    except tarfile.InvalidHeaderError:
+        return None
+
+
+def _claimed(decoder, block: bytes) -> bytes:
+    """The raw header block(s) of the next member, its type checked before anything else is
+    read: a ``0`` block alone, or a bounded ``x`` block, its records and the ``0`` block after."""
+    kind = block[156:157]
+    if kind == b"0":
+        return block
+    if kind != b"x":
+        raise _refuse(block, _TYPE_WORDS.get(kind, f"has tar type {kind!r}, not one samepack "
+                                                    "writes"))
+    size = _octal(block[124:136])
+    if size is None or size > MAX_PAX_BYTES:
+        raise _refuse(block, f"its pax extended header claims {size} bytes, over the limit of "
+                             f"{MAX_PAX_BYTES}")
+    records = decoder.read(size + (-size % BLOCK))
+    following = decoder.read(BLOCK)
+    if len(following) == BLOCK and following[156:157] != b"0":
+        raise _refuse(following, "follows a pax header but is not a regular file; " +
+                      _TYPE_WORDS.get(following[156:157], "bundles hold type '0' only"))
+    return block + records + following
+
+
 def _parsed(decoder, block: bytes, first: bool) -> Header | None:
-    source = _Source(decoder)
+    if len(block) == BLOCK and block.count(0) != BLOCK:
+        block = _claimed(decoder, block)
+    source = _Source(None)
     source.pending = block
     try:
         info = tarfile.TarInfo.fromtarfile(source)
@@ -94,6 +152,13 @@ def _parsed(decoder, block: bytes, first: bool) -> Header | None:
         if first and not isinstance(error, tarfile.EOFHeaderError):
             raise _damaged(error) from None
         return None
+    if source.pending or info.type != tarfile.REGTYPE:
+        raise _damaged(tarfile.HeaderError("a pax header that is not followed by its member"))
+    extra = sorted(set(info.pax_headers) - PAX_KEYS)
+    if extra:
+        from samepack.bundle.safety import reject, shown
+
+        raise reject(shown(info.name), f"pax record {extra[0]!r} is not one samepack writes")
     return Header(info.name, info.size, info.mode, info)
 
 
