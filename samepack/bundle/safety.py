@@ -82,6 +82,16 @@ def check_name(path: str) -> None:
                                   f"the limit of {MAX_COMPONENT_BYTES}")
 
 
+def printable(text: object) -> str:
+    """Text from a bundle as it may reach a terminal: characters that are not printable
+    (controls, bidirectional overrides, lone surrogates) as escapes."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace"
+                                                       ).decode("ascii") for c in text)
+
+
 def shown(text: str, limit: int = 120) -> str:
     """A name as it can be put in a one-line message: cut to ``limit`` characters."""
     return text if len(text) <= limit else text[:limit] + f"...({len(text)} characters)"
