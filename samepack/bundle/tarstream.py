@@ -71,6 +71,8 @@ def _canonical(block: bytes) -> Header | None:
         mode, size = int(block[100:107], 8), int(block[124:135], 8)
     except ValueError:
         return None
+    if size < 0 or mode < 0:  # "%o" writes a sign: a header with one is not canonical
+        return None
     if not name.isascii() or member_header(name.decode("ascii"), size, mode) != block:
         return None
     return Header(name.decode("ascii"), size, mode)
@@ -132,11 +134,28 @@ def _claimed(decoder, block: bytes) -> bytes:
         raise _refuse(block, f"its pax extended header claims {size} bytes, over the limit of "
                              f"{MAX_PAX_BYTES}")
     records = decoder.read(size + (-size % BLOCK))
+    for key in _pax_keys(records[:size]):
+        if key not in PAX_KEYS:
+            raise _refuse(block, f"pax record {key!r} is not one samepack writes")
     following = decoder.read(BLOCK)
     if len(following) == BLOCK and following[156:157] != b"0":
         raise _refuse(following, "follows a pax header but is not a regular file; " +
                       _TYPE_WORDS.get(following[156:157], "bundles hold type '0' only"))
     return block + records + following
+
+
+def _pax_keys(records: bytes) -> list[str]:
+    """The keys of pax records (``LENGTH KEY=VALUE\n`` each), read before tarfile sees them:
+    some keys (GNU sparse maps) make tarfile act on them while it parses."""
+    keys, offset = [], 0
+    while offset < len(records) and records[offset:offset + 1] != b"\0":
+        length, space, _ = records[offset:offset + 24].partition(b" ")
+        equals = records.find(b"=", offset, offset + int(length) if length.isdigit() else 0)
+        if not space or not length.isdigit() or int(length) <= 0 or equals < 0:
+            raise _damaged(tarfile.HeaderError("a pax record is malformed"))
+        keys.append(records[offset + len(length) + 1:equals].decode("utf-8", "replace"))
+        offset += int(length)
+    return keys
 
 
 def _parsed(decoder, block: bytes, first: bool) -> Header | None:
@@ -152,7 +171,7 @@ def _parsed(decoder, block: bytes, first: bool) -> Header | None:
         if first and not isinstance(error, tarfile.EOFHeaderError):
             raise _damaged(error) from None
         return None
-    if source.pending or info.type != tarfile.REGTYPE:
+    if source.pending or info.type != tarfile.REGTYPE or info.size < 0:
         raise _damaged(tarfile.HeaderError("a pax header that is not followed by its member"))
     extra = sorted(set(info.pax_headers) - PAX_KEYS)
     if extra:
