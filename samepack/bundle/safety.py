@@ -154,13 +154,18 @@ def check_manifest(manifest: Manifest, limits: Limits) -> None:
 
 def _check_folders(seen: dict[str, str]) -> None:
     """No member's name is a folder of another (``code/a`` and ``code/a/b``): extracted, one
-    of them could not be created."""
-    for key, path in seen.items():
+    of them could not be created. Each folder is visited once, however many files it holds."""
+    folders: set[str] = set()
+    for key in seen:
         folder = key.rpartition("/")[0]
-        while folder:
-            if folder in seen:
-                raise reject(shown(path), f"lies under {seen[folder]!r}, which is a file")
+        while folder and folder not in folders:
+            folders.add(folder)
             folder = folder.rpartition("/")[0]
+    clash = folders.intersection(seen)
+    if clash:
+        file = min(clash)
+        inside = min(path for key, path in seen.items() if key.startswith(file + "/"))
+        raise reject(shown(inside), f"lies under {seen[file]!r}, which is a file")
 
 
 # The schema's rules for metadata.name and metadata.version (samepack/program/schema.json):
