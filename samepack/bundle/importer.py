@@ -194,7 +194,8 @@ def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = Fa
             stream.read()  # ends once the child's file maker, which holds the pipe too, is gone
             raise
     if not outcome:
-        raise OSError(f"the process verifying the bundle ended with status {status}")
+        raise ResourceError(f"the process verifying the bundle ended with status {status}",
+                            hint="it may have run out of memory; check the machine's limits")
     outcome = marshal.loads(outcome)
     if outcome[0] != "ok":
         raise revive_error(outcome)
