@@ -12,7 +12,7 @@ from typing import Any
 from samepack.bundle.code import CodeFiles, collect_code, collect_tree, walk_files
 from samepack.bundle.manifest import MANIFEST_NAME, Manifest, Member, canonical_json
 from samepack.bundle.secrets import (SCAN_LIMIT, redact, rules_digest, secret_by_name,
-                                     secret_in_content)
+                                     secret_in_content, secret_in_file)
 from samepack.bundle.writer import Source, file_mode
 from samepack.cache import DigestSet
 from samepack.program.model import Program
@@ -94,6 +94,7 @@ class SecretScreen:
     since an earlier export is not searched again."""
 
     check = staticmethod(secret_in_content)
+    check_large = staticmethod(secret_in_file)
 
     def __init__(self) -> None:
         self.dropped: list[tuple[str, str]] = []

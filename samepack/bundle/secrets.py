@@ -8,10 +8,13 @@ names, data-set URIs) are redacted (``redact``)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from fnmatch import fnmatch, translate
 
-SCAN_LIMIT = 1024 * 1024  # content is scanned for files up to this size
+SCAN_LIMIT = 1024 * 1024  # content is scanned whole for files up to this size
+LARGE_SCAN_LIMIT = 64 * 1024 * 1024  # larger text files are scanned in windows up to this
+_WINDOW, _OVERLAP = 4 * 1024 * 1024, 64 * 1024
 
 _NAME_RULES: list[tuple[str, str]] = [
     (".env", "environment file"), (".env.*", "environment file"), (".envrc", "environment file"),
@@ -129,6 +132,24 @@ def secret_in_content(path: str, content: bytes, passed_before: bool = False) ->
     for pattern, why in _CONTENT_RULES:
         if pattern.search(content):
             return why
+    return None
+
+
+def secret_in_file(path: str, file) -> str | None:
+    """``secret_in_content`` for a file over SCAN_LIMIT, read in overlapping windows (a key
+    across a window's edge is in the next one); binary files (a NUL in the first window) and
+    files over LARGE_SCAN_LIMIT are left to the name rules."""
+    if os.path.getsize(file) > LARGE_SCAN_LIMIT:
+        return None
+    with open(file, "rb") as handle:
+        tail = b""
+        while block := handle.read(_WINDOW):
+            if not tail and b"\0" in block:
+                return None
+            why = secret_in_content(path, tail + block)
+            if why:
+                return why
+            tail = block[-_OVERLAP:]
     return None
 
 

@@ -135,3 +135,27 @@ def test_rule_gaps_are_left_out_of_the_code_part(mini_project: Path, tmp_path: P
                   "0123abcd0123abcd0123abcd0123abcd"):
         assert value.encode() not in text, value
     assert b"code/main.py" in text
+
+
+def test_a_key_inside_a_large_text_file_is_found(mini_project: Path, tmp_path: Path,
+                                                 samepack) -> None:
+    """Files over 1 MiB are read in overlapping windows: a key in the middle of one, and a key
+    across the edge of the first 4 MiB window of another, are both found."""
+    line = b"0.125,0.250,0.375,0.500,label\n"
+    middle = line * (40_000) + f"token={GITHUB}\n".encode() + line * 40_000
+    edge_at = 4 * 1024 * 1024 - 10
+    edge = (line * (edge_at // len(line) + 1))[:edge_at] + f"{HUGGING}\n".encode() + line * 9_000
+    (mini_project / "notes").mkdir()
+    (mini_project / "notes" / "middle.csv").write_bytes(middle)
+    (mini_project / "notes" / "edge.csv").write_bytes(edge)
+    (mini_project / "notes" / "clean.csv").write_bytes(line * 80_000)
+    _commit(mini_project)
+    register(mini_project)
+    out = tmp_path / "mini.tgz"
+    result = _export(samepack, out)
+    assert result.exit_code == 0, result.stderr
+    assert "left out notes/middle.csv: GitHub token" in result.stderr
+    assert "left out notes/edge.csv: Hugging Face token" in result.stderr
+    text = bundle_text(out)
+    assert GITHUB.encode() not in text and HUGGING.encode() not in text
+    assert b"code/notes/clean.csv" in text
