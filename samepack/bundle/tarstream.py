@@ -12,6 +12,7 @@ import tarfile
 from dataclasses import dataclass
 from typing import Iterator
 
+from samepack.bundle.safety import reject, shown
 from samepack.bundle.tarblocks import BLOCK, member_header
 from samepack.errors import VerificationError
 
@@ -108,8 +109,6 @@ def _block_name(block: bytes) -> str:
 
 
 def _refuse(block: bytes, why: str) -> VerificationError:
-    from samepack.bundle.safety import reject, shown
-
     return reject(shown(_block_name(block)), why)
 
 
@@ -175,8 +174,6 @@ def _parsed(decoder, block: bytes, first: bool) -> Header | None:
         raise _damaged(tarfile.HeaderError("a pax header that is not followed by its member"))
     extra = sorted(set(info.pax_headers) - PAX_KEYS)
     if extra:
-        from samepack.bundle.safety import reject, shown
-
         raise reject(shown(info.name), f"pax record {extra[0]!r} is not one samepack writes")
     return Header(info.name, info.size, info.mode, info)
 
