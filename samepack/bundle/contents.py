@@ -40,10 +40,25 @@ class Contents:
     pointers: list[dict[str, Any]] = field(default_factory=list)
 
 
-def check_contents(manifest: Manifest, read: Read, is_file: IsFile) -> Contents:
+@dataclass(frozen=True)
+class Listed:
+    """What the checks need of the manifest: the program it names and the sizes of the
+    members checked here (small enough to send from the process that verified the bundle)."""
+
+    name: str
+    version: str
+    sizes: dict[str, int]
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> "Listed":
+        return cls(manifest.name, manifest.version,
+                   {m.path: m.size for m in manifest.members() if m.path in CHECKED})
+
+
+def check_contents(listed: Listed, read: Read, is_file: IsFile) -> Contents:
     """The program, run history and data pointers of a verified bundle, each checked; a
     VerificationError naming the member and the field at the first defect."""
-    sizes = {m.path: m.size for m in manifest.members() if m.path in CHECKED}
+    sizes = listed.sizes
     for path, size in sizes.items():
         if size > MAX_METADATA_BYTES:
             raise VerificationError(f"{path}: {size} bytes, over the limit of "
@@ -51,7 +66,7 @@ def check_contents(manifest: Manifest, read: Read, is_file: IsFile) -> Contents:
     if PROGRAM_FILE not in sizes:
         raise VerificationError(f"the bundle has no {PROGRAM_FILE}",
                                 hint="export it again with `samepack export program`")
-    program = parse_program(read(PROGRAM_FILE), (manifest.name, manifest.version))
+    program = parse_program(read(PROGRAM_FILE), (listed.name, listed.version))
     runs = parse_runs(read(RUNS)) if RUNS in sizes else []
     pointers = parse_pointers(read(POINTERS), is_file) if POINTERS in sizes else []
     _check_placement(program, is_file)

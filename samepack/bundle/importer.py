@@ -15,7 +15,7 @@ from pathlib import Path
 from samepack.bundle.children import (can_fork, describe_error, fork_child, revive_error,
                                       write_all)
 from samepack.bundle.gcpause import gc_paused
-from samepack.bundle.manifest import MANIFEST_NAME, Manifest
+from samepack.bundle.manifest import MANIFEST_NAME
 from samepack.bundle.reader import VerifiedBundle, read_bundle
 from samepack.bundle.safety import Limits
 from samepack.bundle.staging import StagingSink
@@ -62,11 +62,11 @@ def check_as_ref(as_ref: str) -> tuple[str, str | None]:
     return name, version or None
 
 
-def _staged_contents(staged: Path, manifest: Manifest):
+def _staged_contents(staged: Path, listed):
     """The shared content checks (``contents.check_contents``) on the staged files."""
     from samepack.bundle.contents import check_contents
 
-    return check_contents(manifest, lambda member: (staged / member).read_bytes(),
+    return check_contents(listed, lambda member: (staged / member).read_bytes(),
                           lambda member: (staged / member).is_file())
 
 
@@ -85,14 +85,14 @@ def verify_bundle(path: Path, limits: Limits, progress: bool = False):
     """What ``verify`` and ``inspect`` check: every member (``verify_any``), then the same
     content checks import applies, on the captured program file, runs and pointers;
     ``(VerifiedBundle, Contents)``."""
-    from samepack.bundle.contents import CHECKED, check_contents
+    from samepack.bundle.contents import CHECKED, Listed, check_contents
     from samepack.bundle.inspect import Capture
 
     capture = Capture(CHECKED)
     verified = verify_any(path, limits, capture, progress)
     files = {m.path for m in verified.manifest.members()}
-    contents = check_contents(verified.manifest, lambda member: capture.captured[member],
-                              files.__contains__)
+    contents = check_contents(Listed.of(verified.manifest),
+                              lambda member: capture.captured[member], files.__contains__)
     return verified, contents
 
 
@@ -152,29 +152,34 @@ def clean_stale_staging(store) -> None:
             shutil.rmtree(mark.parent, ignore_errors=True)
 
 
-def _extract(path: Path, limits: Limits, staged: Path, progress: bool = False) -> None:
+def _extract(path: Path, limits: Limits, staged: Path, progress: bool = False
+             ) -> tuple[str, str, dict[str, int]]:
     """Verify the bundle while creating its files under ``staged``, then write its manifest
-    there."""
+    there; what the content checks need of it (``contents.Listed``, as plain values)."""
+    from samepack.bundle.contents import Listed
+
     with StagingSink(staged) as sink:
         verified = verify_any(path, limits, sink, progress)
     (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
+    listed = Listed.of(verified.manifest)
+    return listed.name, listed.version, listed.sizes
 
 
-def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = False
-                   ) -> Manifest:
+def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = False):
     """``_extract`` in a child process while this one loads what registering the program
     needs (jsonschema alone takes about as long as checking the manifest of 20,000 files);
-    in this process when it cannot fork safely. The child dies with this process."""
+    in this process when it cannot fork safely. The child dies with this process. The
+    ``contents.Listed`` of the bundle."""
+    from samepack.bundle.contents import Listed
+
     if not can_fork():
-        _extract(path, limits, staged, progress)
-        return Manifest.from_bytes((staged / MANIFEST_NAME).read_bytes())
+        return Listed(*_extract(path, limits, staged, progress))
     results, report = os.pipe()
 
     def extract() -> int:
         os.close(results)
         try:
-            _extract(path, limits, staged, progress)
-            outcome, status = ("ok",), 0
+            outcome, status = ("ok", *_extract(path, limits, staged, progress)), 0
         except BaseException as error:  # reported to the parent, which raises it
             outcome, status = describe_error(error), 1
         write_all(report, marshal.dumps(outcome))
@@ -199,7 +204,7 @@ def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = Fa
     outcome = marshal.loads(outcome)
     if outcome[0] != "ok":
         raise revive_error(outcome)
-    return Manifest.from_bytes((staged / MANIFEST_NAME).read_bytes())
+    return Listed(*outcome[1:])
 
 
 def _preload_registration() -> None:
@@ -221,8 +226,8 @@ def _stage(path: Path, store, options: ImportOptions):
     mark = staged / f"{_MARK}{os.getpid()}"
     mark.touch()
     try:
-        manifest = _extract_aside(path, options.limits, staged, options.progress)
-        contents = _staged_contents(staged, manifest)
+        listed = _extract_aside(path, options.limits, staged, options.progress)
+        contents = _staged_contents(staged, listed)
         program = _program(staged, contents.program, options.as_ref)
         _place_data(staged, program)
         entry = Entry(name=program.name, version=program.version,

@@ -59,7 +59,7 @@ def check_name(path: str) -> None:
     except UnicodeEncodeError:
         raise reject(_printable(path), "name is not valid UTF-8") from None
     if _CONTROL.search(path):
-        raise reject(path, "name holds control or bidirectional-override characters")
+        raise reject(shown(path), "name holds control or bidirectional-override characters")
     encoded = len(path.encode("utf-8"))
     if encoded > MAX_NAME_BYTES:
         raise reject(shown(path), f"name is {encoded} bytes long, over the limit of "
@@ -101,8 +101,8 @@ def _plain(path: str) -> bool:
     """True for the common name that passes ``check_name`` as it stands: printable ASCII,
     no backslash, not absolute, no drive, no empty, '.' or '..' component. (Tests on the
     whole string, much cheaper than splitting it; other names get the full check.)"""
-    return (len(path) <= MAX_COMPONENT_BYTES and path.isascii() and path.isprintable() and "\\" not in path and "//" not in path
-            and "/./" not in path and "/../" not in path and path[1:2] != ":"
+    return (len(path) <= MAX_COMPONENT_BYTES and path.isascii() and path.isprintable()
+            and "\\" not in path and "//" not in path and "/./" not in path and "/../" not in path and path[1:2] != ":"
             and not path.startswith(("/", "./", "../")) and not path.endswith(("/", "/.", "/.."))
             and path not in ("", ".", ".."))
 

@@ -171,7 +171,7 @@ def _parsed(decoder, block: bytes, first: bool) -> Header | None:
             raise _damaged(error) from None
         return None
     if source.pending or info.type != tarfile.REGTYPE or info.size < 0:
-        raise _damaged(tarfile.HeaderError("a pax header that is not followed by its member"))
+        raise _damaged(tarfile.HeaderError("a member header is malformed"))
     extra = sorted(set(info.pax_headers) - PAX_KEYS)
     if extra:
         raise reject(shown(info.name), f"pax record {extra[0]!r} is not one samepack writes")
