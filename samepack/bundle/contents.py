@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Callable
 
 from samepack.bundle.manifest import Manifest
@@ -78,7 +79,6 @@ def parse_program(raw: bytes, listed: tuple[str, str]):
     naming the program the manifest lists."""
     from samepack.program.samepack_format import load_samepack_yaml
     from samepack.program.yamlsource import MAX_FILE_BYTES, parse_yaml
-    from pathlib import Path
 
     if len(raw) > MAX_FILE_BYTES:
         raise VerificationError(f"{PROGRAM_FILE}: {len(raw)} bytes, too large for a program "
@@ -120,12 +120,14 @@ def _allowed(annotation: str) -> tuple[type, ...]:
     return kinds
 
 
-def _check_fields(data: Any, cls: type, where: str) -> None:
+def _check_fields(data: Any, cls: type, where: str, extra: tuple[str, ...] = ()) -> None:
+    """``data`` is an object whose keys are fields of ``cls`` (or ``extra``), each value of
+    the field's type."""
     if not isinstance(data, dict):
         raise VerificationError(f"{where}: not a JSON object", hint=_HINT)
     known = {f.name: f for f in fields(cls)}
     for key, value in data.items():
-        if key == "format" and cls.__name__ == "RunRecord":
+        if key in extra:
             continue
         spec = known.get(key)
         if spec is None:
@@ -147,7 +149,7 @@ def parse_runs(raw: bytes) -> list[dict[str, Any]]:
             continue
         where = f"{RUNS}:{number}"
         data = _json(line, where)
-        _check_fields(data, RunRecord, where)
+        _check_fields(data, RunRecord, where, extra=("format",))
         if not isinstance(data.get("id"), str) or not _RUN_ID.fullmatch(data["id"]):
             raise VerificationError(f"{where}.id: missing or not a plain run id", hint=_HINT)
         for index, step in enumerate(data.get("steps") or []):
