@@ -171,7 +171,7 @@ def _check_folders(seen: dict[str, str]) -> None:
 # The schema's rules for metadata.name and metadata.version (samepack/program/schema.json):
 # a name is a DNS label, a version a plain word; neither can hold a path.
 PROGRAM_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-PROGRAM_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+PROGRAM_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,254}")  # one folder name
 
 
 def check_program_ref(name: object, version: object, where: str,
