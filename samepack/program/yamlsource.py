@@ -152,6 +152,12 @@ def parse_yaml(text: str, file: str) -> Source:
     return source
 
 
+def load_bounded(path: Path) -> Any:
+    """The plain data of a YAML file from outside (a bundle's lock file, say), read with the
+    same bounds as program files: ``yaml.safe_load`` expands every alias of a bomb."""
+    return read_yaml(path).data
+
+
 def read_yaml(path: Path) -> Source:
     """Read and parse a YAML file (errors name the file)."""
     try:
