@@ -58,3 +58,17 @@ def test_hostile_program_file_is_one_line(name: str, tmp_path: Path, samepack_ho
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
     assert not (samepack_home / "programs").exists() or not any(
         (samepack_home / "programs").iterdir())
+
+
+def test_a_bundled_conda_lock_is_read_with_the_same_bounds(tmp_path: Path) -> None:
+    """``import --env`` reads the bundle's conda-lock.yml: an alias bomb there is the same
+    one-line error, not a process that grows without end."""
+    from samepack.envcreate.conda_env import locked_packages
+    from samepack.errors import InputError
+
+    lock = tmp_path / "conda-lock.yml"
+    lock.write_text(_bomb().replace(HEAD, "version: 1\npackage: []\n"))
+    with pytest.raises(InputError) as raised:
+        locked_packages(lock, "linux-64")
+    assert raised.value.message.startswith("conda-lock.yml:")
+    assert "expands to more than" in raised.value.message
