@@ -182,6 +182,38 @@ def bench_tree(work: Path, count: int, env: dict, repeat: int) -> None:
     print(both.line())
     print(best(imports).line(both))
     print(best([hashlib_time(files, nbytes) for _ in range(repeat)]).line())
+    print(checks_share(bundle, best(imports), repeat))
+
+
+def checks_share(bundle: Path, imported: Timing, repeat: int) -> str:
+    """The hostile-input checks on their own (manifest rules: names, types, folders, program
+    reference; content rules: program file, run history, data pointers, data placement),
+    timed in a child process, as a share of the import's wall time."""
+    code = f"""
+import json, sys, tarfile, time
+from samepack.bundle.contents import CHECKED, Listed, check_contents
+from samepack.bundle.layout import read_manifest
+from samepack.bundle.safety import Limits, check_manifest
+raw, manifest = read_manifest({str(bundle)!r})
+with tarfile.open({str(bundle)!r}) as archive:
+    members = {{m.name: archive.extractfile(m).read() for m in archive if m.name in CHECKED}}
+names = {{m.path for m in manifest.members()}}
+check_contents(Listed.of(manifest), members.__getitem__, names.__contains__)  # load modules
+wall = cpu = float("inf")
+for _ in range({repeat}):
+    started, started_cpu = time.perf_counter(), time.process_time()
+    check_manifest(manifest, Limits())
+    check_contents(Listed.of(manifest), members.__getitem__, names.__contains__)
+    wall = min(wall, time.perf_counter() - started)
+    cpu = min(cpu, time.process_time() - started_cpu)
+print(wall, cpu)
+"""
+    wall, cpu = map(float, subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                          text=True, check=True).stdout.split())
+    share = f"{100 * wall / imported.seconds:.1f}% of samepack import's wall time"
+    if imported.cpu:
+        share += f"; cpu {cpu:.3f} s, {100 * cpu / imported.cpu:.1f}% of its CPU time"
+    return f"  {'hostile-input checks':<38} {wall:8.3f} s  ({share})"
 
 
 def bench_data(work: Path, size: int, env: dict, repeat: int) -> None:

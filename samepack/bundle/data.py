@@ -10,6 +10,7 @@ from typing import Any
 
 from samepack.bundle.manifest import Member, canonical_json
 from samepack.bundle.safety import check_name
+from samepack.bundle.secrets import redact
 from samepack.bundle.writer import Source, file_mode
 from samepack.errors import SamepackError
 from samepack.program.model import Dataset, Program
@@ -94,7 +95,11 @@ def data_sources(locals_: list[LocalData], include: bool, code_members: list[Mem
     def produce(written: list[Member]) -> bytes:
         known = dict(code)
         known.update({m.path.removeprefix(FILES): (m.size, m.sha256) for m in written})
-        entries = [pointer(d, known, include) for d in locals_]
+        notes: list[str] = []
+        entries = [redact(pointer(d, known, include), f"dataset {d.dataset.name}", notes)
+                   for d in locals_]
+        if warnings is not None:
+            warnings.extend(f"redacted in {POINTERS}: {note}" for note in notes)
         for entry in entries:
             if "declared_sha256" in entry and warnings is not None:
                 warnings.append(f"dataset {entry['name']}: {entry.get('path')} does not match "

@@ -23,7 +23,8 @@ from samepack.bundle.inplace import write_with_data_in_place
 from samepack.bundle.layout import assemble
 from samepack.bundle.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
 from samepack.bundle.parts import (RUNS, SecretScreen, code_files, code_sources, env_image,
-                                   env_sources, listed_paths, runs_bytes, tree_sources)
+                                   env_sources, listed_paths, redacted_runs, refuse_secrets,
+                                   runs_bytes, tree_sources)
 from samepack.bundle.writer import Source, write_part
 from samepack.errors import InputError
 from samepack.trust.exported import attestation_sources
@@ -145,10 +146,10 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
         infra_job = side.submit(infra_sources, program, env_image(entry.project_dir, program),
                                 options.k8s_version, listed_paths(entry, "infra"),
                                 Path(entry.path) / "infra")
-        parts.write("program", tree_sources(Path(entry.path) / "program", "program",
-                                            listed_paths(entry, "program")))
-        env = (tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
-               if imported else env_sources(Path(entry.project_dir), program))
+        parts.write("program", refuse_secrets(tree_sources(
+            Path(entry.path) / "program", "program", listed_paths(entry, "program"))))
+        env = refuse_secrets(tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
+                             if imported else env_sources(Path(entry.project_dir), program))
         with _image(entry, options) as image:
             parts.write("env", env + image)
         code = None
@@ -160,8 +161,8 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
                 screen.remember(code.members)
         infra, warnings = infra_job.result()
     result.warnings += warnings
-    parts.write("infra", infra)
-    records = _history(entry, options.runs)
+    parts.write("infra", refuse_secrets(infra))
+    records = redacted_runs(_history(entry, options.runs), result.warnings)
     attestations = attestation_sources(entry, parts.written, files.git, options,
                                        {s.path: s.file for s in env if s.file is not None})
     parts.write("metadata", sorted(([Source(RUNS, 0o644, data=runs_bytes(records))]

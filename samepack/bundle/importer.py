@@ -19,7 +19,8 @@ from samepack.bundle.manifest import MANIFEST_NAME
 from samepack.bundle.reader import VerifiedBundle, read_bundle
 from samepack.bundle.safety import Limits
 from samepack.bundle.staging import StagingSink
-from samepack.errors import ConflictError, InputError, VerificationError
+from samepack.errors import (ConflictError, InputError, ResourceError, SamepackError,
+                             VerificationError)
 
 PROGRAM_FILE = "program/samepack.yaml"
 
@@ -52,26 +53,47 @@ def verify_any(path: Path, limits: Limits, open_sink=None, progress: bool = Fals
         return read_bundle(path, limits, open_sink, advance)
 
 
-def _program(staged: Path, listed: tuple[str, str], as_ref: str | None):
-    """The program of the staged bundle, checked against the manifest's ``(name, version)``
-    and renamed to ``as_ref`` when given."""
-    from samepack.program.samepack_format import load_samepack_yaml
+def check_as_ref(as_ref: str) -> tuple[str, str | None]:
+    """``--as NAME[:VERSION]``, held to the one name rule of programs."""
+    from samepack.bundle.safety import check_program_ref
 
-    if not (staged / PROGRAM_FILE).is_file():
-        raise VerificationError(f"the bundle has no {PROGRAM_FILE}",
-                                hint="export it again with `samepack export program`")
-    program = load_samepack_yaml(staged / PROGRAM_FILE)
-    if (program.name, program.version) != listed:
-        raise VerificationError(f"{PROGRAM_FILE} names {program.ref}, the manifest "
-                                f"{listed[0]}:{listed[1]}")
+    name, _, version = as_ref.partition(":")
+    check_program_ref(name, version or "1", f"--as {as_ref!r}", error=InputError)
+    return name, version or None
+
+
+def _staged_contents(staged: Path, listed):
+    """The shared content checks (``contents.check_contents``) on the staged files."""
+    from samepack.bundle.contents import check_contents
+
+    return check_contents(listed, lambda member: (staged / member).read_bytes(),
+                          lambda member: (staged / member).is_file())
+
+
+def _program(staged: Path, program, as_ref: str | None):
+    """The checked program, renamed to ``as_ref`` when given."""
     if as_ref:
         from samepack.program.canonical import canonical_yaml
-        from samepack.store import parse_ref
 
-        name, version = parse_ref(as_ref)
+        name, version = check_as_ref(as_ref)
         program.name, program.version = name, version or program.version
         (staged / PROGRAM_FILE).write_text(canonical_yaml(program), encoding="utf-8")
     return program
+
+
+def verify_bundle(path: Path, limits: Limits, progress: bool = False):
+    """What ``verify`` and ``inspect`` check: every member (``verify_any``), then the same
+    content checks import applies, on the captured program file, runs and pointers;
+    ``(VerifiedBundle, Contents)``."""
+    from samepack.bundle.contents import CHECKED, Listed, check_contents
+    from samepack.bundle.inspect import Capture
+
+    capture = Capture(CHECKED)
+    verified = verify_any(path, limits, capture, progress)
+    files = {m.path for m in verified.manifest.members()}
+    contents = check_contents(Listed.of(verified.manifest),
+                              lambda member: capture.captured[member], files.__contains__)
+    return verified, contents
 
 
 def _place_data(staged: Path, program) -> None:
@@ -131,22 +153,27 @@ def clean_stale_staging(store) -> None:
 
 
 def _extract(path: Path, limits: Limits, staged: Path, progress: bool = False
-             ) -> tuple[str, str]:
+             ) -> tuple[str, str, dict[str, int]]:
     """Verify the bundle while creating its files under ``staged``, then write its manifest
-    there; the program's name and version as the manifest lists them."""
+    there; what the content checks need of it (``contents.Listed``, as plain values)."""
+    from samepack.bundle.contents import Listed
+
     with StagingSink(staged) as sink:
         verified = verify_any(path, limits, sink, progress)
     (staged / MANIFEST_NAME).write_bytes(verified.manifest_bytes)
-    return verified.manifest.name, verified.manifest.version
+    listed = Listed.of(verified.manifest)
+    return listed.name, listed.version, listed.sizes
 
 
-def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = False
-                   ) -> tuple[str, str]:
+def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = False):
     """``_extract`` in a child process while this one loads what registering the program
     needs (jsonschema alone takes about as long as checking the manifest of 20,000 files);
-    in this process when it cannot fork safely. The child dies with this process."""
+    in this process when it cannot fork safely. The child dies with this process. The
+    ``contents.Listed`` of the bundle."""
+    from samepack.bundle.contents import Listed
+
     if not can_fork():
-        return _extract(path, limits, staged, progress)
+        return Listed(*_extract(path, limits, staged, progress))
     results, report = os.pipe()
 
     def extract() -> int:
@@ -172,11 +199,12 @@ def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = Fa
             stream.read()  # ends once the child's file maker, which holds the pipe too, is gone
             raise
     if not outcome:
-        raise OSError(f"the process verifying the bundle ended with status {status}")
+        raise ResourceError(f"the process verifying the bundle ended with status {status}",
+                            hint="it may have run out of memory; check the machine's limits")
     outcome = marshal.loads(outcome)
     if outcome[0] != "ok":
         raise revive_error(outcome)
-    return outcome[1], outcome[2]
+    return Listed(*outcome[1:])
 
 
 def _preload_registration() -> None:
@@ -188,7 +216,8 @@ def _preload_registration() -> None:
         import samepack.program.samepack_format  # noqa: F401
 
 
-def _stage(path: Path, store, options: ImportOptions) -> Path:
+def _stage(path: Path, store, options: ImportOptions):
+    """The bundle extracted, checked and ready to register: ``(staging dir, Contents)``."""
     from samepack.program.canonical import program_digest
     from samepack.store.entry import Entry, entry_json_bytes
 
@@ -198,7 +227,8 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
     mark.touch()
     try:
         listed = _extract_aside(path, options.limits, staged, options.progress)
-        program = _program(staged, listed, options.as_ref)
+        contents = _staged_contents(staged, listed)
+        program = _program(staged, contents.program, options.as_ref)
         _place_data(staged, program)
         entry = Entry(name=program.name, version=program.version,
                       digest=program_digest(program), path=staged, project_dir=None,
@@ -206,23 +236,38 @@ def _stage(path: Path, store, options: ImportOptions) -> Path:
         (staged / "entry.json").write_bytes(entry_json_bytes(entry))
         _check_conflict(store, staged, program.name, program.version, options.force)
         mark.unlink()
+    except OSError as error:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise _staging_error(error, staged) from None
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    return staged
+    return staged, contents
 
 
-def _restore_history(entry) -> int:
-    if not (Path(entry.path) / "metadata").is_dir():
-        return 0
-    from samepack.bundle.parts import RUNS, read_runs
+def _staging_error(error: OSError, staged: Path) -> SamepackError:
+    """An OS failure while creating the bundle's files, naming the member (not the staging
+    path, which is gone by the time the message is read)."""
+    import errno
 
-    runs = Path(entry.path) / RUNS
-    if not runs.is_file():
+    where = ""
+    if error.filename:
+        relative = os.path.relpath(str(error.filename), staged)
+        where = f" ({relative})" if not relative.startswith("..") else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ResourceError(f"no space left to import the bundle{where}",
+                             hint="free space under SAMEPACK_HOME, or point it elsewhere")
+    return VerificationError(f"cannot create the bundle's files: "
+                             f"{error.strerror or type(error).__name__}{where}",
+                             hint="the bundle holds names this file system cannot store")
+
+
+def _restore_history(entry, records: list[dict]) -> int:
+    """Add the bundle's run records (checked before registering) to this machine's history."""
+    if not records:
         return 0
     from samepack.history import History
 
-    records = read_runs(runs.read_bytes())
     for record in records:
         record["program"], record["version"] = entry.name, entry.version
     history = History()
@@ -262,6 +307,8 @@ def import_with_report(path: Path, store=None, as_ref: str | None = None, force:
     signature policy is enforced here unless the caller checked the signature already."""
     from samepack.store import Store
 
+    if as_ref:
+        check_as_ref(as_ref)
     if not signature_checked:
         from samepack.trust.gate import enforce_policy
 
@@ -270,17 +317,6 @@ def import_with_report(path: Path, store=None, as_ref: str | None = None, force:
     store = store or Store()
     options = ImportOptions(as_ref, force, limits or Limits(), progress)
     with gc_paused():
-        staged = _stage(Path(path), store, options)
+        staged, contents = _stage(Path(path), store, options)
     entry = store.register_directory(staged, force)
-    return ImportResult(entry, _restore_history(entry), _pointers(entry))
-
-
-def _pointers(entry) -> list[dict]:
-    """The data pointers of an imported program. Like the run history, read only when the
-    bundle has that part: the parts' modules import the export machinery, slow to load."""
-    if not (Path(entry.path) / "data").is_dir():
-        return []
-    from samepack.bundle.data import POINTERS, read_pointers
-
-    pointers_file = Path(entry.path) / POINTERS
-    return read_pointers(pointers_file.read_bytes()) if pointers_file.is_file() else []
+    return ImportResult(entry, _restore_history(entry, contents.runs), contents.pointers)

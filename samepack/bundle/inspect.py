@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from samepack.bundle.data import POINTERS, read_pointers
+from samepack.bundle.contents import MAX_METADATA_BYTES, POINTERS, RUNS
 from samepack.bundle.manifest import Manifest, Member
-from samepack.bundle.parts import RUNS, read_runs
 from samepack.bundle.safety import Limits
 
-_CAPTURE_LIMIT = 64 * 1024 * 1024
+_CAPTURE_LIMIT = MAX_METADATA_BYTES
+
+
 class Capture:
     """A sink keeping the run history and data pointers in memory (bounded)."""
 
@@ -48,13 +49,10 @@ class Summary:
 
 def summarise(path: Path, limits: Limits) -> Summary:
     """Verify a bundle (file or directory) and collect what inspect shows."""
-    from samepack.bundle.importer import verify_any
+    from samepack.bundle.importer import verify_bundle
 
-    capture = Capture()
-    verified = verify_any(path, limits, capture)
-    runs = read_runs(capture.captured[RUNS]) if RUNS in capture.captured else []
-    pointers = read_pointers(capture.captured[POINTERS]) if POINTERS in capture.captured else []
-    return Summary(str(path), verified.manifest, runs, pointers)
+    verified, contents = verify_bundle(path, limits)
+    return Summary(str(path), verified.manifest, contents.runs, contents.pointers)
 
 
 def human(size: int) -> str:

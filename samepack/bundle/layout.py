@@ -57,7 +57,7 @@ def read_manifest_from(decoder: Decoder) -> bytes:
     except tarfile.TarError:
         raise VerificationError("the bundle does not start with a tar header",
                                 hint="is this a samepack bundle?") from None
-    if info.name != MANIFEST_NAME or not info.isreg():
+    if info.name != MANIFEST_NAME or block[156:157] != tarfile.REGTYPE:
         raise VerificationError(f"the bundle's first member is {info.name!r}, not {MANIFEST_NAME}",
                                 hint="a samepack bundle starts with its manifest")
     if info.size > MAX_MANIFEST_BYTES:

@@ -17,6 +17,7 @@ MODES = (0o644, 0o755)
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 SIZE_DIGITS = 20  # a segment size never has more digits (2**64 has 20)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def media_type(part: str, compression: str) -> str:
@@ -101,12 +102,14 @@ class Manifest:
         """Parse and check a manifest; any defect is a VerificationError naming the field."""
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise _bad(f"is not valid JSON ({error})") from None
+        except ValueError as error:  # not UTF-8, not JSON, or an integer of 4,300+ digits
+            raise _bad(f"is not valid JSON ({str(error)[:200]})") from None
+        except RecursionError:
+            raise _bad("nests too deeply to be a bundle manifest") from None
         if not isinstance(data, dict):
             raise _bad("is not a JSON object")
         version = data.get("format")
-        if version != FORMAT_VERSION:
+        if type(version) is not int or version != FORMAT_VERSION:  # not true, not 1.0
             raise VerificationError(
                 f"{MANIFEST_NAME}: unknown bundle format version {version!r}",
                 hint=f"this samepack reads format {FORMAT_VERSION}; upgrade samepack to read it")
@@ -214,7 +217,10 @@ def _parse_part(data: Any, index: int, compression: str) -> Part:
     if not _SHA256.match(digest):
         raise _bad(f"{where}sha256 is not a sha256 hex digest")
     members = _parse_members(_field(data, "members", list, where), where)
-    return Part(name, compression, _field(data, "size", int, where), digest, members)
+    size = _field(data, "size", int, where)
+    if size < 0:
+        raise _bad(f"{where}size is negative")
+    return Part(name, compression, size, digest, members)
 
 
 def _parse(data: dict) -> Manifest:
@@ -228,7 +234,10 @@ def _parse(data: dict) -> Manifest:
     names = [part.name for part in parts]
     if names != [name for name in PART_ORDER if name in names]:
         raise _bad(f"parts are not in the order {', '.join(PART_ORDER)} or repeat")
+    created = _field(data, "created", int, "")
+    if not 0 <= created <= _LAST_SECOND:
+        raise _bad(f"created {created} is not a time between 1970 and 9999")
     return Manifest(name=_field(program, "name", str, "program."),
                     version=_field(program, "version", str, "program."),
-                    created=_field(data, "created", int, ""), compression=compression,
+                    created=created, compression=compression,
                     tool_version=str(tool.get("version", "")), parts=parts)

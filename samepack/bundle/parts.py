@@ -11,7 +11,8 @@ from typing import Any
 
 from samepack.bundle.code import CodeFiles, collect_code, collect_tree, walk_files
 from samepack.bundle.manifest import MANIFEST_NAME, Manifest, Member, canonical_json
-from samepack.bundle.secrets import SCAN_LIMIT, rules_digest, secret_in_content
+from samepack.bundle.secrets import (SCAN_LIMIT, redact, rules_digest, secret_by_name,
+                                     secret_in_content, secret_in_file)
 from samepack.bundle.writer import Source, file_mode
 from samepack.cache import DigestSet
 from samepack.program.model import Program
@@ -107,6 +108,7 @@ class SecretScreen:
     since an earlier export is not searched again."""
 
     check = staticmethod(secret_in_content)
+    check_large = staticmethod(secret_in_file)
 
     def __init__(self) -> None:
         self.dropped: list[tuple[str, str]] = []
@@ -122,6 +124,36 @@ class SecretScreen:
     def remember(self, members: list[Member]) -> None:
         """Record the contents of the members written, which passed (best effort)."""
         self.known.add(bytes.fromhex(m.sha256) for m in members if m.size <= SCAN_LIMIT)
+
+
+def refuse_secrets(sources: list[Source]) -> list[Source]:
+    """``sources`` of the program, env or infra part, unless one holds a secret (by name or
+    content, the code part's rules): these files are the program itself, so leaving one out
+    would ship a program that does not run; the export is refused instead."""
+    from samepack.errors import InputError
+
+    for source in sources:
+        data = source.data
+        if data is None and source.file is not None:
+            data = Path(source.file).read_bytes()
+        if data is None:
+            continue
+        why = (secret_by_name(source.path.split("/", 1)[-1])
+               or secret_in_content(source.path, data))
+        if why:
+            raise InputError(f"{source.path} holds a {why}: export refused, nothing was "
+                             "written", hint="keep secrets out of the program, its lock and "
+                             "env: values; declare them under secrets: to be given at run time")
+    return sources
+
+
+def redacted_runs(records: list[dict[str, Any]], warnings: list[str]) -> list[dict[str, Any]]:
+    """Run records with every value or name that holds a secret redacted, each one said in
+    ``warnings``."""
+    notes: list[str] = []
+    out = [redact(record, f"run {record.get('id')}", notes) for record in records]
+    warnings += [f"redacted in {RUNS}: {note}" for note in notes]
+    return out
 
 
 def runs_bytes(records: list[dict[str, Any]]) -> bytes:

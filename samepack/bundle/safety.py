@@ -10,7 +10,13 @@ from samepack.bundle.manifest import MANIFEST_NAME, Manifest
 from samepack.errors import InputError, VerificationError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls, and the bidirectional overrides and isolates that make a name read
+# differently from what it is (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F, U+061C).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_NAME_BYTES = 4096  # PATH_MAX of Linux
+MAX_COMPONENT_BYTES = 255  # NAME_MAX of common file systems
+MAX_DEPTH = 256  # folders deep; far beyond real projects, far below recursion limits
+MAX_MEMBERS = 2_000_000
 GIB = 1024 ** 3
 
 
@@ -53,7 +59,11 @@ def check_name(path: str) -> None:
     except UnicodeEncodeError:
         raise reject(_printable(path), "name is not valid UTF-8") from None
     if _CONTROL.search(path):
-        raise reject(path, "name holds control characters")
+        raise reject(shown(path), "name holds control or bidirectional-override characters")
+    encoded = len(path.encode("utf-8"))
+    if encoded > MAX_NAME_BYTES:
+        raise reject(shown(path), f"name is {encoded} bytes long, over the limit of "
+                                  f"{MAX_NAME_BYTES}")
     if "\\" in path:
         raise reject(path, "name holds a backslash (a Windows path?)")
     if path.startswith("/") or _DRIVE.match(path):
@@ -63,14 +73,36 @@ def check_name(path: str) -> None:
         raise reject(path, "path leaves the bundle ('..')")
     if "." in parts or "" in parts:
         raise reject(path, "path is not normalised ('.' or empty components)")
+    if len(parts) > MAX_DEPTH:
+        raise reject(shown(path), f"path is {len(parts)} folders deep, over the limit of "
+                                  f"{MAX_DEPTH}")
+    longest = max(len(part.encode("utf-8")) for part in parts)
+    if longest > MAX_COMPONENT_BYTES:
+        raise reject(shown(path), f"a component of the name is {longest} bytes long, over "
+                                  f"the limit of {MAX_COMPONENT_BYTES}")
+
+
+def printable(text: object) -> str:
+    """Text from a bundle as it may reach a terminal: characters that are not printable
+    (controls, bidirectional overrides, lone surrogates) as escapes."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace"
+                                                       ).decode("ascii") for c in text)
+
+
+def shown(text: str, limit: int = 120) -> str:
+    """A name as it can be put in a one-line message: cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + f"...({len(text)} characters)"
 
 
 def _plain(path: str) -> bool:
     """True for the common name that passes ``check_name`` as it stands: printable ASCII,
     no backslash, not absolute, no drive, no empty, '.' or '..' component. (Tests on the
     whole string, much cheaper than splitting it; other names get the full check.)"""
-    return (path.isascii() and path.isprintable() and "\\" not in path and "//" not in path
-            and "/./" not in path and "/../" not in path and path[1:2] != ":"
+    return (len(path) <= MAX_COMPONENT_BYTES and path.isascii() and path.isprintable()
+            and "\\" not in path and "//" not in path and "/./" not in path and "/../" not in path and path[1:2] != ":"
             and not path.startswith(("/", "./", "../")) and not path.endswith(("/", "/.", "/.."))
             and path not in ("", ".", ".."))
 
@@ -91,8 +123,13 @@ def name_key(path: str) -> str:
 
 
 def check_manifest(manifest: Manifest, limits: Limits) -> None:
-    """Every listed member is safe, inside its part, unique, and within the size limits."""
+    """Every listed member is safe, inside its part, unique, no member is also another's
+    folder, and the bundle is within the size and count limits."""
     seen: dict[str, str] = {}
+    if sum(len(part.members) for part in manifest.parts) > MAX_MEMBERS:
+        raise VerificationError(f"the bundle lists more than {MAX_MEMBERS} members",
+                                hint="the bundle was altered or crafted; do not use it")
+    check_program_ref(manifest.name, manifest.version, MANIFEST_NAME)
     for part in manifest.parts:
         folder = part.name + "/"
         for member in part.members:
@@ -108,7 +145,44 @@ def check_manifest(manifest: Manifest, limits: Limits) -> None:
                 raise reject(path, f"{member.size} bytes, over the per-member limit of "
                                    f"{limits.max_member_size}",
                              hint="raise --max-member-size if you trust this bundle")
+    _check_folders(seen)
     if manifest.total_size > limits.max_size:
         raise VerificationError(f"the bundle holds {manifest.total_size} bytes, over the limit "
                                 f"of {limits.max_size}",
                                 hint="raise --max-size if you trust this bundle")
+
+
+def _check_folders(seen: dict[str, str]) -> None:
+    """No member's name is a folder of another (``code/a`` and ``code/a/b``): extracted, one
+    of them could not be created. Each folder is visited once, however many files it holds."""
+    folders: set[str] = set()
+    for key in seen:
+        folder = key.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    clash = folders.intersection(seen)
+    if clash:
+        file = min(clash)
+        inside = min(path for key, path in seen.items() if key.startswith(file + "/"))
+        raise reject(shown(inside), f"lies under {seen[file]!r}, which is a file")
+
+
+# The schema's rules for metadata.name and metadata.version (samepack/program/schema.json):
+# a name is a DNS label, a version a plain word; neither can hold a path.
+PROGRAM_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+PROGRAM_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,254}")  # one folder name
+
+
+def check_program_ref(name: object, version: object, where: str,
+                      error: type = VerificationError) -> None:
+    """The one name rule for a program's name and version, wherever they come from (a bundle
+    manifest, a program file, ``import --as``): what the schema allows, so it is one folder."""
+    if not isinstance(name, str) or not PROGRAM_NAME.fullmatch(name):
+        raise error(f"{where}: program name {shown(ascii(name))} is not allowed",
+                    hint="a name is lower-case letters, digits and '-' (at most 63), like "
+                         "'train-model'")
+    if not isinstance(version, str) or not PROGRAM_VERSION.fullmatch(version):
+        raise error(f"{where}: program version {shown(ascii(version))} is not allowed",
+                    hint="a version starts with a letter or digit and holds letters, digits "
+                         "and . _ + - only, like '1.2.0'")

@@ -12,8 +12,26 @@ import tarfile
 from dataclasses import dataclass
 from typing import Iterator
 
+from samepack.bundle.safety import reject, shown
 from samepack.bundle.tarblocks import BLOCK, member_header
 from samepack.errors import VerificationError
+
+# The pax records samepack writes hold a name (``path``, at most MAX_NAME_BYTES) and a size:
+# a few kB. Anything claiming more is not a samepack header, and is refused before it is read.
+MAX_PAX_BYTES = 64 * 1024
+PAX_KEYS = frozenset({"path", "size"})
+_TYPE_WORDS = {
+    b"1": "is a hard link; bundles hold regular files only",
+    b"2": "is a symbolic link; bundles hold regular files only",
+    b"3": "is a device node (character)", b"4": "is a device node (block)",
+    b"5": "is a directory entry; bundles hold regular files only", b"6": "is a FIFO",
+    b"7": "is a contiguous file (tar type '7'); bundles hold type '0' only",
+    b"S": "is a GNU sparse file; bundles hold regular files only",
+    b"L": "is a GNU long-name header; bundles use pax records",
+    b"K": "is a GNU long-link header; bundles hold no links",
+    b"g": "is a pax global header; bundles use per-member pax records",
+    b"\0": "is an old-style (V7) file header; bundles hold type '0' only",
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,8 @@ class _Source:
 
     def read(self, size: int) -> bytes:
         head, self.pending = self.pending[:size], self.pending[size:]
-        data = head + (self.decoder.read(size - len(head)) if size > len(head) else b"")
+        more = size > len(head) and self.decoder is not None
+        data = head + (self.decoder.read(size - len(head)) if more else b"")
         self.position += len(data)
         return data
 
@@ -52,6 +71,8 @@ def _canonical(block: bytes) -> Header | None:
     try:
         mode, size = int(block[100:107], 8), int(block[124:135], 8)
     except ValueError:
+        return None
+    if size < 0 or mode < 0:  # "%o" writes a sign: a header with one is not canonical
         return None
     if not name.isascii() or member_header(name.decode("ascii"), size, mode) != block:
         return None
@@ -83,8 +104,63 @@ def canonical_block(path: str, size: int, mode: int) -> bytes | None:
     return member_header(path, size, mode)
 
 
+def _block_name(block: bytes) -> str:
+    return block[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _refuse(block: bytes, why: str) -> VerificationError:
+    return reject(shown(_block_name(block)), why)
+
+
+def _octal(field: bytes) -> int | None:
+    try:
+        return tarfile.nti(field)
+    except tarfile.InvalidHeaderError:
+        return None
+
+
+def _claimed(decoder, block: bytes) -> bytes:
+    """The raw header block(s) of the next member, its type checked before anything else is
+    read: a ``0`` block alone, or a bounded ``x`` block, its records and the ``0`` block after."""
+    kind = block[156:157]
+    if kind == b"0":
+        return block
+    if kind != b"x":
+        raise _refuse(block, _TYPE_WORDS.get(kind, f"has tar type {kind!r}, not one samepack "
+                                                    "writes"))
+    size = _octal(block[124:136])
+    if size is None or size > MAX_PAX_BYTES:
+        raise _refuse(block, f"its pax extended header claims {size} bytes, over the limit of "
+                             f"{MAX_PAX_BYTES}")
+    records = decoder.read(size + (-size % BLOCK))
+    for key in _pax_keys(records[:size]):
+        if key not in PAX_KEYS:
+            raise _refuse(block, f"pax record {key!r} is not one samepack writes")
+    following = decoder.read(BLOCK)
+    if len(following) == BLOCK and following[156:157] != b"0":
+        raise _refuse(following, "follows a pax header but is not a regular file; " +
+                      _TYPE_WORDS.get(following[156:157], "bundles hold type '0' only"))
+    return block + records + following
+
+
+def _pax_keys(records: bytes) -> list[str]:
+    """The keys of pax records (``LENGTH KEY=VALUE\n`` each), read before tarfile sees them:
+    some keys (GNU sparse maps) make tarfile act on them while it parses."""
+    keys, offset = [], 0
+    while offset < len(records) and records[offset:offset + 1] != b"\0":
+        length, space, _ = records[offset:offset + 24].partition(b" ")
+        equals = records.find(b"=", offset, offset + int(length) if length.isdigit() else 0)
+        if not space or not length.isdigit() or int(length) <= 0 or equals < 0:
+            raise _damaged(tarfile.HeaderError("a pax record is malformed"))
+        keys.append(records[offset + len(length) + 1:equals].decode("utf-8", "replace"))
+        offset += int(length)
+    return keys
+
+
 def _parsed(decoder, block: bytes, first: bool) -> Header | None:
-    source = _Source(decoder)
+    if len(block) == BLOCK and block.count(0) != BLOCK:
+        block = _claimed(decoder, block)
+    source = _Source(None)
     source.pending = block
     try:
         info = tarfile.TarInfo.fromtarfile(source)
@@ -94,6 +170,11 @@ def _parsed(decoder, block: bytes, first: bool) -> Header | None:
         if first and not isinstance(error, tarfile.EOFHeaderError):
             raise _damaged(error) from None
         return None
+    if source.pending or info.type != tarfile.REGTYPE or info.size < 0:
+        raise _damaged(tarfile.HeaderError("a member header is malformed"))
+    extra = sorted(set(info.pax_headers) - PAX_KEYS)
+    if extra:
+        raise reject(shown(info.name), f"pax record {extra[0]!r} is not one samepack writes")
     return Header(info.name, info.size, info.mode, info)
 
 

@@ -207,6 +207,8 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
                     path, file, mode = items[run]
                     if os.path.getsize(file) <= SMALL:
                         emit([items[run]], *pack([items[run]], check, passed_before))
+                    elif screen is not None and (why := screen.check_large(path, file)):
+                        screen.drop(path, why)
                     else:
                         members.append(add_member(writer, source_of(path)))
                     continue

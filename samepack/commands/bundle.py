@@ -183,11 +183,12 @@ def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
     if source.startswith("oci://"):
         _verify_remote(source, key_files, insecure)
         return
-    from samepack.bundle.importer import verify_any
+    from samepack.bundle.importer import verify_bundle
 
     source = Path(source)
     verdict = check_trust(source, key_files, signature)
-    verified = verify_any(source, _limits(max_size, max_member_size, max_ratio), progress=True)
+    verified, _ = verify_bundle(source, _limits(max_size, max_member_size, max_ratio),
+                                progress=True)
     _report_trust(verdict)
     manifest = verified.manifest
     result_line(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
@@ -214,28 +215,32 @@ def _verify_remote(reference: str, key_files: tuple[Path, ...], insecure: bool) 
 
 def _print_summary(summary) -> None:
     from samepack.bundle.inspect import human
+    from samepack.bundle.safety import printable as p
+
+    def line(text: str) -> None:  # names from the bundle: no rich markup, no highlighting
+        out.print(text, highlight=False, markup=False)
 
     manifest = summary.manifest
     created = datetime.fromtimestamp(manifest.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    out.print(f"program   {manifest.name}:{manifest.version}", highlight=False)
-    out.print(f"format    {manifest.format} ({manifest.compression}), samepack "
-              f"{manifest.tool_version}, created {created}", highlight=False)
-    out.print("parts", highlight=False)
+    line(f"program   {p(manifest.name)}:{p(manifest.version)}")
+    line(f"format    {manifest.format} ({manifest.compression}), samepack "
+              f"{p(manifest.tool_version)}, created {created}")
+    line("parts")
     for part in manifest.parts:
-        out.print(f"  {part.name:<9} {len(part.members):>6} files {human(sum(m.size for m in part.members)):>10}"
-                  f"  segment {human(part.size)}  sha256:{part.sha256[:12]}", highlight=False)
-    out.print("members", highlight=False)
+        line(f"  {part.name:<9} {len(part.members):>6} files {human(sum(m.size for m in part.members)):>10}"
+                  f"  segment {human(part.size)}  sha256:{part.sha256[:12]}")
+    line("members")
     for member in manifest.members():
-        out.print(f"  {member.mode:04o} {member.size:>12}  {member.path}", highlight=False)
-    out.print(f"history   {len(summary.runs)} runs", highlight=False)
+        line(f"  {member.mode:04o} {member.size:>12}  {p(member.path)}")
+    line(f"history   {len(summary.runs)} runs")
     for run in summary.runs:
-        out.print(f"  {run.get('id', '?')}  {run.get('status', '?')}  "
-                  f"{json.dumps(run.get('metrics', {}), sort_keys=True)[:100]}", highlight=False)
-    out.print(f"data      {len(summary.pointers)} data sets", highlight=False)
+        line(f"  {p(run.get('id', '?'))}  {p(run.get('status', '?'))}  "
+                  f"{p(json.dumps(run.get('metrics', {}), sort_keys=True)[:100])}")
+    line(f"data      {len(summary.pointers)} data sets")
     for pointer in summary.pointers:
         where = pointer.get("member") or pointer.get("uri") or pointer.get("path") or "?"
-        out.print(f"  {pointer.get('name')}: {where} {pointer.get('size', '?')} bytes "
-                  f"sha256:{str(pointer.get('sha256', '?'))[:12]}", highlight=False)
+        line(f"  {p(pointer.get('name'))}: {p(where)} {pointer.get('size', '?')} bytes "
+                  f"sha256:{p(str(pointer.get('sha256', '?'))[:12])}")
 
 
 @click.command("inspect")

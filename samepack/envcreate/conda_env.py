@@ -16,12 +16,13 @@ import yaml
 
 from samepack.errors import InputError, LockError, RemoteError, VerificationError
 from samepack.lock.conda import _rattler
+from samepack.program.yamlsource import load_bounded
 
 
 def locked_packages(lock_path: Path, platform: str) -> list[dict[str, Any]]:
     """The conda packages a ``conda-lock.yml`` locks for one platform."""
     try:
-        document = yaml.safe_load(lock_path.read_text(encoding="utf-8"))
+        document = load_bounded(lock_path)  # the lock may come from a bundle: bounded
         packages = [p for p in document["package"]
                     if p.get("manager") == "conda" and p.get("platform") == platform]
     except (yaml.YAMLError, KeyError, TypeError) as bad:

@@ -90,6 +90,8 @@ def parse_artifact(manifest_bytes: bytes, where: str) -> Artifact:
         manifest = json.loads(manifest_bytes)
     except ValueError:
         raise InputError(f"{where}: the registry's manifest is not JSON") from None
+    except RecursionError:
+        raise InputError(f"{where}: the registry's manifest nests too deeply") from None
     if not isinstance(manifest, dict):
         raise InputError(f"{where}: the registry's manifest is not a JSON object")
     media_type = manifest.get("mediaType", "")

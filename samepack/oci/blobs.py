@@ -11,7 +11,7 @@ from typing import BinaryIO, Callable, Iterator, Protocol
 
 from samepack.errors import InputError, RemoteError, VerificationError
 from samepack.oci.transport import (RETRY_HINT, TRANSIENT_ERRORS, Transport, TransientError,
-                                    describe_fault)
+                                    describe_fault, is_timeout)
 
 # Chunks are streamed from the file, so their size bounds how much a fault costs, not memory;
 # the registry's per-PATCH cost makes small chunks slow (16 MB: ~75 MB/s, 64 MB: ~120 MB/s).
@@ -187,11 +187,16 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
                   out: BinaryIO, *, on_bytes: ProgressFn | None = None) -> None:
     """Stream a blob into ``out`` (at its current position), resuming with ``Range`` after a
     dropped connection; raise VerificationError unless exactly ``size`` bytes with ``digest``
-    arrived. Memory stays at one read block."""
+    arrived. Memory stays at one read block.
+
+    One retry budget bounds the whole download: a try that brings no byte past the furthest
+    point reached before counts as a failure (a registry that restarts the blob on each
+    try, or keeps cutting it at the same place, runs out of tries); an answer that itself
+    declares fewer bytes than the manifest states fails at once."""
     on_bytes = on_bytes or (lambda n: None)
     start = out.tell()
     hasher = hashlib.sha256()
-    received = failures = 0
+    received = failures = furthest = 0
     path = f"/v2/{repository}/blobs/{digest}"
     while True:
         try:
@@ -206,6 +211,10 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
                 hasher, received = hashlib.sha256(), 0
             if response.status_code not in (200, 206):
                 raise transport.error(response, f"downloading {digest}")
+            declared = _declared_size(response, received)
+            if declared is not None and declared != size:
+                response.close()
+                raise _size_error(digest, size, "shorter" if declared < size else "longer")
             with response:
                 for block in response.raw.stream(READ_BLOCK, decode_content=False):
                     received += len(block)
@@ -214,11 +223,14 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
                     hasher.update(block)
                     out.write(block)
                     on_bytes(len(block))
-                    failures = 0
+                    if received > furthest:
+                        furthest, failures = received, 0
             if received < size:
                 raise TransientError(f"registry {transport.host} ended {digest} early")
             break
         except (TransientError, *TRANSIENT_ERRORS) as error:
+            if is_timeout(error):
+                raise transport.stalled("GET", path) from None
             if not transport.may_retry(failures):
                 raise TransientError(f"registry {transport.host}: download of {digest} failed "
                                      f"({describe_fault(error)})", RETRY_HINT) from None
@@ -228,6 +240,19 @@ def download_blob(transport: Transport, repository: str, digest: str, size: int,
         raise VerificationError(f"blob {digest} from {transport.host}/{repository} has digest "
                                 f"{actual}: the registry's copy is damaged or was tampered with",
                                 "ask the registry's owner to check its storage; nothing was written")
+
+
+def _declared_size(response, offset: int) -> int | None:
+    """The blob's whole size as this answer declares it: ``Content-Length`` of a full answer,
+    the ``/total`` of a ranged one (plus where it starts); None when it does not say."""
+    if response.status_code == 206:
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)",
+                             response.headers.get("Content-Range", "").strip())
+        if match and match.group(3) != "*":
+            return int(match.group(3))
+        return None
+    length = response.headers.get("Content-Length", "")
+    return int(length) if length.isdigit() else None
 
 
 def _resumes_at(response, offset: int) -> bool:

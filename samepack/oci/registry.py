@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from samepack.errors import InputError, NotFoundError, VerificationError
+from samepack.errors import NotFoundError, RemoteError, VerificationError
 from samepack.oci.artifact import MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, sha256_digest
 from samepack.oci.transport import Transport
 
@@ -61,16 +61,14 @@ class Registry:
         """The manifest bytes as served; checked against a requested digest and the registry's
         ``Docker-Content-Digest``."""
         response = self.transport.request("GET", f"/v2/{repository}/manifests/{version}",
-                                          headers={"Accept": MANIFEST_ACCEPT})
+                                          headers={"Accept": MANIFEST_ACCEPT}, stream=True)
         where = f"{self.host}/{repository}:{version}"
         if response.status_code == 404:
             raise NotFoundError(f"no artifact {where} in the registry",
                                 "check the repository and tag (or digest)")
         if response.status_code != 200:
             raise self.transport.error(response, f"fetching the manifest of {where}")
-        data = response.content
-        if len(data) > MAX_MANIFEST_BYTES:
-            raise InputError(f"manifest of {where} is larger than {MAX_MANIFEST_BYTES} bytes")
+        data = self._read(response, MAX_MANIFEST_BYTES, f"manifest of {where}")
         digest = sha256_digest(data)
         expected = [d for d in (version if version.startswith("sha256:") else None,
                                 response.headers.get("Docker-Content-Digest")) if d]
@@ -80,6 +78,18 @@ class Registry:
                                         f"not {claimed}", "the registry served other bytes "
                                         "than it names; do not trust this copy")
         return FetchedManifest(data, response.headers.get("Content-Type", ""), digest)
+
+    def _read(self, response, limit: int, what: str) -> bytes:
+        """A bounded body; a registry that stops sending within the timeout fails at once."""
+        from samepack.oci.transport import TRANSIENT_ERRORS, is_timeout, read_limited
+
+        try:
+            return read_limited(response, limit, what)
+        except TRANSIENT_ERRORS as error:
+            if is_timeout(error) or is_timeout(getattr(error, "__context__", None) or error):
+                raise self.transport.stalled("GET", response.request.path_url) from None
+            raise RemoteError(f"registry {self.host} dropped the connection while sending "
+                              f"{what}", "run the command again") from None
 
     def put_manifest(self, repository: str, tag: str, data: bytes, media_type: str) -> str:
         """PUT the manifest; return its digest (of the exact bytes, checked with the registry)."""
@@ -96,10 +106,10 @@ class Registry:
 
     def get_blob_bytes(self, repository: str, digest: str, size: int) -> bytes:
         """A small blob (the config) in memory, verified."""
-        response = self.transport.request("GET", f"/v2/{repository}/blobs/{digest}")
+        response = self.transport.request("GET", f"/v2/{repository}/blobs/{digest}", stream=True)
         if response.status_code != 200:
             raise self.transport.error(response, f"fetching blob {digest}")
-        data = response.content
+        data = self._read(response, size, f"blob {digest} from {self.host}/{repository}")
         if len(data) != size or sha256_digest(data) != digest:
             raise VerificationError(f"blob {digest} from {self.host}/{repository} does not match "
                                     "its digest or size: the registry's copy is damaged or was "

@@ -1,9 +1,11 @@
 """HTTP to one registry: scheme choice, basic and bearer-token auth, bounded retries.
 
 Everything that crosses the network for ``samepack.oci`` goes through :class:`Transport`.
-Faults are split in two: a registry that cannot be reached at first contact, or that answers
-4xx, fails at once with a one-line error; 5xx answers, timeouts and dropped connections after
-first contact (a registry restarting) are retried a few times with a short, bounded backoff.
+Faults are split in three: a registry that cannot be reached at first contact, or that answers
+4xx, fails at once with a one-line error; a registry that stops answering (no byte within the
+timeout, ``$SAMEPACK_REGISTRY_TIMEOUT`` seconds) fails at once too, since a frozen registry
+does not thaw in seconds; 5xx answers and dropped connections after first contact (a registry
+restarting) are retried a few times with a short, bounded backoff.
 """
 
 from __future__ import annotations
@@ -29,6 +31,34 @@ TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout,
 
 
 INSECURE_ENV = "SAMEPACK_INSECURE_REGISTRIES"
+TIMEOUT_ENV = "SAMEPACK_REGISTRY_TIMEOUT"
+DEFAULT_TIMEOUT = 20.0  # seconds without a byte from the registry; a frozen one fails in this
+TIMEOUT_HINT = (f"the registry accepted the connection but stopped answering; if it is only "
+                f"slow, raise {TIMEOUT_ENV} (seconds, default {DEFAULT_TIMEOUT:g})")
+
+
+def registry_timeout() -> tuple[float, float]:
+    """(connect, read) timeouts from ``$SAMEPACK_REGISTRY_TIMEOUT``."""
+    from samepack.errors import InputError
+
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        seconds = float(text) if text else DEFAULT_TIMEOUT
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise InputError(f"{TIMEOUT_ENV}={text!r} is not a number of seconds",
+                         "set it to a number between 1 and 3600, or unset it")
+    return (min(5.0, seconds), seconds)
+
+
+def is_timeout(error: BaseException) -> bool:
+    """A timeout from requests or from urllib3 while a body streams."""
+    return isinstance(error, (requests.Timeout, urllib3.exceptions.TimeoutError))
+
+
+class StalledError(RemoteError):
+    """The registry stopped answering within the timeout: not retried."""
 RETRY_HINT = "the registry may be restarting or overloaded; run the command again later"
 
 
@@ -66,12 +96,12 @@ class Transport:
 
     def __init__(self, host: str, *, insecure: bool = False,
                  credentials: Credentials | None = None, retry: RetryPolicy | None = None,
-                 timeout: tuple[float, float] = (5.0, 60.0),
+                 timeout: tuple[float, float] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.host = host
         self.insecure = insecure
         self.retry = retry or RetryPolicy()
-        self.timeout = timeout
+        self.timeout = timeout or registry_timeout()
         self._sleep = sleep
         self._credentials = credentials
         self._credentials_looked_up = credentials is not None
@@ -165,6 +195,8 @@ class Transport:
             try:
                 response = self._send_authorised(method, path, headers, data, stream, params)
             except TRANSIENT_ERRORS as error:
+                if is_timeout(error):
+                    raise self.stalled(method, path) from None
                 fault = f"did not answer {method} {short_path(path)} ({describe_fault(error)})"
             else:
                 if response.status_code not in RETRY_STATUSES:
@@ -243,6 +275,10 @@ class Transport:
         return token
 
     # -- errors -----------------------------------------------------------------------------
+    def stalled(self, method: str, path: str) -> StalledError:
+        return StalledError(f"registry {self.host} did not answer {method} {short_path(path)} "
+                            f"within {self.timeout[1]:g} s", TIMEOUT_HINT)
+
     def credentials_refused(self) -> RemoteError:
         source = self.credentials.source if self.credentials else "no credentials"
         return RemoteError(f"registry {self.host} refused the credentials (from {source})",
@@ -261,6 +297,27 @@ class Transport:
             return RemoteError(message, "the account may lack push or pull rights on this "
                                         "repository")
         return RemoteError(message)
+
+
+def read_limited(response: requests.Response, limit: int, what: str) -> bytes:
+    """A streamed answer's body, read only while it stays within ``limit`` bytes: a hostile
+    registry's claims do not decide how much memory is used."""
+    from samepack.errors import VerificationError
+
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise VerificationError(f"{what} is {declared} bytes, over the limit of {limit}",
+                                "the registry's copy is damaged or was tampered with")
+    chunks, total = [], 0
+    with response:
+        for chunk in response.iter_content(1024 * 1024):
+            total += len(chunk)
+            if total > limit:
+                raise VerificationError(f"{what} is over the limit of {limit} bytes",
+                                        "the registry's copy is damaged or was tampered with")
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def basic_token(credentials: Credentials) -> str:

@@ -17,7 +17,9 @@ from samepack.bundle.secrets import _DIR_RULES, _NAME_RULES, secret_by_name
     (".aws/credentials", "AWS credentials"), ("ops/.aws/config", "AWS configuration"),
     ("ops/.azure/token.json", "Azure credentials"), (".docker/config.json", "registry credentials"),
     ("x/.kube/config", "Kubernetes credentials"), (".ssh/known_hosts", "SSH directory"),
-    ("u/.gnupg/pubring.kbx", "GnuPG keyring"),
+    ("u/.gnupg/pubring.kbx", "GnuPG keyring"), ("config/prod.env", "environment file"),
+    ("kaggle.json", "Kaggle credentials"), ("home/.kaggle/kaggle.json", "Kaggle credentials"),
+    ("docker/config.json", "registry credentials"), ("ci/docker/config.json", "registry credentials"),
 ])
 def test_credential_files_by_name(path: str, why: str) -> None:
     assert secret_by_name(path) == why
@@ -32,6 +34,6 @@ def test_ordinary_files_pass(path: str) -> None:
 def test_every_rule_gets_past_the_quick_tests() -> None:
     """A rule added later must still reach the patterns (see secret_by_name)."""
     for pattern, _ in _NAME_RULES:
-        assert pattern[:1] in "._i" or pattern.endswith((".p12", ".pfx")), pattern
+        assert pattern[:1] in "._ik" or pattern.endswith((".p12", ".pfx", ".env")), pattern
     for pattern, _ in _DIR_RULES:
-        assert pattern.startswith("."), pattern
+        assert pattern.startswith((".", "docker/")), pattern
