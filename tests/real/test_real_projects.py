@@ -182,3 +182,18 @@ def test_a_notebook_reproduces_by_what_it_prints(journey):
     assert report["outcome"] == "reproduced" and _compared(report)["r2"] == "match"
     cells = [item for item in _compared(report) if item.startswith("ols.ipynb#cell-")]
     assert len(cells) >= 5  # every cell's output compared (its summaries' dates and times aside)
+
+
+def test_an_mlflow_project_reproduces_with_what_it_logged(journey):
+    """MLflow's logistic-regression example (an MLproject) logs `score` and a model with MLflow
+    3: the logged metric reaches the run record from a run-scoped tracking store, the project
+    gets no mlflow.db or mlruns/ of samepack's making, and the score reproduces."""
+    trip = journey("mlflow-sklearn-logistic")
+    record = trip.lock_and_run()
+    assert record["metrics"]["score"] == pytest.approx(4 / 6)
+    shown = trip.samepack("runs", "show", record["id"])
+    assert "score" in shown.stdout
+    assert not (trip.project / "mlflow.db").exists() and not (trip.project / "mlruns").exists()
+    done, report = trip.reproduced_elsewhere()
+    assert done.returncode == 0, done.stderr
+    assert report["outcome"] == "reproduced" and _compared(report)["score"] == "match"
