@@ -193,7 +193,7 @@ class Cluster:
             except NotFoundError:
                 return False
         deadline = time.monotonic() + wait
-        while self.get(api_version, kind, name, namespace) is not None:
+        while wait and self.get(api_version, kind, name, namespace) is not None:
             if time.monotonic() > deadline:
                 raise RemoteError(f"{kind}/{name}: still there {int(wait)} s after deleting it",
                                   hint=f"kubectl -n {namespace} get {kind.lower()} {name} -o yaml "

@@ -40,7 +40,21 @@ def server_message(body) -> str | None:
     return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
 
 
-def api_error(what: str, status: int | None, reason: str | None, body) -> RemoteError:
+class ApiError(RemoteError):
+    """An HTTP answer of the API server other than success, with its status and message."""
+
+    def __init__(self, message: str, hint: str | None, status: int, server_message: str | None):
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.server_message = server_message or ""
+
+    @property
+    def immutable(self) -> bool:
+        """The server refused to change a field that cannot change (a Job's pod template)."""
+        return self.status == 422 and "field is immutable" in self.server_message
+
+
+def api_error(what: str, status: int | None, reason: str | None, body) -> ApiError:
     """The error for an HTTP answer the API server gave."""
     head = f"{what}: the API server answered {status} {(reason or '').strip()}".rstrip()
     message = server_message(body)
@@ -50,7 +64,7 @@ def api_error(what: str, status: int | None, reason: str | None, body) -> Remote
     if hint is None:
         hint = ("the API server failed: look at its health (kubectl get --raw /readyz) and try "
                 "again" if (status or 0) >= 500 else "see the server's message above")
-    return RemoteError(head, hint=hint)
+    return ApiError(head, hint, status or 0, message)
 
 
 def _chain(error: BaseException):

@@ -49,7 +49,7 @@ def test_every_object_validates_strictly(make, version):
 
 def test_objects_are_in_apply_order_with_jobs_in_dependency_order():
     kinds = [obj["kind"] for obj in render_manifests(wine_quality(), image="img:1")]
-    assert kinds == ["Namespace", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim",
+    assert kinds == ["Namespace", "ServiceAccount", "ConfigMap", "ConfigMap", "PersistentVolumeClaim",
                      "PersistentVolumeClaim", "Job", "Job", "CronJob"]
     jobs = _by_kind(render_manifests(wine_quality(), image="img:1"), "Job")
     assert [job["metadata"]["name"] for job in jobs] == ["wine-quality-prepare", "wine-quality-train"]
@@ -74,6 +74,20 @@ def test_parameter_overrides_flow_into_commands_and_config_map():
     assert '"epochs": 3' in config
     cron = _by_kind(objects, "CronJob")[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert cron["containers"][0]["command"][3] == "5"  # the schedule's own value wins
+
+
+@pytest.mark.parametrize("params", [None, {"alpha": "0.3"}])
+def test_a_schedules_command_and_its_mounted_params_agree(params):
+    import json
+
+    objects = render_manifests(wine_quality(), image="img:1", params=params)
+    configs = {c["metadata"]["name"]: json.loads(c["data"]["params.json"])
+               for c in _by_kind(objects, "ConfigMap")}
+    cron = _by_kind(objects, "CronJob")[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    mounted = configs[next(v["configMap"]["name"] for v in cron["volumes"] if "configMap" in v)]
+    command = cron["containers"][0]["command"]
+    assert float(command[command.index("--alpha") + 1]) == mounted["alpha"]
+    assert int(command[command.index("--epochs") + 1]) == mounted["epochs"] == 5
 
 
 def test_data_sets_env_and_secrets_are_resolved_for_the_pod():
