@@ -142,8 +142,8 @@ def apply_object(cluster, obj: dict[str, Any]) -> str:
             raise
         _replace(cluster, obj)
         return "replaced"
-    before = (live or {}).get("metadata", {}).get("resourceVersion")
-    return "unchanged" if before and before == result["metadata"].get("resourceVersion") else "applied"
+    # Compared without status and server fields: controllers touch new objects meanwhile.
+    return "unchanged" if live is not None and object_diff(live, result) == "" else "applied"
 
 
 def _dry_run_object(cluster, obj: dict[str, Any], outcome: DeployOutcome) -> None:

@@ -6,10 +6,12 @@ connection. Pure: the caller passes what the client raised."""
 from __future__ import annotations
 
 import json
+import re
 
 from samepack.errors import RemoteError
 
 _MAX_REASON = 400
+_QUOTED_OBJECT = re.compile(r"(Invalid value: )\{.*?\}: (?=field is immutable|must be|may not)")
 
 _HINTS = {
     401: "the cluster did not accept your credentials: refresh the token or client certificate "
@@ -24,8 +26,9 @@ _HINTS = {
 }
 
 
-def server_message(body) -> str | None:
-    """The ``message`` of a Kubernetes Status body, on one line."""
+def server_message(body, limit: int | None = _MAX_REASON) -> str | None:
+    """The ``message`` of a Kubernetes Status body, on one line (object values the server
+    quotes back, such as a whole pod template, shown as ``{...}``), cut at ``limit``."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     if not body:
@@ -36,8 +39,8 @@ def server_message(body) -> str | None:
         message = body
     if not message:
         return None
-    line = " ".join(str(message).split())
-    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
+    line = _QUOTED_OBJECT.sub(r"\1{...}: ", " ".join(str(message).split()))
+    return line if limit is None or len(line) <= limit else line[: limit - 3] + "..."
 
 
 class ApiError(RemoteError):
@@ -64,7 +67,7 @@ def api_error(what: str, status: int | None, reason: str | None, body) -> ApiErr
     if hint is None:
         hint = ("the API server failed: look at its health (kubectl get --raw /readyz) and try "
                 "again" if (status or 0) >= 500 else "see the server's message above")
-    return ApiError(head, hint, status or 0, message)
+    return ApiError(head, hint, status or 0, server_message(body, limit=None))
 
 
 def _chain(error: BaseException):

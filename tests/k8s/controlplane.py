@@ -211,6 +211,10 @@ class ControlPlane:
              "reason": "Test", "lastHeartbeatTime": now, "lastTransitionTime": now}]}}
         self.kubectl("patch", "node", name, "--subresource=status", "--type=merge",
                      "-p", json.dumps(status))
+        # The API server taints a new node not-ready until its kubelet reports; no node
+        # lifecycle controller runs to lift it, so set the taints the test asked for.
+        self.kubectl("patch", "node", name, "--type=merge",
+                     "-p", json.dumps({"spec": {"taints": taints or None}}))
 
     def install_argo(self) -> None:
         for crd in sorted(ARGO_CRDS.glob("argoproj.io_*.yaml")):
