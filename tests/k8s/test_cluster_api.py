@@ -10,7 +10,6 @@ import threading
 import pytest
 
 from samepack.errors import RemoteError
-from samepack.k8s.argo import ARGO_API
 from samepack.k8s.cluster import Cluster
 
 pytestmark = pytest.mark.xdist_group("k8s-api")
@@ -110,15 +109,3 @@ def test_422_carries_the_servers_field_message(kube):
     assert 'Job.batch "bad" is invalid: spec.template.spec.restartPolicy' in caught.value.message
     assert "fix the field" in caught.value.hint
 
-
-def test_serves_follows_argo_crds_as_they_come_and_go(kube):
-    cluster = Cluster.connect()
-    assert not cluster.serves(ARGO_API, "Workflow")
-    kube.install_argo()
-    try:
-        assert cluster.serves(ARGO_API, "Workflow")
-        assert Cluster.connect().serves(ARGO_API, "CronWorkflow")
-    finally:
-        kube.remove_argo()
-    assert not cluster.serves(ARGO_API, "Workflow")
-    assert not Cluster.connect().serves(ARGO_API, "Workflow")

@@ -182,3 +182,4 @@ def test_rbac_refusal_names_the_user_and_the_verb(deploy, kube, namespace, tmp_p
     assert result.exit_code == 8, result.stderr
     assert '403 Forbidden: nodes is forbidden: User "viewer" cannot list resource "nodes"' in result.stderr
     assert "hint: your account may not do this here" in result.stderr
+
