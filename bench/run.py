@@ -10,6 +10,14 @@ Measured, each as the median of several repetitions on this machine:
             time and as CPU time (user + system; steadier on a busy machine)
   history   start_run+finish_run per second, metric points logged per second (one batch),
             and N processes writing runs at once into one history (integrity checked)
+  env       the environment a locked program's run makes, against the same work by hand:
+            cold (no cached environment: `samepack run -f` of a step that imports the locked
+            packages) against `uv venv` + `uv pip sync --require-hashes` + the step; warm
+            (the cached environment reused) against the step in an existing venv
+  reproduce `samepack reproduce` of that program end to end (export, import into an isolated
+            store, environment from the lock, two re-runs, comparison) against doing it by
+            hand: `uv venv` + `uv pip sync` + the step twice
+Each comparison prints samepack's figure, the peer's from the same run, and their ratio.
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+# Measured as users run it: with the byte-code cache (a machine that turns it off recompiles
+# every module at every start, samepack's and the peers' alike).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 from samepack.history import History, MetricPoint  # noqa: E402
 from samepack.program import load_program  # noqa: E402
@@ -121,6 +132,104 @@ def bench_history(work: Path, writers: int, runs_each: int) -> dict[str, float]:
             "concurrent history intact": float(ok and not any(codes))}
 
 
+LOCKED = """apiVersion: samepack.dev/v1
+kind: Program
+metadata: {name: bench-locked, version: "1.0"}
+environment: {lock: requirements.txt}
+steps:
+  fit:
+    run: "python -c 'import six, idna; print(\\"score:\\", len(idna.encode(\\"example.org\\")))'"
+    metrics: [{pattern: "^score: (?P<value>\\\\d+)$", name: score}]
+"""
+STEP = "import six, idna; print('score:', len(idna.encode('example.org')))"
+
+
+def _uv() -> str:
+    from samepack.lock.tool import uv_binary
+
+    return uv_binary()
+
+
+def locked_project(work: Path) -> Path:
+    """A program whose lock (six, idna; hashed by uv) its step imports."""
+    project = work / "locked"
+    project.mkdir()
+    (project / "samepack.yaml").write_text(LOCKED)
+    (project / "requirements.in").write_text("six\nidna\n")
+    subprocess.run([_uv(), "pip", "compile", "--generate-hashes", "--quiet", "--no-config",
+                    "requirements.in", "-o", "requirements.txt"], cwd=project, check=True)
+    return project
+
+
+def _by_hand(work: Path, project: Path, runs: int) -> None:
+    venv = work / f"venv-{time.monotonic_ns()}"
+    subprocess.run([_uv(), "venv", "--quiet", "--no-config", str(venv)], check=True)
+    subprocess.run([_uv(), "pip", "sync", "--quiet", "--no-config", "--require-hashes",
+                    "--python", str(venv / "bin" / "python"), str(project / "requirements.txt")],
+                   check=True)
+    for _ in range(runs):
+        subprocess.run([str(venv / "bin" / "python"), "-c", STEP], check=True,
+                       capture_output=True)
+
+
+def bench_env(work: Path, repeat: int) -> dict[str, float]:
+    project = locked_project(work)
+    homes = iter(range(10_000))
+
+    def cold():
+        env = {**os.environ, "SAMEPACK_HOME": str(work / f"cold-{next(homes)}")}
+        subprocess.run([sys.executable, "-m", "samepack", "run", "-f", project], env=env,
+                       check=True, capture_output=True)
+
+    warm_env = {**os.environ, "SAMEPACK_HOME": str(work / "warm")}
+    subprocess.run([sys.executable, "-m", "samepack", "run", "-f", project], env=warm_env,
+                   check=True, capture_output=True)
+    venv = work / "warm-venv"
+    _by_hand(work, project, 0)
+    subprocess.run([_uv(), "venv", "--quiet", "--no-config", str(venv)], check=True)
+    subprocess.run([_uv(), "pip", "sync", "--quiet", "--no-config", "--require-hashes", "--python",
+                    str(venv / "bin" / "python"), str(project / "requirements.txt")], check=True)
+
+    def warm():
+        subprocess.run([sys.executable, "-m", "samepack", "run", "-f", project], env=warm_env,
+                       check=True, capture_output=True)
+
+    def warm_by_hand():
+        subprocess.run([str(venv / "bin" / "python"), "-c", STEP], check=True, capture_output=True)
+
+    return {"samepack run, no cached env (s)": timed(cold, repeat),
+            "uv venv + uv pip sync + step (s)": timed(lambda: _by_hand(work, project, 1), repeat),
+            "samepack run, cached env (s)": timed(warm, repeat),
+            "step in an existing venv (s)": timed(warm_by_hand, repeat)}
+
+
+def bench_reproduce(work: Path, repeat: int) -> dict[str, float]:
+    project = work / "locked"
+    env = {**os.environ, "SAMEPACK_HOME": str(work / "repro-home")}
+    subprocess.run([sys.executable, "-m", "samepack", "run", "-f", project], env=env,
+                   check=True, capture_output=True)
+
+    def reproduce():
+        subprocess.run([sys.executable, "-m", "samepack", "reproduce", "bench-locked:1.0",
+                        "--report-dir", work / "reports"], env=env, check=True,
+                       capture_output=True)
+
+    return {"samepack reproduce (s)": timed(reproduce, repeat),
+            "by hand: venv + sync + step twice (s)": timed(lambda: _by_hand(work, project, 2),
+                                                          repeat)}
+
+
+def ratios(results: dict[str, dict[str, float]]) -> list[tuple[str, float, float]]:
+    """(what, samepack, peer) pairs: each section's samepack figure beside its peer's."""
+    pairs = [("run overhead", "samepack run -f, wall (s)", "python -c pass, wall (s)"),
+             ("run overhead", "samepack run -f, cpu (s)", "python -c pass, cpu (s)"),
+             ("env", "samepack run, no cached env (s)", "uv venv + uv pip sync + step (s)"),
+             ("env", "samepack run, cached env (s)", "step in an existing venv (s)"),
+             ("reproduce", "samepack reproduce (s)", "by hand: venv + sync + step twice (s)")]
+    return [(f"{section}: {mine} / {peer}", results[section][mine], results[section][peer])
+            for section, mine, peer in pairs if section in results]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
@@ -132,11 +241,16 @@ def main() -> None:
         work = Path(temp)
         results = {"load_program (ms)": bench_load(args.repeat),
                    "run overhead": bench_overhead(work, args.repeat),
-                   "history": bench_history(work, args.writers, args.runs_each)}
+                   "history": bench_history(work, args.writers, args.runs_each),
+                   "env": bench_env(work, args.repeat),
+                   "reproduce": bench_reproduce(work, max(1, args.repeat // 2))}
     for section, values in results.items():
         print(section)
         for name, value in values.items():
             print(f"  {name:40s} {value:12.3f}")
+    print("samepack beside its peer (ratio = samepack / peer)")
+    for what, mine, peer in ratios(results):
+        print(f"  {what:78s} {mine:8.3f} {peer:8.3f} {mine / peer:6.2f}x")
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -21,13 +21,11 @@ samepack init . --dry-run
 
 echo "== samepack package-env: lock the environment with hashes (replacing the hand-written requirements.txt)"
 samepack package-env . --force
-echo "== samepack env create: recreate the locked environment in .samepack/env"
-samepack env create .
 
 echo "== samepack create program: register the pipeline (samepack.yaml) in the local store"
 samepack create program -f samepack.yaml
 samepack programs
-echo "== samepack run: train with alpha overridden; the run is recorded"
+echo "== samepack run: train with alpha overridden, in the environment made from the lock on first use; the run is recorded"
 samepack run program wine-quality --alpha=0.3
 echo "== samepack runs list: the run history"
 samepack runs list
@@ -35,9 +33,9 @@ samepack runs list
 echo "== samepack export: one verified, reproducible bundle of the program and its runs"
 samepack export program -n wine-quality -o "$work/wine-quality.tgz"
 samepack verify "$work/wine-quality.tgz"
-echo "== samepack import into a fresh store with its environment, and run it there"
+echo "== samepack import into a fresh store, and run it there (its environment made from the bundle's lock)"
 export SAMEPACK_HOME="$work/elsewhere-home"
-samepack import "$work/wine-quality.tgz" --env
+samepack import "$work/wine-quality.tgz"
 samepack run program wine-quality
 samepack runs list
 

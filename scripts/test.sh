@@ -7,4 +7,5 @@ bash scripts/setup.sh --test
 if [ -z "${KUBEBUILDER_ASSETS:-}" ] && [ -x .envtest/bin/kube-apiserver ]; then
   export KUBEBUILDER_ASSETS=$PWD/.envtest/bin
 fi
+export PATH="$PWD/.venv/bin:$PATH"  # the tools the test extras install (uv, pip-compile) are found by name
 exec .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

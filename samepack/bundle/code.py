@@ -1,6 +1,10 @@
 """Which files of a project form the bundle's ``code/`` part: the git-tracked files when the
 project is in git, else every file not ignored (``.gitignore`` at the project root and the usual
-environment and cache directories). Links and special files are left out."""
+environment and cache directories). Links and special files are left out.
+
+What runs made is not code: files the run history records as a run's outputs (unless git
+tracks them), the stores of tracking tools (``mlruns/``, ``mlflow.db``) and the folders Hydra
+makes for each run (they hold ``.hydra/``). They travel as the recorded outputs of the runs."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from samepack.bundle.secrets import secret_by_name
+from samepack.history.files import TRACKING_DIRS, TRACKING_FILES
 
 if TYPE_CHECKING:
     import pathspec
@@ -95,22 +100,47 @@ def _keep(path: str, result: CodeFiles) -> None:
         result.paths.append(path)
 
 
-def collect_code(project: Path) -> CodeFiles:
-    """The files of ``project`` that belong in ``code/`` (before the content check)."""
+def _made_by_runs(path: str, outputs: frozenset[str], hydra_runs: tuple[str, ...]) -> str | None:
+    """Why ``path`` (not tracked by git) is something runs made rather than code, if it is."""
+    parts = path.split("/")
+    if path in outputs:
+        return "a recorded output of a run"
+    if parts[-1] in TRACKING_FILES or any(part in TRACKING_DIRS for part in parts[:-1]):
+        return "a tracking store (its runs travel in the run history)"
+    if path.startswith(hydra_runs):
+        return "a Hydra run folder"
+    return None
+
+
+def _hydra_run_folders(paths: list[str]) -> tuple[str, ...]:
+    """Folders holding a ``.hydra/`` folder: Hydra made them for one run each."""
+    return tuple(sorted({path.split(".hydra/")[0] for path in paths
+                         if "/.hydra/" in "/" + path and path.split(".hydra/")[0]}))
+
+
+def _collect(listed: list[str], outputs: frozenset[str], git: GitInfo | None) -> CodeFiles:
+    result = CodeFiles(git=git)
+    hydra_runs = () if git else _hydra_run_folders(listed)
+    for path in listed:
+        made = None if git else _made_by_runs(path, outputs, hydra_runs)
+        if made:
+            result.skipped.append((path, made))
+        else:
+            _keep(path, result)
+    return result
+
+
+def collect_code(project: Path, outputs: frozenset[str] = frozenset()) -> CodeFiles:
+    """The files of ``project`` that belong in ``code/`` (before the content check);
+    ``outputs`` are the paths the run history records as outputs of the program's runs."""
     project = Path(project)
     info = git_info(project)
     listed = _git_files(project) if info else None
     if listed is None:
         listed, info = walk_files(project, _ignore_spec(project)), None
-    result = CodeFiles(git=info)
-    for path in listed:
-        _keep(path, result)
-    return result
+    return _collect(listed, outputs, info)
 
 
-def collect_tree(root: Path) -> CodeFiles:
-    """Every regular file under ``root`` (an imported program's ``code/``)."""
-    result = CodeFiles()
-    for path in walk_files(root, skip=set()) if root.is_dir() else []:
-        _keep(path, result)
-    return result
+def collect_tree(root: Path, outputs: frozenset[str] = frozenset()) -> CodeFiles:
+    """Every regular file under ``root`` (an imported program's ``code/``) that runs did not make."""
+    return _collect(walk_files(root, skip=set()) if root.is_dir() else [], outputs, None)

@@ -70,13 +70,27 @@ def _locked_files(project: Path) -> list[str]:
     return [name for name in files if isinstance(name, str)] if isinstance(files, dict) else []
 
 
+def run_outputs(name: str) -> frozenset[str]:
+    """Paths that the runs of program ``name`` recorded as output files of theirs."""
+    from samepack.history import History
+
+    history = History()
+    try:
+        return frozenset(artifact["path"] for record in history.list_runs(name)
+                         for artifact in record.artifacts if artifact.get("kind") == "output")
+    finally:
+        history.close()
+
+
 def code_files(entry) -> tuple[Path, CodeFiles]:
     """Where the code comes from and which files (the project, or an imported ``code/``)."""
     if entry.project_dir is not None:
-        return Path(entry.project_dir), collect_code(Path(entry.project_dir))
+        return Path(entry.project_dir), collect_code(Path(entry.project_dir), run_outputs(entry.name))
     root = Path(entry.path) / "code"
     listed = listed_paths(entry, "code")
-    return root, collect_tree(root) if listed is None else CodeFiles(paths=listed)
+    if listed is not None:
+        return root, CodeFiles(paths=listed)
+    return root, collect_tree(root, run_outputs(entry.name))
 
 
 def code_sources(root: Path, files: CodeFiles) -> list[Source]:

@@ -66,8 +66,8 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
                                 include_data=include_data, k8s_version=k8s_version, force=force,
                                 on_bytes=advance)
         result = export_bundle(ref, output, options)
-    for path, why in result.skipped:
-        warn(f"left out {path}: {why}")
+    for line in left_out_lines(result.skipped):
+        warn(line)
     for message in result.warnings:
         warn(message)
     manifest = result.manifest
@@ -183,3 +183,20 @@ def inspect(source: str, as_json: bool, max_size: str, max_member_size: str,
         out.print_json(json.dumps(summary.to_dict(), sort_keys=True))
     else:
         _print_summary(summary)
+
+
+def left_out_lines(skipped: list[tuple[str, str]], each_up_to: int = 3) -> list[str]:
+    """One warning per file left out, or one per reason when more files share it (a tracking
+    store of a thousand files is one line)."""
+    by_reason: dict[str, list[str]] = {}
+    for path, why in skipped:
+        by_reason.setdefault(why, []).append(path)
+    lines = []
+    for why, paths in by_reason.items():
+        if len(paths) <= each_up_to:
+            lines += [f"left out {path}: {why}" for path in paths]
+            continue
+        tops = sorted({path.split("/")[0] + ("/" if "/" in path else "") for path in paths})
+        where = ", ".join(tops[:3]) + (f" and {len(tops) - 3} more" if len(tops) > 3 else "")
+        lines.append(f"left out {len(paths)} files in {where}: {why}")
+    return lines

@@ -119,20 +119,23 @@ def _step_count(entry) -> str:
         return f"unreadable: {error.message}"
 
 
-def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool):
+def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
+               env_manager: str = "samepack"):
     from samepack.run import RunRequest, run_local
 
-    return run_local(RunRequest(program, workdir, overrides, ignore_resources))
+    return run_local(RunRequest(program, workdir, overrides, ignore_resources,
+                                env_manager=env_manager))
 
 
-def _run_k8s(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool):
+def _run_k8s(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
+             env_manager: str = "samepack"):
     from samepack.k8s.run import run_target
 
     return run_target(program, workdir, overrides, ignore_resources)
 
 
-# --target NAME -> runner(program, workdir, overrides, ignore_resources) -> RunRecord | None.
-# Other targets (a cluster) add one entry here.
+# --target NAME -> runner(program, workdir, overrides, ignore_resources, env_manager)
+# -> RunRecord | None. Other targets add one entry here.
 TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
 
 
@@ -142,14 +145,18 @@ TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
 @click.option("--target", type=click.Choice(sorted(TARGETS)), default="local", show_default=True,
               help="Where the steps run.")
 @click.option("--ignore-resources", is_flag=True, help="Run even if this machine falls short.")
+@click.option("--env-manager", type=click.Choice(["samepack", "local"]), default="samepack",
+              show_default=True,
+              help="samepack: the environment made from the program's lock (cached by its "
+                   "digest); local: the current interpreter, as it is.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
 @click.option("-e", "--entry-point", metavar="NAME",
               help="Run only this step (an MLproject entry point) and the steps it needs.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(file_: Path | None, target: str, ignore_resources: bool, as_json: bool,
-        entry_point: str | None, args: tuple[str, ...]) -> None:
+def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: str,
+        as_json: bool, entry_point: str | None, args: tuple[str, ...]) -> None:
     """Run a program: samepack run program NAME[:VERSION] [--PARAM=VALUE ...]
-    or samepack run -f FILE [--PARAM=VALUE ...]."""
+    or samepack run -f FILE [--PARAM=VALUE ...] (the file is registered as NAME:VERSION)."""
     from samepack.run.params import parse_overrides
 
     program, workdir, rest = _chosen_program(file_, list(args))
@@ -157,17 +164,15 @@ def run(file_: Path | None, target: str, ignore_resources: bool, as_json: bool,
         from samepack.program.mlproject import select_entry_point
 
         program = select_entry_point(program, entry_point)
-    record = TARGETS[target](program, workdir, parse_overrides(rest), ignore_resources)
+    record = TARGETS[target](program, workdir, parse_overrides(rest), ignore_resources,
+                             env_manager)
     if record is not None:
         _print_summary(record, as_json)
 
 
 def _chosen_program(file_: Path | None, args: list[str]):
     if file_ is not None:
-        from samepack.program import find_program_file, load_program
-
-        path = find_program_file(file_)
-        return load_program(path), path.parent.resolve(), args
+        return (*_registered_file(file_), args)
     if len(args) < 2 or args[0] != "program" or args[1].startswith("--"):
         raise InputError("which program? use: samepack run program NAME[:VERSION] [--PARAM=VALUE]",
                          "or samepack run -f samepack.yaml; see samepack programs")
@@ -178,6 +183,32 @@ def _chosen_program(file_: Path | None, args: list[str]):
         raise InputError(f"program {entry.ref}: its directory {entry.workdir} is gone",
                          "re-register it with samepack create program -f FILE --force")
     return entry.program, entry.workdir, args[2:]
+
+
+def _registered_file(file_: Path):
+    """``run -f FILE``: the file registered as NAME:VERSION (as ``create program -f`` does; the
+    same content again is no new registration), so export, reproduce and the history find it.
+    The file edited since is registered again in its place; NAME:VERSION registered from
+    elsewhere (another file, a bundle) is an error naming the fix."""
+    from samepack.errors import ConflictError, NotFoundError
+    from samepack.program import find_program_file, load_program
+    from samepack.store import Store
+
+    path = find_program_file(file_)
+    program = load_program(path)
+    workdir, source, store = path.parent.resolve(), str(path.resolve()), Store()
+    try:
+        same_file = store.get(program.ref).source == source
+    except NotFoundError:
+        same_file = False
+    try:
+        entry = store.register(program, workdir, source, force=same_file)
+    except ConflictError as error:
+        raise ConflictError(f"{path}: {error.message}",
+                            "change metadata.version for the new content, or register it with "
+                            "samepack create program -f FILE --force") from None
+    info(f"registered {entry.ref} ({entry.digest[:19]})")
+    return program, workdir
 
 
 def _print_summary(record, as_json: bool) -> None:

@@ -10,7 +10,7 @@ from samepack.console import info, out, warn
 from samepack.errors import MismatchError, RunFailedError
 from samepack.lock.model import IndexOptions
 from samepack.reproduce.compare import Tolerance
-from samepack.reproduce.report import HEADLINES, machine_table, metrics_table, write_report_files
+from samepack.reproduce.report import machine_table, metrics_table, write_report_files
 from samepack.reproduce.session import ReproduceOptions, Reproduction, reproduce as run_reproduce
 
 
@@ -30,7 +30,10 @@ def _finish(result: Reproduction, report_dir: Path) -> None:
     summary = "; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3
                                           else "")
     if report.outcome == "reproduced":
-        out.print(f"[green]{HEADLINES['reproduced']}[/green]")
+        matched = report.comparison
+        out.print(f"[green]reproduced: {sum(m.recorded is not None for m in matched.metrics)} "
+                  f"metric(s) and {sum(a.recorded is not None for a in matched.artifacts)} output "
+                  f"file(s) matched the record[/green]")
     elif report.outcome == "non-deterministic":
         raise MismatchError(f"{report.program}: non-deterministic: the re-runs of run "
                             f"{report.run_id[:12]} disagree among themselves: {summary}",
@@ -39,8 +42,8 @@ def _finish(result: Reproduction, report_dir: Path) -> None:
     elif report.outcome == "nothing-to-compare":
         raise MismatchError(f"{report.program}: run {report.run_id[:12]} recorded no metrics or "
                             "output files: nothing to compare",
-                            "log metrics to $SAMEPACK_METRICS and write outputs to "
-                            "$SAMEPACK_ARTIFACTS, then run and export again")
+                            "give the step a `metrics:` pattern for the numbers it prints, log "
+                            "them with MLflow, or write result files; then run and export again")
     elif report.outcome == "failed":
         raise RunFailedError(f"{report.program}: {report.comparison.failed_runs} re-run(s) of "
                              f"run {report.run_id[:12]} failed", f"see {written[1]}")

@@ -70,6 +70,9 @@ def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False
     out.print(table)
 
 
+TAIL_SHOWN, TAIL_FAILED = 10, 60
+
+
 @runs.command("show")
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True)
@@ -89,9 +92,23 @@ def show_run(run_id: str, as_json: bool) -> None:
              [(k, _value(v), str(len(record.metric_series.get(k, [])))) for k, v in record.metrics.items()])
     _section("steps", ("step", "status", "exit code", "seconds"),
              [(s.name, s.status, _value(s.exit_code), _value(s.duration_s)) for s in record.steps])
-    _section("artifacts", ("path", "size", "sha256"),
-             [(a["path"], str(a["size"]), a["sha256"][:12]) for a in record.artifacts])
+    _section("outputs", ("path", "size", "sha256", "from"),
+             [(a["path"], str(a["size"]), a["sha256"][:12],
+               "working directory" if a.get("kind") == "output" else "$SAMEPACK_ARTIFACTS")
+              for a in record.artifacts])
     _section("tags", ("name", "value"), sorted(record.tags.items()))
+    for step in record.steps:
+        _print_tail(step)
+
+
+def _print_tail(step) -> None:
+    """The end of what a step printed: more of it for a step that did not succeed."""
+    if not step.log_tail:
+        return
+    lines = step.log_tail.splitlines()[-(TAIL_FAILED if step.status != "succeeded" else TAIL_SHOWN):]
+    info(f"output of step {step.name} ({step.status}), last {len(lines)} line(s):")
+    for line in lines:
+        out.print(f"  {line}", highlight=False, markup=False)
 
 
 def _section(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

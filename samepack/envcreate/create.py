@@ -113,26 +113,39 @@ def _is_environment(prefix: Path) -> bool:
     return (prefix / "pyvenv.cfg").is_file() or (prefix / "conda-meta").is_dir()
 
 
-def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
-           index: IndexOptions) -> Path:
-    if record.locker == "conda-lock":
-        return _build_conda(project_dir, record, prefix, facts, index)
-    interpreter = find_python(record.python) or sys.executable  # only with --ignore-hardware
-    python = make_venv(prefix, interpreter)
-    sync_requirements(python, project_dir / "requirements.txt", index)
+def build_environment(project_dir: Path, conda: bool, python_version: str | None, lock_file: str,
+                      prefix: Path, facts: MachineFacts, index: IndexOptions,
+                      pip_lock: str | None = "requirements.txt") -> Path:
+    """Make the environment at ``prefix`` from the project's lock ``lock_file`` (a hashed
+    requirements file, or ``conda-lock.yml`` with ``conda``, then the pip packages of
+    ``pip_lock`` on top); returns its interpreter."""
+    if conda:
+        return _build_conda(project_dir / lock_file, pip_lock and project_dir / pip_lock, prefix,
+                            facts, index)
+    interpreter = (find_python(python_version) if python_version else None) or sys.executable
+    python = make_venv(prefix, interpreter)  # sys.executable only with --ignore-hardware
+    sync_requirements(python, project_dir / lock_file, index)
     return python
 
 
-def _build_conda(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
+def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
+           index: IndexOptions) -> Path:
+    conda = record.locker == "conda-lock"
+    pip_lock = "requirements.txt" if "requirements.txt" in record.files else None
+    return build_environment(project_dir, conda, record.python,
+                             "conda-lock.yml" if conda else "requirements.txt", prefix, facts,
+                             index, pip_lock)
+
+
+def _build_conda(conda_lock: Path, pip_lock: Path | None, prefix: Path, facts: MachineFacts,
                  index: IndexOptions) -> Path:
     from samepack.envcreate.conda_env import install_conda, verified_records
 
     cache = samepack_home() / "cache"
-    records = verified_records(project_dir / "conda-lock.yml", facts.platform, cache / "conda-files")
+    records = verified_records(conda_lock, facts.platform, cache / "conda-files")
     install_conda(records, prefix, cache / "conda-pkgs")
     python = prefix / "bin" / "python"
-    pip_lock = project_dir / "requirements.txt"
-    if "requirements.txt" in record.files and pip_lock.is_file():
+    if pip_lock is not None and pip_lock.is_file():
         if not python.is_file():
             raise ResourceError("conda-lock.yml has pip packages but its environment has no Python",
                                 hint="add python to environment.yml and lock again")

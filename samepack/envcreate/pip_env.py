@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 from samepack.errors import LockError
@@ -38,8 +39,12 @@ def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
 
 
 def _uv(args: list[str], what: str) -> None:
-    done = subprocess.run([uv_binary(), *args, "--no-config", "--quiet"], capture_output=True,
-                          text=True)
+    """Run uv; on a terminal its own progress (downloads, installs) is shown as it goes."""
+    shown = sys.stderr.isatty()
+    done = subprocess.run([uv_binary(), *args, "--no-config", *([] if shown else ["--quiet"])],
+                          stdout=subprocess.DEVNULL if shown else subprocess.PIPE,
+                          stderr=None if shown else subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise LockError(f"{what} failed: {summarise_failure(done.stderr or done.stdout)}",
+        why = "see uv's message above" if shown else summarise_failure(done.stderr or done.stdout)
+        raise LockError(f"{what} failed: {why}",
                         hint="check the lock files, or rerun `samepack package-env` and try again")

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS metrics (
     run_id TEXT NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL, name TEXT NOT NULL,
     value REAL NOT NULL, step INTEGER NOT NULL DEFAULT 0, timestamp INTEGER, stage TEXT,
     PRIMARY KEY (run_id, seq));
+CREATE TABLE IF NOT EXISTS logs (
+    run_id TEXT NOT NULL REFERENCES runs(id), step TEXT NOT NULL, tail TEXT NOT NULL,
+    PRIMARY KEY (run_id, step));
 """
 BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1  # PRAGMA user_version; bump and migrate in __init__ when tables change
@@ -96,11 +99,14 @@ class History:
         return run_id
 
     def record_step(self, run_id: str, name: str, exit_code: int | None, started_at: str | None,
-                    duration_s: float | None, status: str) -> None:
+                    duration_s: float | None, status: str, log_tail: str | None = None) -> None:
+        """One finished (or skipped) step, with the tail of what it printed."""
         with self._write() as db:
             seq = db.execute("SELECT COUNT(*) FROM steps WHERE run_id = ?", (run_id,)).fetchone()[0]
             db.execute("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (run_id, seq, name, exit_code, started_at, duration_s, status))
+            if log_tail is not None:
+                db.execute("INSERT OR REPLACE INTO logs VALUES (?, ?, ?)", (run_id, name, log_tail))
 
     def log_metric(self, run_id: str, name: str, value: float, step: int = 0,
                    timestamp: int | None = None, stage: str | None = None) -> None:
@@ -159,7 +165,9 @@ class History:
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
         run_id = row["id"]
-        steps = [StepRecord(r["name"], r["exit_code"], r["started_at"], r["duration_s"], r["status"])
+        tails = dict(self._db.execute("SELECT step, tail FROM logs WHERE run_id = ?", (run_id,)).fetchall())
+        steps = [StepRecord(r["name"], r["exit_code"], r["started_at"], r["duration_s"], r["status"],
+                            tails.get(r["name"]))
                  for r in self._db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY seq", (run_id,))]
         series: dict[str, list[MetricPoint]] = {}
         for r in self._db.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY seq", (run_id,)):
@@ -219,6 +227,8 @@ class History:
             db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
                            [(r.id, i, s.name, s.exit_code, s.started_at, s.duration_s, s.status)
                             for i, s in enumerate(r.steps)])
+            db.executemany("INSERT OR REPLACE INTO logs VALUES (?, ?, ?)",
+                           [(r.id, s.name, s.log_tail) for s in r.steps if s.log_tail is not None])
             points = [(name, p) for name, series in r.metric_series.items() for p in series]
             if not points:  # a record with only last values
                 points = [(name, MetricPoint(value)) for name, value in r.metrics.items()]

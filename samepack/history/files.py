@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 20
+# Where tracking tools keep their runs in a project: their content reaches the run history
+# through the tracking readers, so it is neither a run's output file nor the project's code.
+TRACKING_DIRS = frozenset({"mlruns", "mlartifacts", "wandb"})
+TRACKING_FILES = frozenset({"mlflow.db", "mlflow.db-journal", "mlflow.db-wal", "mlflow.db-shm"})
 
 
 def sha256_file(path: Path) -> str:

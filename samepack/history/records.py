@@ -30,6 +30,7 @@ class StepRecord:
     started_at: str | None
     duration_s: float | None
     status: str = "succeeded"  # succeeded | failed | skipped | cancelled
+    log_tail: str | None = None  # the last lines it printed (secrets masked)
 
 
 @dataclass
@@ -52,7 +53,9 @@ class RunRecord:
     steps: list[StepRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # last value of each
     metric_series: dict[str, list[MetricPoint]] = field(default_factory=dict)
-    artifacts: list[dict[str, Any]] = field(default_factory=list)  # {path, size, sha256}
+    # {path, size, sha256}; files of $SAMEPACK_ARTIFACTS, and with kind "output" the files the run
+    # made or changed in its working directory
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
     lock_digest: str | None = None
     git_commit: str | None = None
     git_dirty: bool | None = None

@@ -35,6 +35,7 @@ class EntryCandidate:
     path: str  # relative to the project root, POSIX
     name: str  # step name: the MLproject entry point, or the file's stem
     reason: str
+    args: tuple[str, ...] = ()  # arguments given with --entry, kept in the step's command
 
     @property
     def tier(self) -> int:

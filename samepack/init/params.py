@@ -45,9 +45,18 @@ class CliParam:
     source: str = "argparse"
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def optional(self) -> bool:
+        """Not required and no default (argparse/click ``default=None``, typer ``Optional``):
+        the script runs without it, so the program may leave it unset."""
+        return not self.required and self.default is None
+
     def cli_fragment(self) -> str:
-        """How the step's ``run`` line passes this parameter."""
+        """How the step's ``run`` line passes this parameter. An optional option is one word,
+        ``--seed={params.seed}``, which the runner leaves out while the value is null."""
         if self.kind == "option":
+            if self.optional:
+                return f"{self.flag}={{params.{self.name}}}"
             return f"{self.flag} {{params.{self.name}}}"
         return f"{{params.{self.name}}}"
 

@@ -1,5 +1,6 @@
-"""From what a project already says to a ``Program``: the chosen entry's step and parameters,
-data sets, resources from the hardware scan, the environment from the lock.
+"""From what a project already says to a ``Program``: the chosen entries' steps (in order, each
+needing the one before) and parameters, data sets, metric patterns for what the code prints,
+resources from the hardware scan, the environment from the lock.
 
 Pure apart from reading the project's files; every inference keeps the reason it was made, which
 ``samepack init`` prints.
@@ -9,14 +10,20 @@ from __future__ import annotations
 
 import ast
 import json
-from dataclasses import dataclass, field
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+from samepack.errors import InputError
+from samepack.init.chain import chain_parts
 from samepack.init.datasets import FoundDataset, find_datasets
+from samepack.init.entry_args import apply_entry_args
 from samepack.init.entrypoints import EntryCandidate
 from samepack.init.notebook_params import read_notebook_parameters
+from samepack.init.part import EntryPart, Reason
 from samepack.init.params import CliParam, ScriptParams, extract_parameters
+from samepack.init.printed_metrics import propose_metrics
 from samepack.program.model import (
     Dataset, Environment, Parameter, Program, Resources, Step,
 )
@@ -24,30 +31,6 @@ from samepack.program.translate import slug
 from samepack.scan.model import Scan
 
 DEFAULT_VERSION = "0.1.0"
-
-
-@dataclass
-class Reason:
-    """One inference: what was decided, the value, and why."""
-
-    what: str
-    value: str
-    why: str
-
-
-@dataclass
-class EntryPart:
-    """What the chosen entry contributes: steps, parameters, the code to look for data in."""
-
-    steps: dict[str, Step]
-    parameters: dict[str, Parameter]
-    code: list[tuple[str, str]] = field(default_factory=list)  # (relative path, source)
-    data_paths: list[tuple[str, str]] = field(default_factory=list)  # (path text, evidence)
-    environment: Environment = field(default_factory=Environment)
-    description: str | None = None
-    name: tuple[str, str] | None = None  # (name, why) when the entry names the program
-    reasons: list[Reason] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,7 +42,7 @@ class Inference:
 
 def _parameter(param: CliParam) -> Parameter:
     return Parameter(name=param.name, type=param.type, default=param.default, help=param.help,
-                     choices=param.choices)
+                     choices=param.choices, optional=param.optional)
 
 
 def _param_reasons(relative: str, found: ScriptParams) -> tuple[list[Reason], list[str]]:
@@ -67,6 +50,8 @@ def _param_reasons(relative: str, found: ScriptParams) -> tuple[list[Reason], li
     for p in found.passed:
         how = {"switch": f"switch, passed as one of {p.choices}", "positional": "positional"}.get(
             p.kind, p.flag or "")
+        if p.optional:
+            how += "; optional: left out of the command while unset"
         reasons.append(Reason(f"parameter {p.name}", f"{p.type} = {p.default!r}",
                               f"{relative}:{p.line} {found.framework} ({how})"))
     warnings = [f"{relative}: {note}" for note in found.messages()]
@@ -84,24 +69,51 @@ def _docstring(source: str) -> str | None:
     return text.strip().splitlines()[0].strip() if text and text.strip() else None
 
 
+def metric_patterns(step: Step, sources: list[tuple[str, str]]) -> list[Reason]:
+    """Give ``step`` a metric pattern for each ``name: value`` line its code prints."""
+    reasons = []
+    for relative, source in sources:
+        for proposed in propose_metrics(source):
+            step.metrics.append(proposed.metric)
+            name = proposed.metric.name or "the name printed"
+            reasons.append(Reason(f"steps.{step.name}.metrics", proposed.metric.pattern,
+                                  f"{relative}:{proposed.line} prints `{proposed.text}`: each "
+                                  f"number printed there becomes a point of metric '{name}'"))
+    return reasons
+
+
+def _no_args(entry: EntryCandidate) -> None:
+    if entry.args:
+        raise InputError(f"--entry {entry.path}: arguments ({' '.join(entry.args)}) are taken only "
+                         f"with a script entry", "set the entry's parameters with `samepack run "
+                         "--NAME=VALUE`, or remove the arguments")
+
+
 def script_part(root: Path, entry: EntryCandidate) -> EntryPart:
     source = (root / entry.path).read_text(encoding="utf-8")
     found = extract_parameters(source, entry.path)
-    run = " ".join(["python", entry.path, *(p.cli_fragment() for p in found.passed)])
-    step = slug(entry.name)
+    applied = apply_entry_args(found.passed, list(entry.args))
+    run = " ".join(["python", entry.path, *(shlex.quote(word) for word in applied.literal),
+                    *(p.cli_fragment() for p in found.passed)])
+    step = Step(name=slug(entry.name), run=run)
     reasons, warnings = _param_reasons(entry.path, found)
-    reasons.insert(0, Reason(f"step {step}", run, entry.reason))
-    return EntryPart(steps={step: Step(name=step, run=run)},
+    why = entry.reason + (f"; `{' '.join(entry.args)}` given with --entry" if entry.args else "")
+    reasons.insert(0, Reason(f"step {step.name}", run, why))
+    reasons += [Reason(f"parameter {name}", f"default {value!r}", "given with --entry")
+                for name, value in applied.defaults]
+    reasons += metric_patterns(step, [(entry.path, source)])
+    return EntryPart(steps={step.name: step},
                      parameters={p.name: _parameter(p) for p in found.passed},
                      code=[(entry.path, source)], description=_docstring(source),
                      reasons=reasons, warnings=warnings)
 
 
-def _notebook_code(path: Path) -> str:
+def _notebook_code(cells: list[Any], indexes: Sequence[int] | None = None) -> str:
+    """The code of a notebook's code cells (those at ``indexes``), magics left out."""
     from samepack.program.notebook import MAGIC, cell_source
 
-    cells = json.loads(path.read_text(encoding="utf-8")).get("cells") or []
-    lines = [line for cell in cells if cell.get("cell_type") == "code"
+    chosen = cells if indexes is None else [cells[index] for index in indexes]
+    lines = [line for cell in chosen if cell.get("cell_type") == "code"
              for line in cell_source(cell).splitlines() if not MAGIC.match(line)]
     return "\n".join(lines) + "\n"
 
@@ -109,29 +121,35 @@ def _notebook_code(path: Path) -> str:
 def notebook_part(root: Path, entry: EntryCandidate) -> EntryPart:
     from samepack.program.notebook import notebook_steps
 
+    _no_args(entry)
     path = root / entry.path
     notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells = notebook.get("cells") or []
     found = read_notebook_parameters(path)
     steps: dict[str, Step] = {}
+    metric_reasons: list[Reason] = []
     previous: str | None = None
     found_steps = notebook_steps(notebook)
     for nb_step in found_steps:
         name = slug(entry.name) if len(found_steps) == 1 else slug(nb_step.name)
         steps[name] = Step(name=name, run="python", notebook=f"{entry.path}#{nb_step.name}",
                            needs=[previous] if previous else [])
+        metric_reasons += metric_patterns(steps[name],
+                                          [(entry.path, _notebook_code(cells, nb_step.cells))])
         previous = name
     reasons, warnings = _param_reasons(entry.path, found)
     reasons.insert(0, Reason("steps", ", ".join(steps), entry.reason +
                              "; its code cells run as a script with the parameters injected"))
     return EntryPart(steps=steps, parameters={p.name: _parameter(p) for p in found.passed},
-                     code=[(entry.path, _notebook_code(path))], reasons=reasons,
-                     warnings=warnings)
+                     code=[(entry.path, _notebook_code(cells))],
+                     reasons=reasons + metric_reasons, warnings=warnings)
 
 
 def mlproject_part(root: Path, entry: EntryCandidate) -> EntryPart:
     from samepack.program.mlproject import SEVERAL_ENTRY_POINTS, load_mlproject
     from samepack.program.values import placeholders
 
+    _no_args(entry)
     program = load_mlproject(root / "MLproject")
     step = program.steps[slug(entry.name)]
     used = [name for kind, name in placeholders(step.run) if kind == "params"]
@@ -145,6 +163,7 @@ def mlproject_part(root: Path, entry: EntryCandidate) -> EntryPart:
     reasons = [Reason(f"step {step.name}", step.run, entry.reason)]
     reasons += [Reason(f"parameter {p.name}", f"{p.type} = {p.default!r}",
                        f"MLproject entry point '{entry.name}'") for p in parameters.values()]
+    reasons += metric_patterns(step, code)
     return EntryPart(steps={step.name: step}, parameters=parameters, code=code,
                      data_paths=data_paths, environment=program.environment,
                      name=(program.name, "the MLproject's name"), reasons=reasons,
@@ -203,10 +222,11 @@ def _dataset(found: FoundDataset) -> Dataset:
                    media_type=found.media_type)
 
 
-def infer_program(root: Path, entry: EntryCandidate, scan: Scan | None, running_python: str,
-                  name: str | None = None, version: str | None = None) -> Inference:
-    """The program for ``entry`` in ``root`` (see the module docstring)."""
-    part = entry_part(root, entry)
+def infer_program(root: Path, entries: Sequence[EntryCandidate], scan: Scan | None,
+                  running_python: str, name: str | None = None,
+                  version: str | None = None) -> Inference:
+    """The program for ``entries`` in ``root``, run in that order (see the module docstring)."""
+    part = chain_parts([entry_part(root, entry) for entry in entries])
     found = find_datasets(root, part.code, part.data_paths)
     resources, resource_reasons = infer_resources(scan)
     environment, env_reasons = infer_environment(root, scan, part.environment, running_python)

@@ -9,6 +9,7 @@ from typing import Any
 
 from samepack.errors import InputError
 from samepack.program.model import Parameter, Program, Step
+from samepack.program.values import unset_parameter_word
 
 DATASETS_ROOT = "/datasets"
 _REFERENCE = re.compile(r"\{(params|datasets|env)\.([A-Za-z0-9_.-]+)\}")
@@ -94,4 +95,5 @@ def step_command(program: Program, step: Step, params: dict[str, Any]) -> list[s
         raise InputError(f"steps.{step.name}.run: {error}", hint="balance the quotes") from None
     if not words:
         raise InputError(f"steps.{step.name}.run: empty command", hint="give the step a command")
-    return [interpolate(program, step, word, params) for word in words]
+    return [interpolate(program, step, word, params) for word in words
+            if not unset_parameter_word(word, params)]

@@ -9,11 +9,12 @@ form no cycle, schedules that name known parameters and steps. Every error goes 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from samepack.errors import InputError
 from samepack.program.model import (
-    Dataset, Environment, Parameter, Program, Resources, Schedule, SecretRef, Step,
+    Dataset, Environment, MetricPattern, Parameter, Program, Resources, Schedule, SecretRef, Step,
     topological_order,
 )
 from samepack.program.values import coerce, infer_type, placeholders
@@ -53,15 +54,30 @@ def _parameter(name: str, data: dict[str, Any], locate: Locate) -> Parameter:
         if default is not None and default not in choices:
             raise locate(("parameters", name, "default"), f"{default!r} is not one of {choices}")
     return Parameter(name=name, type=type_name, default=default, help=data.get("help"),
-                     choices=choices)
+                     choices=choices, optional=data.get("optional") is True)
 
 
-def _step(name: str, data: dict[str, Any]) -> Step:
+def _step(name: str, data: dict[str, Any], locate: Locate) -> Step:
     return Step(name=name, run=data["run"], needs=list(data.get("needs") or []),
                 resources=_resources(data.get("resources")),
                 env={k: _env_text(v) for k, v in (data.get("env") or {}).items()},
                 image=data.get("image"), workdir=data.get("workdir"),
-                notebook=data.get("notebook"))
+                notebook=data.get("notebook"),
+                metrics=[_metric_pattern(item, ("steps", name, "metrics", index), locate)
+                         for index, item in enumerate(data.get("metrics") or [])])
+
+
+def _metric_pattern(data: dict[str, Any], where: tuple, locate: Locate) -> MetricPattern:
+    """A printed-metrics pattern, checked here so that a bad one fails at load, not mid-run."""
+    try:
+        groups = re.compile(data["pattern"]).groupindex
+    except re.error as error:
+        raise locate((*where, "pattern"), f"not a regular expression: {error}") from None
+    if "value" not in groups:
+        raise locate((*where, "pattern"), "needs a named group (?P<value>...) for the number")
+    if "name" not in groups and not data.get("name"):
+        raise locate((*where, "name"), "the pattern has no (?P<name>...) group: give the metric a name")
+    return MetricPattern(data["pattern"], data.get("name"))
 
 
 def _env_text(value: Any) -> str:
@@ -131,7 +147,7 @@ def build_program(data: dict[str, Any], locate: Locate) -> Program:
         datasets={n: Dataset(name=n, **d) for n, d in (data.get("datasets") or {}).items()},
         secrets=[SecretRef(**s) for s in data.get("secrets") or []],
         env={k: _env_text(v) for k, v in (data.get("env") or {}).items()},
-        steps={n: _step(n, s) for n, s in data["steps"].items()},
+        steps={n: _step(n, s, locate) for n, s in data["steps"].items()},
         schedules={n: Schedule(name=n, cron=s["cron"], params=dict(s.get("params") or {}),
                                steps=s.get("steps")) for n, s in (data.get("schedules") or {}).items()},
     )

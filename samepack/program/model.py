@@ -49,9 +49,18 @@ class Parameter:
     default: Any = None
     help: str | None = None
     choices: list[Any] | None = None
+    # With no default, a parameter must be given -- unless it is optional: then its value may
+    # stay null and the run-line word holding its placeholder is left out of the command.
+    optional: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is None and not self.optional
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type, "default": self.default}
+        if self.optional:
+            data["optional"] = True
         if self.help:
             data["help"] = self.help
         if self.choices:
@@ -91,6 +100,18 @@ class SecretRef:
         return {key: value for key, value in data.items() if value is not None}
 
 
+@dataclass(frozen=True)
+class MetricPattern:
+    """Metrics read from what a step prints: ``pattern`` (a regular expression with a named group
+    ``value``, and either a group ``name`` or the fixed ``name``) matched against each line."""
+
+    pattern: str
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {"pattern": self.pattern, **({"name": self.name} if self.name else {})}
+
+
 @dataclass
 class Step:
     """One command of the pipeline. ``run`` may reference ``{params.NAME}``,
@@ -105,6 +126,7 @@ class Step:
     image: str | None = None
     workdir: str | None = None
     notebook: str | None = None  # a notebook (or notebook cells) this step executes
+    metrics: list[MetricPattern] = field(default_factory=list)  # read from its printed output
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"run": self.run}
@@ -117,6 +139,8 @@ class Step:
         for key in ("image", "workdir", "notebook"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
+        if self.metrics:
+            data["metrics"] = [pattern.to_dict() for pattern in self.metrics]
         return data
 
 

@@ -63,3 +63,17 @@ def placeholders(text: str) -> list[tuple[str, str]]:
 def substitute(text: str, values: dict[str, dict[str, Any]]) -> str:
     """Replace ``{params.X}``/``{datasets.X}``/``{env.X}`` using ``values[kind][name]``."""
     return PLACEHOLDER.sub(lambda m: as_text(values[m.group(1)].get(m.group(2), "")), text)
+
+
+def substitute_words(words: list[str], values: dict[str, dict[str, Any]]) -> list[str]:
+    """A command's words with placeholders filled; a word holding a parameter whose value is
+    null (an optional parameter left unset) is left out, so ``--seed={params.seed}`` passes
+    nothing rather than an empty ``--seed=``."""
+    params = values.get("params", {})
+    return [substitute(word, values) for word in words if not unset_parameter_word(word, params)]
+
+
+def unset_parameter_word(word: str, params: dict[str, Any]) -> bool:
+    """Whether ``word`` holds a ``{params.X}`` whose value is null (left out of commands)."""
+    return any(kind == "params" and name in params and params[name] is None
+               for kind, name in placeholders(word))

@@ -5,12 +5,20 @@ A value ``a`` matches the recorded ``b`` when ``|a - b| <= atol + rtol * |b|`` (
 ``isclose`` rule; both 0 by default, so exact). Re-runs are first compared among themselves with
 the same rule: when they disagree the metric is ``non-deterministic`` — the code gives different
 results on the same machine, so a difference from the record says nothing about portability.
+
+Output files are matched by path, with path parts that name a moment (``2026-12-02``,
+``12-30-59``: Hydra's run folders) read as one placeholder, since a re-run happens at another
+time. Files that record when and where a run ran rather than what it computed are listed, not
+compared: log files (they time-stamp their lines; what a step prints is kept with the run anyway)
+and Hydra's runtime record ``.hydra/hydra.yaml`` (the run's folder and working directory).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import operator
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -64,16 +72,20 @@ class Comparison:
     metrics: list[MetricComparison] = field(default_factory=list)
     artifacts: list[ArtifactComparison] = field(default_factory=list)
     failed_runs: int = 0
+    not_compared: list[str] = field(default_factory=list)  # recorded paths listed, not compared
 
     @property
     def outcome(self) -> Outcome:
-        verdicts = {item.verdict for item in [*self.metrics, *self.artifacts]}
+        """Failed re-runs first; then re-runs that disagree among themselves (whether or not the
+        record has the item); then nothing recorded at all; then any difference from the record."""
+        items = [*self.metrics, *self.artifacts]
+        verdicts = {item.verdict for item in items}
         if self.failed_runs:
             return "failed"
-        if not any(item.recorded is not None for item in [*self.metrics, *self.artifacts]):
-            return "nothing-to-compare"
         if "non-deterministic" in verdicts:
             return "non-deterministic"
+        if not any(item.recorded is not None for item in items):
+            return "nothing-to-compare"
         if verdicts & {"mismatch", "missing"}:
             return "mismatch"
         return "reproduced"
@@ -128,10 +140,32 @@ def compare_metrics(recorded: dict[str, float], reruns: list[dict[str, float]],
     return result
 
 
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T_ ]\d{2}[-:.]\d{2}[-:.]\d{2}(?:\.\d+)?)?"
+                     r"|\d{2}-\d{2}-\d{2}(?:\.\d+)?|\d{8}[-_T]\d{6}")
+
+
+def comparable_path(path: str) -> str:
+    """``path`` with the parts that name a moment replaced by ``<time>``."""
+    return "/".join(_MOMENT.sub("<time>", part) if _MOMENT.fullmatch(part) else part
+                    for part in path.split("/"))
+
+
+BOOKKEEPING = ("*.log", ".hydra/hydra.yaml", "*/.hydra/hydra.yaml")
+
+
+def compared(artifact: dict) -> bool:
+    """Whether an output file's bytes are compared (a run's bookkeeping is only listed)."""
+    return not any(fnmatch.fnmatchcase(artifact["path"], pattern) for pattern in BOOKKEEPING)
+
+
+def _by_path(artifacts: list[dict]) -> dict[str, str | None]:
+    return {comparable_path(a["path"]): a.get("sha256") for a in artifacts if compared(a)}
+
+
 def compare_artifacts(recorded: list[dict], reruns: list[list[dict]]) -> list[ArtifactComparison]:
     """Output files by path (``{path, size, sha256}`` lists), sorted by path."""
-    before = {a["path"]: a.get("sha256") for a in recorded}
-    after = [{a["path"]: a.get("sha256") for a in run} for run in reruns]
+    before = _by_path(recorded)
+    after = [_by_path(run) for run in reruns]
     result = []
     for path in sorted(set(before) | {path for run in after for path in run}):
         values = [run.get(path) for run in after]
@@ -146,4 +180,5 @@ def compare_runs(recorded_metrics: dict[str, float], recorded_artifacts: list[di
     """The whole comparison of a record with its re-runs (``(metrics, artifacts)`` each)."""
     return Comparison(metrics=compare_metrics(recorded_metrics, [m for m, _ in reruns], tolerance),
                       artifacts=compare_artifacts(recorded_artifacts, [a for _, a in reruns]),
-                      failed_runs=failed_runs)
+                      failed_runs=failed_runs,
+                      not_compared=sorted(a["path"] for a in recorded_artifacts if not compared(a)))

@@ -19,7 +19,7 @@ HEADLINES = {
     "mismatch": "not reproduced: results differ from the record",
     "non-deterministic": "non-deterministic: the re-runs disagree among themselves",
     "failed": "not reproduced: a re-run failed",
-    "nothing-to-compare": "not reproduced: the recorded run has no metrics or output files",
+    "nothing-to-compare": "nothing to compare: the recorded run has no metrics or output files",
 }
 _STYLE = {"match": "green", "new": "cyan", "mismatch": "red", "missing": "red",
           "non-deterministic": "yellow"}
@@ -53,6 +53,7 @@ class ReproReport:
                         for m in self.comparison.metrics],
             "artifacts": [{"path": a.path, "recorded": a.recorded, "reproduced": a.reproduced,
                            "verdict": a.verdict} for a in self.comparison.artifacts],
+            "not_compared": self.comparison.not_compared,
             "failed_runs": self.comparison.failed_runs,
             "machine": [{"what": d.what, "recorded": d.recorded, "here": d.here}
                         for d in self.machine],
@@ -96,6 +97,9 @@ def render_markdown(report: ReproReport) -> str:
                   "| --- | --- | --- | --- |"]
         lines += [f"| {a.path} | {(a.recorded or '-')[:12]} | {_values(a.reproduced)} | "
                   f"{a.verdict} |" for a in report.comparison.artifacts]
+    if report.comparison.not_compared:
+        lines += ["", "Listed, not compared (logs and run bookkeeping): "
+                  + ", ".join(f"`{path}`" for path in report.comparison.not_compared)]
     lines += ["", "## Machine differences", ""]
     if report.machine:
         lines += ["| what | recorded | here |", "| --- | --- | --- |"]

@@ -120,22 +120,24 @@ def _with_lock_files(entry) -> None:
             shutil.copyfile(source, target)
 
 
-def prepare_interpreter(entry, home: Path, options: ReproduceOptions) -> tuple[Path, str]:
-    """The interpreter the re-runs use and a sentence saying where it came from."""
+def prepare_interpreter(entry, options: ReproduceOptions) -> tuple[Path, str]:
+    """The interpreter the re-runs use and a sentence saying where it came from: the
+    environment made from the bundle's lock (in the isolated store's environment cache, where
+    the re-runs find it), or the current interpreter with ``--no-env``."""
     if not options.create_env:
         return Path(sys.executable), f"the current interpreter {sys.executable} (--no-env)"
-    from samepack.envcreate import CreateOptions, create_environment
+    from samepack.run.envcache import ensure_environment, environment_prefix, locked_env
 
     _with_lock_files(entry)
     workdir = Path(entry.workdir)
-    if not (workdir / ".samepack" / "env.json").is_file():
-        raise InputError(f"{entry.ref}: the bundle has no lock record (.samepack/env.json)",
+    spec = locked_env(entry.program, workdir)
+    if spec is None:
+        raise InputError(f"{entry.ref}: the bundle has no lock (.samepack/env.json or a hashed "
+                         "requirements file)",
                          "lock it with `samepack package-env` before exporting, or pass --no-env")
     info("recreating the environment from the lock ...")
-    python = create_environment(workdir, CreateOptions(prefix=home / "envs" / entry.name,
-                                                       index=options.index,
-                                                       ignore_hardware=options.ignore_resources))
-    return python, "recreated from the bundle's lock in a new environment"
+    return (ensure_environment(spec, workdir, environment_prefix(spec), options.index),
+            "recreated from the bundle's lock in a new environment")
 
 
 def interpreter_facts(python: Path) -> dict:
@@ -157,13 +159,21 @@ def recorded_program(program: Program, record: RunRecord) -> tuple[Program, dict
     return part, {k: v for k, v in record.params.items() if k in part.parameters}
 
 
-def rerun(entry, record: RunRecord, ignore_resources: bool) -> RunRecord | None:
-    """One re-run with the recorded parameters; None when the run failed."""
+def fresh_copy(workdir: Path, target: Path) -> Path:
+    """A copy of the imported code for one re-run, so that re-runs neither see each other's
+    outputs nor write into anything they did not make."""
+    shutil.copytree(workdir, target, symlinks=True)
+    return target
+
+
+def rerun(entry, record: RunRecord, workdir: Path, options: ReproduceOptions) -> RunRecord | None:
+    """One re-run with the recorded parameters in ``workdir``; None when the run failed."""
     from samepack.run import RunRequest, run_local
 
     program, params = recorded_program(entry.program, record)
-    request = RunRequest(program, Path(entry.workdir), params, ignore_resources,
-                         tags={"reproduces": record.id})
+    request = RunRequest(program, workdir, params, options.ignore_resources,
+                         tags={"reproduces": record.id},
+                         env_manager="samepack" if options.create_env else "local")
     try:
         return run_local(request)
     except RunFailedError as error:
@@ -200,10 +210,12 @@ def reproduce(source: str, options: ReproduceOptions) -> Reproduction:
                 record = choose_run(history, entry.name, entry.version, options.run_id)
             finally:
                 history.close()
-            python, environment = prepare_interpreter(entry, home, options)
+            python, environment = prepare_interpreter(entry, options)
             info(f"re-running run {record.id[:12]} of {entry.ref} {options.repeat} time(s) "
                  f"with {json.dumps(record.params, sort_keys=True)}")
-            reruns = [rerun(entry, record, options.ignore_resources) for _ in range(options.repeat)]
+            copies = [fresh_copy(Path(entry.workdir), home / "reruns" / str(n))
+                      for n in range(1, options.repeat + 1)]
+            reruns = [rerun(entry, record, copy, options) for copy in copies]
             done = [r for r in reruns if r is not None]
             comparison = compare_runs(record.metrics, record.artifacts,
                                       [(r.metrics, r.artifacts) for r in done], options.tolerance,

@@ -92,7 +92,8 @@ def resolve_datasets(program: Program, workdir: Path, cache: Path) -> dict[str, 
                 target.unlink()  # never keep a bad copy in the cache
                 raise
             paths[dataset.name] = str(target)
-        elif dataset.name in used:
+        elif dataset.name in used or (local is not None and dataset.sha256):
+            # used by a step, or declared with its content's digest (so no step makes it)
             where = dataset.uri or str(local)
             raise InputError(f"dataset {dataset.name}: cannot get {where}",
                              "put the file at its path, or give an http(s):// or file:// uri")

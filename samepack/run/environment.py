@@ -1,15 +1,13 @@
-"""Which Python a program's steps run with, and the provenance recorded with each run
-(lock digest, git commit, host facts).
+"""How a program's steps find their Python and their project, and the provenance recorded with
+each run (lock digest, git commit, host facts).
 
-The interpreter is the project's environment made by ``samepack env create`` when there is one
-(``samepack.envcreate.environment_python``), else the interpreter running samepack. A run-local ``bin/`` with
-``python``/``python3`` wrappers for it goes first on PATH, so ``python`` in a step means that
-interpreter whatever else PATH holds.
+The interpreter is the program's locked environment (``samepack.run.envcache``). A run-local
+``bin/`` with ``python``/``python3`` wrappers for it goes first on PATH, so ``python`` in a step
+means that interpreter whatever else PATH holds.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import shlex
@@ -20,17 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from samepack.machine import probe_machine
-from samepack.program.model import Program
-
-
-def project_interpreter(workdir: Path) -> Path | None:
-    """The interpreter of the environment ``samepack env create`` made for this project."""
-    try:
-        from samepack.envcreate import environment_python
-    except ImportError:  # an installation without the environment tooling
-        return None
-    found = environment_python(workdir)
-    return Path(found) if found else None
 
 
 def prepare_bin(run_dir: Path, interpreter: Path) -> Path:
@@ -51,16 +38,17 @@ def step_path(bin_dir: Path, interpreter: Path) -> str:
     return os.pathsep.join(p for p in parts if p)
 
 
-def choose_interpreter(workdir: Path) -> Path:
-    return project_interpreter(workdir) or Path(sys.executable)
-
-
-def lock_digest(program: Program, workdir: Path) -> str | None:
-    """sha256 of the program's lock file, when it has one in the working directory."""
-    lock = program.environment.lock or program.environment.conda
-    if not lock or not (workdir / lock).is_file():
-        return None
-    return "sha256:" + hashlib.sha256((workdir / lock).read_bytes()).hexdigest()
+def project_path(workdir: Path, existing: str | None) -> str:
+    """PYTHONPATH for steps: the project's root (and its ``src/`` in a src layout) first, so the
+    project's own package imports in every step as it does in the author's checkout."""
+    parts = [str(workdir)]
+    src = workdir / "src"
+    if src.is_dir() and any(child.is_dir() and (child / "__init__.py").is_file()
+                            for child in src.iterdir()):
+        parts.append(str(src))
+    if existing:
+        parts.append(existing)
+    return os.pathsep.join(parts)
 
 
 def git_state(workdir: Path) -> tuple[str | None, bool | None]:

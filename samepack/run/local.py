@@ -31,11 +31,17 @@ from samepack.paths import samepack_home
 from samepack.program.model import Program, Step, topological_order
 from samepack.run import environment as envs
 from samepack.run.datasets import resolve_datasets
+from samepack.run.envcache import EnvManager, run_environment
+from samepack.run.outputs import Listing, changed_files, list_workdir
 from samepack.run.params import resolve_params
 from samepack.run.preflight import shortfalls
+from samepack.run.printed import StepOutput
 from samepack.run.steps import (
     StepContext, command_line, metrics_file, read_metrics, step_environment, stream_step,
 )
+
+# Fixed unless the program sets them, so that re-runs hash, seed and date their files alike.
+REPRODUCIBLE_DEFAULTS = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "315532800"}  # 1980-01-01
 
 
 @dataclass
@@ -45,6 +51,7 @@ class RunRequest:
     overrides: dict[str, Any] = field(default_factory=dict)
     ignore_resources: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    env_manager: EnvManager = "samepack"  # "local": the current interpreter, on purpose
 
 
 def secret_values(program: Program) -> dict[str, str]:
@@ -90,6 +97,7 @@ class _Runner:
         self.request, self.history = request, history
         self.program = request.program
         self.failed: dict[str, str] = {}  # step -> "failed" | "skipped" | "cancelled"
+        self.before: Listing | None = None  # the working directory before the first step
 
     def prepare(self) -> StepContext:
         program, workdir = self.program, self.request.workdir
@@ -97,19 +105,25 @@ class _Runner:
         secrets = secret_values(program)
         preflight(program, workdir, self.request.ignore_resources)
         datasets = resolve_datasets(program, workdir, samepack_home() / "cache" / "datasets")
-        interpreter = envs.choose_interpreter(workdir)
+        environment = run_environment(program, workdir, self.request.env_manager)
+        interpreter = environment.interpreter
         commit, dirty = envs.git_state(workdir)
+        tags = dict(self.request.tags)
+        if environment.manager == "local":
+            tags["env_manager"] = "local"
         run_id = self.history.start_run(
-            program.name, program.version, params, lock_digest=envs.lock_digest(program, workdir),
+            program.name, program.version, params, lock_digest=environment.lock_digest,
             git_commit=commit, git_dirty=dirty, host=envs.host_facts(workdir, interpreter),
-            tags=self.request.tags)
+            tags=tags)
         run_dir = samepack_home() / "runs" / run_id
         (run_dir / "artifacts").mkdir(parents=True)
         (run_dir / "metrics").mkdir()
-        env = {**os.environ, **program.env, **secrets}
+        env = {**os.environ, **REPRODUCIBLE_DEFAULTS, **program.env, **secrets}
         env["PATH"] = envs.step_path(envs.prepare_bin(run_dir, interpreter), interpreter)
+        env["PYTHONPATH"] = envs.project_path(workdir, os.environ.get("PYTHONPATH"))
         if interpreter != Path(sys.executable):
             env.pop("VIRTUAL_ENV", None)  # the project's own environment, not samepack's
+        self.before = list_workdir(workdir)
         return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()))
 
     def run_step(self, name: str, ctx: StepContext) -> None:
@@ -121,36 +135,41 @@ class _Runner:
             self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
             return
         started, clock = utc_now(), time.monotonic()
+        output = StepOutput(name, ctx.run_dir / "logs" / f"{name}.log", step.metrics)
         try:
-            code = self._start(step, ctx)
+            code = self._start(step, ctx, output)
         except KeyboardInterrupt:
             self.failed[name] = "cancelled"
-            self._finish_step(ctx, name, None, started, clock, "cancelled")
+            self._finish_step(ctx, name, None, started, clock, "cancelled", output)
             raise
         except SamepackError as error:  # the step could not start (command not found, …)
             warn(f"step {name}: {error.message}")
+            output.line(f"samepack: {error.message}")
             code = None
         if code != 0:
             self.failed[name] = "failed"
-        self._finish_step(ctx, name, code, started, clock, "succeeded" if code == 0 else "failed")
+        self._finish_step(ctx, name, code, started, clock, "succeeded" if code == 0 else "failed",
+                          output)
 
-    def _start(self, step: Step, ctx: StepContext) -> int:
+    def _start(self, step: Step, ctx: StepContext, output: StepOutput) -> int:
         argv = command_line(step, ctx)
         shown = shlex.join(argv)
         for value in ctx.secret_values:
             shown = shown.replace(value, "***")
         info(f"step {step.name}: {shown}")
         cwd = ctx.workdir / step.workdir if step.workdir else ctx.workdir
-        return stream_step(step, argv, step_environment(step, ctx), cwd, ctx.secret_values)
+        return stream_step(step, argv, step_environment(step, ctx), cwd, ctx.secret_values,
+                           output.line)
 
     def _finish_step(self, ctx: StepContext, name: str, code: int | None, started: str,
-                     clock: float, status: str) -> None:
+                     clock: float, status: str, output: StepOutput) -> None:
+        tail = output.close()
         points, problems = read_metrics(metrics_file(ctx.run_dir, name), name)
         for problem in problems:
             warn(f"step {name}: {problem}")
-        self.history.log_metrics(ctx.run_id, points)
+        self.history.log_metrics(ctx.run_id, output.points + points)
         self.history.record_step(ctx.run_id, name, code, started,
-                                 round(time.monotonic() - clock, 3), status)
+                                 round(time.monotonic() - clock, 3), status, tail)
 
     def run(self) -> RunRecord:
         with sigterm_as_interrupt():
@@ -178,7 +197,10 @@ class _Runner:
         for name in topological_order(self.program.steps):
             if name not in recorded:
                 self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
-        self.history.finish_run(ctx.run_id, status, file_listing(ctx.run_dir / "artifacts"))
+        artifacts = file_listing(ctx.run_dir / "artifacts")
+        if self.before is not None:
+            artifacts += changed_files(ctx.workdir, self.before, list_workdir(ctx.workdir))
+        self.history.finish_run(ctx.run_id, status, artifacts)
 
 
 def _failure_message(record: RunRecord) -> str:

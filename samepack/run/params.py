@@ -54,7 +54,7 @@ def resolve_params(program: Program, overrides: dict[str, Any]) -> dict[str, Any
             raise InputError(f"parameter --{name}: {value!r} is not one of {parameter.choices}",
                              f"choose one of {', '.join(map(str, parameter.choices))}")
         values[name] = value
-    missing = [n for n, v in values.items() if v is None]
+    missing = [n for n, v in values.items() if v is None and not known[n].optional]
     if missing:
         raise InputError(f"parameter --{missing[0]} has no default and was not given",
                          f"pass --{missing[0]}=VALUE")

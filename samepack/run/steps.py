@@ -12,13 +12,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from samepack.errors import InputError
 from samepack.history.records import MetricPoint
 from samepack.program.model import Step
 from samepack.program.notebook import read_notebook, split_selector, step_script
-from samepack.program.values import as_text, substitute
+from samepack.program.values import as_text, substitute, substitute_words
 
 TERMINATE_GRACE_S = 5.0
 
@@ -44,7 +44,7 @@ def command_line(step: Step, ctx: StepContext) -> list[str]:
         words = shlex.split(step.run)
     except ValueError as error:
         raise InputError(f"steps.{step.name}.run: {error}", "check the quoting of the command") from None
-    argv = [substitute(word, values) for word in words]
+    argv = substitute_words(words, values)
     if step.notebook:
         argv.append(str(write_notebook_script(step, ctx)))
     return argv
@@ -107,9 +107,10 @@ def _mask(line: str, secrets: Iterable[str]) -> str:
 
 
 def stream_step(step: Step, argv: list[str], env: dict[str, str], cwd: Path,
-                secrets: list[str]) -> int:
-    """Run one step to completion, echoing its output as ``[name] line``; returns the exit code.
-    On KeyboardInterrupt the step's process group is terminated (then killed) and it re-raises."""
+                secrets: list[str], sink: Callable[[str], None] | None = None) -> int:
+    """Run one step to completion, echoing its output as ``[name] line`` and handing each line
+    (secrets masked) to ``sink``; returns the exit code. On KeyboardInterrupt the step's process
+    group is terminated (then killed) and it re-raises."""
     try:
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -125,6 +126,8 @@ def stream_step(step: Step, argv: list[str], env: dict[str, str], cwd: Path,
             text = _mask(raw.decode("utf-8", errors="replace").rstrip("\n"), secrets)
             sys.stdout.write(f"[{step.name}] {text}\n")
             sys.stdout.flush()
+            if sink is not None:
+                sink(text)
         return process.wait()
     except BaseException:
         stop_process_group(process)

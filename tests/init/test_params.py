@@ -151,9 +151,12 @@ def test_run_fragments_pass_every_parameter() -> None:
     found = extract_parameters('import argparse\np = argparse.ArgumentParser()\n'
                                'p.add_argument("data")\np.add_argument("--lr", type=float)\n'
                                'p.add_argument("--fast", action="store_true")\n'
-                               'p.add_argument("--cache", action=argparse.BooleanOptionalAction)\n')
+                               'p.add_argument("--cache", action=argparse.BooleanOptionalAction)\n'
+                               'p.add_argument("--rate", type=float, default=0.1)\n')
+    # --lr has no default and is not required: one word, left out while unset
     assert [p.cli_fragment() for p in found.passed] == [
-        "{params.data}", "--lr {params.lr}", "{params.cache}"]
+        "{params.data}", "--lr={params.lr}", "{params.cache}", "--rate {params.rate}"]
+    assert [p.name for p in found.passed if p.optional] == ["lr"]
     assert [p.name for p in found.fixed] == ["fast"]
     assert found.messages() == ["line 5: --fast is a switch (action=store_true); not a parameter "
                                 "(the script's default applies; add it to the step's run line to "

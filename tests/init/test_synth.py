@@ -36,7 +36,7 @@ def scan(root: Path, gpu: bool, python: str | None) -> Scan:
 def test_gpu_python_and_lock_come_from_the_scan_and_the_project(tmp_path: Path) -> None:
     root = project(tmp_path, **{"requirements.txt": "torch==2.3.1\n"})
     entry = discover(root)[0]
-    inference = infer_program(root, entry, scan(root, gpu=True, python="3.10"), "3.11")
+    inference = infer_program(root, [entry], scan(root, gpu=True, python="3.10"), "3.11")
     program = inference.program
     assert program.resources.gpus == 1
     assert program.environment.python == "3.10" and program.environment.lock == "requirements.txt"
@@ -51,10 +51,10 @@ def test_gpu_python_and_lock_come_from_the_scan_and_the_project(tmp_path: Path) 
 
 def test_without_scan_facts_the_running_python_is_used(tmp_path: Path) -> None:
     root = project(tmp_path)
-    inference = infer_program(root, discover(root)[0], scan(root, gpu=False, python=">=3.9"),
+    inference = infer_program(root, discover(root)[:1], scan(root, gpu=False, python=">=3.9"),
                               "3.12", name="Other Name", version="2.0")
     program = inference.program
     assert program.resources.gpus == 0 and program.environment.python == "3.12"
     assert program.environment.lock is None
     assert (program.name, program.version) == ("other-name", "2.0")
-    assert infer_program(root, discover(root)[0], None, "3.11").program.environment.python == "3.11"
+    assert infer_program(root, discover(root)[:1], None, "3.11").program.environment.python == "3.11"

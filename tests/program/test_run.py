@@ -37,7 +37,9 @@ def test_wine_quality_end_to_end(samepack, fixture_project):
     assert record.artifacts[0]["path"] == "model.json"
     assert "1 artifact(s) in" in result.stdout
     assert record.steps[0].status == "succeeded" and record.steps[0].exit_code == 0
-    assert record.host["cpus"] >= 1 and record.lock_digest.startswith("sha256:")
+    # requirements.txt is hand-written (no hashes): no lock made the environment
+    assert record.host["cpus"] >= 1 and record.lock_digest is None
+    assert record.tags["env_manager"] == "local" and "has no lock" in result.stderr
     listed = samepack("runs", "list", "--json")
     assert json.loads(listed.stdout)[0]["params"]["alpha"] == 0.3
     shown = samepack("runs", "show", record.id[:7])
@@ -142,7 +144,7 @@ def test_remote_dataset_downloaded_and_verified(samepack, tmp_path, http_dir):
     result = samepack("run", "-f", path)
     assert result.exit_code == 0, result.stderr
     assert "[add] 6" in result.stdout
-    wrong = write_program(tmp_path / "q", body.replace(digest, "0" * 64))
+    wrong = write_program(tmp_path / "p", body.replace(digest, "0" * 64))  # the file edited
     failed = samepack("run", "-f", wrong)
     assert failed.exit_code == 7 and "sha256" in failed.stderr
 
@@ -181,20 +183,44 @@ def test_run_needs_a_program(samepack):
     assert missing.exit_code == 4 and "nope is not registered" in missing.stderr
 
 
-def test_steps_use_the_project_environment(samepack, tmp_path):
-    import subprocess
+SIX_LOCK = ("six==1.16.0 \\\n    --hash=sha256:"
+            "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n")
+
+
+def test_steps_run_in_the_environment_made_from_the_lock(samepack, tmp_path):
+    """First run makes the environment from the hashed lock under $SAMEPACK_HOME/envs, later
+    runs reuse it, a changed lock gives a new one, and --env-manager local is the current
+    interpreter on purpose; the record's lock digest is the lock that made the environment."""
+    import hashlib
     import sys
 
     project = tmp_path / "project"
-    path = write_program(project, "steps:\n" + step("where", py("import sys; print('PREFIX', sys.prefix)")))
-    prefix = project / ".samepack" / "env"  # where samepack env create puts it
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
-    result = samepack("run", "-f", path)
-    assert result.exit_code == 0, result.stderr
-    assert f"[where] PREFIX {prefix}" in result.stdout
-    import platform
+    where = py("import sys, importlib.util as u; print('PREFIX', sys.prefix, "
+               "__import__('six').__version__ if u.find_spec('six') else 'none')")
+    path = write_program(project, "environment: {lock: requirements.txt}\nsteps:\n" + step("where", where))
+    (project / "requirements.txt").write_text(SIX_LOCK)
+    first = samepack("run", "-f", path)
+    assert first.exit_code == 0, first.stderr
+    assert "creating the environment from requirements.txt (1 packages)" in first.stderr
+    prefix = first.stdout.split("[where] PREFIX ")[1].split()[0]
+    assert Path(prefix).parent.name == "envs" and prefix != sys.prefix
+    assert "1.16.0" in first.stdout
+    digest = "sha256:" + hashlib.sha256(SIX_LOCK.encode()).hexdigest()
+    assert _last_run().lock_digest == digest and "env_manager" not in _last_run().tags
 
-    assert _last_run().host["python"] == platform.python_version()  # asked of that interpreter
+    again = samepack("run", "-f", path)
+    assert again.exit_code == 0 and "creating the environment" not in again.stderr
+    assert f"[where] PREFIX {prefix} " in again.stdout
+
+    (project / "requirements.txt").write_text("# relocked\n" + SIX_LOCK)
+    relocked = samepack("run", "-f", path)
+    assert "creating the environment" in relocked.stderr
+    assert f"[where] PREFIX {prefix} " not in relocked.stdout
+    assert _last_run().lock_digest != digest
+
+    local = samepack("run", "-f", path, "--env-manager", "local")
+    assert local.exit_code == 0 and f"[where] PREFIX {sys.prefix} " in local.stdout
+    assert _last_run().tags["env_manager"] == "local" and _last_run().lock_digest is None
 
 
 def test_a_step_that_cannot_start_fails_the_run(samepack, tmp_path):

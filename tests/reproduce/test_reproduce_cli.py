@@ -50,7 +50,7 @@ def test_exported_bundle_reproduces(exported, samepack, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     result = samepack("reproduce", bundle, "--no-env", "--report-dir", reports)
     assert result.exit_code == 0, result.stderr
-    assert "reproduced: every recorded metric and output matched" in result.stdout
+    assert "reproduced: 3 metric(s) and 1 output file(s) matched the record" in result.stdout
     data = report(reports)
     assert data["outcome"] == "reproduced" and data["repeats"] == 2
     assert data["params"]["epochs"] == 12
