@@ -12,6 +12,7 @@ from typing import Any
 
 from samepack.k8s.names import dns_name, env_name
 from samepack.k8s.params import dataset_file, dataset_mount, interpolate, step_command
+from samepack.k8s.results import wrap_command
 from samepack.k8s.quantity import MIB, cpu_quantity, parse_quantity
 from samepack.program.model import Program, Resources, Step
 
@@ -114,7 +115,7 @@ def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
         "name": dns_name(step.name),
         "image": step.image or ctx.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": step_command(program, step, ctx.params),
+        "command": wrap_command(step, step_command(program, step, ctx.params), PROGRAM_DIR),
         "workingDir": workdir,
         "env": _env(ctx, step),
         "securityContext": _container_security(),

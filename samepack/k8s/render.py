@@ -16,6 +16,7 @@ import yaml
 from samepack.k8s.names import dns_name, image_tag, program_labels
 from samepack.k8s.order import sort_objects
 from samepack.k8s.params import resolve_params
+from samepack.k8s.results import RESULT_SCRIPT, SCRIPT_NAME
 from samepack.k8s.pod import PodContext, dataset_claim, dataset_size, pod_spec
 from samepack.program.model import Program, topological_order
 
@@ -68,6 +69,7 @@ def _config_map(program: Program, ctx: PodContext, namespace: str,
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": _meta(program, ctx.config_map, namespace, extra_labels=run_labels),
             "data": {"params.json": json.dumps(ctx.params, sort_keys=True, indent=2) + "\n",
+                     SCRIPT_NAME: RESULT_SCRIPT,
                      "samepack.yaml": program_yaml(program)}}
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from samepack.store import Store
 from tests.k8s.kubelet import FakeKubelet
-from tests.k8s.programs import pipeline
+from tests.k8s.programs import pipeline, step_argv
 
 pytestmark = pytest.mark.xdist_group("k8s-api")
 
@@ -45,7 +45,7 @@ def jobs(kube, namespace: str) -> dict[str, dict]:
 
 
 def command_of(job: dict) -> list[str]:
-    return job["spec"]["template"]["spec"]["containers"][0]["command"]
+    return step_argv(job["spec"]["template"]["spec"]["containers"][0])
 
 
 def test_deploy_runs_the_steps_in_order_and_a_second_deploy_changes_nothing(deploy, kube, namespace,
