@@ -1,5 +1,6 @@
-"""The deploy layer without an API server (none can run here): the pure planning it relies on,
-and the CLI's one-line errors when there is no cluster to talk to."""
+"""The deploy layer without a cluster: the pure planning it relies on, and the CLI's one-line
+errors when there is no cluster to talk to (the paths that talk to one are tested against a real
+API server in test_*_api.py)."""
 
 from __future__ import annotations
 
