@@ -183,3 +183,25 @@ def test_rbac_refusal_names_the_user_and_the_verb(deploy, kube, namespace, tmp_p
     assert '403 Forbidden: nodes is forbidden: User "viewer" cannot list resource "nodes"' in result.stderr
     assert "hint: your account may not do this here" in result.stderr
 
+
+
+def test_preflight_reads_readiness_cordons_and_taints_from_real_nodes(deploy, kube, tmp_path):
+    from samepack.program.model import Resources
+
+    program = pipeline(name="big")
+    program.steps["train"].resources = Resources(cpu=16, memory="1Gi")
+    ref = register(program, tmp_path)
+    try:
+        kube.add_node("big-notready", "32", "64Gi", ready=False)
+        kube.add_node("big-cordoned", "32", "64Gi", unschedulable=True)
+        kube.add_node("big-tainted", "32", "64Gi",
+                      taints=[{"key": "dedicated", "value": "infra", "effect": "NoSchedule"}])
+        result = deploy(ref, "--dry-run")
+        assert result.exit_code == 9, result.stderr
+        assert result.stderr.startswith("error: step train: every node that could hold it has a "
+                                        "taint it does not tolerate (big-tainted dedicated)")
+        kube.kubectl("taint", "node", "big-tainted", "dedicated-")
+        assert deploy(ref, "--dry-run").exit_code == 0
+    finally:
+        for name in ("big-notready", "big-cordoned", "big-tainted"):
+            kube.kubectl("delete", "node", name, "--ignore-not-found")
