@@ -68,12 +68,14 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
 
     from samepack.k8s import validate_manifests
 
+    from samepack.k8s.carry import carried_datasets
+
     objects = entry_manifests(entry, namespace)
+    carried = carried_datasets(entry.program, Path(entry.workdir), namespace_of(objects) or "default")
+    for problem in carried.problems:
+        warn(problem)
+    objects += carried.objects
     validate_manifests(objects, kubernetes_version)  # before any cluster is asked
-    for name, dataset in sorted(entry.program.datasets.items()):
-        if not (dataset.uri and "://" in dataset.uri):
-            warn(f"data set {name} has no URI: put its file on the volume of claim "
-                 f"{entry.program.name}-data-{name} yourself")
     cluster = Cluster.connect(context)
     schemas = None
     if len(entry.program.steps) > 1 and cluster.serves(ARGO_API, "Workflow"):

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from samepack.errors import CancelledError, InputError, RemoteError, RunFailedError
 from samepack.history.records import MetricPoint
 from samepack.k8s.argo import ARGO_API, executor_rbac, render_workflow
+from samepack.k8s.carry import carried_datasets
 from samepack.k8s.deploy import JOB_TIMEOUT, check_fit
 from samepack.k8s.names import dns_name
 from samepack.k8s.params import resolve_params
@@ -208,6 +209,10 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
     objects = render_manifests(program, image=_image(request.workdir), namespace=runner.namespace,
                                params=request.overrides, run_id=short_id)
     objects += secret_objects(program, runner.namespace, os.environ).objects
+    carried = carried_datasets(program, request.workdir, runner.namespace)
+    for problem in carried.problems:
+        report(f"warning: {problem}")
+    objects += carried.objects
     validate_manifests(objects)
     if request.check_resources:
         check_fit(cluster, program)

@@ -205,3 +205,30 @@ def test_preflight_reads_readiness_cordons_and_taints_from_real_nodes(deploy, ku
     finally:
         for name in ("big-notready", "big-cordoned", "big-tainted"):
             kube.kubectl("delete", "node", name, "--ignore-not-found")
+
+
+def test_the_wine_bundle_deploys_with_its_local_data_set_carried(samepack, kube, fixture_project,
+                                                                 tmp_path):
+    import base64
+    import hashlib
+
+    project = fixture_project("wine-quality")
+    assert samepack("create", "program", "-f", project / "samepack.yaml").exit_code == 0
+    bundle = tmp_path / "wine.tgz"
+    assert samepack("export", "program", "-n", "wine-quality:1.0", "-o", bundle).exit_code == 0
+    result = samepack("import", bundle, "--cluster", "--force")
+    assert result.exit_code == 0, result.stderr
+    assert "no URI" not in result.stderr
+    config = json.loads(kube.kubectl("-n", "wine-quality", "get", "configmap",
+                                     "wine-quality-carry-wine", "-o", "json"))
+    data = base64.b64decode(config["binaryData"]["winequality-red.csv"])
+    assert hashlib.sha256(data).hexdigest() == (
+        "072c45f862f214b766c660691a2df71ed6633047e5e2a7fa80aa253cecf3009e")
+    job = jobs(kube, "wine-quality")["wine-quality-train"]
+    spec = job["spec"]["template"]["spec"]
+    fetch = next(c for c in spec["initContainers"] if c["name"] == "fetch-wine")
+    assert fetch["command"][3] == "file:///etc/samepack-data/wine/winequality-red.csv"
+    assert {"name": "carry-wine", "configMap": {"name": "wine-quality-carry-wine",
+                                                "optional": True, "defaultMode": 420}} in spec["volumes"]
+    assert "/datasets/wine/winequality-red.csv" in step_argv(spec["containers"][0])
+    assert samepack("undeploy", "wine-quality", "--purge").exit_code == 0
