@@ -232,3 +232,13 @@ def test_the_wine_bundle_deploys_with_its_local_data_set_carried(samepack, kube,
                                                 "optional": True, "defaultMode": 420}} in spec["volumes"]
     assert "/datasets/wine/winequality-red.csv" in step_argv(spec["containers"][0])
     assert samepack("undeploy", "wine-quality", "--purge").exit_code == 0
+
+
+def test_dry_run_into_a_new_namespace_creates_nothing_and_says_what_was_checked_where(
+        deploy, kube, namespace, tmp_path):
+    result = deploy(register(pipeline(), tmp_path), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert f"namespace {namespace} does not exist yet, so the server cannot dry-run" in result.stderr
+    assert f"+++ applied/Namespace/{namespace}" in result.stdout
+    assert "dry run: 9 to change, 0 unchanged" in result.stdout
+    assert kube.kubectl("get", "namespace", namespace, check=False) == ""
