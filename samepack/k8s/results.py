@@ -21,7 +21,13 @@ MESSAGE_LIMIT = 4096  # bytes Kubernetes keeps of a termination message
 
 RESULT_SCRIPT = """\
 import collections, json, math, os, re, subprocess, sys
-patterns = [(re.compile(p), n) for p, n in json.loads(sys.argv[1])]
+spec = json.loads(sys.argv[1])
+patterns = [(re.compile(p), n) for p, n in spec.get("metrics", [])]
+secrets = sorted({os.environ[k] for k in spec.get("secrets", []) if os.environ.get(k)}, key=len, reverse=True)
+def mask(text):
+    for value in secrets:
+        text = text.replace(value, "***")
+    return text
 tail, points, counts = collections.deque(maxlen=200), [], {}
 try:
     proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -31,7 +37,7 @@ except OSError as error:
 for raw in (proc.stdout if proc else []):
     sys.stdout.buffer.write(raw); sys.stdout.flush()
     line = raw.decode("utf-8", "replace").rstrip("\\n")
-    tail.append(line[-1000:])
+    tail.append(mask(line)[-1000:])
     for regex, fixed in patterns:
         for match in regex.finditer(line):
             groups = match.groupdict(); name = groups.get("name") or fixed
@@ -61,12 +67,28 @@ sys.exit(code)
 SCRIPT_NAME = "result.py"
 
 
-def wrap_command(step: Step, command: list[str], program_dir: str) -> list[str]:
+def wrap_command(step: Step, command: list[str], program_dir: str,
+                 secret_envs: list[str]) -> list[str]:
     """``command`` run under the result script (mounted in ``program_dir``), with the step's
-    metric patterns."""
+    metric patterns and the names of the variables holding secrets (their values are masked in
+    the tail that comes back)."""
+    spec: dict[str, Any] = {}
     patterns = [[p.pattern, p.name] for p in getattr(step, "metrics", None) or []]
-    return ["python3", f"{program_dir}/{SCRIPT_NAME}", json.dumps(patterns, separators=(",", ":")),
+    if patterns:
+        spec["metrics"] = patterns
+    if secret_envs:
+        spec["secrets"] = sorted(secret_envs)
+    return ["python3", f"{program_dir}/{SCRIPT_NAME}", json.dumps(spec, separators=(",", ":")),
             *command]
+
+
+def mask(result: "StepResult", values: list[str]) -> "StepResult":
+    """``result`` with secret ``values`` in its tail shown as ``***`` (a second guard, for values
+    this machine knows)."""
+    tail = result.tail
+    for value in sorted(filter(None, values), key=len, reverse=True):
+        tail = tail.replace(value, "***")
+    return StepResult(result.exit_code, result.points, tail)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from samepack.k8s.deploy import JOB_TIMEOUT, check_fit
 from samepack.k8s.names import dns_name
 from samepack.k8s.params import resolve_params
 from samepack.k8s.render import RUN_LABEL, default_namespace, pod_context, render_manifests
-from samepack.k8s.results import StepResult, container_result
+from samepack.k8s.results import StepResult, container_result, mask
 from samepack.k8s.secrets import secret_objects
 from samepack.k8s.status import job_verdict, pending_reason, pod_phase, workflow_verdict
 from samepack.k8s.validate import validate_manifests
@@ -74,7 +74,8 @@ class _Runner:
 
     def _record(self, run_id: str, step: str, result: StepResult | None, status: str,
                 started: str | None, duration: float | None) -> None:
-        result = result or StepResult(None)
+        result = mask(result or StepResult(None),
+                      [os.environ.get(ref.env, "") for ref in self.request.program.secrets])
         if result.points:
             stamp = int(time.time() * 1000)
             self.history.log_metrics(run_id, [
