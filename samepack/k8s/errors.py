@@ -70,14 +70,14 @@ def api_error(what: str, status: int | None, reason: str | None, body) -> ApiErr
     return ApiError(head, hint, status or 0, server_message(body, limit=None))
 
 
-def _chain(error: BaseException):
-    """``error`` and what it wraps (urllib3 keeps the cause in ``reason``)."""
-    seen = []
+def _chain(error: BaseException | None) -> list[BaseException]:
+    """``error`` and what it wraps (urllib3 keeps the cause in ``reason``, Python in
+    ``__cause__``/``__context__``)."""
+    seen: list[BaseException] = []
     while error is not None and error not in seen:
         seen.append(error)
-        error = getattr(error, "reason", None) if isinstance(getattr(error, "reason", None),
-                                                              BaseException) else (
-            error.__cause__ or error.__context__)
+        reason = getattr(error, "reason", None)
+        error = reason if isinstance(reason, BaseException) else (error.__cause__ or error.__context__)
     return seen
 
 

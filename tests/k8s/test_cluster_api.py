@@ -109,3 +109,39 @@ def test_422_carries_the_servers_field_message(kube):
     assert 'Job.batch "bad" is invalid: spec.template.spec.restartPolicy' in caught.value.message
     assert "fix the field" in caught.value.hint
 
+
+
+def test_404_names_what_is_missing_with_its_own_hint(kube):
+    cluster = Cluster.connect()
+    config = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "x", "namespace": "no-such-namespace"}}
+    with pytest.raises(RemoteError) as caught:
+        cluster.apply(config)
+    assert "404 Not Found" in caught.value.message
+    assert 'namespaces "no-such-namespace" not found' in caught.value.message
+    assert "--namespace" in caught.value.hint and "permissions" not in caught.value.hint
+
+
+@pytest.mark.parametrize("status, words", [(401, "credentials"), (403, "kubectl auth can-i"),
+                                           (404, "CRD"), (409, "again"), (422, "fix the field"),
+                                           (500, "health"), (418, "server's message")])
+def test_each_status_gets_its_own_hint(status, words):
+    from samepack.k8s.errors import api_error
+
+    error = api_error("applying Job/x", status, "Reason", b'{"message": "m"}')
+    assert error.message == f"applying Job/x: the API server answered {status} Reason: m"
+    assert words in error.hint
+
+
+def test_quoted_objects_in_a_servers_message_are_shortened():
+    import json
+
+    from samepack.k8s.errors import api_error
+
+    body = json.dumps({"message": 'Job.batch "t" is invalid: spec.template: Invalid value: '
+                                  '{"labels":{"a":"b"},"spec":{"containers":[{"name":"c"}]}}: '
+                                  'field is immutable'})
+    error = api_error("applying Job/t", 422, "Unprocessable Entity", body)
+    assert error.message.endswith('Job.batch "t" is invalid: spec.template: Invalid value: {...}: '
+                                  'field is immutable')
+    assert error.immutable
