@@ -22,6 +22,7 @@ if [ "$want_test" = 1 ]; then
     command -v "${tool%%:*}" >/dev/null || apt_packages+=("${tool#*:}")
   done
   command -v openssl >/dev/null || apt_packages+=(openssl)  # the control plane's certificates
+  command -v xz >/dev/null || apt_packages+=(xz-utils)      # unpacks envtest's binaries
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${apt_packages[*]}" >&2
@@ -35,6 +36,8 @@ extras="all"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[$extras]"
 
+# The Kubernetes tests' control plane (etcd, kube-apiserver, kube-controller-manager, kubectl),
+# checked by sha256; scripts/test.sh points KUBEBUILDER_ASSETS at .envtest/bin.
 if [ "$want_test" = 1 ] && [ -z "${KUBEBUILDER_ASSETS:-}" ] && [ -f ../shared/envtest/install.sh ]; then
   bash ../shared/envtest/install.sh .envtest >/dev/null
 fi
