@@ -149,3 +149,18 @@ def titled_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[obj
     for row in rows:
         table.add_row(*row)
     return table
+
+
+@contextmanager
+def status(text: str) -> Iterator[None]:
+    """A spinner with the elapsed time on stderr while slow work runs (locking, creating an
+    environment), gone when it ends. Only on a terminal: logs and pipes get nothing."""
+    if _plain(sys.stderr):
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err.real, transient=True) as progress:
+        progress.add_task(text, total=None)
+        yield

@@ -38,6 +38,10 @@ def samepack():
     from samepack.cli import cli
 
     def run(*args: str | os.PathLike, input: str | None = None, env: dict | None = None) -> CliResult:
+        from samepack import console
+
+        for lazy in (console.out, console.err):  # made anew, as each process does (COLUMNS)
+            lazy._console = None
         runner = CliRunner()
         result = runner.invoke(cli, [str(a) for a in args], input=input, env=env,
                                catch_exceptions=False, prog_name="samepack")

@@ -16,8 +16,8 @@ from samepack.bundle.writer import Source, file_mode
 from samepack.cache import DigestSet
 from samepack.program.model import Program
 
-ENV_PATTERNS = ("requirements.in", "requirements.txt", "environment.yml", "conda-lock.yml",
-                "pylock.toml", "pylock.*.toml", ".samepack/env.json", "Dockerfile")
+ENV_PATTERNS = ("requirements.in", "requirements.txt", "requirements.lock", "environment.yml",
+                "conda-lock.yml", "pylock.toml", "pylock.*.toml", ".samepack/env.json", "Dockerfile")
 RUNS = "metadata/runs.jsonl"
 
 

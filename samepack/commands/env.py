@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from samepack.commands.package_env import from_cwd, index_options
-from samepack.console import info, out, warn
+from samepack.console import info, out, status, warn
 from samepack.envcreate import (CreateOptions, create_environment, machine_shortfalls,
                                 program_needs)
 from samepack.envfiles.envjson import read_env_record
@@ -35,6 +35,7 @@ def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_inde
             warn(f"this machine falls short: {shortfall.message}")
     index = IndexOptions(from_cwd(find_links), no_index, index_url)
     options = CreateOptions(prefix=prefix, index=index, ignore_hardware=ignore_hardware)
-    python = create_environment(path, options)
+    with status(f"creating the environment of {path} from its lock"):
+        python = create_environment(path, options)
     info(f"environment ready: {python.parent.parent}")
     out.print(str(python), highlight=False)

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from samepack.console import info, out
+from samepack.console import info, out, status, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
@@ -50,29 +50,58 @@ def index_options(func):
               help="conda channel replacing environment.yml's channels (repeatable).")
 @index_options
 @click.option("--pylock", is_flag=True, help="Also write pylock.toml (PEP 751).")
+@click.option("--upgrade", "-U", is_flag=True,
+              help="Let every version move (the pins of existing lock files are kept otherwise).")
+@click.option("--upgrade-package", "-P", "upgrade_packages", multiple=True, metavar="NAME",
+              help="Let this package's version move (repeatable).")
 @click.option("--force", is_flag=True, help="Replace the project's own lock files.")
 @click.option("--check", is_flag=True, help="Only check that the lock still matches the project.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the outcome as JSON on stdout (messages stay on stderr).")
 def package_env_command(path: Path, locker: str | None, python: str | None,
                         platforms: tuple[str, ...], from_env: bool, channels: tuple[str, ...],
                         find_links: tuple[str, ...], no_index: bool, index_url: str | None,
-                        pylock: bool, force: bool, check: bool, dry_run: bool) -> None:
+                        pylock: bool, upgrade: bool, upgrade_packages: tuple[str, ...],
+                        force: bool, check: bool, dry_run: bool, as_json: bool) -> None:
     """Scan PATH, lock its environment with hashes, and write the environment files."""
     options = EnvOptions(locker=locker, python=python, platforms=platforms, from_env=from_env,
                          index=IndexOptions(from_cwd(find_links), no_index, index_url),
                          channels=channels_from_cwd(channels),
-                         pylock=pylock, force=force)
+                         pylock=pylock, force=force, upgrade=upgrade,
+                         upgrade_packages=upgrade_packages)
     if check:
-        _check(path, options)
+        _check(path, options, as_json)
         return
-    report = package_env(path, options, write=not dry_run)
+    with status(f"scanning {path} and locking its environment"):
+        report = package_env(path, options, write=not dry_run)
+    if as_json:
+        for note in report.inputs.notes:
+            warn(note)
+        click.echo(json.dumps(report_json(report, dry_run), indent=2, sort_keys=True))
+        return
     _show(report, dry_run)
 
 
-def _check(path: Path, options: EnvOptions) -> None:
+def report_json(report: PackageReport, dry_run: bool) -> dict:
+    """``package-env --json``: what was locked and what happened to each file."""
+    result = report.result
+    return {"locker": report.choice.name, "locker_source": report.choice.source,
+            "python": result.python, "platforms": result.platforms,
+            "packages": {f"{p.manager}:{p.name}": p.version for p in result.pins},
+            "kept_from_existing_locks": len(report.kept), "notes": report.inputs.notes,
+            "files": [{"path": f.path, "action": f.action} for f in report.files],
+            "dry_run": dry_run}
+
+
+def _check(path: Path, options: EnvOptions, as_json: bool = False) -> None:
     differences = check_env(path, options)
-    if differences:
+    if as_json:
+        click.echo(json.dumps({"up_to_date": not differences, "differences": differences},
+                              indent=2, sort_keys=True))
+    elif differences:
         out.print("\n".join(differences), highlight=False, markup=False)
+    if differences:
         plural = "s" if len(differences) != 1 else ""
         raise DriftError(f"{path}: the lock is out of date ({len(differences)} difference{plural})",
                          hint=f"run `samepack package-env {path}` and commit the result")
@@ -80,9 +109,16 @@ def _check(path: Path, options: EnvOptions) -> None:
 
 
 def _show(report: PackageReport, dry_run: bool) -> None:
+    from rich.table import Table
+
     choice = report.choice
+    for note in report.inputs.notes:
+        warn(note)
     info(f"locked {len(report.result.pins)} packages with {choice.name} ({choice.source}) for "
          f"Python {report.result.python} on {', '.join(report.result.platforms)}")
+    if report.kept:
+        info(f"kept the versions of {len(report.kept)} packages pinned by the existing lock files "
+             "(--upgrade or --upgrade-package NAME lets them move)")
     table = Table("file", "action" if not dry_run else "would", box=None, show_header=True)
     for item in report.files:
         table.add_row(item.path, item.action)

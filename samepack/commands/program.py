@@ -23,7 +23,8 @@ def create() -> None:
 
 @create.command("program")
 @click.option("-f", "--file", "location", required=True,
-              help="samepack.yaml / same.yaml / ame.yaml / SAME notebook, a URL, or a bundle.")
+              help="samepack.yaml / same.yaml / ame.yaml / SAME notebook, a folder, a bundle, a URL, "
+                   "a git repository at a revision (URL@REV, URL#REF, DIR@REV) or an https archive.")
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the steps run (default: the file's directory; for a URL, here).")
 @click.option("--force", is_flag=True, help="Replace a registered NAME:VERSION with different content.")
@@ -32,8 +33,14 @@ def create_program(location: str, project_dir: Path | None, force: bool, as_json
     """Register a program (NAME:VERSION) in the local store."""
     from samepack.store import Store
 
+    from samepack.program.codesource import parse_location
+
     store = Store()
-    if location.endswith(BUNDLE_SUFFIXES) and not _is_url(location):
+    source = None if location.endswith(BUNDLE_SUFFIXES) and not _is_url(location) \
+        else parse_location(location)
+    if source is not None:
+        entry = _register_code_source(source, store, force)
+    elif location.endswith(BUNDLE_SUFFIXES) and not _is_url(location):
         entry = _import_bundle(Path(location), store, force)
     elif _is_url(location):
         entry = _register_url(location, store, project_dir or Path.cwd(), force)
@@ -51,11 +58,40 @@ def _is_url(location: str) -> bool:
 
 
 def _register_file(path: Path, store, project_dir: Path | None, force: bool):
+    from samepack.console import warn
     from samepack.program import find_program_file, load_program
+    from samepack.program.codesource import local_commit
 
+    given = path
     path = find_program_file(path)
     program = load_program(path)
-    return store.register(program, (project_dir or path.parent).resolve(), str(path.resolve()), force)
+    origin = str(path.resolve())
+    commit, dirty = local_commit((given if given.is_dir() else path.parent).resolve())
+    if commit:  # a repository's top level: the store remembers the commit it was registered at
+        origin = f"{origin}@{commit}"
+        if dirty:
+            warn(f"{given}: uncommitted changes; the steps run them, but commit {commit[:12]} "
+                 "recorded with the program does not hold them")
+    return store.register(program, (project_dir or path.parent).resolve(), origin, force)
+
+
+def _register_code_source(source, store, force: bool):
+    """Fetch the code (a git revision or an archive), then register the program it holds with
+    the code in the store entry, pinned by commit (or digest) in the program's labels."""
+    import shutil
+
+    from samepack.program import find_program_file, load_program
+    from samepack.program.codesource import SOURCE_LABEL, fetch
+
+    work = store.staging_dir()
+    try:
+        fetched = fetch(source, work / "code")
+        program = load_program(find_program_file(fetched.root))
+        program.labels = {**program.labels, SOURCE_LABEL: fetched.pin}
+        info(f"fetched {fetched.pin}")
+        return store.register(program, None, fetched.pin, force, code=fetched.root)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _register_url(url: str, store, project_dir: Path, force: bool):
@@ -73,6 +109,11 @@ def _register_url(url: str, store, project_dir: Path, force: bool):
         except requests.RequestException as error:
             raise RemoteError(f"cannot download {url}: {error}", "check the URL") from None
         program = load_program(target)
+        if not (project_dir / Path(name)).exists():
+            from samepack.console import warn
+
+            warn(f"{url}: only this file was downloaded; its steps run in {project_dir.resolve()} "
+                 "(to bring the program's code, give its repository as URL@REV, or an archive)")
         return store.register(program, project_dir.resolve(), url, force)
 
 

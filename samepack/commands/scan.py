@@ -10,7 +10,7 @@ import click
 from samepack.console import out, warn
 from samepack.errors import InputError
 from samepack.scan import scan_project
-from samepack.scan.render import requirement_lines, scan_json, scan_table
+from samepack.scan.render import requirement_lines, scan_json
 from samepack.scan.stdlib import VERSIONS
 
 FORMATS = ("table", "json", "requirements")
@@ -57,6 +57,8 @@ def scan(path: Path, python: str | None, output_format: str | None, as_json: boo
         lines = requirement_lines(result, used_only)
         click.echo("".join(line + "\n" for line in lines), nl=False)
     else:
+        from samepack.scan.render_table import scan_table  # rich only for the table
+
         out.print(scan_table(result))
     if result.problems and chosen != "table":
         warn(f"{len(result.problems)} file(s) could not be read; see \"problems\" in --json")

@@ -14,6 +14,7 @@ from samepack.envcreate.hardware import (Needs, Shortfall, check_hardware, needs
 from samepack.envcreate.pip_env import find_python, make_venv, sync_requirements, venv_python
 from samepack.envfiles.atomic import write_atomic
 from samepack.envfiles.envjson import EnvRecord, read_env_record, sha256_file
+from samepack.envfiles.locations import recorded_pip_lock
 from samepack.errors import ConflictError, ResourceError, SamepackError, VerificationError
 from samepack.lock.model import IndexOptions
 from samepack.machine import MachineFacts, probe_machine
@@ -115,41 +116,46 @@ def _is_environment(prefix: Path) -> bool:
 
 def build_environment(project_dir: Path, conda: bool, python_version: str | None, lock_file: str,
                       prefix: Path, facts: MachineFacts, index: IndexOptions,
-                      pip_lock: str | None = "requirements.txt") -> Path:
+                      pip_lock: str | None = None) -> Path:
     """Make the environment at ``prefix`` from the project's lock ``lock_file`` (a hashed
     requirements file, or ``conda-lock.yml`` with ``conda``, then the pip packages of
-    ``pip_lock`` on top); returns its interpreter."""
+    ``pip_lock`` on top); returns its interpreter. Relative find-links are the project's."""
     if conda:
-        return _build_conda(project_dir / lock_file, pip_lock and project_dir / pip_lock, prefix,
-                            facts, index)
+        return _build_conda(project_dir, project_dir / lock_file, pip_lock, prefix, facts, index)
     interpreter = (find_python(python_version) if python_version else None) or sys.executable
     python = make_venv(prefix, interpreter)  # sys.executable only with --ignore-hardware
-    sync_requirements(python, project_dir / lock_file, index)
+    sync_requirements(python, project_dir / lock_file, index, base=project_dir)
     return python
 
 
 def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFacts,
            index: IndexOptions) -> Path:
     conda = record.locker == "conda-lock"
-    pip_lock = "requirements.txt" if "requirements.txt" in record.files else None
-    return build_environment(project_dir, conda, record.python,
-                             "conda-lock.yml" if conda else "requirements.txt", prefix, facts,
-                             index, pip_lock)
+    pip_lock = recorded_pip_lock(record.files)
+    lock = "conda-lock.yml" if conda else (pip_lock or "requirements.txt")
+    return build_environment(project_dir, conda, record.python, lock, prefix, facts,
+                             locked_index(record, index), pip_lock)
 
 
-def _build_conda(conda_lock: Path, pip_lock: Path | None, prefix: Path, facts: MachineFacts,
-                 index: IndexOptions) -> Path:
+def locked_index(record: EnvRecord, given: IndexOptions) -> IndexOptions:
+    """The index options given here, then those the project declared when it was locked
+    (its relative find-links are relative to the project)."""
+    return given.merged(IndexOptions.from_json(record.index.get("project")))
+
+
+def _build_conda(project_dir: Path, conda_lock: Path, pip_lock: str | None, prefix: Path,
+                 facts: MachineFacts, index: IndexOptions) -> Path:
     from samepack.envcreate.conda_env import install_conda, verified_records
 
     cache = samepack_home() / "cache"
     records = verified_records(conda_lock, facts.platform, cache / "conda-files")
     install_conda(records, prefix, cache / "conda-pkgs")
     python = prefix / "bin" / "python"
-    if pip_lock is not None and pip_lock.is_file():
+    if pip_lock and (project_dir / pip_lock).is_file():
         if not python.is_file():
             raise ResourceError("conda-lock.yml has pip packages but its environment has no Python",
                                 hint="add python to environment.yml and lock again")
-        sync_requirements(python, pip_lock, index, exact=False)
+        sync_requirements(python, project_dir / pip_lock, index, exact=False, base=project_dir)
     return python
 
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from samepack.errors import LockError
+from samepack.errors import LockError, RemoteError
 from samepack.lock.model import IndexOptions
-from samepack.lock.tool import summarise_failure, uv_binary
+from samepack.lock.tool import failure_error, summarise_failure, uv_binary
 
 
 def find_python(version: str) -> str | None:
@@ -31,11 +31,12 @@ def make_venv(prefix: Path, python: str) -> Path:
 
 
 def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
-                      exact: bool = True) -> None:
-    """Install exactly what ``requirements`` pins (``exact``: remove everything else)."""
+                      exact: bool = True, base: Path | None = None) -> None:
+    """Install exactly what ``requirements`` pins (``exact``: remove everything else);
+    relative find-links are taken from ``base``."""
     verb = ["pip", "sync"] if exact else ["pip", "install", "-r"]
     _uv([*verb, str(requirements), "--require-hashes", "--python", str(python),
-         *index.args()], "uv pip sync" if exact else "uv pip install")
+         *index.args(base)], "uv pip sync" if exact else "uv pip install")
 
 
 def _uv(args: list[str], what: str) -> None:
@@ -45,6 +46,9 @@ def _uv(args: list[str], what: str) -> None:
                           stdout=subprocess.DEVNULL if shown else subprocess.PIPE,
                           stderr=None if shown else subprocess.PIPE, text=True)
     if done.returncode != 0:
+        failure = failure_error(what, done.stderr or done.stdout)
+        if isinstance(failure, RemoteError):
+            raise failure
         why = "see uv's message above" if shown else summarise_failure(done.stderr or done.stdout)
         raise LockError(f"{what} failed: {why}",
                         hint="check the lock files, or rerun `samepack package-env` and try again")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class LockInputs:
     platforms: list[str]
     hardware: dict[str, Any]
     conda: CondaSpec | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should know; not hashed
 
     def canonical(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -62,9 +63,12 @@ def direct_requirements(scan: Scan, root: Path,
     """The PyPI requirements to lock, sorted by name, with their evidence. ``replaced``: user
     files this run overwrites with generated ones, whose declarations are outputs, not inputs."""
     generated = _GeneratedFiles(root, replaced)
+    installed = {i.distribution for i in scan.imports if i.mapping_source == "installed"}
     result = []
     for dep in sorted(scan.dependencies, key=lambda d: d.name):
-        if dep.optional:  # only in try/except ImportError, or only in an extra / dev group
+        # optional: only in try/except ImportError, or only in an extra / dev group; an
+        # optional import the author has installed is part of the environment they run
+        if dep.optional and not (dep.imports and dep.name in installed):
             continue
         decls = [d for d in scan.declared if d.name == dep.name and d.ecosystem == "pypi"
                  and d.group in RUNTIME_GROUPS]

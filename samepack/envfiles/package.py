@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from samepack.envfiles.accelerators import accelerator_index
 from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.drift import drift
 from samepack.envfiles.envjson import read_env_record
 from samepack.envfiles.inputs import LockInputs
 from samepack.envfiles.plan import (PlannedFile, check_conflicts, lock_file_names, plan_files,
                                     write_planned)
+from samepack.envfiles.locations import DEFAULT_LOCK, pip_lock_name
+from samepack.envfiles.program_lock import program_lock_update
 from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, locker_choice,
-                                       scan_for_lock)
-from samepack.errors import DriftError, NotFoundError
+                                       project_index, scan_for_lock)
+from samepack.errors import DriftError, LockError, NotFoundError, RemoteError
 from samepack.lock.base import LockerChoice, get_locker
-from samepack.lock.model import LockResult
+from samepack.lock.model import IndexOptions, LockRequest, LockResult
 from samepack.scan.model import Scan
 
 Scanner = Callable[[Path, str | None], Scan]
@@ -29,6 +33,7 @@ class PackageReport:
     choice: LockerChoice
     inputs: LockInputs
     result: LockResult
+    kept: tuple[str, ...] = ()  # the earlier locks' pins handed to the resolver
 
 
 def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock,
@@ -39,14 +44,82 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     choice = locker_choice(scan, root, options)
     if choice.name == "uv" and is_generated(root / "pylock.toml"):
         options = replace(options, pylock=True)  # keep a pylock.toml we wrote up to date
-    inputs = lock_inputs(scan, root, options, choice)
-    check_conflicts(root, lock_file_names(choice, inputs, options.pylock), options.force)
-    result = get_locker(choice.name).lock(lock_request(inputs, options, root))
+    pip_lock = pip_lock_name(root, options.force)
+    declared = project_index(scan, root)
+    try:
+        inputs, request, result, used = _lock(root, scan, options, choice, pip_lock, declared)
+    except RemoteError as unreachable:
+        if choice.name != "conda-lock" or choice.source != "auto":
+            raise
+        choice = LockerChoice("uv", "auto")  # every package it names may be on PyPI
+        why = f"no conda channel could be reached ({unreachable.message})"
+        inputs, request, result, used = _lock(root, scan, options, choice, pip_lock, declared,
+                                              why)
     planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
-                         {**options.index.to_json(), "channels": list(options.channels)})
+                         index_record(options, used))
+    program = program_lock_update(root, pip_lock if pip_lock in result.files else None)
+    if program:
+        planned.insert(-1, program)
     if write:
         write_planned(root, planned)
-    return PackageReport(root, planned, choice, inputs, result)
+    return PackageReport(root, planned, choice, inputs, result, request.preferences)
+
+
+def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip_lock: str,
+          declared: IndexOptions, why_pypi: str | None = None
+          ) -> tuple[LockInputs, LockRequest, LockResult, IndexOptions]:
+    """One lock with one locker; also returns the index options beyond the flags that it
+    used (the project's own, and the PyTorch build index chosen for it)."""
+    inputs = lock_inputs(scan, root, options, choice, why_pypi=why_pypi)
+    check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock), options.force)
+    build, why = accelerator_index(inputs.requirements, inputs.hardware, options.index, declared)
+    if why:
+        inputs.notes.append(why)
+    used = declared.merged(build)
+    request = lock_request(inputs, options, root, options.index.merged(used))
+    try:
+        result = get_locker(choice.name).lock(request)
+    except LockError as failed:
+        raise blame_inferred(failed, scan, inputs) from failed
+    return inputs, request, with_lock_name(result, pip_lock), used
+
+
+def blame_inferred(failed: LockError, scan: Scan, inputs: LockInputs) -> LockError:
+    """A lock that fails on a name the scan only guessed from an import (nothing declares
+    it) says so, and names the ``[tool.samepack.mapping]`` fix."""
+    locked = {r.name for r in inputs.requirements}
+    declared = {d.name for d in scan.declared}
+    text = failed.message.lower().replace("_", "-")
+    for finding in scan.imports:
+        name = finding.distribution
+        if (finding.mapping_source != "identity" or not name or name in declared
+                or name not in locked or not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)):
+            continue
+        where = finding.evidence[0] if finding.evidence else "the code"
+        return LockError(
+            f"{failed.message} ({name} was inferred from `import {finding.module}` at {where}; "
+            "nothing declares it)",
+            hint=f"if {finding.module} comes from another distribution, map it in pyproject.toml: "
+                 f"[tool.samepack.mapping] {finding.module} = \"DISTRIBUTION\" "
+                 f"(or \"\" when it is the project's own or no dependency)")
+    return failed
+
+
+def index_record(options: EnvOptions, declared: IndexOptions) -> dict:
+    """What env.json keeps of the index: the flags given, and (relative, portable) what the
+    project's files declare, which ``env create`` uses again."""
+    record = {**options.index.to_json(), "channels": list(options.channels)}
+    if declared != IndexOptions():
+        record["project"] = declared.to_json()
+    return record
+
+
+def with_lock_name(result: LockResult, pip_lock: str) -> LockResult:
+    """The lockers write ``requirements.txt``; it goes to ``pip_lock`` in the project."""
+    if pip_lock == DEFAULT_LOCK or DEFAULT_LOCK not in result.files:
+        return result
+    files = {(pip_lock if name == DEFAULT_LOCK else name): text for name, text in result.files.items()}
+    return replace(result, files=files)
 
 
 def check_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock) -> list[str]:

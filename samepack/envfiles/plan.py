@@ -49,11 +49,12 @@ def plan_files(root: Path, scan: Scan, inputs: LockInputs, result: LockResult,
     return planned
 
 
-def lock_file_names(choice: LockerChoice, inputs: LockInputs, pylock: bool) -> list[str]:
+def lock_file_names(choice: LockerChoice, inputs: LockInputs, pylock: bool,
+                    pip_lock: str = "requirements.txt") -> list[str]:
     """The files the chosen locker will produce, known before the (slow) lock runs."""
     if choice.name == "conda-lock":
-        return ["conda-lock.yml"] + (["requirements.txt"] if inputs.conda and inputs.conda.pip else [])
-    return ["requirements.txt"] + (["pylock.toml"] if pylock else [])
+        return ["conda-lock.yml"] + ([pip_lock] if inputs.conda and inputs.conda.pip else [])
+    return [pip_lock] + (["pylock.toml"] if pylock else [])
 
 
 def check_conflicts(root: Path, names: list[str], force: bool) -> None:

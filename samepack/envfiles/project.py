@@ -3,17 +3,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from samepack.envfiles.atomic import is_generated
+from samepack.envfiles.conda_pypi import Translation, pypi_equivalents
+from samepack.envfiles.environment_yml import read_environment_yml
 from samepack.envfiles.envjson import EnvRecord
+from samepack.envfiles.indexes import declared_index
 from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_python,
                                   direct_requirements, hardware_needs)
 from samepack.envfiles.inputs_conda import conda_spec
+from samepack.envfiles.locations import PIP_LOCK_NAMES
+from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.base import LockerChoice, choose_locker
+from samepack.lock.existing import existing_pins, is_hashed_lock
 from samepack.lock.model import IndexOptions, LockRequest
 from samepack.scan.model import Scan
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -26,6 +41,8 @@ class EnvOptions:
     channels: tuple[str, ...] = ()
     pylock: bool = False
     force: bool = False
+    upgrade: bool = False  # let every version move (earlier locks' pins are not kept)
+    upgrade_packages: tuple[str, ...] = ()  # let just these move
 
 
 def scan_for_lock(root: Path, python: str | None) -> Scan:
@@ -40,17 +57,54 @@ def is_conda_project(scan: Scan, root: Path) -> bool:
 
 
 def lock_inputs(scan: Scan, root: Path, options: EnvOptions, choice: LockerChoice,
-                recorded: EnvRecord | None = None) -> LockInputs:
+                recorded: EnvRecord | None = None, why_pypi: str | None = None) -> LockInputs:
     """Everything the lock depends on; ``recorded`` fills in what the project does not say
-    (Python, platforms) so a check on another machine compares like with like."""
+    (Python, platforms) so a check on another machine compares like with like. A conda
+    project locked by a pip locker gets its conda packages' PyPI equivalents (``why_pypi``
+    says why, in the warning)."""
     python = choose_python(options.python, scan, recorded.python if recorded else None)
     platforms = choose_platforms(options.platforms, recorded.platforms if recorded else None)
-    direct = direct_requirements(scan, root, replaced_lock_files(root, options.force))
+    direct = direct_requirements(scan, root, replaced_lock_files(root, options.force)
+                                 | hashed_user_locks(root))
     inputs = LockInputs(requirements=direct, python=python, platforms=platforms,
                         hardware=hardware_needs(scan))
     if choice.name == "conda-lock":
-        inputs.conda = conda_spec(root, scan.conda_environment, direct, python, options.channels)
+        spec = conda_spec(root, scan.conda_environment, direct, python, options.channels)
+        if not spec.channels:
+            spec = replace(spec, channels=(DEFAULT_CHANNEL,))
+            inputs.notes.append(f"{_environment_name(root, scan)} names no channels: solving "
+                                f"against {DEFAULT_CHANNEL} (add channels: to choose others)")
+        inputs.conda = spec
+    elif is_conda_project(scan, root):
+        user_file = root / _environment_name(root, scan)
+        if user_file.is_file() and not is_generated(user_file):
+            translation = pypi_equivalents(read_environment_yml(user_file))
+            inputs.requirements = with_equivalents(direct, translation, user_file.name)
+            inputs.notes.append(translation.warning(why_pypi or f"--locker {choice.name}"))
     return inputs
+
+
+DEFAULT_CHANNEL = "conda-forge"
+
+
+def _environment_name(root: Path, scan: Scan) -> str:
+    return scan.conda_environment or "environment.yml"
+
+
+def with_equivalents(direct: list[DirectRequirement], translation: Translation,
+                     where: str) -> list[DirectRequirement]:
+    """``direct`` with the PyPI equivalents of a conda environment added; a bare name the
+    scan found gives way to the environment's specifier."""
+    by_name: dict[str, list[DirectRequirement]] = {}
+    for requirement in direct:
+        by_name.setdefault(requirement.name, []).append(requirement)
+    for text in translation.requirements:
+        name = canonicalize_name(Requirement(text).name)
+        found = by_name.get(name, [])
+        evidence = tuple(dict.fromkeys(e for r in found for e in r.evidence)) or (where,)
+        kept = [r for r in found if r.requirement != name and r.requirement != text]
+        by_name[name] = kept + [DirectRequirement(text, name, evidence)]
+    return [r for name in sorted(by_name) for r in by_name[name]]
 
 
 def replaced_lock_files(root: Path, force: bool) -> frozenset[str]:
@@ -63,12 +117,43 @@ def replaced_lock_files(root: Path, force: bool) -> frozenset[str]:
     return frozenset()
 
 
+def hashed_user_locks(root: Path) -> frozenset[str]:
+    """A user's requirements file pinned with hashes is a lock: its pins are kept as pins
+    (preferences), not declared as direct requirements."""
+    return frozenset(name for name in PIP_LOCK_NAMES
+                     if not is_generated(root / name) and is_hashed_lock(root / name))
+
+
+def project_index(scan: Scan, root: Path) -> IndexOptions:
+    """The index options the project's own files declare."""
+    files = {d.evidence.path for d in scan.declared
+             if d.ecosystem == "pypi" and d.evidence.path.endswith((".txt", ".in"))}
+    for folder, prefix in ((root, ""), (root / "requirements", "requirements/")):
+        if folder.is_dir():
+            files |= {prefix + p.name for p in folder.iterdir()
+                      if p.is_file() and p.name.startswith("requirements" if not prefix else "")
+                      and p.suffix in (".txt", ".in")}
+    return declared_index(root, sorted(files), _pyproject(root))
+
+
+def _pyproject(root: Path) -> dict | None:
+    try:
+        return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # the scan reports an invalid pyproject.toml
+
+
 def locker_choice(scan: Scan, root: Path, options: EnvOptions) -> LockerChoice:
     return choose_locker(options.locker, root, is_conda_project(scan, root))
 
 
-def lock_request(inputs: LockInputs, options: EnvOptions, root: Path) -> LockRequest:
+def lock_request(inputs: LockInputs, options: EnvOptions, root: Path,
+                 index: IndexOptions | None = None) -> LockRequest:
+    """What the locker gets: the inputs, the index (the user's flags first, then what the
+    project declares) and the pins of the lock files the project has, to keep."""
+    kept = existing_pins(root).preferences(options.upgrade, options.upgrade_packages)
     return LockRequest(requirements=tuple(r.requirement for r in inputs.requirements),
                        python=inputs.python, platforms=tuple(inputs.platforms),
-                       from_env=options.from_env, index=options.index, conda=inputs.conda,
-                       pylock=options.pylock, workdir=root)
+                       from_env=options.from_env, index=index or options.index,
+                       conda=inputs.conda, pylock=options.pylock, workdir=root,
+                       preferences=kept)

@@ -3,10 +3,8 @@ kept). Only ``[project] dependencies`` is touched, and only to add what is missi
 
 from __future__ import annotations
 
-import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from tomlkit.exceptions import TOMLKitError
 
 from samepack.errors import InputError
 
@@ -14,6 +12,9 @@ from samepack.errors import InputError
 def merge_dependencies(text: str, requirements: list[str]) -> str:
     """``text`` with ``requirements`` whose names are not yet declared appended to
     ``[project] dependencies``; unchanged when there is no ``[project]`` table."""
+    import tomlkit  # keeps formatting and comments; only needed when there is a pyproject.toml
+    from tomlkit.exceptions import TOMLKitError
+
     try:
         document = tomlkit.parse(text)
     except TOMLKitError as bad:

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samepack.envfiles.envjson import read_raw
+from samepack.envfiles.locations import recorded_pip_lock
 from samepack.errors import InputError, NotFoundError
 from samepack.image.base import cuda_from_lock, python_minor
 from samepack.program.model import Program
@@ -112,7 +114,8 @@ def _user_ignore(root: Path) -> tuple[str, ...]:
 def gather_facts(root: Path) -> ProjectFacts:
     """Everything the Dockerfile and the build context are rendered from."""
     program = load_project_program(root)
-    lock_name = (program.environment.lock if program else None) or "requirements.txt"
+    lock_name = ((program.environment.lock if program else None)
+                 or recorded_pip_lock(read_raw(root).get("files") or {}) or "requirements.txt")
     # A program imported from a bundle runs in <entry>/code and keeps its lock in <entry>/env.
     candidates = [root / lock_name, root.parent / "env" / lock_name]
     lock_file = next((path for path in candidates if path.is_file()), candidates[0])

@@ -48,15 +48,14 @@ def apply_entry_args(params: list[CliParam], args: list[str]) -> AppliedArgs:
         if word in switches and _set(switches[word], word, applied):
             index += 1
             continue
-        if flag in options:
-            if not has_value and index + 1 < len(args):
-                value, has_value = args[index + 1], True
-                if _set(options[flag], value, applied):
-                    index += 2
-                    continue
-            elif has_value and _set(options[flag], value, applied):
-                index += 1
+        if flag in options and (has_value or index + 1 < len(args)):
+            words = [word] if has_value else args[index:index + 2]
+            if _set(options[flag], value if has_value else words[1], applied):
+                index += len(words)
                 continue
+            applied.literal += words  # not a value of the parameter's type: kept as written
+            index += len(words)
+            continue
         if not word.startswith("-") and "=" not in word and positionals and \
                 _set(positionals[0], word, applied):
             positionals.pop(0)

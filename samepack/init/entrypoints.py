@@ -7,7 +7,10 @@ rest are listed but only chosen with ``--entry``:
 1. the entry points an ``MLproject`` declares (the project said so itself);
 2. Python scripts with an ``if __name__ == "__main__":`` block (tests, ``setup.py`` and
    ``conftest.py`` excluded);
-3. notebooks.
+3. notebooks;
+4. scripts at the project's root that do their work at module level, with no ``__main__``
+   block (an example script, ``plot_ols.py``): a statement calling something, or a loop, outside
+   any function.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", "build", "dis
              ".ipynb_checkpoints", "mlruns", ".samepack", "tests", "test"}
 NOT_ENTRIES = {"setup.py", "conftest.py", "__init__.py", "noxfile.py", "fabfile.py"}
 _TIER = {"mlproject": 1, "script": 2, "notebook": 3}
+MODULE_LEVEL_TIER = 4
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,11 @@ class EntryCandidate:
     name: str  # step name: the MLproject entry point, or the file's stem
     reason: str
     args: tuple[str, ...] = ()  # arguments given with --entry, kept in the step's command
+    module_level: bool = False  # a script with no __main__ block, its work at module level
 
     @property
     def tier(self) -> int:
-        return _TIER[self.kind]
+        return MODULE_LEVEL_TIER if self.module_level else _TIER[self.kind]
 
     @property
     def label(self) -> str:
@@ -79,6 +84,35 @@ def has_main_block(source: str) -> int | None:
     return None
 
 
+def top_level_work(source: str) -> int | None:
+    """The line of the first statement outside any function that calls something or loops
+    (what makes a file a script rather than a module), else None."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.For, ast.While, ast.With)) or (
+                isinstance(node, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign))
+                and any(isinstance(n, ast.Call) for n in ast.walk(node))):
+            return node.lineno
+    return None
+
+
+def _top_level_scripts(root: Path, found: set[str]) -> Iterator[EntryCandidate]:
+    for path in sorted(root.glob("*.py")):
+        if path.name in NOT_ENTRIES or path.name.startswith("test_") or path.name in found:
+            continue
+        try:
+            line = top_level_work(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if line is not None:
+            yield EntryCandidate("script", path.name, path.stem,
+                                 f"{path.name}:{line} does its work at module level (a script)",
+                                 module_level=True)
+
+
 def _scripts(root: Path) -> Iterator[EntryCandidate]:
     for path in project_files(root, (".py",)):
         if path.name in NOT_ENTRIES or path.name.startswith("test_"):
@@ -112,6 +146,7 @@ def _mlproject(root: Path) -> Iterator[EntryCandidate]:
 def discover(root: Path) -> list[EntryCandidate]:
     """Every entry candidate in ``root``, best tier first, then by path."""
     found = [*_mlproject(root), *_scripts(root), *_notebooks(root)]
+    found += _top_level_scripts(root, {c.path for c in found})
     return sorted(found, key=lambda c: (c.tier, c.path.count("/"), c.path, c.name))
 
 

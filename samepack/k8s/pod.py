@@ -102,7 +102,7 @@ def _env(ctx: PodContext, step: Step) -> list[dict[str, Any]]:
              "SAMEPACK_STEP": step.name, "SAMEPACK_PARAMS": f"{PROGRAM_DIR}/params.json"}
     entries = [{"name": name, "value": interpolate(program, step, str(value), ctx.params)}
                for name, value in sorted(plain.items())]
-    for secret in sorted(program.secrets, key=lambda s: s.env):
+    for secret in sorted((s for s in program.secrets if s.for_step(step.name)), key=lambda s: s.env):
         entries.append({"name": secret.env, "valueFrom": {"secretKeyRef": {
             "name": dns_name(secret.name, limit=253), "key": secret_key(secret.key, secret.env)}}})
     return entries
@@ -127,6 +127,15 @@ def _container_security() -> dict[str, Any]:
             "runAsNonRoot": True}
 
 
+def _command(ctx: PodContext, step: Step) -> list[str]:
+    command = step_command(ctx.program, step, ctx.params)
+    if step.notebook:  # the notebook's cells, as a local run makes them into a script
+        from samepack.k8s.notebook import notebook_command
+
+        return notebook_command(ctx.program, step, ctx.params, WORKSPACE, command)
+    return command
+
+
 def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
     """The container that runs ``step``."""
     program = ctx.program
@@ -135,8 +144,8 @@ def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
         "name": dns_name(step.name),
         "image": step.image or ctx.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": wrap_command(step, step_command(program, step, ctx.params), PROGRAM_DIR,
-                                [secret.env for secret in program.secrets]),
+        "command": wrap_command(step, _command(ctx, step), PROGRAM_DIR,
+                                [s.env for s in program.secrets if s.for_step(step.name)]),
         "workingDir": workdir,
         "env": _env(ctx, step),
         "securityContext": _container_security(),

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
+import sys
 
 from samepack.errors import InputError
 from samepack.lock.model import ChoiceSource, LockRequest, LockResult
@@ -54,9 +53,13 @@ def choose_locker(flag: str | None, project_dir: Path, is_conda: bool) -> Locker
 def _pyproject_locker(path: Path) -> str | None:
     if not path.is_file():
         return None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8"))
-    except TOMLKitError as bad:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as bad:
         raise InputError(f"{path.name}: not valid TOML ({bad})",
                          hint="fix the TOML syntax at the line named") from bad
     value = document.get("tool", {}).get("samepack", {}).get("locker")

@@ -84,14 +84,17 @@ def solve(channels: list[str], specs: list[str], platform: str) -> list[Any]:
                 [rattler.Channel(c) for c in channels], specs, gateway=gateway,
                 platforms=[platform, "noarch"], virtual_packages=virtual))
         except Exception as failed:  # rattler raises its own exception types per failure kind
-            raise _as_domain_error(failed, platform) from failed
+            raise _as_domain_error(failed, platform, channels) from failed
 
 
-def _as_domain_error(failed: Exception, platform: str) -> Exception:
+def _as_domain_error(failed: Exception, platform: str, channels: list[str] = ()) -> Exception:
     kind = type(failed).__name__
-    text = " ".join(str(failed).split())[:400]
+    text = " ".join(str(failed).split())
     if "Fetch" in kind or "Io" in kind or "Transport" in kind or "http" in text.lower():
-        return RemoteError(f"conda channel could not be read for {platform}: {text}",
+        named = [c for c in channels if c in text] or list(channels)
+        cause = text.rsplit("Caused by:", 1)[-1].strip()
+        return RemoteError(f"conda channel {', '.join(named)} could not be reached for "
+                           f"{platform}: {cause}",
                            hint="check the channels in environment.yml (or --channel) and the network")
     if "Spec" in kind or "Parse" in kind:
         return InputError(f"environment.yml: bad package spec: {text}",

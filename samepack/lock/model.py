@@ -20,6 +20,7 @@ class IndexOptions:
     find_links: tuple[str, ...] = ()
     no_index: bool = False
     index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
 
     def args(self, base: Path | None = None) -> list[str]:
         """Command-line flags (the same for uv and pip); local find-links made absolute
@@ -32,11 +33,31 @@ class IndexOptions:
             args.append("--no-index")
         if self.index_url:
             args += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
         return args
 
+    def merged(self, other: "IndexOptions") -> "IndexOptions":
+        """These options with ``other``'s added: the first index URL given wins."""
+        return IndexOptions(find_links=tuple(dict.fromkeys(self.find_links + other.find_links)),
+                            no_index=self.no_index or other.no_index,
+                            index_url=self.index_url or other.index_url,
+                            extra_index_urls=tuple(dict.fromkeys(self.extra_index_urls
+                                                                 + other.extra_index_urls)))
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "IndexOptions":
+        data = data or {}
+        return cls(find_links=tuple(data.get("find_links") or ()),
+                   no_index=bool(data.get("no_index")), index_url=data.get("index_url"),
+                   extra_index_urls=tuple(data.get("extra_index_urls") or ()))
+
     def to_json(self) -> dict:
-        return {"find_links": list(self.find_links), "no_index": self.no_index,
+        data = {"find_links": list(self.find_links), "no_index": self.no_index,
                 "index_url": self.index_url}
+        if self.extra_index_urls:
+            data["extra_index_urls"] = list(self.extra_index_urls)
+        return data
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,8 @@ class LockRequest:
     conda: CondaSpec | None = None
     pylock: bool = False  # also write pylock.toml (PEP 751)
     workdir: Path | None = None  # where relative find-links / channels are resolved
+    # ``name==version`` the resolver keeps where the requirements allow (earlier locks' pins)
+    preferences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from samepack.errors import InputError
-from samepack.machine import conda_platform
 
 UV_PLATFORMS: dict[str, str] = {
     "linux-64": "x86_64-manylinux_2_28",
@@ -18,7 +17,11 @@ UV_PLATFORMS: dict[str, str] = {
 
 def normalise_platforms(platforms: tuple[str, ...] | list[str]) -> list[str]:
     """Sorted, de-duplicated platform names; this machine's platform when none are given."""
-    chosen = sorted(set(platforms)) or [conda_platform()]
+    if not platforms:
+        from samepack.machine import conda_platform  # psutil: only when the machine is asked
+
+        platforms = [conda_platform()]
+    chosen = sorted(set(platforms))
     unknown = [p for p in chosen if p not in UV_PLATFORMS]
     if unknown:
         raise InputError(f"--platform {unknown[0]}: unknown platform",

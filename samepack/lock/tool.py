@@ -7,7 +7,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from samepack.errors import LockError, ToolMissingError
+from samepack.errors import LockError, RemoteError, ToolMissingError
 
 
 def uv_binary() -> str:
@@ -37,25 +37,55 @@ def run_tool(args: list[str], cwd: Path, what: str, env: dict[str, str] | None =
     except subprocess.TimeoutExpired as slow:
         raise LockError(f"{what} took longer than {timeout:.0f} s") from slow
     if done.returncode != 0:
-        raise LockError(f"{what} failed: {summarise_failure(done.stderr or done.stdout)}",
-                        hint=failure_hint(done.stderr or done.stdout))
+        raise failure_error(what, done.stderr or done.stdout)
     return done
+
+
+_FETCH = re.compile(r"Failed to fetch:?\s*`?(?P<url>\w+://[^\s`]+)")
+_NETWORK = ("dns error", "client error (connect)", "connection refused", "timed out",
+            "failed to lookup address", "network is unreachable")
+
+
+def failure_error(what: str, text: str) -> LockError | RemoteError:
+    """The error for a failed tool run: an index that cannot be reached is a network error
+    naming it (with the offline route), anything else a lock error with the tool's whole
+    explanation."""
+    fetch = _FETCH.search(text)
+    lowered = text.lower()
+    if fetch and any(word in lowered for word in _NETWORK):
+        index = _index_of(fetch.group("url"))
+        cause = next(word for word in _NETWORK if word in lowered)
+        return RemoteError(f"{what}: the package index {index} could not be reached ({cause})",
+                           hint="check the network, or download the wheels where the index is "
+                                "reachable and lock with --find-links DIR --no-index")
+    return LockError(f"{what} failed: {summarise_failure(text)}", hint=failure_hint(text))
+
+
+def _index_of(url: str) -> str:
+    """``https://download.pytorch.org/whl/cu121/torch/`` -> ``https://download.pytorch.org/whl/cu121``."""
+    trimmed = url.rstrip("/")
+    head, _, last = trimmed.rpartition("/")
+    return head if last and "://" in head and head.count("/") > 2 else trimmed
 
 
 _DECORATION = re.compile(r"[×╰─▶│├┬╭╮╯]+")
 
 
-def summarise_failure(text: str, limit: int = 400) -> str:
-    """A resolver's multi-line report squeezed into one readable line."""
+def summarise_failure(text: str, limit: int | None = None) -> str:
+    """A resolver's multi-line report squeezed into one readable line, whole unless ``limit``
+    is given (the end of the report is where resolvers explain the fix)."""
     lines = [_DECORATION.sub(" ", line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line and not line.startswith(("hint:", "Traceback"))]
     joined = " ".join(" ".join(lines).split())
     joined = joined.replace("error: ", "").replace("ERROR: ", "")
-    return joined if len(joined) <= limit else joined[: limit - 1] + "…"
+    return joined if limit is None or len(joined) <= limit else joined[: limit - 1] + "…"
 
 
 def failure_hint(text: str) -> str:
     lowered = text.lower()
+    if "not found in the provided package locations" in lowered:
+        return ("the --find-links directories lack the package named above: add its wheel "
+                "there, or drop --no-index so the index is searched too")
     if "no solution" in lowered or "conflict" in lowered or "could not find a version" in lowered:
         return "loosen or fix the conflicting requirement named above, then run again"
     if "not found in the package registry" in lowered or "no matching distribution" in lowered:

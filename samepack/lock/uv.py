@@ -6,6 +6,7 @@ handed this one explicitly so it never searches (or downloads) an interpreter of
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from samepack.errors import InputError
 from samepack.lock.compile import index_args, scratch_inputs, with_header
@@ -34,7 +35,8 @@ class UvLocker:
             files["requirements.txt"] = with_header(
                 (scratch / "requirements.txt").read_text(encoding="utf-8"))
             if request.pylock:
-                run_tool([*base, "--format", "pylock.toml", "--output-file", "pylock.toml"],
+                kept = _same_versions(scratch, files["requirements.txt"], request)
+                run_tool([*base, *kept, "--format", "pylock.toml", "--output-file", "pylock.toml"],
                          scratch, "uv pip compile --format pylock.toml")
                 files["pylock.toml"] = with_header(
                     (scratch / "pylock.toml").read_text(encoding="utf-8"))
@@ -42,3 +44,14 @@ class UvLocker:
                           pins=pins_from_requirements(files["requirements.txt"]),
                           tool_versions={"uv": dist_version("uv")}, python=python,
                           platforms=platforms)
+
+
+def _same_versions(scratch: Path, requirements_txt: str, request: LockRequest) -> list[str]:
+    """With preferences, pylock.toml (which has none of its own) is held to the versions
+    requirements.txt was just resolved to."""
+    if not request.preferences:
+        return []
+    (scratch / "locked.txt").write_text("".join(
+        f"{p.name}=={p.version}\n" for p in pins_from_requirements(requirements_txt)),
+        encoding="utf-8")
+    return ["--constraint", "locked.txt"]

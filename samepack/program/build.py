@@ -72,11 +72,11 @@ def _metric_pattern(data: dict[str, Any], where: tuple, locate: Locate) -> Metri
     try:
         groups = re.compile(data["pattern"]).groupindex
     except re.error as error:
-        raise locate((*where, "pattern"), f"not a regular expression: {error}") from None
+        raise locate((*where, "pattern"), f"not a valid regular expression: {error}") from None
     if "value" not in groups:
-        raise locate((*where, "pattern"), "needs a named group (?P<value>...) for the number")
+        raise locate((*where, "pattern"), "has no (?P<value>...) group for the number")
     if "name" not in groups and not data.get("name"):
-        raise locate((*where, "name"), "the pattern has no (?P<name>...) group: give the metric a name")
+        raise locate((*where, "pattern"), "has no (?P<name>...) group and the entry no 'name'")
     return MetricPattern(data["pattern"], data.get("name"))
 
 
@@ -127,6 +127,9 @@ def _check_secrets(program: Program, locate: Locate) -> None:
         if secret.env in seen:
             raise locate(("secrets", index, "env"), f"variable {secret.env} is set by two secrets")
         seen.add(secret.env)
+        for number, step in enumerate(secret.steps or []):
+            if step not in program.steps:
+                raise locate(("secrets", index, "steps", number), f"unknown step '{step}'")
 
 
 def build_program(data: dict[str, Any], locate: Locate) -> Program:

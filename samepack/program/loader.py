@@ -80,6 +80,7 @@ def load_program(path: Path | str, show_warnings: bool = True) -> Program:
         raise InputError(f"{path.name}:1: not a program file samepack knows",
                          "samepack reads samepack.yaml, same.yaml (or a SAME notebook) and ame.yaml")
     program.source_path = str(path.resolve())
+    program.project_dir = program.project_dir or str(path.resolve().parent)
     if show_warnings:
         for message in program.warnings:
             warn(message)

@@ -94,9 +94,13 @@ class SecretRef:
     name: str
     env: str
     key: str | None = None
+    steps: list[str] | None = None  # the steps that read it; None: every step
+
+    def for_step(self, step: str) -> bool:
+        return self.steps is None or step in self.steps
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"name": self.name, "env": self.env, "key": self.key}
+        data = {"name": self.name, "env": self.env, "key": self.key, "steps": self.steps}
         return {key: value for key, value in data.items() if value is not None}
 
 
@@ -189,6 +193,7 @@ class Program:
     # Where it came from; not part of the canonical form.
     source_format: SourceFormat = "samepack"
     source_path: str | None = None
+    project_dir: str | None = None  # where its files are (a notebook step's notebook)
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -1,14 +1,12 @@
-"""Jupyter notebooks as programs (SAME style).
+"""Jupyter notebooks as programs (SAME style): reading a notebook and splitting it into steps.
 
-A notebook's code cells are split into steps by cells tagged ``same_step_N`` (cells before the
-first tag form ``same_step_0``); a tag ``environment=NAME`` picks the step's environment. The
-runner turns one step's cells into a plain script (``step_script``) and runs it with the
-program's interpreter, so nothing but Python is needed where it runs. Parameters are injected
-as assignments after the cell tagged ``parameters`` (papermill's convention) or at the top.
+A notebook is split into steps the way SAME splits it: a cell of any kind (markdown too) tagged
+``same_step_N`` starts a new step, except on the notebook's first cell; the cells before the
+first such tag form ``same_step_0``. Tags on a step's cells also set its ``environment=NAME``,
+``image=IMAGE`` and ``cache=DURATION``. Only code cells contribute code.
 
-Each step is its own process, so what one step defines is carried to the next through a state
-file (as SAME did): modules are re-imported, functions and classes the notebook defined are
-re-run from their source, and other values are pickled; what cannot be pickled is reported.
+The runner turns one step's cells into a plain script (``notebook_script.step_script``) and
+runs it with the program's interpreter; what one step defines is carried to the next.
 """
 
 from __future__ import annotations
@@ -24,13 +22,18 @@ from samepack.program.yamlsource import Source, parse_yaml
 
 STEP_TAG = re.compile(r"^same_step_(\d+)$")
 ENV_TAG = re.compile(r"^environment=(.+)$")
+IMAGE_TAG = re.compile(r"^image=(.+)$")
+CACHE_TAG = re.compile(r"^cache=(.+)$")
 MAGIC = re.compile(r"^\s*(%|!)")
+NO_CACHE = {"P0D", "PT0S", "0"}  # SAME's default: results are never reused
 
 
 @dataclass
 class NotebookStep:
     name: str
     environment: str | None = None
+    image: str | None = None
+    cache: str | None = None  # SAME's cache duration (ISO 8601), when not the default P0D
     cells: list[int] = field(default_factory=list)  # indexes of code cells
     magics: int = 0  # shell/magic lines that become comments
 
@@ -55,104 +58,52 @@ def cell_source(cell: dict[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _tags(cell: dict[str, Any]) -> list[str]:
+def cell_tags(cell: dict[str, Any]) -> list[str]:
     tags = (cell.get("metadata") or {}).get("tags") or []
     return [str(tag) for tag in tags] if isinstance(tags, list) else []
 
 
+def _unique(name: str, taken: set[str]) -> str:
+    """A tag number used twice gives a second step (SAME silently dropped the first one)."""
+    if name not in taken:
+        return name
+    count = 2
+    while f"{name}_{count}" in taken:
+        count += 1
+    return f"{name}_{count}"
+
+
 def notebook_steps(notebook: dict[str, Any]) -> list[NotebookStep]:
-    """The steps of a notebook, in order; always at least one when it has code."""
+    """The steps of a notebook, in order (SAME's rules); at least one when it has cells."""
     steps: list[NotebookStep] = []
-    current: NotebookStep | None = None
     for index, cell in enumerate(notebook.get("cells") or []):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict):
             continue
-        tags = _tags(cell)
-        step_tag = next((m.group(1) for t in tags if (m := STEP_TAG.match(t))), None)
-        if step_tag is not None or current is None:
-            current = NotebookStep(name=f"same_step_{step_tag or 0}")
-            steps.append(current)
-        env = next((m.group(1) for t in tags if (m := ENV_TAG.match(t))), None)
-        current.environment = env or current.environment
-        current.cells.append(index)
-        current.magics += sum(1 for line in cell_source(cell).splitlines() if MAGIC.match(line))
+        tags = cell_tags(cell)
+        number = next((m.group(1) for t in tags if (m := STEP_TAG.match(t))), None)
+        if not steps or (number is not None and index > 0):
+            name = _unique(f"same_step_{number or 0}", {s.name for s in steps})
+            steps.append(NotebookStep(name=name))
+        current = steps[-1]
+        for tag in tags:
+            if m := ENV_TAG.match(tag):
+                current.environment = m.group(1)
+            elif m := IMAGE_TAG.match(tag):
+                current.image = m.group(1)
+            elif m := CACHE_TAG.match(tag):
+                current.cache = None if m.group(1) in NO_CACHE else m.group(1)
+        if cell.get("cell_type") == "code":
+            current.cells.append(index)
+            current.magics += sum(1 for line in cell_source(cell).splitlines() if MAGIC.match(line))
     return steps
-
-
-def _assignments(params: dict[str, Any]) -> str:
-    lines = ["# parameters injected by samepack"]
-    lines += [f"{name} = {value!r}" for name, value in sorted(params.items())]
-    return "\n".join(lines) + "\n"
-
-
-def _code(cell: dict[str, Any]) -> str:
-    lines = [("# " + line) if MAGIC.match(line) else line
-             for line in cell_source(cell).splitlines()]
-    return "\n".join(lines) + "\n"
-
-
-RESTORE = """\
-# state carried from earlier steps by samepack
-import os as _sp_os, pickle as _sp_pickle
-if _sp_os.path.exists({path!r}):
-    with open({path!r}, "rb") as _sp_handle:
-        _sp_state = _sp_pickle.load(_sp_handle)
-    for _sp_alias, _sp_module in _sp_state["imports"].items():
-        globals()[_sp_alias] = __import__("importlib").import_module(_sp_module)
-    for _sp_source in _sp_state["sources"]:
-        exec(_sp_source, globals())
-    globals().update(_sp_state["values"])
-    del _sp_state, _sp_alias, _sp_module, _sp_source, _sp_handle
-"""
-
-SAVE = """\
-# state carried to later steps by samepack
-def _sp_save(namespace, path):
-    import inspect, pickle, sys, types
-    state = {{"imports": {{}}, "sources": [], "values": {{}}}}
-    for name, value in list(namespace.items()):
-        if name.startswith("_") or name in ("In", "Out", "get_ipython", "exit", "quit"):
-            continue
-        if isinstance(value, types.ModuleType):
-            state["imports"][name] = value.__name__
-        elif (inspect.isroutine(value) or inspect.isclass(value)) \\
-                and getattr(value, "__module__", None) == "__main__":
-            try:
-                state["sources"].append(inspect.getsource(value))
-            except (OSError, TypeError):
-                print(f"samepack: {{name}} cannot be carried to the next step", file=sys.stderr)
-        else:
-            try:
-                state["values"][name] = pickle.loads(pickle.dumps(value))
-            except Exception:
-                print(f"samepack: {{name}} cannot be pickled; not carried to the next step", file=sys.stderr)
-    with open(path, "wb") as handle:
-        pickle.dump(state, handle)
-_sp_save(globals(), {path!r})
-"""
 
 
 def step_script(notebook: dict[str, Any], step_name: str, params: dict[str, Any],
                 state_path: str | None = None) -> str:
-    """The Python source that runs ``step_name``'s cells with ``params`` injected; with
-    ``state_path``, definitions are restored from and saved to that file around the cells."""
-    step = next((s for s in notebook_steps(notebook) if s.name == step_name), None)
-    if step is None:
-        raise InputError(f"notebook has no step '{step_name}'",
-                         "steps come from cells tagged same_step_N")
-    cells = notebook["cells"]
-    parts: list[str] = []
-    injected = False
-    for index in step.cells:
-        parts.append(_code(cells[index]))
-        if "parameters" in _tags(cells[index]):
-            parts.append(_assignments(params))
-            injected = True
-    if not injected:
-        parts.insert(0, _assignments(params))
-    if state_path:
-        parts = [RESTORE.format(path=state_path)] + parts + [SAVE.format(path=state_path)]
-    return "\n".join(parts)
+    """The Python source that runs ``step_name``'s cells (see ``notebook_script``)."""
+    from samepack.program.notebook_script import step_script as build
+
+    return build(notebook, step_name, params, state_path)
 
 
 def split_selector(selector: str) -> tuple[str, str]:

@@ -9,6 +9,7 @@ tagged ``same_step_N`` become steps that run in order; each runs as a script mad
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ from samepack.program.yamlsource import Source, read_yaml
 
 REMOTE_SCHEMES = ("http://", "https://", "file://", "s3://", "gs://", "ipfs://", "az://", "abfs://")
 TOP_KEYS = {"apiVersion", "metadata", "environments", "base_images", "datasets", "notebook", "run"}
+# Go-era SAME (2021): ``pipeline.package`` names a notebook or a Kubeflow pipeline ``.py``.
+GO_ERA_KEYS = {"apiVersion", "metadata", "pipeline", "run", "bases", "envfiles", "resources",
+               "workflow", "datasets"}
+GO_ERA_IGNORED = {
+    "bases": "base environments are not used; lock the environment with samepack package-env",
+    "envfiles": "env files are not read (they may hold secrets, which samepack never stores); "
+                "set the variables in the environment the steps run in",
+    "resources": "cluster settings (provider, profile, disks) are not used; samepack deploy and "
+                 "run --target k8s use the current Kubernetes context",
+    "workflow": "steps run with samepack's own runner (locally or as Kubernetes Jobs), not Kubeflow",
+}
 
 
 def is_same_config(path: Path, source: Source | None) -> bool:
@@ -30,7 +42,14 @@ def is_same_config(path: Path, source: Source | None) -> bool:
     if isinstance(data, dict) and ("notebook" in data or "environments" in data or "base_images" in data) \
             and "kind" not in data:
         return True
+    if _is_go_era(data):
+        return True
     return path.name in {"same.yaml", "same.yml"}
+
+
+def _is_go_era(data: Any) -> bool:
+    return isinstance(data, dict) and "kind" not in data and "notebook" not in data \
+        and isinstance(data.get("pipeline"), dict) and "package" in data["pipeline"]
 
 
 def is_same_notebook(path: Path, source: Source | None) -> bool:
@@ -48,14 +67,20 @@ def _metadata(t: Translation) -> dict[str, Any]:
     if slug(name) != name:
         t.warn(("metadata", "name"), f"name {name!r} becomes {slug(name)!r}")
     version = meta.get("version")
+    if version is not None:  # `version: 1.10` is the float 1.1 to YAML, not what was written
+        version = t.source.text(t.prefix + ("metadata", "version"), version)
     if version is None:
         t.warn(("metadata",), "no version; using 0.0.0")
-    t.ignore_unknown(("metadata",), meta, {"name", "version", "labels"})
+    t.ignore_unknown(("metadata",), meta, {"name", "version", "labels", "sha"})
     t.at(("metadata",), ("metadata",))
     t.at(("metadata", "version"), ("metadata", "version"))
     labels = meta.get("labels") or {}
+    if isinstance(labels, list) and all(isinstance(label, str) for label in labels):
+        labels = {slug(label): "true" for label in labels}  # SAME's schema has a list
     if not isinstance(labels, dict):
         raise t.error(("metadata", "labels"), "expected a mapping of label names to values")
+    if meta.get("sha"):
+        t.warn(("metadata", "sha"), "the sha is not checked")
     return {"name": slug(name), "version": str(version or "0.0.0"), "labels": labels}
 
 
@@ -108,36 +133,71 @@ def _parameters(t: Translation) -> dict[str, Any]:
 
 
 def _notebook_steps(t: Translation, notebook: dict[str, Any], nb_path: str,
-                    images: dict[str, Any]) -> dict[str, Any]:
+                    images: dict[str, Any],
+                    field: tuple[str, ...] = ("notebook", "path")) -> dict[str, Any]:
     found = notebook_steps(notebook)
-    if not found:
-        raise t.error(("notebook", "path"), f"notebook {nb_path} has no code cells")
+    if not any(step.cells for step in found):
+        raise t.error(field, f"notebook {nb_path} has no code cells")
     steps: dict[str, Any] = {}
     previous: str | None = None
     for step in found:
         env = step.environment or "default"
         if env not in images:
-            raise t.error(("notebook", "path"),
+            raise t.error(field,
                           f"{nb_path}: step {step.name} uses unknown environment '{env}'",
                           f"known environments: {', '.join(sorted(images))}")
         spec: dict[str, Any] = {"run": "python", "notebook": f"{nb_path}#{step.name}"}
         if previous:
             spec["needs"] = [previous]
-        if env != "default" and images.get(env):
+        if step.image:
+            spec["image"] = step.image
+        elif env != "default" and images.get(env):
             spec["image"] = images[env]
         if step.magics:
-            t.warn(("notebook", "path"), f"{step.name}: {step.magics} shell/magic line(s) are skipped")
+            t.warn(field, f"{step.name}: {step.magics} shell/magic line(s) are skipped")
+        if step.cache:
+            t.warn(field, f"{step.name}: cache={step.cache} is not honoured: "
+                   "samepack runs every step each time (a run's results are kept in its history)")
         steps[step.name] = spec
         previous = step.name
-    if len(found) > 1:
-        t.warn(("notebook", "path"), "each step runs in its own process: modules, functions and "
-               "picklable variables carry over between steps, other objects do not")
-    if len({s.environment or "default" for s in found}) > 1:
-        t.warn(("notebook", "path"), "locally every step runs in the program's one environment")
+    if len({s.image or s.environment or "default" for s in found}) > 1:
+        t.warn(field, "locally every step runs in the program's one environment; "
+               "per-step images are used on a cluster")
     return steps
 
 
+def _go_era(t: Translation, base: Path) -> tuple[str, dict[str, Any]]:
+    """A Go-era file: (the notebook its ``pipeline.package`` names, its data sets). A Kubeflow
+    pipeline package is refused: its steps are Python functions compiled by kfp."""
+    t.ignore_unknown((), t.get(()), GO_ERA_KEYS)
+    for key, why in GO_ERA_IGNORED.items():
+        if t.get((key,)) is not None:
+            t.warn((key,), why)
+    pipeline = t.get(("pipeline",))
+    t.ignore_unknown(("pipeline",), pipeline, {"name", "description", "package"})
+    package = t.expect(("pipeline", "package"), (str,), "the notebook to run", required=True)
+    if not package.endswith(".ipynb"):
+        raise t.error(("pipeline", "package"),
+                      f"{package} is a Kubeflow pipeline (Go-era SAME compiled it with kfp); "
+                      "samepack runs notebooks and commands, not Kubeflow pipelines",
+                      "write its steps as commands in a samepack.yaml (samepack init), or "
+                      "point pipeline.package at a notebook")
+    datasets: dict[str, Any] = {}
+    for index, spec in enumerate(t.expect(("datasets",), list, "a list of data sets") or []):
+        path = ("datasets", index)
+        if not isinstance(spec, dict) or not spec.get("name") or not spec.get("url"):
+            raise t.error(path, "a data set needs a name and a url")
+        name = re.sub(r"\W+", "_", str(spec["name"])).strip("_") or f"dataset_{index}"
+        key = "uri" if str(spec["url"]).startswith(REMOTE_SCHEMES) else "path"
+        datasets[name] = {key: str(spec["url"])}
+        t.at(("datasets", name), path)
+        t.ignore_unknown(path, spec, {"name", "type", "url", "makeLocalCopy"})
+    return package, datasets
+
+
 def _translate(t: Translation, base: Path, notebook: dict[str, Any] | None, nb_path: str | None) -> Program:
+    if _is_go_era(t.get(())):
+        return _translate_go_era(t, base)
     t.ignore_unknown((), t.get(()), TOP_KEYS)
     metadata = _metadata(t)
     images = _environments(t)
@@ -162,10 +222,28 @@ def _translate(t: Translation, base: Path, notebook: dict[str, Any] | None, nb_p
     return t.finish({k: v for k, v in data.items() if v}, "same")
 
 
-def _load_notebook(t: Translation, path: Path) -> dict[str, Any]:
+def _translate_go_era(t: Translation, base: Path) -> Program:
+    metadata = _metadata(t)
+    nb_path, datasets = _go_era(t, base)
+    notebook = _load_notebook(t, base / nb_path, ("pipeline", "package"))
+    run = t.expect(("run",), dict, "a mapping with name and parameters") or {}
+    t.ignore_unknown(("run",), run, {"name", "parameters"})
+    if run.get("name"):
+        metadata["labels"] = {**metadata["labels"], "same-run-name": str(run["name"])}
+    description = t.get(("pipeline", "description")) or t.get(("pipeline", "name"))
+    if description:
+        metadata["description"] = str(description)
+    data = {"metadata": metadata, "parameters": _parameters(t), "datasets": datasets,
+            "steps": _notebook_steps(t, notebook, nb_path, {"default": None},
+                                     ("pipeline", "package"))}
+    return t.finish({k: v for k, v in data.items() if v}, "same")
+
+
+def _load_notebook(t: Translation, path: Path,
+                   field: tuple[str, ...] = ("notebook", "path")) -> dict[str, Any]:
     if not path.is_file():
-        raise t.error(("notebook", "path"), f"notebook {path.name} not found beside the config",
-                      "fix notebook.path (relative to same.yaml)")
+        raise t.error(field, f"notebook {path.name} not found beside the config",
+                      f"fix {'.'.join(field)} (relative to same.yaml)")
     data = read_notebook(path).data
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise InputError(f"{path.name}:1: cells: not a Jupyter notebook")

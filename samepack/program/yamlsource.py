@@ -27,6 +27,14 @@ class Source:
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
     tags: dict[PathKey, str] = field(default_factory=dict)
+    # The text of plain scalars YAML reads as numbers: ``pythonVersion: 3.10`` is the float 3.1
+    # but the user wrote 3.10 (see ``text``).
+    numbers: dict[PathKey, str] = field(default_factory=dict)
+
+    def text(self, path: PathKey, value: Any) -> str:
+        """``value`` as the user wrote it (a version written as a number keeps its digits)."""
+        return self.numbers.get(tuple(path), str(value)) if isinstance(value, (int, float)) \
+            and not isinstance(value, bool) else str(value)
 
     def line(self, path: PathKey) -> int:
         """Line of ``path``, or of its nearest ancestor that has one."""
@@ -77,7 +85,10 @@ def _convert(node: yaml.Node, path: PathKey, source: Source) -> Any:
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, path + (index,), source) for index, item in enumerate(node.value)]
-    return _scalar(node)
+    value = _scalar(node)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        source.numbers[path] = node.value
+    return value
 
 
 def parse_yaml(text: str, file: str) -> Source:

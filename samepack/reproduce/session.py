@@ -34,7 +34,7 @@ from samepack.reproduce.machines import (
 )
 from samepack.reproduce.report import ReproReport, write_report_files
 
-LOCK_FILES = ("requirements.txt", "requirements.in", "environment.yml", "conda-lock.yml",
+LOCK_FILES = ("requirements.txt", "requirements.lock", "requirements.in", "environment.yml", "conda-lock.yml",
               "pylock.toml", ".samepack/env.json")
 _INSTALLED = ("import importlib.metadata as m, json, platform, re; print(json.dumps({"
               "'python': platform.python_version(), 'packages': {re.sub(r'[-_.]+', '-', "
@@ -187,7 +187,10 @@ def machine_differences(record: RunRecord, here_host: dict, facts: dict,
     if facts.get("python"):
         host["python"] = facts["python"]
     rows = host_differences(record.host, host)
-    lock = workdir / "requirements.txt"
+    from samepack.envfiles.envjson import read_raw
+    from samepack.envfiles.locations import recorded_pip_lock
+
+    lock = workdir / (recorded_pip_lock(read_raw(workdir).get("files") or {}) or "requirements.txt")
     if lock.is_file():
         rows += package_differences(lock_pins(lock.read_text(encoding="utf-8")),
                                     facts.get("packages", {}))

@@ -43,7 +43,8 @@ class LockedEnv:
     lock_file: str  # project-relative: the file the packages are installed from
     files: tuple[tuple[str, str], ...]  # (project-relative name, "sha256:...") of every lock file
     python: str | None  # the Python version the lock was made for
-    index: dict  # IndexOptions.to_json() recorded at locking time
+    # where the packages came from when it was locked: the flags given then, and the project's own
+    index: "IndexOptions"
 
     @property
     def lock_digest(self) -> str:
@@ -88,21 +89,25 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
     ``samepack package-env``, its files checked against their recorded sha256), else a hashed
     requirements file named by ``environment.lock``. None when the program has no lock."""
     from samepack.envcreate import verify_lock_files
+    from samepack.envcreate.create import locked_index
     from samepack.envfiles.envjson import ENV_JSON, read_env_record
+    from samepack.envfiles.locations import recorded_pip_lock
+    from samepack.lock.model import IndexOptions
 
-    lock = program.environment.lock or program.environment.conda
     if (workdir / ENV_JSON).is_file():
         record = read_env_record(workdir)
         verify_lock_files(workdir, record)
-        kind = "conda" if record.locker == "conda-lock" else "pip"
-        default = "conda-lock.yml" if kind == "conda" else "requirements.txt"
-        lock_file = lock if lock in record.files else default
+        conda = record.locker == "conda-lock"
+        lock_file = "conda-lock.yml" if conda else recorded_pip_lock(record.files)
         if lock_file in record.files:
-            return LockedEnv(kind, lock_file, tuple(sorted(record.files.items())),
-                             record.python or program.environment.python, dict(record.index))
+            return LockedEnv("conda" if conda else "pip", lock_file,
+                             tuple(sorted(record.files.items())),
+                             record.python or program.environment.python,
+                             locked_index(record, IndexOptions.from_json(record.index)))
+    lock = program.environment.lock
     if lock and (workdir / lock).is_file() and _hashed(workdir / lock):
         return LockedEnv("pip", lock, ((lock, _sha256(workdir / lock)),),
-                         program.environment.python, {})
+                         program.environment.python, IndexOptions())
     return None
 
 
@@ -178,17 +183,15 @@ def _package_count(workdir: Path, spec: LockedEnv) -> int:
 def _build(spec: LockedEnv, workdir: Path, prefix: Path, index: "IndexOptions | None") -> Path:
     from samepack.envcreate.create import build_environment
     from samepack.envcreate.pip_env import find_python
+    from samepack.envfiles.locations import recorded_pip_lock
     from samepack.lock.model import IndexOptions
     from samepack.machine import probe_machine
 
-    if index is None or index == IndexOptions():
-        index = IndexOptions(find_links=tuple(spec.index.get("find_links") or ()),
-                             no_index=bool(spec.index.get("no_index")),
-                             index_url=spec.index.get("index_url"))
+    index = (index or IndexOptions()).merged(spec.index)
     conda = spec.kind == "conda"
     if not conda and spec.python and find_python(spec.python) is None:
         raise ResourceError(f"the lock is for Python {spec.python}, which this machine does not have",
                             f"install Python {spec.python}, or pass --env-manager local")
-    pip_lock = "requirements.txt" if conda and "requirements.txt" in dict(spec.files) else None
+    pip_lock = recorded_pip_lock(dict(spec.files)) if conda else None
     return build_environment(workdir, conda, spec.python, spec.lock_file, prefix,
                              probe_machine(workdir), index, pip_lock)

@@ -124,7 +124,9 @@ class _Runner:
         if interpreter != Path(sys.executable):
             env.pop("VIRTUAL_ENV", None)  # the project's own environment, not samepack's
         self.before = list_workdir(workdir)
-        return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()))
+        scoped = {s.env: s.steps for s in program.secrets if s.steps is not None}
+        return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()),
+                           scoped)
 
     def run_step(self, name: str, ctx: StepContext) -> None:
         step = self.program.steps[name]

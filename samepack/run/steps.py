@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -34,6 +34,7 @@ class StepContext:
     datasets: dict[str, str]
     env: dict[str, str]  # the base environment: os.environ + program env + secrets + PATH
     secret_values: list[str]
+    secret_steps: dict[str, list[str]] = field(default_factory=dict)  # ENV -> the steps that read it
 
 
 def command_line(step: Step, ctx: StepContext) -> list[str]:
@@ -63,7 +64,8 @@ def write_notebook_script(step: Step, ctx: StepContext) -> Path:
 def step_environment(step: Step, ctx: StepContext) -> dict[str, str]:
     """The base environment plus the step's own variables and the SAMEPACK_* contract."""
     values = {"params": ctx.params, "datasets": ctx.datasets, "env": ctx.env}
-    env = dict(ctx.env)
+    env = {key: value for key, value in ctx.env.items()
+           if key not in ctx.secret_steps or step.name in ctx.secret_steps[key]}
     env.update({key: substitute(value, values) for key, value in step.env.items()})
     env.update({
         "SAMEPACK_RUN_ID": ctx.run_id,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
+from dataclasses import replace
 from typing import Callable
 
 from packaging.utils import canonicalize_name
@@ -153,4 +155,18 @@ DECLARATION_READERS: list[Callable[[ScanContext], list[DeclaredRequirement]]] = 
 def declared_requirements(ctx: ScanContext) -> list[DeclaredRequirement]:
     """Everything the project declares, in registry order: when a name is declared twice, the
     first declaration (package metadata before requirement files) is the one to lock."""
-    return [requirement for reader in DECLARATION_READERS for requirement in reader(ctx)]
+    return [renamed(requirement) for reader in DECLARATION_READERS for requirement in reader(ctx)]
+
+
+# Import names people write as requirements, which PyPI does not install (``sklearn`` is a
+# placeholder that fails on purpose): the distribution they mean.
+RENAMED = {"sklearn": "scikit-learn", "cv2": "opencv-python", "pil": "pillow"}
+
+
+def renamed(requirement: DeclaredRequirement) -> DeclaredRequirement:
+    """``sklearn>=1.2`` declared -> ``scikit-learn>=1.2``, with the same evidence."""
+    target = RENAMED.get(requirement.name) if requirement.ecosystem == "pypi" else None
+    if target is None:
+        return requirement
+    text = re.sub(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*", target, requirement.requirement, count=1)
+    return replace(requirement, name=target, requirement=text)

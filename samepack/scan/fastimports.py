@@ -172,6 +172,8 @@ def _is_optional(lines: list[str], index: int, indent: int) -> bool:
             return False
         if keyword == "try" and _try_catches_import_error(lines, index, level):
             return True
+        if keyword == "except" and _IMPORT_ERROR.search(stripped):
+            return True  # a fallback for when the first choice is missing
         if keyword == "if" and _TYPE_CHECKING.match(stripped):
             return True
         current = level

@@ -10,7 +10,7 @@ from samepack.scan.facts import FileFacts, ImportUse
 from samepack.scan.local import LocalModules, local_modules
 from samepack.scan.mapping import DistributionResolver, Resolution
 from samepack.scan.model import Evidence, ImportFinding
-from samepack.scan.stdlib import is_stdlib
+from samepack.scan.stdlib import PYTHON2_ONLY, is_stdlib
 
 
 # Imports of these files serve the build (setuptools), not the program: they are declared in
@@ -41,8 +41,7 @@ def resolve_imports(facts: list[FileFacts], target_python: str, user_mapping: di
                 used_local.add(outcome)
             elif outcome is not None:
                 _add(findings, outcome, use, file.path)
-    if resolver.installed:
-        resolver.installed.save()
+    resolver.save_installed()
     result = ResolvedImports(local_modules=sorted(used_local))
     for module in sorted(findings):
         finding = findings[module]
@@ -60,20 +59,30 @@ def classify(use: ImportUse, importer: str, local: LocalModules, resolver: Distr
     if user:
         return user if user.distribution else None
     kind = not_third_party(use, importer, local, target_python)
+    if kind == "namespace":  # a folder without __init__.py: local unless a package has the name
+        known = resolver.resolve(use.module)
+        kind = "local" if known.source == "identity" else None
     if kind == "local":
         return use.module.split(".", 1)[0]
-    return None if kind else resolver.resolve(use.module)
+    if kind:
+        return None
+    resolution = resolver.resolve(use.module)
+    return resolution if resolution.distribution else None  # mapped to "": no dependency
 
 
 def not_third_party(use: ImportUse, importer: str, local: LocalModules, target_python: str) -> str | None:
-    """"local" for the project's own modules, "other" for relative, ``__future__`` and
-    standard-library imports, None for an import that maps to a distribution."""
+    """"local" for the project's own modules, "namespace" for a project folder without
+    ``__init__.py`` (see :class:`LocalModules`), "other" for relative, ``__future__``,
+    standard-library and Python-2-only imports, None for an import that maps to a distribution."""
     top = use.module.split(".", 1)[0]
     if use.level or not top or top == "__future__":
         return "other"
-    if local.is_local(use.module, importer):
+    kind = local.kind(use.module, importer)
+    if kind == "local":
         return "local"
-    return "other" if is_stdlib(use.module, target_python) else None
+    if is_stdlib(use.module, target_python) or top in PYTHON2_ONLY:
+        return "other"
+    return kind
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ class ImportPruner:
         for use in facts.imports:
             kind = None if use.module.split(".", 1)[0] in self.user_tops else \
                 not_third_party(use, facts.path, self.local, self.target_python)
-            if kind is None:
+            if kind in (None, "namespace"):  # a namespace folder is decided with the mapping
                 kept.append(use)
             elif kind == "local":
                 facts.local_imports.append(use.module.split(".", 1)[0])

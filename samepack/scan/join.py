@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from packaging.utils import canonicalize_name
+
 from samepack.scan.conda_env import conda_spec_as_pep508
 from samepack.scan.model import DeclaredRequirement, Dependency, ImportFinding
 
@@ -10,6 +14,7 @@ RUNTIME_GROUPS = (None, "notebook")
 
 def join_dependencies(imports: list[ImportFinding], declared: list[DeclaredRequirement]) -> list[Dependency]:
     """One Dependency per distribution, sorted by name (see ``Dependency`` for the fields)."""
+    prefer_declared_forks(imports, declared)
     by_name: dict[str, tuple[list[ImportFinding], list[DeclaredRequirement]]] = {}
     for finding in imports:
         if finding.distribution:
@@ -22,6 +27,8 @@ def join_dependencies(imports: list[ImportFinding], declared: list[DeclaredRequi
 def _dependency(name: str, found: list[ImportFinding], declared: list[DeclaredRequirement]) -> Dependency:
     status = "used" if found and declared else "undeclared" if found else "unused"
     runtime = [d for d in declared if d.group in RUNTIME_GROUPS]
+    if not found:  # a notebook's `!pip install` that no code imports installs a tool, not a need
+        runtime = [d for d in runtime if d.group != "notebook"]
     optional = all(f.optional for f in found) and not runtime
     evidence = {e for f in found for e in f.evidence} | {d.evidence for d in declared}
     return Dependency(
@@ -32,6 +39,23 @@ def _dependency(name: str, found: list[ImportFinding], declared: list[DeclaredRe
         imports=sorted({f.module for f in found}),
         evidence=sorted(evidence),
     )
+
+
+_FORK_SUFFIX = re.compile(r"^(?:\d+|-(?:gpu|cpu|binary|headless|lite|fork|ng|nightly))$")
+
+
+def prefer_declared_forks(imports: list[ImportFinding], declared: list[DeclaredRequirement]) -> None:
+    """An import whose name was only guessed (``progressbar``) belongs to a declared fork
+    that provides it (``progressbar33``, ``progressbar2``, ``tensorflow-gpu``), so one import
+    never yields two distributions. Changes ``imports`` in place."""
+    names = {d.name for d in declared if d.ecosystem == "pypi"}
+    for finding in imports:
+        if finding.mapping_source not in ("identity", "table") or finding.distribution in names:
+            continue
+        base = canonicalize_name(finding.module.split(".", 1)[0])
+        forks = sorted(n for n in names if n.startswith(base) and _FORK_SUFFIX.match(n[len(base):]))
+        if base and len(forks) == 1:
+            finding.distribution = forks[0]
 
 
 def lockable_requirement(name: str, declared: DeclaredRequirement) -> str:

@@ -165,8 +165,22 @@ class DistributionResolver:
 
     def __init__(self, user: dict[str, str], use_installed: bool = True) -> None:
         self.user = user
-        self.installed = installed_index() if use_installed else None
+        self.use_installed = use_installed
+        self._installed: InstalledIndex | None = None
         self._known: dict[str, Resolution] = {}
+
+    @property
+    def installed(self) -> InstalledIndex | None:
+        """The installed index, read on the first import that needs it (a project without
+        third-party imports never pays for reading every distribution's metadata)."""
+        if self.use_installed and self._installed is None:
+            self._installed = installed_index()
+        return self._installed
+
+    def save_installed(self) -> None:
+        """Keep the installed index for the next scan, when this one read it."""
+        if self._installed is not None:
+            self._installed.save()
 
     def user_lookup(self, dotted: str) -> Resolution | None:
         hit = _lookup(self.user, dotted) if self.user else None

@@ -1,8 +1,8 @@
 """Read one source file (``.py`` or ``.ipynb``) into :class:`FileFacts`.
 
 Two ways to find imports, with the same meaning of "optional" (inside the body of a
-``try`` whose handlers catch ImportError/ModuleNotFoundError, or under ``if TYPE_CHECKING``,
-without crossing a ``def``/``class``):
+``try`` whose handlers catch ImportError/ModuleNotFoundError or inside such a handler, or under
+``if TYPE_CHECKING``, without crossing a ``def``/``class``):
 
 - ``full``: the whole file through ``ast.parse``; files that do not parse are problems.
 - ``fast`` (large trees): only the import statements are parsed with ``ast`` — found by their
@@ -14,12 +14,13 @@ from __future__ import annotations
 import ast
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from samepack.scan.facts import FileFacts, ImportUse, import_uses
 from samepack.scan.fastimports import fast_imports
 from samepack.scan.hints import find_hints
-from samepack.scan.notebook import notebook_code
+from samepack.scan.notebook import notebook_cells
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -36,10 +37,11 @@ def read_facts(root: Path, rel: str, mode: str = "full") -> FileFacts:
         return facts
     try:
         if rel.endswith(".ipynb"):
-            text, facts.pip_installs = notebook_code(raw)
-            mode = "full"
-        else:
-            text = decode_source(raw)
+            cells, facts.pip_installs = notebook_cells(raw)
+            facts.imports, facts.problem = cell_imports(cells)
+            facts.hints = find_hints("".join(text for _, text in cells))
+            return facts
+        text = decode_source(raw)
         facts.imports = full_imports(text) if mode == "full" else fast_imports(text)
     except SyntaxError as error:
         facts.problem = syntax_problem(error)
@@ -65,8 +67,26 @@ def decode_source(raw: bytes) -> str:
         raise ValueError(f"cannot decode as {encoding}: {error}") from None
 
 
-def syntax_problem(error: SyntaxError) -> str:
-    where = f"line {error.lineno}: " if error.lineno else ""
+def cell_imports(cells: list[tuple[int, str]]) -> tuple[list[ImportUse], str | None]:
+    """The imports of every notebook cell that parses (lines numbered in the whole notebook),
+    and a problem naming the cells that do not."""
+    found: list[ImportUse] = []
+    broken: list[str] = []
+    for start, text in cells:
+        try:
+            uses = full_imports(text)
+        except SyntaxError as error:
+            broken.append(syntax_problem(error, offset=start - 1))
+            continue
+        found += [replace(use, line=use.line + start - 1) for use in uses]
+    if not broken:
+        return found, None
+    more = f" (+{len(broken) - 1} more cells)" if len(broken) > 1 else ""
+    return found, f"a cell {broken[0]}{more}; the other cells were read"
+
+
+def syntax_problem(error: SyntaxError, offset: int = 0) -> str:
+    where = f"line {error.lineno + offset}: " if error.lineno else ""
     message = error.msg or "invalid syntax"
     if "Missing parentheses in call to 'print'" in message or "Missing parentheses in call to 'exec'" in message:
         return f"does not parse as Python 3, looks like Python 2 ({where}{message})"
@@ -88,8 +108,8 @@ def _visit(body: list[ast.stmt], optional: bool, found: list[ImportUse]) -> None
             _visit(node.body, False, found)
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
             _visit(node.body, optional or catches_import_error(node.handlers), found)
-            for handler in node.handlers:
-                _visit(handler.body, optional, found)
+            for handler in node.handlers:  # the fallback for a missing import is optional too
+                _visit(handler.body, optional or catches_import_error([handler]), found)
             _visit(node.orelse, optional, found)
             _visit(node.finalbody, optional, found)
         elif isinstance(node, ast.If):

@@ -33,6 +33,24 @@ REMOVED: dict[str, set[str]] = {
 }
 
 
+# Standard-library modules of Python 2 that Python 3 renamed or dropped. Code imports them in
+# a fallback for old interpreters; no distribution provides them, so they are never a
+# requirement (a lock would fail on a package that does not exist).
+PYTHON2_ONLY = frozenset({
+    "StringIO", "cStringIO", "urllib2", "urlparse", "httplib", "HTMLParser", "htmlentitydefs",
+    "Cookie", "cookielib", "BaseHTTPServer", "SimpleHTTPServer", "CGIHTTPServer",
+    "SocketServer", "xmlrpclib", "SimpleXMLRPCServer", "DocXMLRPCServer", "robotparser",
+    "Tkinter", "tkMessageBox", "tkFileDialog", "tkSimpleDialog", "tkColorChooser", "tkFont",
+    "ttk", "Tix", "ScrolledText", "Tkconstants", "Tkdnd", "Dialog", "FileDialog",
+    "ConfigParser", "Queue", "cPickle", "copy_reg", "__builtin__", "exceptions", "commands",
+    "sets", "md5", "sha", "thread", "dummy_thread", "repr", "UserDict", "UserList",
+    "UserString", "anydbm", "dbhash", "whichdb", "gdbm", "dumbdbm", "mimetools",
+    "rfc822", "popen2", "new", "markupbase", "imputil",
+    "htmllib", "sgmllib", "mhlib", "mimify", "MimeWriter", "multifile", "posixfile",
+    "statvfs", "user", "dircache", "fpformat", "compiler", "hotshot",
+})
+
+
 def _key(version: str) -> tuple[int, int]:
     major, minor = version.split(".")[:2]
     return int(major), int(minor)

@@ -48,6 +48,7 @@ class Entry:
         if self._program is None:
             self._program = self._load_program()
             self._program.source_path = str(self.program_file)
+            self._program.project_dir = str(self.workdir)
         return self._program
 
     def _load_program(self) -> Program:

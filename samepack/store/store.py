@@ -82,8 +82,10 @@ class Store:
         return Path(tempfile.mkdtemp(prefix="stage-", dir=staging))
 
     def register(self, program: Program, project_dir: Path | None, source: str | None,
-                 force: bool = False) -> Entry:
-        """Register a program loaded from a file; steps will run in ``project_dir``."""
+                 force: bool = False, code: Path | None = None) -> Entry:
+        """Register a program loaded from a file; steps will run in ``project_dir``, or, with
+        ``code`` (a directory under ``staging_dir()``, moved into the entry), in the entry's
+        ``code/``."""
         staged = self.staging_dir()
         try:
             entry = Entry(name=program.name, version=program.version,
@@ -95,6 +97,8 @@ class Store:
             original = Path(program.source_path) if program.source_path else None
             if original and program.source_format != "samepack" and original.is_file():
                 shutil.copy2(original, staged / "program" / original.name)
+            if code is not None:
+                os.rename(code, staged / "code")
             (staged / "entry.json").write_bytes(entry_json_bytes(entry))
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)

@@ -73,6 +73,16 @@ def test_entry_may_name_a_script_without_a_main_block(tmp_path: Path) -> None:
     found = discover(tmp_path)
     chosen = select(found, "flat.py", tmp_path)
     assert (chosen.kind, chosen.path, chosen.name) == ("script", "flat.py", "flat")
-    assert select(found, "flat.py") is None
+    assert select(found, "flat.py").module_level  # found by itself, below the __main__ script
+    assert [c.path for c in plausible(found)] == ["train.py"]
     assert select(found, "notes.txt", tmp_path) is None
     assert select(found, "../outside.py", tmp_path) is None
+
+
+def test_a_root_script_doing_its_work_at_module_level_is_an_entry(tmp_path: Path) -> None:
+    write(tmp_path, {"plot.py": "import numpy as np\nx = np.ones(3)\nprint(x)\n",
+                     "helpers.py": "import os\n\ndef f():\n    return os.sep\nLIMIT = 3\n",
+                     "pkg/run.py": "print('below the root')\n"})
+    found = discover(tmp_path)
+    assert [(c.path, c.module_level) for c in found] == [("plot.py", True)]
+    assert "plot.py:2 does its work at module level" in found[0].reason

@@ -227,3 +227,17 @@ def test_pod_commands_leave_out_unset_optional_words() -> None:
         "python", "t.py", "--epochs", "2"]
     assert step_command(program, step, pod_params(program, {"seed": "4"})) == [
         "python", "t.py", "--seed=4", "--epochs", "2"]
+
+
+def test_an_option_value_that_does_not_fit_stays_with_its_option() -> None:
+    from samepack.init.entry_args import apply_entry_args
+    from samepack.init.params import extract_parameters
+
+    found = extract_parameters('import argparse\np = argparse.ArgumentParser()\n'
+                               'p.add_argument("data")\n'
+                               'p.add_argument("--optimizer", choices=["sgd", "adam"], '
+                               'default="sgd")\n')
+    applied = apply_entry_args(found.passed, ["--optimizer", "lbfgs", "train.csv", "x=1"])
+    assert applied.literal == ["--optimizer", "lbfgs", "x=1"]
+    assert applied.defaults == [("data", "train.csv")]
+    assert [p.default for p in found.passed] == ["train.csv", "sgd"]

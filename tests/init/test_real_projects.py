@@ -17,7 +17,13 @@ from samepack.init.printed_metrics import NUMBER
 from samepack.program.loader import load_program
 
 
-WIDE = {"COLUMNS": "400"}  # the reasons table unwrapped
+def reasons(project: Path, *entries: str) -> dict[str, str]:
+    """What init printed as the reason of each field (in-process, unwrapped)."""
+    from samepack.commands.init import choose_entries
+    from samepack.init import infer_program
+
+    chosen = choose_entries(project, entries, interactive=False)
+    return {r.what: r.why for r in infer_program(project, chosen, None, "3.11").reasons}
 
 
 def written(project: Path) -> dict:
@@ -39,28 +45,31 @@ def values_read(metrics: list[dict], lines: list[str]) -> list[tuple[str, float]
 
 def test_hydra_entry_keeps_its_arguments(fixture_project, samepack) -> None:
     project = fixture_project("real/optuna-hydra")
-    result = samepack("init", project, "--entry", "simple.py --multirun", env=WIDE)
+    result = samepack("init", project, "--entry", "simple.py --multirun")
     assert result.exit_code == 0, result.stderr
     program = written(project)
     assert program["steps"] == {"simple": {"run": "python simple.py --multirun"}}
     assert program["environment"]["lock"] == "requirements.txt"
     assert program["metadata"]["description"] == \
         "Optuna example that optimizes a simple function with Hydra."
-    assert "has an `if __name__ == \"__main__\":` block; `--multirun` given with " \
-        "--entry" in result.stdout
+    assert "what was inferred" in result.stdout
+    assert reasons(project, "simple.py --multirun")["step simple"] == (
+        'simple.py:27 has an `if __name__ == "__main__":` block; `--multirun` given with --entry')
     assert load_program(project / "samepack.yaml").steps["simple"].run == \
         "python simple.py --multirun"
 
 
 def test_printed_best_value_becomes_a_metric_pattern(fixture_project, samepack) -> None:
     project = fixture_project("real/optuna-quadratic")
-    result = samepack("init", project, env=WIDE)
+    result = samepack("init", project)
     assert result.exit_code == 0, result.stderr
     step = written(project)["steps"]["quadratic"]
     assert step["run"] == "python quadratic.py"
     assert [m["name"] for m in step["metrics"]] == ["best_value"]
-    assert "quadratic.py:24 prints `Best value: {} (params: {})`: each number printed there " \
-        "becomes a point of metric 'best_value'" in result.stdout
+    assert "what was inferred" in result.stdout
+    assert reasons(project)["steps.quadratic.metrics"] == (
+        "quadratic.py:24 prints `Best value: {} (params: {})`: each number printed there "
+        "becomes a point of metric 'best_value'")
     # the lines the script prints, made with its own format string
     template = "Best value: {} (params: {})\n"
     printed = ["Running 10 trials...", template.format(-0.9973, {"x": 0.05, "y": -1}).strip(),
@@ -134,3 +143,25 @@ def test_a_terminal_picks_several_notebooks_in_the_order_typed(fixture_project) 
 def test_the_number_pattern_reads_printed_numbers(line: str, expected: float) -> None:
     match = re.search(rf"accuracy:\s*(?P<value>{NUMBER})", line)
     assert match and float(match.group("value")) == expected
+
+
+def test_default_none_options_stay_optional(fixture_project, samepack) -> None:
+    project = fixture_project("real/statsmodels-export")
+    result = samepack("init", project)  # the one script with a __main__ block
+    assert result.exit_code == 0, result.stderr
+    program = written(project)
+    script = "tools/export_notebooks_to_python.py"
+    assert program["steps"] == {"export-notebooks-to-python": {
+        "run": f"python {script} --full-path={{params.full_path}} --notebook={{params.notebook}}"}}
+    assert {name: (p["type"], p["default"], p.get("optional")) for name, p in
+            program["parameters"].items()} == {"full_path": ("str", None, True),
+                                              "notebook": ("str", None, True)}
+    assert program["parameters"]["notebook"]["help"].startswith("Name of a single notebook")
+    assert "is required" not in result.stderr and "--force is a switch" in result.stderr
+    result = samepack("init", project, "--entry", f"{script} --force", "--dry-run")
+    assert yaml.safe_load(result.stdout)["steps"]["export-notebooks-to-python"]["run"] == (
+        f"python {script} --force --full-path={{params.full_path}} --notebook={{params.notebook}}")
+    result = samepack("init", project, "--entry", f"{script} --notebook wls", "--dry-run")
+    assert yaml.safe_load(result.stdout)["parameters"]["notebook"] == {
+        "type": "str", "default": "wls",
+        "help": program["parameters"]["notebook"]["help"]}  # given: no longer optional

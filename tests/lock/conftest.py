@@ -25,6 +25,7 @@ CATALOG = [
     FakeDist("numpy", "1.26.4"), FakeDist("numpy", "2.1.0"),
     FakeDist("pandas", "2.2.2", requires=("numpy>=1.26", 'pyarrow>=10; extra == "parquet"')),
     FakeDist("pyarrow", "16.1.0", requires=("numpy>=1.16.6",)),
+    FakeDist("scipy", "1.11.4", requires=("numpy>=1.22",)),
     FakeDist("scipy", "1.13.0", requires=("numpy>=1.22",)),
     FakeDist("joblib", "1.4.2"),
     FakeDist("scikit-learn", "1.5.0", modules=("sklearn",),

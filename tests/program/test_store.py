@@ -114,6 +114,7 @@ def test_create_program_from_url(samepack, tmp_path, monkeypatch):
         workdir = tmp_path / "work"
         workdir.mkdir()
         result = samepack("create", "program", "-f", url, "--project-dir", workdir)
+        assert "only this file was downloaded" in result.stderr
         assert result.exit_code == 0, result.stderr
         missing = samepack("create", "program", "-f", url.replace("samepack.yaml", "nope.yaml"))
         assert missing.exit_code == 8 and "cannot download" in missing.stderr

@@ -13,7 +13,11 @@ from samepack.scan.source import full_imports, read_facts
 OPTIONAL_CASES = [
     # (source, {module: optional})
     ("import numpy\n", {"numpy": False}),
-    ("try:\n    import ujson\nexcept ImportError:\n    import json\n", {"ujson": True, "json": False}),
+    # the fallback for a missing import is optional too (often a Python 2 module)
+    ("try:\n    import ujson\nexcept ImportError:\n    import json\n", {"ujson": True, "json": True}),
+    ("try:\n    from io import StringIO\nexcept ImportError:\n    from StringIO import StringIO\n",
+     {"io.StringIO": True, "StringIO.StringIO": True}),
+    ("try:\n    import a\nexcept ValueError:\n    import b\n", {"a": False, "b": False}),
     ("try:\n    import a\nexcept (ValueError, ModuleNotFoundError):\n    pass\n", {"a": True}),
     ("try:\n    import a\nexcept ValueError:\n    pass\n", {"a": False}),
     ("try:\n    import a\nexcept ImportError:\n    pass\nelse:\n    import b\n", {"a": True, "b": False}),

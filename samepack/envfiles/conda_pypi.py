@@ -1,0 +1,68 @@
+"""A conda environment's PyPI equivalents, for locking an ``environment.yml`` where no conda
+channel answers (or with ``--locker uv``): each conda package becomes the PyPI distribution of
+the same software (``pytorch`` -> ``torch``, ``scipy=1.11`` -> ``scipy==1.11.*``); packages
+that exist only for conda (compilers, CUDA runtimes, C libraries) have no equivalent and are
+named in a warning, never guessed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from samepack.lock.model import CondaSpec
+from samepack.scan.conda_env import conda_spec_as_pep508
+from samepack.scan.mapping import conda_to_pypi
+
+_NAME = re.compile(r"^(?:[\w.\-/]+::)?(?P<name>[A-Za-z0-9_.\-]+)")
+_CONDA_ONLY = re.compile(r"^(lib|r-|_|font-|xorg-|cuda-)")
+
+
+@dataclass
+class Translation:
+    requirements: list[str] = field(default_factory=list)  # PEP 508
+    translated: list[tuple[str, str]] = field(default_factory=list)  # (conda spec, PEP 508)
+    untranslatable: list[str] = field(default_factory=list)  # conda specs without equivalent
+
+    def warning(self, why: str) -> str:
+        renamed = [f"{conda} -> {pypi}" for conda, pypi in self.translated
+                   if _name_of(conda) != canonicalize_name(Requirement(pypi).name)]
+        parts = [f"{why}: locked the PyPI equivalents of environment.yml's conda packages"]
+        if renamed:
+            parts.append("translated " + ", ".join(renamed))
+        if self.untranslatable:
+            parts.append("no PyPI equivalent for " + ", ".join(self.untranslatable))
+        return "; ".join(parts)
+
+
+def pypi_equivalents(spec: CondaSpec) -> Translation:
+    """The PyPI requirements standing for ``spec``'s conda packages, then its ``pip:`` list."""
+    result = Translation()
+    for item in spec.dependencies:
+        match = _NAME.match(item.strip())
+        if not match:
+            result.untranslatable.append(item)
+            continue
+        name = match.group("name").lower()
+        if name in ("python", "pip"):
+            continue
+        pypi = conda_to_pypi(name)
+        if pypi is None or (pypi == name and _CONDA_ONLY.match(name)):
+            result.untranslatable.append(item)
+            continue
+        requirement = conda_spec_as_pep508(pypi, item.strip().replace(match.group(0), pypi, 1))
+        try:
+            Requirement(requirement)
+        except InvalidRequirement:
+            requirement = pypi  # a conda version syntax PEP 440 has no word for: any version
+        result.requirements.append(requirement)
+        result.translated.append((item, requirement))
+    result.requirements += list(spec.pip)
+    return result
+
+
+def _name_of(conda: str) -> str:
+    match = _NAME.match(conda.strip())
+    return canonicalize_name(match.group("name")) if match else conda

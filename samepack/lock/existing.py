@@ -1,0 +1,164 @@
+"""Lock files a project already has, read as pins the new lock keeps.
+
+``uv.lock``, ``poetry.lock``, ``Pipfile.lock``, ``pylock.toml``, ``conda-lock.yml`` (its pip
+part) and a hashed ``requirements.txt`` each say which version of every package the project
+was last resolved to. samepack hands those versions to the resolver as *preferences* (the
+versions an existing output file gives ``uv pip compile`` and ``pip-compile``): they are kept
+unless a requirement now excludes them, and move only with ``--upgrade`` or
+``--upgrade-package NAME``, as in pip-tools and uv.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from packaging.utils import canonicalize_name
+
+from samepack.envfiles.atomic import is_generated
+from samepack.errors import InputError
+from samepack.lock.pins import pins_from_requirements
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+@dataclass
+class ExistingPins:
+    """The versions earlier locks chose: ``name -> version``, and the files they came from."""
+
+    pins: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    def preferences(self, upgrade: bool, upgrade_packages: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """``name==version`` lines for the resolver, without what the user asked to upgrade."""
+        if upgrade:
+            return ()
+        moving = {canonicalize_name(name) for name in upgrade_packages}
+        return tuple(f"{name}=={version}" for name, version in sorted(self.pins.items())
+                     if name not in moving)
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as bad:
+        raise InputError(f"{path.name}: not valid TOML ({bad})",
+                         hint=f"fix {path.name}, or move it aside to lock without it") from bad
+
+
+def _from_packages(entries: Any, skip: Callable[[dict], bool] = lambda _: False) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or skip(entry):
+            continue
+        name, version = entry.get("name"), entry.get("version")
+        if isinstance(name, str) and isinstance(version, str) and version:
+            found.setdefault(canonicalize_name(name), []).append(version)
+    return found
+
+
+def _uv_lock(path: Path) -> dict[str, list[str]]:
+    """uv's ``[[package]]`` tables; the project itself (editable, virtual) is no pin."""
+    def own(entry: dict) -> bool:
+        source = entry.get("source") or {}
+        return any(key in source for key in ("editable", "virtual", "directory", "path"))
+    return _from_packages(_toml(path).get("package"), own)
+
+
+def _poetry_lock(path: Path) -> dict[str, list[str]]:
+    def local(entry: dict) -> bool:
+        return (entry.get("source") or {}).get("type") in ("directory", "file", "git")
+    return _from_packages(_toml(path).get("package"), local)
+
+
+def _pylock(path: Path) -> dict[str, list[str]]:
+    """PEP 751 ``[[packages]]``; entries without a version (directories, VCS) are no pins, nor
+    are those only for a dependency group or an extra."""
+    def not_runtime(entry: dict) -> bool:
+        marker = entry.get("marker") or ""
+        return "dependency_groups" in marker or "extras" in marker
+    return _from_packages(_toml(path).get("packages"), not_runtime)
+
+
+def _pipfile_lock(path: Path) -> dict[str, list[str]]:
+    """Pipfile.lock's ``default`` section (``develop`` is not part of the environment)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as bad:
+        raise InputError(f"{path.name}: not valid JSON ({bad})",
+                         hint=f"fix {path.name}, or move it aside to lock without it") from bad
+    found: dict[str, list[str]] = {}
+    default = data.get("default") if isinstance(data, dict) else None
+    for name, entry in (default or {}).items():
+        version = entry.get("version", "") if isinstance(entry, dict) else ""
+        if isinstance(version, str) and version.startswith("=="):
+            found.setdefault(canonicalize_name(name), []).append(version[2:])
+    return found
+
+
+def _conda_lock(path: Path) -> dict[str, list[str]]:
+    """The pip packages of a conda-lock file (its conda part is the conda locker's)."""
+    import yaml  # only conda projects pay for it
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as bad:
+        raise InputError(f"{path.name}: not valid YAML ({bad})",
+                         hint=f"fix {path.name}, or move it aside to lock without it") from bad
+    packages = data.get("package") if isinstance(data, dict) else None
+    return _from_packages(packages, lambda entry: entry.get("manager") != "pip")
+
+
+def _hashed_requirements(path: Path) -> dict[str, list[str]]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if "--hash=" not in text:
+        return {}  # a hand-written list of requirements is a declaration, not a lock
+    return {pin.name: [pin.version] for pin in pins_from_requirements(text)}
+
+
+# file name -> reader; the first file to pin a name wins
+READERS: dict[str, Callable[[Path], dict[str, list[str]]]] = {
+    "uv.lock": _uv_lock,
+    "pylock.toml": _pylock,
+    "poetry.lock": _poetry_lock,
+    "Pipfile.lock": _pipfile_lock,
+    "conda-lock.yml": _conda_lock,
+    "requirements.txt": _hashed_requirements,
+    "requirements.lock": _hashed_requirements,
+}
+
+
+def is_hashed_lock(path: Path) -> bool:
+    """A requirements file that pins with hashes: a lock, whoever wrote it."""
+    try:
+        return path.is_file() and "--hash=" in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def existing_pins(root: Path, names: tuple[str, ...] | None = None) -> ExistingPins:
+    """Pins from the lock files at the project root (all known kinds, or just ``names``). A
+    name a file pins to several versions (one per platform or Python) is left to the
+    resolver."""
+    result = ExistingPins()
+    candidates = names if names is not None else tuple(READERS)
+    # samepack's own last lock first: once it has locked, its versions are the project's
+    ordered = sorted(candidates, key=lambda name: not is_generated(root / name))
+    for name in ordered:
+        path = root / name
+        if name not in READERS or not path.is_file():
+            continue
+        found = READERS[name](path)
+        if not found:
+            continue
+        result.sources.append(name)
+        for package, versions in sorted(found.items()):
+            if len(set(versions)) == 1:
+                result.pins.setdefault(package, versions[0])
+    return result

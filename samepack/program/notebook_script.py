@@ -1,0 +1,228 @@
+"""One notebook step as a plain Python script (pure text generation; nothing here runs it).
+
+The script has, in order: the notebook's ``from __future__`` imports (a notebook may have them
+in any cell, a script only at its top), the state carried from earlier steps, the step's cells
+(magic and shell lines commented out) with parameters injected after the cell tagged
+``parameters`` (papermill's convention) or at the top, and saving the state for later steps.
+
+Each step is its own process, so what one step defines reaches the next through a state file,
+as in SAME: modules are re-imported by name; functions and classes the notebook defined are
+re-created from their source, also when they were themselves restored in an earlier step (the
+source travels with them); other values are pickled one by one. Everything is restored in the
+order it was first bound (a class whose body reads a constant comes after that constant); two
+names bound to one object come back as two equal objects. A value that cannot be carried is
+replaced by a stand-in that raises, naming the value and why, as soon as it is used (SAME's
+"exploding variables"), and a warning is printed once, in the step that made it. The runtime
+code is plain stdlib Python that runs in the program's own interpreter (3.7 and later).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from samepack.errors import InputError
+from samepack.program.notebook import MAGIC, cell_source, cell_tags, notebook_steps
+
+RUNTIME = r'''
+# state carried between steps by samepack
+class _SamepackNotCarried(object):
+    """Stands for a value an earlier step could not hand over; using it says why."""
+    __slots__ = ("_sp_name", "_sp_reason")
+
+    def __init__(self, name, reason):
+        object.__setattr__(self, "_sp_name", name)
+        object.__setattr__(self, "_sp_reason", reason)
+
+    def _sp_fail(self, *args, **kwargs):
+        raise RuntimeError("samepack: %s was not carried over from an earlier step (%s)"
+                           % (object.__getattribute__(self, "_sp_name"),
+                              object.__getattribute__(self, "_sp_reason")))
+
+    def __repr__(self):
+        return "<not carried over: %s>" % object.__getattribute__(self, "_sp_reason")
+
+
+for _sp_method in ("__getattr__", "__setattr__", "__delattr__", "__call__", "__iter__",
+                   "__next__", "__len__", "__getitem__", "__setitem__", "__delitem__",
+                   "__contains__", "__bool__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__",
+                   "__ge__", "__hash__", "__add__", "__sub__", "__mul__", "__truediv__",
+                   "__floordiv__", "__mod__", "__pow__", "__neg__", "__int__", "__float__",
+                   "__index__", "__str__", "__format__", "__enter__", "__exit__",
+                   "__reduce__", "__reduce_ex__"):
+    setattr(_SamepackNotCarried, _sp_method, _SamepackNotCarried._sp_fail)
+del _sp_method
+
+
+def _sp_restore(namespace, path):
+    import importlib, linecache, os, pickle
+    namespace["__samepack_sources__"] = registry = {}
+    if path is None or not os.path.exists(path):  # the first step starts afresh
+        return
+    with open(path, "rb") as handle:
+        state = pickle.load(handle)
+    for name, module in state["imports"].items():
+        try:
+            namespace[name] = importlib.import_module(module)
+        except Exception as error:
+            namespace[name] = _SamepackNotCarried(name, "import %s failed: %s" % (module, error))
+
+    def restore(entry):
+        if entry[0] == "value":
+            namespace[entry[1]] = pickle.loads(entry[2])
+            return
+        kind, name, defined, source = entry
+        filename = "<samepack: %s>" % name
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
+        namespace[name] = namespace[defined]
+        registry[name] = (namespace[name], defined, source)
+
+    # In the order they were first bound; what fails (a class whose body reads a value bound
+    # later, an instance of such a class) is tried again while that makes progress.
+    pending, errors = list(state["entries"]), {}
+    while pending:
+        failed = []
+        for entry in pending:
+            try:
+                restore(entry)
+            except Exception as error:
+                failed.append(entry)
+                errors[entry[1]] = error
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    for entry in pending:
+        why = "unpickling failed" if entry[0] == "value" else "re-defining it failed"
+        namespace[entry[1]] = _SamepackNotCarried(entry[1], "%s: %r" % (why, errors[entry[1]]))
+    for name, reason in state["unavailable"].items():
+        namespace[name] = _SamepackNotCarried(name, reason)
+
+
+def _sp_source(name, value, registry):
+    """(defined name, source) of a notebook function or class, or a reason it has none."""
+    import ast, inspect
+    known = registry.get(name)
+    if known is not None and known[0] is value:
+        return known[1], known[2]
+    for other in registry.values():
+        if other[0] is value:
+            return other[1], other[2]
+    if "<locals>" in getattr(value, "__qualname__", ""):
+        return None, "it is defined inside a function"
+    try:
+        source = inspect.getsource(value)
+    except (OSError, TypeError) as error:
+        return None, "its source is not available (%s)" % error
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None, "its source cannot be separated from the line it is on"
+    node = tree.body[0] if len(tree.body) == 1 else None
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name, source
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) \
+            and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, source
+    return None, "its source cannot be separated from the line it is on"
+
+
+def _sp_save(namespace, path, warn):
+    import inspect, os, pickle, sys, types
+    registry = namespace.get("__samepack_sources__") or {}
+    state = {"imports": {}, "entries": [], "unavailable": {}}
+    skip = ("In", "Out", "get_ipython", "exit", "quit")
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or name in skip:
+            continue
+        if isinstance(value, _SamepackNotCarried):
+            state["unavailable"][name] = object.__getattribute__(value, "_sp_reason")
+        elif isinstance(value, types.ModuleType):
+            state["imports"][name] = value.__name__
+        elif (inspect.isroutine(value) or inspect.isclass(value)) \
+                and getattr(value, "__module__", None) == "__main__":
+            defined, source = _sp_source(name, value, registry)
+            if defined is None:
+                kind = "class" if inspect.isclass(value) else "function"
+                state["unavailable"][name] = "a %s: %s" % (kind, source)
+            else:
+                state["entries"].append(("definition", name, defined, source))
+        else:
+            try:
+                state["entries"].append(("value", name, pickle.dumps(value)))
+            except Exception as error:
+                state["unavailable"][name] = "a %s that cannot be pickled: %s" % (
+                    type(value).__name__, error)
+    if warn:  # once, in the step that made the value (a stand-in was reported already)
+        for name, reason in sorted(state["unavailable"].items()):
+            if not isinstance(namespace.get(name), _SamepackNotCarried):
+                print("samepack: %s cannot be carried to the next step: %s" % (name, reason),
+                      file=sys.stderr)
+    with open(path + ".part", "wb") as handle:
+        pickle.dump(state, handle)
+    os.replace(path + ".part", path)
+'''
+
+
+def _assignments(params: dict[str, Any]) -> str:
+    lines = ["# parameters injected by samepack"]
+    lines += [f"{name} = {value!r}" for name, value in sorted(params.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _code(cell: dict[str, Any]) -> str:
+    lines = [("# " + line) if MAGIC.match(line) else line
+             for line in cell_source(cell).splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def split_future(code: str) -> tuple[list[str], str]:
+    """(the ``from __future__`` import statements of ``code``, ``code`` without them). Code
+    that does not parse is left alone: Python reports it where it is."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return [], code
+    lines = code.splitlines()
+    futures: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            start, end = node.lineno - 1, (node.end_lineno or node.lineno)
+            futures.append(" ".join(line.strip() for line in lines[start:end]))
+            lines[start:end] = ["pass  # " + line for line in lines[start:end]]
+    return futures, "\n".join(lines) + "\n"
+
+
+def step_script(notebook: dict[str, Any], step_name: str, params: dict[str, Any],
+                state_path: str | None = None) -> str:
+    """The Python source that runs ``step_name``'s cells with ``params`` injected; with
+    ``state_path``, what earlier steps defined is restored from that file first, and what this
+    one defines is saved to it at the end."""
+    steps = notebook_steps(notebook)
+    position = next((i for i, s in enumerate(steps) if s.name == step_name), None)
+    if position is None:
+        raise InputError(f"notebook has no step '{step_name}'",
+                         "steps come from cells tagged same_step_N")
+    cells = notebook["cells"]
+    futures: list[str] = []
+    for earlier in steps[:position]:  # a kernel keeps future flags for the cells after them
+        for index in earlier.cells:
+            futures += split_future(_code(cells[index]))[0]
+    parts: list[str] = []
+    injected = False
+    for index in steps[position].cells:
+        found, code = split_future(_code(cells[index]))
+        futures += found
+        parts.append(code)
+        if "parameters" in cell_tags(cells[index]):
+            parts.append(_assignments(params))
+            injected = True
+    if not injected:
+        parts.insert(0, _assignments(params))
+    if state_path:
+        last = position == len(steps) - 1
+        restore_from = state_path if position > 0 else None  # never a previous run's state
+        parts = [RUNTIME, f"_sp_restore(globals(), {restore_from!r})\n"] + parts
+        parts.append(f"_sp_save(globals(), {state_path!r}, warn={not last})\n")
+    header = list(dict.fromkeys(futures))
+    return "\n".join(header + parts)

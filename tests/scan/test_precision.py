@@ -1,0 +1,152 @@
+"""The scanner finds what the code needs and only that: one small, real-looking case for each
+cause of a wrong name seen on public ML repositories (issue 14)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from samepack.scan import scan_project
+from samepack.scan.notebook import pip_install_requirements
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def needed(root: Path, **options) -> set[str]:
+    """What the lock would get: the non-optional dependencies."""
+    return {d.name for d in scan_project(root, "3.11", **options).dependencies if not d.optional}
+
+
+def notebook(cells: list[str], nbformat: int = 4) -> str:
+    if nbformat == 3:
+        return json.dumps({"nbformat": 3, "worksheets": [{"cells": [
+            {"cell_type": "code", "input": source} for source in cells]}]})
+    return json.dumps({"nbformat": 4, "cells": [
+        {"cell_type": "code", "source": source} for source in cells]})
+
+
+def test_a_root_folder_without_init_does_not_hide_an_installed_package(tmp_path):
+    # "rich" is installed here (samepack depends on it): a folder of that name holding
+    # scripts is a namespace package, which Python uses only when nothing else has the name.
+    write(tmp_path, {"rich/render_report.py": "print('report')\n",
+                     "plots_of_ours/draw.py": "x = 1\n",
+                     "train.py": "import rich\nimport plots_of_ours.draw\n"})
+    scan = scan_project(tmp_path, "3.11")
+    assert needed(tmp_path) == {"rich"}
+    assert scan.local_modules == ["plots_of_ours"]  # a name no distribution has stays ours
+
+
+def test_modules_below_a_folder_that_is_not_an_identifier_are_local(tmp_path):
+    write(tmp_path, {"04-deployment/app/__init__.py": "",
+                     "04-deployment/app/model.py": "import numpy\n",
+                     "04-deployment/app/main.py": "from app.model import predict\nimport model\n",
+                     "04-deployment/serve.py": "import app.main\n"})
+    assert needed(tmp_path, use_installed=False) == {"numpy"}
+
+
+def test_a_file_importing_its_own_name_means_the_installed_package(tmp_path):
+    write(tmp_path, {"datasets.py": "from datasets import load_dataset\n",
+                     "train.py": "import datasets\n"})
+    found = needed(tmp_path, use_installed=False)
+    assert found == {"datasets"}  # datasets.py's own import; train.py's is the local file
+    train_only = write(tmp_path / "other", {"datasets.py": "x = 1\n", "train.py": "import datasets\n"})
+    assert needed(train_only, use_installed=False) == set()
+
+
+def test_python2_fallbacks_are_never_requirements(tmp_path):
+    write(tmp_path, {"compat.py": (
+        "try:\n    from io import StringIO\nexcept ImportError:\n    from StringIO import StringIO\n"
+        "try:\n    import urllib.request as urllib2\nexcept ImportError:\n    import urllib2\n"
+        "import Tkinter\nimport cPickle\n")})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert scan.dependencies == []
+
+
+def test_an_optional_import_installed_here_is_kept_as_optional(tmp_path):
+    write(tmp_path, {"fast.py": "try:\n    import rich\nexcept ImportError:\n    rich = None\n"})
+    scan = scan_project(tmp_path, "3.11")
+    (rich,) = [d for d in scan.dependencies if d.name == "rich"]
+    assert rich.optional  # marked optional; the lock keeps it because it is installed here
+    from samepack.envfiles.inputs import direct_requirements
+
+    assert [r.name for r in direct_requirements(scan, tmp_path)] == ["rich"]
+    absent = write(tmp_path / "absent", {"fast.py": (
+        "try:\n    import not_installed_xyz\nexcept ImportError:\n    pass\n")})
+    assert direct_requirements(scan_project(absent, "3.11"), absent) == []
+
+
+def test_one_bad_cell_loses_only_its_own_imports(tmp_path):
+    write(tmp_path, {"eda.ipynb": notebook([
+        "import pandas as pd\n", "def broken(:\n    pass\n", "import seaborn as sns\n"])})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert {d.name for d in scan.dependencies} == {"pandas", "seaborn"}
+    (problem,) = scan.problems
+    assert problem.path == "eda.ipynb" and "line 2" in problem.reason
+    assert "the other cells were read" in problem.reason
+
+
+def test_a_shell_command_continued_with_backslash_does_not_break_the_notebook(tmp_path):
+    write(tmp_path, {"setup.ipynb": notebook([
+        "!pip install -q \\\n    transformers==4.41.0 \\\n    accelerate\n"
+        "import transformers\nimport accelerate\n"])})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert scan.problems == []
+    assert {d.name: d.status for d in scan.dependencies} == {
+        "accelerate": "used", "transformers": "used"}
+
+
+def test_nbformat_3_notebooks_are_read(tmp_path):
+    write(tmp_path, {"old.ipynb": notebook(["import numpy as np\n", "%matplotlib inline\n"
+                                            "import matplotlib.pyplot as plt\n"], nbformat=3)})
+    assert needed(tmp_path, use_installed=False) == {"numpy", "matplotlib"}
+
+
+@pytest.mark.parametrize("command,expected", [
+    ("%pip install -qr requirements.txt", []),
+    ("!pip install -q -r requirements.txt torch", ["torch"]),
+    ("!pip install -rrequirements.txt torch", ["torch"]),
+    ("!pip install -Uq pandas", ["pandas"]),
+    ("!pip install -e . -c constraints.txt", []),
+])
+def test_pip_flag_clusters(command, expected):
+    assert pip_install_requirements(command) == expected
+
+
+def test_pip_installs_nothing_imports_are_not_requirements(tmp_path):
+    write(tmp_path, {"nb.ipynb": notebook(["!pip install gdown kaggle seaborn\n",
+                                           "import seaborn\n"])})
+    assert needed(tmp_path, use_installed=False) == {"seaborn"}
+
+
+@pytest.mark.parametrize("module,distribution", [
+    ("mmseg.apis", "mmsegmentation"), ("github", "pygithub"), ("haystack", "haystack-ai"),
+    ("skmultilearn.problem_transform", "scikit-multilearn"), ("ignite.engine", "pytorch-ignite"),
+    ("mlx.data", "mlx-data"), ("opentelemetry.sdk.trace", "opentelemetry-sdk"),
+])
+def test_import_names_that_differ_from_their_distribution(tmp_path, module, distribution):
+    write(tmp_path, {"app.py": f"import {module}\n"})
+    assert needed(tmp_path, use_installed=False) == {distribution}
+
+
+def test_google_colab_is_no_dependency(tmp_path):
+    write(tmp_path, {"nb.py": "from google.colab import drive\nimport numpy\n"})
+    assert needed(tmp_path, use_installed=False) == {"numpy"}
+
+
+def test_a_declared_sklearn_is_scikit_learn(tmp_path):
+    write(tmp_path, {"requirements.txt": "sklearn\n", "train.py": "import sklearn\n"})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert {d.name: d.status for d in scan.dependencies} == {"scikit-learn": "used"}
+
+
+def test_one_import_one_distribution_when_a_fork_is_declared(tmp_path):
+    write(tmp_path, {"requirements.txt": "progressbar33\n", "train.py": "import progressbar\n"})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert {d.name: d.status for d in scan.dependencies} == {"progressbar33": "used"}
