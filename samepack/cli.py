@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "runs": "samepack.commands.runs:runs",
     "build": "samepack.commands.build:build",
     "deploy": "samepack.commands.deploy:deploy",
+    "undeploy": "samepack.commands.deploy:undeploy",
     "init": "samepack.commands.init:init",
     "reproduce": "samepack.commands.reproduce:reproduce",
     "push": "samepack.commands.oci:push",

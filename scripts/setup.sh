@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up samepack on a fresh Debian machine: a virtualenv in .venv with samepack installed in
 # editable mode. With --test, also the system tools the test suite talks to for real
-# (an OCI registry, skopeo, a Docker engine, buildah, debootstrap) and the test extras.
+# (an OCI registry, skopeo, a Docker engine, buildah, debootstrap), the test extras, and a
+# Kubernetes control plane for the tests (envtest's KUBEBUILDER_ASSETS layout, unpacked from
+# ../shared/envtest into .envtest/ when that folder is there; elsewhere `setup-envtest use 1.36`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,8 @@ if [ "$want_test" = 1 ]; then
               dockerd:docker.io buildah:buildah debootstrap:debootstrap openssl:openssl; do
     command -v "${tool%%:*}" >/dev/null || apt_packages+=("${tool#*:}")
   done
+  command -v openssl >/dev/null || apt_packages+=(openssl)  # the control plane's certificates
+  command -v xz >/dev/null || apt_packages+=(xz-utils)      # unpacks envtest's binaries
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${apt_packages[*]}" >&2
@@ -31,3 +35,9 @@ extras="all"
 [ "$want_test" = 1 ] && extras="test"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[$extras]"
+
+# The Kubernetes tests' control plane (etcd, kube-apiserver, kube-controller-manager, kubectl),
+# checked by sha256; scripts/test.sh points KUBEBUILDER_ASSETS at .envtest/bin.
+if [ "$want_test" = 1 ] && [ -z "${KUBEBUILDER_ASSETS:-}" ] && [ -f ../shared/envtest/install.sh ]; then
+  bash ../shared/envtest/install.sh .envtest >/dev/null
+fi

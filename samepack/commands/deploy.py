@@ -1,4 +1,5 @@
-"""``samepack deploy``: put a registered program (or a bundle) on a Kubernetes cluster."""
+"""``samepack deploy`` and ``samepack undeploy``: put a registered program (or a bundle) on a
+Kubernetes cluster, and take it off again."""
 
 from __future__ import annotations
 
@@ -39,24 +40,7 @@ def entry_manifests(entry, namespace: str | None) -> list[dict]:
     return retarget(objects, namespace) if namespace else objects
 
 
-def deploy_entry(entry, *, context: str | None = None, namespace: str | None = None,
-                 dry_run: bool = False, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> None:
-    """Deploy a store entry and print what happened (``samepack import --cluster`` uses it)."""
-    from samepack.k8s.cluster import Cluster
-    from samepack.k8s.deploy import DeployRequest, deploy
-
-    from samepack.k8s import validate_manifests
-
-    objects = entry_manifests(entry, namespace)
-    validate_manifests(objects, kubernetes_version)  # before any cluster is asked
-    for name, dataset in sorted(entry.program.datasets.items()):
-        if not (dataset.uri and "://" in dataset.uri):
-            warn(f"data set {name} has no URI: put its file on the volume of claim "
-                 f"{entry.program.name}-data-{name} yourself")
-    cluster = Cluster.connect(context)
-    request = DeployRequest(entry.program, objects, dry_run=dry_run,
-                            kubernetes_version=kubernetes_version)
-    outcome = deploy(cluster, request, info)
+def _print_outcome(program_ref: str, outcome, dry_run: bool) -> None:
     for diff in outcome.diffs:
         out.print(diff, end="", markup=False, highlight=False)
     for name in outcome.unchanged:
@@ -64,9 +48,64 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
     if dry_run:
         out.print(f"dry run: {len(outcome.diffs)} to change, {len(outcome.unchanged)} unchanged",
                   highlight=False)
-    else:
-        out.print(f"deployed {entry.program.ref}: {len(outcome.applied)} objects applied",
-                  highlight=False)
+        return
+    extra = [f"{len(outcome.replaced)} replaced"] if outcome.replaced else []
+    extra += [f"{len(outcome.removed)} removed"] if outcome.removed else []
+    extra += [f"{len(outcome.pending)} Jobs left for the next deploy"] if outcome.pending else []
+    out.print(f"deployed {program_ref}: {len(outcome.applied)} objects applied"
+              + (f" ({', '.join(extra)})" if extra else ""), highlight=False)
+
+
+def deploy_entry(entry, *, context: str | None = None, namespace: str | None = None,
+                 dry_run: bool = False, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+                 wait: bool = True, timeout: float | None = None, prune: bool = True) -> None:
+    """Deploy a store entry and print what happened (``samepack import --cluster`` uses it)."""
+    from samepack.errors import InputError
+    from samepack.k8s.argo import ARGO_API, with_argo
+    from samepack.k8s.cluster import Cluster
+    from samepack.k8s.deploy import JOB_TIMEOUT, DeployRequest, argo_schemas, deploy
+    from samepack.k8s.plan import namespace_of
+
+    from samepack.k8s import validate_manifests
+
+    from samepack.k8s.carry import carried_datasets
+
+    objects = entry_manifests(entry, namespace)
+    carried = carried_datasets(entry.program, Path(entry.workdir), namespace_of(objects) or "default")
+    for problem in carried.problems:
+        warn(problem)
+    objects += carried.objects
+    validate_manifests(objects, kubernetes_version)  # before any cluster is asked
+    cluster = Cluster.connect(context)
+    schemas = None
+    if len(entry.program.steps) > 1 and cluster.serves(ARGO_API, "Workflow"):
+        info("the cluster serves Argo Workflows: the steps run as one Workflow")
+        objects = with_argo(entry.program, objects, namespace_of(objects) or "default")
+        schemas = argo_schemas(cluster)
+    request = DeployRequest(entry.program, objects, dry_run=dry_run,
+                            kubernetes_version=kubernetes_version, wait=wait,
+                            timeout=JOB_TIMEOUT if timeout is None else timeout, prune=prune,
+                            crd_schemas=schemas)
+    try:
+        outcome = deploy(cluster, request, info)
+    finally:
+        cluster.close()
+    _print_outcome(entry.program.ref, outcome, dry_run)
+    if outcome.missing:
+        more = f" (and {len(outcome.missing) - 1} more)" if len(outcome.missing) > 1 else ""
+        env = outcome.missing[0].split(": ", 1)[1].split(" ", 1)[0]
+        raise InputError(f"dry run: {outcome.missing[0]}{more}; the deploy would stop there",
+                         hint=f"export {env}=... before deploying (values come from your "
+                              f"environment, never from a bundle)")
+
+
+def _wait_options(function):
+    function = click.option("--no-wait", is_flag=True,
+                            help="Do not wait for Jobs: apply what can start now; a later "
+                                 "deploy applies the steps that need them.")(function)
+    return click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+                        help="Wait at most this long for each Job other steps need "
+                             "(default: 24 h).")(function)
 
 
 @click.command("deploy")
@@ -76,12 +115,44 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
 @click.option("--dry-run", is_flag=True, help="Ask the server what would change; change nothing.")
 @click.option("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, show_default=True,
               help="Validate the manifests against this Kubernetes version.")
+@click.option("--keep-old", is_flag=True,
+              help="Keep objects of other versions of the program (default: remove them).")
+@_wait_options
 def deploy(target: str, context: str | None, namespace: str | None, dry_run: bool,
-           kubernetes_version: str) -> None:
+           kubernetes_version: str, keep_old: bool, timeout: float | None, no_wait: bool) -> None:
     """Apply a program's Kubernetes manifests (server-side apply, field manager samepack).
 
     Checks first that every step fits on some node, creates the Secrets the program references
-    from your environment, and runs the step Jobs in dependency order.
+    from your environment, and runs the step Jobs in dependency order (as one Argo Workflow when
+    the cluster serves Argo). Jobs whose pod template changed, and failed Jobs, are replaced;
+    objects an earlier version left are removed unless --keep-old.
     """
     deploy_entry(_entry(target), context=context, namespace=namespace, dry_run=dry_run,
-                 kubernetes_version=kubernetes_version)
+                 kubernetes_version=kubernetes_version, wait=not no_wait, timeout=timeout,
+                 prune=not keep_old)
+
+
+@click.command("undeploy")
+@click.argument("target", metavar="NAME[:VERSION]")
+@click.option("--context", help="kubeconfig context (default: the current one).")
+@click.option("--namespace", "-n", help="Namespace it was deployed into (default: the program's name).")
+@click.option("--purge", is_flag=True,
+              help="Also delete the volume claims (workspace, data sets) and the namespace.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def undeploy(target: str, context: str | None, namespace: str | None, purge: bool,
+             dry_run: bool) -> None:
+    """Remove what samepack applied for a program, found by its labels (one version with
+    NAME:VERSION). Volume claims, and so the data on them, stay unless --purge."""
+    from samepack.k8s.cluster import Cluster
+    from samepack.k8s.names import dns_name
+    from samepack.k8s.undeploy import undeploy as remove
+
+    name, _, version = target.partition(":")
+    cluster = Cluster.connect(context)
+    try:
+        removed = remove(cluster, name, version or None, namespace or dns_name(name),
+                         purge=purge, dry_run=dry_run, report=info)
+    finally:
+        cluster.close()
+    verb = "would remove" if dry_run else "removed"
+    out.print(f"{verb} {len(removed)} objects of {target}", highlight=False)

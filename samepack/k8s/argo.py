@@ -4,12 +4,13 @@ Each step's pod is the same one a Job would run (``samepack.k8s.pod``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from samepack.k8s.names import dns_name, program_labels
-from samepack.k8s.params import resolve_params
 from samepack.k8s.pod import PodContext, pod_spec
-from samepack.k8s.render import RUN_LABEL, pod_context, schedule_steps
+from samepack.k8s.render import RUN_LABEL, pod_context, schedule_context, schedule_steps
 
 ARGO_API = "argoproj.io/v1alpha1"
 ENTRYPOINT = "pipeline"
@@ -76,9 +77,9 @@ def render_cron_workflows(program, *, image: str | None, namespace: str,
                           params: dict | None = None) -> list[dict[str, Any]]:
     """One CronWorkflow per schedule, with the schedule's parameter values."""
     objects = []
+    base = pod_context(program, image=image, params=params)
     for name, schedule in program.schedules.items():
-        values = {**resolve_params(program, params), **schedule.params}
-        ctx = pod_context(program, image=image, params=values)
+        ctx = schedule_context(program, base, name)
         objects.append({
             "apiVersion": ARGO_API, "kind": "CronWorkflow",
             "metadata": {"name": dns_name(program.name, name, limit=52), "namespace": namespace,
@@ -86,3 +87,36 @@ def render_cron_workflows(program, *, image: str | None, namespace: str,
             "spec": {"schedules": [schedule.cron], "concurrencyPolicy": "Forbid",
                      "workflowSpec": workflow_spec(ctx, schedule_steps(program, schedule.steps))}})
     return objects
+
+
+def deploy_workflow(program, *, image: str | None, namespace: str,
+                    params: dict | None = None) -> dict[str, Any]:
+    """The Workflow ``samepack deploy`` submits: every step once, named by what it runs (a
+    digest of its spec), so deploying the same program again changes nothing and a new version
+    or a changed step is a new Workflow."""
+    ctx = pod_context(program, image=image, params=params)
+    spec = workflow_spec(ctx, schedule_steps(program, None))
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
+    return {"apiVersion": ARGO_API, "kind": "Workflow",
+            "metadata": {"name": dns_name(program.name, digest, limit=253), "namespace": namespace,
+                         "labels": program_labels(program.name, program.version)},
+            "spec": spec}
+
+
+def image_of(objects: list[dict[str, Any]]) -> str | None:
+    """The image the rendered Jobs run (what ``infra/`` was rendered with)."""
+    for obj in objects:
+        if obj["kind"] == "Job":
+            return obj["spec"]["template"]["spec"]["containers"][0]["image"]
+    return None
+
+
+def with_argo(program, objects: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
+    """``objects`` with the Jobs and CronJobs replaced by one Workflow and a CronWorkflow per
+    schedule (and the executor's Role), for a cluster that serves Argo."""
+    image = image_of(objects)
+    ctx = pod_context(program, image=image, params=None)
+    kept = [obj for obj in objects if obj["kind"] not in ("Job", "CronJob")]
+    return kept + executor_rbac(ctx, namespace) + [
+        deploy_workflow(program, image=image, namespace=namespace),
+        *render_cron_workflows(program, image=image, namespace=namespace)]

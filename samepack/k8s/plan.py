@@ -13,7 +13,11 @@ from samepack.k8s.validate import describe
 CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
                   "PersistentVolume", "StorageClass", "PriorityClass"}
 _SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
-                  "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences")
+                  "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences",
+                  "generateName")
+# What the Job controller adds to a Job's selector and pod labels (its uid and name).
+_JOB_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
+               "batch.kubernetes.io/job-name")
 
 
 def namespace_of(objects: Iterable[dict[str, Any]]) -> str | None:
@@ -64,15 +68,31 @@ def comparable(obj: dict[str, Any] | None) -> dict[str, Any] | None:
     annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
     if "annotations" in meta and not annotations:
         meta.pop("annotations")
+    if clean.get("kind") == "Job":
+        spec = clean.get("spec") or {}
+        spec.pop("selector", None)
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        for key in _JOB_LABELS:
+            labels.pop(key, None)
     return clean
 
 
-def object_diff(live: dict[str, Any] | None, proposed: dict[str, Any]) -> str:
+def object_diff(live: dict[str, Any] | None, proposed: dict[str, Any],
+                name: str | None = None) -> str:
     """A unified diff of the live object and what applying would leave (``""``: no change)."""
     before = dump_manifests([comparable(live)]) if live is not None else ""
     after = dump_manifests([comparable(proposed)])
-    name = describe(proposed)
+    name = name or describe(proposed)
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                  fromfile=f"live/{name}" if live else "/dev/null",
                                  tofile=f"applied/{name}")
+    return "".join(lines)
+
+
+def removal_diff(live: dict[str, Any], why: str) -> str:
+    """A unified diff showing ``live`` removed."""
+    before = dump_manifests([comparable(live)])
+    name = f"{live['kind']}/{live['metadata']['name']}"
+    lines = difflib.unified_diff(before.splitlines(keepends=True), [],
+                                 fromfile=f"live/{name}", tofile=f"/dev/null (removed: {why})")
     return "".join(lines)

@@ -12,6 +12,7 @@ from typing import Any
 
 from samepack.k8s.names import dns_name, env_name
 from samepack.k8s.params import dataset_file, dataset_mount, interpolate, step_command
+from samepack.k8s.results import wrap_command
 from samepack.k8s.quantity import MIB, cpu_quantity, parse_quantity
 from samepack.program.model import Program, Resources, Step
 
@@ -22,11 +23,16 @@ RUN_AS = 1000
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_MEMORY_LABEL = "nvidia.com/gpu.memory"  # MiB, set by NVIDIA GPU feature discovery
 
+CARRY_ROOT = "/etc/samepack-data"  # where a carried local data set's ConfigMap is mounted
+
 # Runs in the step's image (which has Python): fetch a data set once, verify its digest.
 FETCH_SCRIPT = """\
 import hashlib, os, sys, urllib.request
 uri, target, want = sys.argv[1], sys.argv[2], sys.argv[3]
 if not os.path.exists(target):
+    if uri.startswith("file://") and not os.path.exists(uri[7:]):
+        sys.exit(f"{target} is missing and was not carried here: deploy with samepack "
+                 f"(it carries local data sets), or put the file on this volume")
     urllib.request.urlretrieve(uri, target + ".part")
     os.replace(target + ".part", target)
 if want:
@@ -50,6 +56,21 @@ class PodContext:
 
 def dataset_claim(program: Program, name: str) -> str:
     return dns_name(program.name, "data", name)
+
+
+def is_local(dataset) -> bool:
+    """A data set with no URI a pod could fetch (only a project path)."""
+    return not (dataset.uri and "://" in dataset.uri)
+
+
+def carry_config_map(program: Program, name: str) -> str:
+    """The ConfigMap that carries a local data set's file (``samepack.k8s.carry``)."""
+    return dns_name(program.name, "carry", name, limit=253)
+
+
+def carried_file(program: Program, name: str) -> str:
+    """The key of the carried file: the basename steps see it under."""
+    return dataset_file(program, name).rsplit("/", 1)[-1]
 
 
 def dataset_size(size: int | None) -> str:
@@ -123,7 +144,8 @@ def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
         "name": dns_name(step.name),
         "image": step.image or ctx.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": _command(ctx, step),
+        "command": wrap_command(step, _command(ctx, step), PROGRAM_DIR,
+                                [s.env for s in program.secrets if s.for_step(step.name)]),
         "workingDir": workdir,
         "env": _env(ctx, step),
         "securityContext": _container_security(),
@@ -147,11 +169,20 @@ def _setup_containers(ctx: PodContext) -> list[dict[str, Any]]:
     containers = [_setup_container(ctx, "workspace", ["sh", "-c", f"cp -R {APP_DIR}/. {WORKSPACE}/"])]
     for name in sorted(program.datasets):
         dataset = program.datasets[name]
-        if dataset.uri and "://" in dataset.uri:
-            command = ["python3", "-c", FETCH_SCRIPT, dataset.uri,
-                       dataset_file(program, name), dataset.sha256 or ""]
-            containers.append(_setup_container(ctx, dns_name("fetch", name), command))
+        source = (f"file://{CARRY_ROOT}/{name}/{carried_file(program, name)}" if is_local(dataset)
+                  else dataset.uri)
+        command = ["python3", "-c", FETCH_SCRIPT, source, dataset_file(program, name),
+                   dataset.sha256 or ""]
+        container = _setup_container(ctx, dns_name("fetch", name), command)
+        if is_local(dataset):
+            container["volumeMounts"].append({"name": _carry_volume(name), "readOnly": True,
+                                              "mountPath": f"{CARRY_ROOT}/{name}"})
+        containers.append(container)
     return containers
+
+
+def _carry_volume(name: str) -> str:
+    return f"carry-{dns_name(name, limit=50)}"
 
 
 def _volumes(ctx: PodContext) -> list[dict[str, Any]]:
@@ -160,6 +191,11 @@ def _volumes(ctx: PodContext) -> list[dict[str, Any]]:
     volumes += [{"name": f"data-{dns_name(name, limit=50)}",
                  "persistentVolumeClaim": {"claimName": dataset_claim(ctx.program, name)}}
                 for name in sorted(ctx.program.datasets)]
+    # optional: manifests applied without samepack (kubectl apply -f infra/) still start, and
+    # the fetch container then says the file was not carried
+    volumes += [{"name": _carry_volume(name),
+                 "configMap": {"name": carry_config_map(ctx.program, name), "optional": True}}
+                for name in sorted(ctx.program.datasets) if is_local(ctx.program.datasets[name])]
     return volumes
 
 

@@ -1,6 +1,7 @@
 """Will the program fit? A pure check of each step's needs against the nodes' allocatable CPU,
 memory, GPUs and GPU memory, answering in plain words ("step train needs 1 GPU with 24Gi; the
-largest node offers 0 GPUs")."""
+largest node offers 0 GPUs"). Only nodes a step could land on count: Ready, not cordoned, and
+with no NoSchedule/NoExecute taint the step does not tolerate."""
 
 from __future__ import annotations
 
@@ -20,7 +21,18 @@ class NodeFacts:
     memory: Decimal = Decimal(0)  # allocatable bytes
     gpus: int = 0
     gpu_memory: Decimal | None = None  # bytes per GPU, from the nvidia.com/gpu.memory label
-    schedulable: bool = True
+    schedulable: bool = True  # not cordoned
+    ready: bool = True  # condition Ready is True
+    taints: tuple[str, ...] = ()  # keys of NoSchedule/NoExecute taints
+
+    @property
+    def state(self) -> str | None:
+        """Why no step can land here at all (None: some can)."""
+        if not self.schedulable:
+            return "cordoned"
+        if not self.ready:
+            return "NotReady"
+        return None
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class StepNeeds:
     memory: Decimal = Decimal(0)
     gpus: int = 0
     vram: Decimal | None = None
+    tolerations: tuple[str, ...] = ()  # taint keys the step's pod tolerates
 
 
 def node_facts(node: Mapping[str, Any]) -> NodeFacts:
@@ -38,6 +51,10 @@ def node_facts(node: Mapping[str, Any]) -> NodeFacts:
     allocatable = status.get("allocatable") or {}
     name = meta.get("name", "?")
     label = (meta.get("labels") or {}).get(GPU_MEMORY_LABEL)
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                for c in status.get("conditions") or [])
+    taints = tuple(sorted({t.get("key", "") for t in spec.get("taints") or []
+                           if t.get("effect") in ("NoSchedule", "NoExecute")}))
     return NodeFacts(
         name=name,
         cpu=parse_quantity(allocatable.get("cpu", "0"), f"node {name} cpu"),
@@ -45,6 +62,8 @@ def node_facts(node: Mapping[str, Any]) -> NodeFacts:
         gpus=int(parse_quantity(allocatable.get(GPU_RESOURCE, "0"), f"node {name} gpus")),
         gpu_memory=Decimal(label) * MIB if label and label.isdigit() else None,
         schedulable=not spec.get("unschedulable", False),
+        ready=ready,
+        taints=taints,
     )
 
 
@@ -59,7 +78,8 @@ def step_needs(program: Program, steps: list[str] | None = None) -> list[StepNee
             cpu=Decimal(str(res.cpu)) if res.cpu is not None else Decimal(0),
             memory=parse_quantity(res.memory, f"{field}.memory") if res.memory else Decimal(0),
             gpus=res.gpus or 0,
-            vram=parse_quantity(res.vram, f"{field}.vram") if res.vram else None))
+            vram=parse_quantity(res.vram, f"{field}.vram") if res.vram else None,
+            tolerations=(GPU_RESOURCE,) if res.gpus else ()))
     return needs
 
 
@@ -110,9 +130,32 @@ def _explain(need: StepNeeds, nodes: list[NodeFacts]) -> str:
     return f"{head} {', '.join(wants[:-1])} and {wants[-1]}; no single node offers all of it"
 
 
+def _untolerated(need: StepNeeds, node: NodeFacts) -> list[str]:
+    return [key for key in node.taints if key not in need.tolerations]
+
+
+def _names(nodes: list[NodeFacts], words) -> str:
+    shown = [f"{node.name} {words(node)}" for node in nodes[:3]]
+    more = f", {len(nodes) - 3} more" if len(nodes) > 3 else ""
+    return ", ".join(shown) + more
+
+
 def preflight(needs: list[StepNeeds], nodes: list[NodeFacts]) -> list[str]:
-    """One message per step that fits on no schedulable node; empty when all fit."""
-    usable = [node for node in nodes if node.schedulable]
+    """One message per step that fits on no node it could land on; empty when all fit."""
+    usable = [node for node in nodes if node.state is None]
     if not usable:
-        return ["the cluster has no schedulable nodes"]
-    return [_explain(need, usable) for need in needs if not any(_fits(need, n) for n in usable)]
+        if not nodes:
+            return ["the cluster has no schedulable nodes"]
+        return [f"the cluster has no schedulable nodes ({_names(nodes, lambda n: n.state)})"]
+    problems = []
+    for need in needs:
+        open_nodes = [node for node in usable if not _untolerated(need, node)]
+        if any(_fits(need, node) for node in open_nodes):
+            continue
+        fitting = [node for node in usable if _fits(need, node)]
+        if fitting:  # big enough nodes exist, but their taints keep the step off
+            problems.append(f"step {need.step}: every node that could hold it has a taint it does "
+                            f"not tolerate ({_names(fitting, lambda n: ','.join(_untolerated(need, n)))})")
+        else:
+            problems.append(_explain(need, usable))
+    return problems

@@ -16,6 +16,7 @@ import yaml
 from samepack.k8s.names import dns_name, image_tag, program_labels
 from samepack.k8s.order import sort_objects
 from samepack.k8s.params import resolve_params
+from samepack.k8s.results import RESULT_SCRIPT, SCRIPT_NAME
 from samepack.k8s.pod import PodContext, dataset_claim, dataset_size, pod_spec
 from samepack.program.model import Program, topological_order
 
@@ -68,6 +69,7 @@ def _config_map(program: Program, ctx: PodContext, namespace: str,
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": _meta(program, ctx.config_map, namespace, extra_labels=run_labels),
             "data": {"params.json": json.dumps(ctx.params, sort_keys=True, indent=2) + "\n",
+                     SCRIPT_NAME: RESULT_SCRIPT,
                      "samepack.yaml": program_yaml(program)}}
 
 
@@ -108,11 +110,19 @@ def schedule_steps(program: Program, steps: list[str] | None) -> list[str]:
     return [name for name in order if steps is None or name in steps]
 
 
-def _cron_job(program: Program, base: PodContext, namespace: str, name: str) -> dict[str, Any]:
+def schedule_context(program: Program, base: PodContext, name: str) -> PodContext:
+    """The pods of a schedule: its parameter values, in a ConfigMap of its own, so the command
+    and the mounted ``params.json`` say the same."""
     schedule = program.schedules[name]
     params = resolve_params(program, {**base.params, **schedule.params})
-    ctx = PodContext(program, base.image, params, base.config_map, base.service_account,
-                     base.workspace_claim)
+    return PodContext(program, base.image, params,
+                      dns_name(program.name, name, "program", limit=253), base.service_account,
+                      base.workspace_claim)
+
+
+def _cron_job(program: Program, base: PodContext, namespace: str, name: str) -> dict[str, Any]:
+    schedule = program.schedules[name]
+    ctx = schedule_context(program, base, name)
     steps = [program.steps[s] for s in schedule_steps(program, schedule.steps)]
     labels = program_labels(program.name, program.version, name)
     return {"apiVersion": "batch/v1", "kind": "CronJob",
@@ -144,6 +154,9 @@ def render_manifests(program: Program, *, image: str | None, namespace: str | No
     run_labels = {RUN_LABEL: run_id} if run_id else {}
     objects = [_namespace(program, namespace), _service_account(program, ctx, namespace),
                _config_map(program, ctx, namespace, run_labels), *_claims(program, ctx, namespace)]
+    if run_id is None:
+        objects += [_config_map(program, schedule_context(program, ctx, name), namespace, {})
+                    for name in program.schedules]
     objects += [_job(program, ctx, namespace, step, run_id)
                 for step in topological_order(program.steps)]
     if run_id is None:

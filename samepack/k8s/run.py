@@ -1,7 +1,11 @@
 """``samepack run --target k8s``: one run of a program on a cluster, recorded in the local run
 history like a local run. Multi-step programs become an Argo Workflow when the cluster serves
-Argo's CRDs; otherwise (and for single steps) Jobs are submitted in dependency order and watched,
-their logs streamed back."""
+Argo's CRDs now; otherwise (and for single steps) Jobs are submitted in dependency order and
+watched, their logs streamed back where the cluster serves them.
+
+Each step's exit code, metric points and log tail come back through its container's termination
+message (``samepack.k8s.results``), so ``runs compare`` and ``reproduce`` see cluster runs like
+local ones. Ctrl-C or SIGTERM records the run as cancelled and removes the run's objects."""
 
 from __future__ import annotations
 
@@ -12,21 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from samepack.errors import RemoteError, RunFailedError
+from samepack.errors import CancelledError, InputError, RemoteError, RunFailedError
+from samepack.history.records import MetricPoint
 from samepack.k8s.argo import ARGO_API, executor_rbac, render_workflow
-from samepack.k8s.deploy import check_fit
+from samepack.k8s.carry import carried_datasets
+from samepack.k8s.deploy import JOB_TIMEOUT, check_fit
 from samepack.k8s.names import dns_name
 from samepack.k8s.params import resolve_params
-from samepack.k8s.render import default_namespace, pod_context, render_manifests
+from samepack.k8s.render import RUN_LABEL, default_namespace, pod_context, render_manifests
+from samepack.k8s.results import StepResult, container_result, mask
 from samepack.k8s.secrets import secret_objects
-from samepack.k8s.status import job_verdict, pod_phase, workflow_verdict
+from samepack.k8s.status import job_verdict, pending_reason, pod_phase, workflow_verdict
 from samepack.k8s.validate import validate_manifests
 from samepack.program.model import Program
 
 Line = Callable[[str], None]
-STEP_TIMEOUT = 24 * 3600.0
 ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
 ARGO_NODE_ANNOTATION = "workflows.argoproj.io/node-name"
+# What a run creates under its own name (removed again when the run is interrupted).
+RUN_KINDS = [(ARGO_API, "Workflow"), ("batch/v1", "Job"), ("v1", "ConfigMap")]
 
 
 @dataclass
@@ -37,6 +45,7 @@ class ClusterRun:
     context: str | None = None
     namespace: str | None = None
     check_resources: bool = True
+    timeout: float = JOB_TIMEOUT  # seconds each step may take from submission to its end
 
 
 def _image(workdir: Path) -> str | None:
@@ -60,13 +69,28 @@ class _Runner:
         try:
             for line in self.cluster.follow_log(self.namespace, pod, container):
                 self.on_line(f"[{prefix}] {line}")
-        except RemoteError as error:  # the container never started: the verdict says why
-            self.report(f"step {prefix}: no log ({error.message})")
+        except RemoteError as error:  # no logs (not started, or not served): the result says
+            self.report(f"step {prefix}: no live log ({error.message})")
+
+    def _record(self, run_id: str, step: str, result: StepResult | None, status: str,
+                started: str | None, duration: float | None) -> None:
+        result = mask(result or StepResult(None),
+                      [os.environ.get(ref.env, "") for ref in self.request.program.secrets])
+        if result.points:
+            stamp = int(time.time() * 1000)
+            self.history.log_metrics(run_id, [
+                (name, MetricPoint(value=value, step=index, timestamp=stamp, stage=step))
+                for name, value, index in result.points])
+        if result.tail and status != "succeeded":
+            for line in result.tail.splitlines()[-5:]:
+                self.on_line(f"[{step}] {line}")
+        self.history.record_step(run_id, step, result.exit_code, started, duration, status,
+                                 log_tail=result.tail or None)
 
     def _follow_workflow(self, name: str) -> dict[str, Any]:
         """Stream each step pod's log as the pods start; the finished Workflow."""
         seen: set[str] = set()
-        deadline = time.monotonic() + STEP_TIMEOUT
+        deadline = time.monotonic() + self.request.timeout
         while time.monotonic() < deadline:
             workflow = self.cluster.get(ARGO_API, "Workflow", name, self.namespace) or {}
             pods = self.cluster.pods(self.namespace, f"{ARGO_WORKFLOW_LABEL}={name}")
@@ -79,20 +103,27 @@ class _Runner:
                 self._follow(pod_name, "main", node.rsplit(".", 1)[-1])
             if workflow_verdict(workflow) is not None:
                 return workflow
-            time.sleep(2)
-        raise RemoteError(f"Workflow/{name}: no result after {int(STEP_TIMEOUT)} s",
-                          hint=f"kubectl -n {self.namespace} get workflow {name}")
+            time.sleep(1)
+        raise RemoteError(f"Workflow/{name}: no result after {self.request.timeout:g} s",
+                          hint=f"kubectl -n {self.namespace} get workflow {name}; "
+                               f"SAMEPACK_K8S_TIMEOUT=SECONDS waits longer")
 
-    def _wait_pod(self, selector: str) -> dict[str, Any] | None:
-        """The first pod matching ``selector`` once it runs or has ended."""
-        deadline = time.monotonic() + STEP_TIMEOUT
+    def _wait_pod(self, selector: str, deadline: float) -> dict[str, Any] | None:
+        """The newest pod matching ``selector`` once it runs or has ended (None at the deadline)."""
         while time.monotonic() < deadline:
             pods = self.cluster.pods(self.namespace, selector)
             started = [p for p in pods if pod_phase(p) in ("Running", "Succeeded", "Failed")]
             if started:
-                return started[0]
-            time.sleep(2)
+                return max(started, key=lambda p: p["metadata"].get("creationTimestamp") or "")
+            time.sleep(1)
         return None
+
+    def _finished_pod(self, job: dict[str, Any]) -> dict[str, Any] | None:
+        """The Job's last finished pod (the retry that decided its verdict)."""
+        uid = job.get("metadata", {}).get("uid")
+        pods = self.cluster.pods(self.namespace, f"controller-uid={uid}") if uid else []
+        done = [p for p in pods if pod_phase(p) in ("Succeeded", "Failed")]
+        return max(done, key=lambda p: p["metadata"].get("creationTimestamp") or "") if done else None
 
     def run_jobs(self, objects: list[dict], run_id: str) -> bool:
         for obj in objects:
@@ -101,16 +132,28 @@ class _Runner:
         for job in (o for o in objects if o["kind"] == "Job"):
             step = job["metadata"]["labels"]["app.kubernetes.io/component"]
             name, started = job["metadata"]["name"], time.time()
+            deadline = time.monotonic() + self.request.timeout
             self.cluster.apply(job)
             self.report(f"step {step}: Job {name} submitted")
-            pod = self._wait_pod(f"job-name={name}")
+            pod = self._wait_pod(f"job-name={name}", deadline)
             if pod:
                 self._follow(pod["metadata"]["name"], dns_name(step), step)
-            final = self.cluster.wait_for("batch/v1", "Job", name, self.namespace, job_verdict,
-                                          STEP_TIMEOUT)
+
+            def why() -> str | None:
+                pods = self.cluster.pods(self.namespace, f"job-name={name}")
+                return pending_reason(pods[0]) if pods else "no pod created yet"
+
+            try:
+                final = self.cluster.wait_for("batch/v1", "Job", name, self.namespace, job_verdict,
+                                              max(0.0, deadline - time.monotonic()), why=why)
+            except RemoteError:
+                self._record(run_id, step, None, "failed", _utc(started),
+                             round(time.time() - started, 3))
+                raise
             status = job_verdict(final) or "failed"
-            self.history.record_step(run_id, step, 0 if status == "succeeded" else 1,
-                                     _utc(started), round(time.time() - started, 3), status)
+            finished = self._finished_pod(final)
+            result = container_result(finished, dns_name(step)) if finished else None
+            self._record(run_id, step, result, status, _utc(started), round(time.time() - started, 3))
             if status != "succeeded":
                 return False
         return True
@@ -129,18 +172,36 @@ class _Runner:
         name = workflow["metadata"]["name"]
         self.report(f"Argo Workflow {name} submitted")
         final = self._follow_workflow(name)
+        pods = {(p["metadata"].get("annotations") or {}).get(ARGO_NODE_ANNOTATION, ""): p
+                for p in self.cluster.pods(self.namespace, f"{ARGO_WORKFLOW_LABEL}={name}")}
         for node in sorted(((final.get("status") or {}).get("nodes") or {}).values(),
                            key=lambda n: n.get("startedAt") or ""):
             if node.get("type") == "Pod":
                 status = "succeeded" if node.get("phase") == "Succeeded" else "failed"
-                self.history.record_step(run_id, node.get("displayName", "?"), None,
-                                         node.get("startedAt"), None, status)
+                pod = pods.get(node.get("name", ""))
+                result = container_result(pod, "main") if pod else None
+                self._record(run_id, node.get("displayName", "?"), result, status,
+                             node.get("startedAt"), None)
         return workflow_verdict(final) == "succeeded"
+
+    def remove_run_objects(self, short_id: str) -> list[str]:
+        """Delete what this run created (its Jobs and their pods, its ConfigMap, its Workflow)."""
+        removed = []
+        for api_version, kind in RUN_KINDS:
+            if kind == "Workflow" and not self.cluster.serves(api_version, kind):
+                continue
+            for item in self.cluster.list(api_version, kind, self.namespace, f"{RUN_LABEL}={short_id}"):
+                self.cluster.delete(api_version, kind, item["metadata"]["name"], self.namespace,
+                                    wait=0)
+                removed.append(f"{kind}/{item['metadata']['name']}")
+        return removed
 
 
 def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report: Line):
     """Run ``request.program`` on ``cluster``; the finished run's record (RunFailedError when a
-    step failed, after the run is recorded)."""
+    step failed, CancelledError on Ctrl-C or SIGTERM, after the run is recorded)."""
+    from samepack.run.local import sigterm_as_interrupt
+
     program = request.program
     params = resolve_params(program, request.overrides)
     run_id = uuid.uuid4().hex
@@ -149,41 +210,78 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
     objects = render_manifests(program, image=_image(request.workdir), namespace=runner.namespace,
                                params=request.overrides, run_id=short_id)
     objects += secret_objects(program, runner.namespace, os.environ).objects
+    carried = carried_datasets(program, request.workdir, runner.namespace)
+    for problem in carried.problems:
+        report(f"warning: {problem}")
+    objects += carried.objects
     validate_manifests(objects)
     if request.check_resources:
         check_fit(cluster, program)
     history.start_run(program.name, program.version, params, run_id=run_id,
                       tags={"target": "k8s", "namespace": runner.namespace})
-    ok = False
-    try:
-        use_argo = len(program.steps) > 1 and cluster.serves(ARGO_API, "Workflow")
-        ok = (runner.run_workflow(objects, run_id, short_id) if use_argo
-              else runner.run_jobs(objects, run_id))
-    finally:
-        history.finish_run(run_id, "succeeded" if ok else "failed")
+    status = "failed"
+    with sigterm_as_interrupt():
+        try:
+            use_argo = len(program.steps) > 1 and cluster.serves(ARGO_API, "Workflow")
+            ok = (runner.run_workflow(objects, run_id, short_id) if use_argo
+                  else runner.run_jobs(objects, run_id))
+            status = "succeeded" if ok else "failed"
+        except KeyboardInterrupt:
+            status = "cancelled"
+            removed = runner.remove_run_objects(short_id)
+            report(f"run {short_id} cancelled: removed {len(removed)} objects from the cluster")
+            raise CancelledError(f"run {run_id} cancelled",
+                                 hint=f"see samepack runs show {short_id}") from None
+        finally:
+            _close(history, program, run_id, status)
     record = history.get_run(run_id)
-    if not ok:
+    if status != "succeeded":
         raise RunFailedError(f"run {run_id} on the cluster failed",
                              hint=f"kubectl -n {runner.namespace} get jobs,pods -l "
                                   f"samepack.dev/run={short_id}")
     return record
 
 
+def _close(history, program: Program, run_id: str, status: str) -> None:
+    """Record the steps that never ran as skipped, then the run's end."""
+    from samepack.program.model import topological_order
+
+    recorded = {s.name for s in history.get_run(run_id).steps}
+    for name in topological_order(program.steps):
+        if name not in recorded:
+            history.record_step(run_id, name, None, None, None, "skipped")
+    history.finish_run(run_id, status)
+
+
+def _timeout_from_env() -> float:
+    configured = os.environ.get("SAMEPACK_K8S_TIMEOUT")
+    if not configured:
+        return JOB_TIMEOUT
+    try:
+        return float(configured)
+    except ValueError:
+        raise InputError(f"SAMEPACK_K8S_TIMEOUT: '{configured}' is not a number of seconds",
+                         hint="export SAMEPACK_K8S_TIMEOUT=600") from None
+
+
 def run_target(program: Program, workdir: Path, overrides: dict[str, Any],
                ignore_resources: bool):
     """The ``--target k8s`` runner of ``samepack run`` (current kubeconfig context; the
-    namespace is the program's name)."""
+    namespace is the program's name; each step may take ``SAMEPACK_K8S_TIMEOUT`` seconds)."""
     from samepack.console import err, info
     from samepack.history import History
     from samepack.k8s.cluster import Cluster
 
     resolve_params(program, overrides)  # bad parameters fail before the cluster is asked
+    timeout = _timeout_from_env()
     cluster = Cluster.connect()
     history = History()
     try:
         return run_on_cluster(cluster, ClusterRun(program, workdir, overrides,
-                                                  check_resources=not ignore_resources),
+                                                  check_resources=not ignore_resources,
+                                                  timeout=timeout),
                               history, lambda line: err.print(line, markup=False,
                                                               highlight=False), info)
     finally:
         history.close()
+        cluster.close()

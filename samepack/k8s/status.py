@@ -28,3 +28,20 @@ def workflow_verdict(workflow: dict[str, Any]) -> str | None:
 
 def pod_phase(pod: dict[str, Any]) -> str:
     return (pod.get("status") or {}).get("phase") or "Pending"
+
+
+def pending_reason(pod: dict[str, Any]) -> str:
+    """Why a pod has not finished, in the API's words (``pod x: Pending, Unschedulable: ...``)."""
+    status = pod.get("status") or {}
+    name = pod.get("metadata", {}).get("name", "?")
+    words = [f"pod {name}: {pod_phase(pod)}"]
+    for condition in status.get("conditions") or []:
+        if condition.get("status") == "False" and condition.get("reason"):
+            words.append(f"{condition['reason']}: {condition.get('message', '')}".rstrip(": "))
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting")
+        if waiting and waiting.get("reason"):
+            words.append(f"{container.get('name')} {waiting['reason']}")
+    if len(words) == 1 and not (pod.get("spec") or {}).get("nodeName"):
+        words.append("not scheduled on any node")
+    return ", ".join(words)

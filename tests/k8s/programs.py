@@ -36,3 +36,26 @@ def single_step() -> Program:
     return Program(name="Hello_World", version="0.1.0+local",
                    steps={"main": Step("main", "python -c 'print(42)'",
                                        resources=Resources(cpu=0.5, memory="256Mi"))})
+
+
+def pipeline(version: str = "1.0", train: str = "python train.py --alpha {params.alpha}",
+             secrets: list[SecretRef] | None = None, schedule: bool = True, name: str = "pipe",
+             prepare: str = "python prepare.py") -> Program:
+    """Two CPU steps (train needs prepare), a secret and a schedule: what the deploy tests
+    put on the real API server."""
+    return Program(
+        name=name, version=version,
+        steps={"prepare": Step("prepare", prepare, resources=Resources(cpu=0.1, memory="64Mi")),
+               "train": Step("train", train, needs=["prepare"],
+                             resources=Resources(cpu=0.1, memory="64Mi"))},
+        parameters={"alpha": Parameter("alpha", "float", 0.5)},
+        secrets=secrets if secrets is not None else [SecretRef("storage-key", "STORAGE_KEY")],
+        schedules={"nightly": Schedule("nightly", "0 3 * * *", {"alpha": 0.3})} if schedule else {},
+    )
+
+
+def step_argv(container: dict) -> list[str]:
+    """The step's own command inside a container's command (after the result script)."""
+    command = container["command"]
+    assert command[:2] == ["python3", "/etc/samepack/result.py"]
+    return command[3:]

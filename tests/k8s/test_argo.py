@@ -17,7 +17,7 @@ from samepack.k8s.dump import dump_manifests
 from samepack.k8s.render import pod_context
 from samepack.k8s.validate import crd_schema, supported_versions
 from tests.k8s.golden import assert_golden
-from tests.k8s.programs import single_step, wine_quality
+from tests.k8s.programs import single_step, step_argv, wine_quality
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -64,7 +64,7 @@ def test_cron_workflow_uses_the_schedules_list_and_its_parameters():
     cron = render_cron_workflows(wine_quality(), image="img:1", namespace="ml")[0]
     assert cron["spec"]["schedules"] == ["0 12 * * *"]
     train = cron["spec"]["workflowSpec"]["templates"][2]["container"]
-    assert train["command"][:4] == ["python", "train.py", "--epochs", "5"]
+    assert step_argv(train)[:4] == ["python", "train.py", "--epochs", "5"]
 
 
 def test_unknown_field_in_a_workflow_is_caught():

@@ -1,5 +1,6 @@
-"""The deploy layer without an API server (none can run here): the pure planning it relies on,
-and the CLI's one-line errors when there is no cluster to talk to."""
+"""The deploy layer without a cluster: the pure planning it relies on, and the CLI's one-line
+errors when there is no cluster to talk to (the paths that talk to one are tested against a real
+API server in test_*_api.py)."""
 
 from __future__ import annotations
 
@@ -50,12 +51,13 @@ def test_dry_run_goes_to_the_server_only_for_what_it_can_check():
 
 
 def test_diff_ignores_what_the_server_adds_and_shows_real_changes():
-    [config] = [o for o in render_manifests(wine_quality(), image="img:1") if o["kind"] == "ConfigMap"]
+    [config] = [o for o in render_manifests(wine_quality(), image="img:1")
+                if o["metadata"]["name"] == "wine-quality-program"]
     live = {**config, "metadata": {**config["metadata"], "uid": "1", "resourceVersion": "9",
                                    "managedFields": [{"manager": "samepack"}]}}
     assert object_diff(live, config) == ""
     changed = render_manifests(wine_quality(), image="img:1", params={"epochs": 3})
-    [new_config] = [o for o in changed if o["kind"] == "ConfigMap"]
+    [new_config] = [o for o in changed if o["metadata"]["name"] == "wine-quality-program"]
     diff = object_diff(live, new_config)
     assert '-      "epochs": 10,' in diff and '+      "epochs": 3,' in diff
     assert object_diff(None, config).startswith("--- /dev/null\n+++ applied/ConfigMap/")

@@ -9,7 +9,8 @@ from tests.k8s.programs import single_step, wine_quality
 
 
 def node(name: str, cpu: str, memory: str, gpus: str | None = None,
-         gpu_memory_mib: str | None = None, unschedulable: bool = False) -> dict:
+         gpu_memory_mib: str | None = None, unschedulable: bool = False, ready: bool = True,
+         taints: list[dict] | None = None) -> dict:
     allocatable = {"cpu": cpu, "memory": memory, "pods": "110"}
     if gpus is not None:
         allocatable["nvidia.com/gpu"] = gpus
@@ -17,7 +18,9 @@ def node(name: str, cpu: str, memory: str, gpus: str | None = None,
     if gpu_memory_mib:
         labels["nvidia.com/gpu.memory"] = gpu_memory_mib
     return {"metadata": {"name": name, "labels": labels},
-            "spec": {"unschedulable": unschedulable}, "status": {"allocatable": allocatable}}
+            "spec": {"unschedulable": unschedulable, "taints": taints or []},
+            "status": {"allocatable": allocatable, "conditions": [
+                {"type": "Ready", "status": "True" if ready else "False"}]}}
 
 
 CPU_NODE = node("cpu-1", "3800m", "15Gi")
@@ -40,7 +43,19 @@ CASES = [
      ["step prepare needs 2 CPUs; the largest node offers 1 CPU (node small)",
       "step train needs 1 GPU with 24Gi; the largest node offers 0 GPUs"]),
     ("cordoned", [node("gpu-24", "16", "128Gi", "2", "24576", unschedulable=True)],
-     ["the cluster has no schedulable nodes"]),
+     ["the cluster has no schedulable nodes (gpu-24 cordoned)"]),
+    ("not ready", [CPU_NODE, node("gpu-24", "16", "128Gi", "2", "24576", ready=False)],
+     ["step train needs 1 GPU with 24Gi; the largest node offers 0 GPUs"]),
+    ("all not ready", [node("a", "16", "128Gi", ready=False)],
+     ["the cluster has no schedulable nodes (a NotReady)"]),
+    ("gpu taint is tolerated", [CPU_NODE, node("gpu-24", "16", "128Gi", "2", "24576", taints=[
+        {"key": "nvidia.com/gpu", "effect": "NoSchedule"}])], []),
+    ("other taint is not", [CPU_NODE, node("gpu-24", "16", "128Gi", "2", "24576", taints=[
+        {"key": "dedicated", "value": "infra", "effect": "NoSchedule"}])],
+     ["step train: every node that could hold it has a taint it does not tolerate "
+      "(gpu-24 dedicated)"]),
+    ("prefer-no-schedule is no bar", [CPU_NODE, node("gpu-24", "16", "128Gi", "2", "24576", taints=[
+        {"key": "dedicated", "effect": "PreferNoSchedule"}])], []),
     ("no nodes", [], ["the cluster has no schedulable nodes"]),
 ]
 

@@ -12,7 +12,7 @@ from samepack.k8s.dump import dump_manifests, load_manifests
 from samepack.k8s.names import dns_name, label_value
 from samepack.k8s.validate import supported_versions
 from tests.k8s.golden import assert_golden
-from tests.k8s.programs import single_step, wine_quality
+from tests.k8s.programs import single_step, step_argv, wine_quality
 
 VERSIONS = ["1.30", supported_versions()[-1]]
 
@@ -49,7 +49,7 @@ def test_every_object_validates_strictly(make, version):
 
 def test_objects_are_in_apply_order_with_jobs_in_dependency_order():
     kinds = [obj["kind"] for obj in render_manifests(wine_quality(), image="img:1")]
-    assert kinds == ["Namespace", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim",
+    assert kinds == ["Namespace", "ServiceAccount", "ConfigMap", "ConfigMap", "PersistentVolumeClaim",
                      "PersistentVolumeClaim", "Job", "Job", "CronJob"]
     jobs = _by_kind(render_manifests(wine_quality(), image="img:1"), "Job")
     assert [job["metadata"]["name"] for job in jobs] == ["wine-quality-prepare", "wine-quality-train"]
@@ -69,17 +69,31 @@ def test_every_object_carries_the_standard_labels_and_namespace():
 def test_parameter_overrides_flow_into_commands_and_config_map():
     objects = render_manifests(wine_quality(), image="img:1", params={"epochs": "3"})
     train = _by_kind(objects, "Job")[1]["spec"]["template"]["spec"]["containers"][0]
-    assert train["command"] == ["python", "train.py", "--epochs", "3", "--alpha", "0.5"]
+    assert step_argv(train) == ["python", "train.py", "--epochs", "3", "--alpha", "0.5"]
     config = _by_kind(objects, "ConfigMap")[0]["data"]["params.json"]
     assert '"epochs": 3' in config
     cron = _by_kind(objects, "CronJob")[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    assert cron["containers"][0]["command"][3] == "5"  # the schedule's own value wins
+    assert step_argv(cron["containers"][0])[3] == "5"  # the schedule's own value wins
+
+
+@pytest.mark.parametrize("params", [None, {"alpha": "0.3"}])
+def test_a_schedules_command_and_its_mounted_params_agree(params):
+    import json
+
+    objects = render_manifests(wine_quality(), image="img:1", params=params)
+    configs = {c["metadata"]["name"]: json.loads(c["data"]["params.json"])
+               for c in _by_kind(objects, "ConfigMap")}
+    cron = _by_kind(objects, "CronJob")[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    mounted = configs[next(v["configMap"]["name"] for v in cron["volumes"] if "configMap" in v)]
+    command = step_argv(cron["containers"][0])
+    assert float(command[command.index("--alpha") + 1]) == mounted["alpha"]
+    assert int(command[command.index("--epochs") + 1]) == mounted["epochs"] == 5
 
 
 def test_data_sets_env_and_secrets_are_resolved_for_the_pod():
     job = _by_kind(render_manifests(wine_quality(), image="img:1"), "Job")
     prepare = job[0]["spec"]["template"]["spec"]["containers"][0]
-    assert prepare["command"][3] == "/datasets/wine/wine.csv"
+    assert step_argv(prepare)[3] == "/datasets/wine/wine.csv"
     train = job[1]["spec"]["template"]["spec"]["containers"][0]
     env = {entry["name"]: entry for entry in train["env"]}
     assert env["MODEL_DIR"]["value"] == "$(HOME)/models"

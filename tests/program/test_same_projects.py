@@ -243,7 +243,8 @@ def test_notebook_steps_render_on_the_cluster_with_their_cells(tmp_path):
         pod = jobs[name.replace("_", "-")]["spec"]["template"]["spec"]
         container = next(c for c in pod["initContainers"] + pod["containers"]
                          if c["name"] == name.replace("_", "-"))
-        command = container["command"]
+        wrapper, command = container["command"][:3], container["command"][3:]
+        assert wrapper[:2] == ["python3", "/etc/samepack/result.py"]  # reports the step's result
         assert command[:2] == ["python", "-c"] and command[3].endswith(f"/{name}.py")
         assert code.splitlines()[-1] in command[4]  # the cell itself, in the command
     output = ""

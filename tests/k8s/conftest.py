@@ -1,0 +1,44 @@
+"""Fixtures for the tests against a real API server: one control plane for the whole session
+(tests/k8s/controlplane.py), a fresh namespace per test, KUBECONFIG pointing at it. Tests that
+use it are grouped on one xdist worker (``pytest.mark.xdist_group("k8s-api")``)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from tests.k8s.controlplane import ControlPlane, control_plane_or_skip
+
+_COUNTER = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory):
+    plane = control_plane_or_skip(tmp_path_factory.mktemp("control-plane"))
+    try:
+        plane.add_node("node-1", "4", "8Gi")
+        yield plane
+    finally:
+        plane.stop()
+
+
+@pytest.fixture
+def kube(control_plane: ControlPlane, monkeypatch: pytest.MonkeyPatch) -> ControlPlane:
+    """The control plane, with KUBECONFIG set to its admin kubeconfig for this test."""
+    monkeypatch.setenv("KUBECONFIG", str(control_plane.kubeconfig()))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    return control_plane
+
+
+@pytest.fixture
+def namespace(request: pytest.FixtureRequest) -> str:
+    """A namespace name of this test's own (not created: deploy creates it)."""
+    stem = request.node.name.split("[")[0].removeprefix("test_").replace("_", "-")[:40].strip("-")
+    return f"{stem}-{next(_COUNTER)}"
+
+
+@pytest.fixture
+def kubeconfig_path(kube: ControlPlane) -> Path:
+    return kube.kubeconfig()

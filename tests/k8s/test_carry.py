@@ -1,0 +1,65 @@
+"""Local data sets carried to the cluster: the ConfigMap that carries the file, and the init
+container's script (run here for real) that copies it into the claim and checks its sha256."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from samepack.errors import VerificationError
+from samepack.k8s.carry import CARRY_LIMIT, carried_datasets
+from samepack.k8s.pod import FETCH_SCRIPT
+from samepack.program import load_program
+from support import FIXTURES
+
+WINE = FIXTURES / "wine-quality"
+
+
+def test_the_wine_data_set_is_carried_byte_for_byte():
+    program = load_program(WINE / "samepack.yaml")
+    plan = carried_datasets(program, WINE, "ml")
+    assert plan.problems == []
+    [config] = plan.objects
+    assert config["metadata"]["name"] == "wine-quality-carry-wine"
+    data = base64.b64decode(config["binaryData"]["winequality-red.csv"])
+    assert data == (WINE / "data" / "winequality-red.csv").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == program.datasets["wine"].sha256
+
+
+def test_a_changed_file_is_refused_and_a_large_one_is_explained(tmp_path):
+    import shutil
+
+    project = tmp_path / "wine"
+    shutil.copytree(WINE, project)
+    program = load_program(project / "samepack.yaml")
+    (project / "data" / "winequality-red.csv").write_text("quality\n5\n")
+    with pytest.raises(VerificationError, match="data set wine: sha256 of .* does not match"):
+        carried_datasets(program, project, "ml")
+    (project / "data" / "winequality-red.csv").write_bytes(b"x" * (CARRY_LIMIT + 1))
+    program.datasets["wine"].sha256 = None
+    plan = carried_datasets(program, project, "ml")
+    assert plan.objects == [] and "more than the 786432 a ConfigMap can carry" in plan.problems[0]
+
+
+def _fetch(source: str, target, sha: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", FETCH_SCRIPT, source, str(target), sha],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_init_containers_script_copies_and_checks_the_carried_file(tmp_path):
+    source = WINE / "data" / "winequality-red.csv"
+    sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    target = tmp_path / "claim" / "winequality-red.csv"
+    target.parent.mkdir()
+    done = _fetch(f"file://{source}", target, sha)
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes() == source.read_bytes()
+    target.write_text("tampered\n")
+    bad = _fetch(f"file://{source}", target, sha)
+    assert bad.returncode == 1 and "does not match the program's" in bad.stderr
+    missing = _fetch(f"file://{tmp_path}/nothing.csv", tmp_path / "claim" / "other.csv", sha)
+    assert missing.returncode == 1 and "was not carried here" in missing.stderr
