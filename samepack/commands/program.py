@@ -161,21 +161,24 @@ def _step_count(entry) -> str:
 
 
 def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
-               env_manager: str = "samepack"):
+               env_manager: str = "samepack", timeout: float | None = None):
     from samepack.run import RunRequest, run_local
 
+    if timeout is not None:
+        raise InputError("--timeout: applies to --target k8s (how long a step may wait and run "
+                         "on the cluster)", "leave it out for a local run, or add --target k8s")
     return run_local(RunRequest(program, workdir, overrides, ignore_resources,
                                 env_manager=env_manager))
 
 
 def _run_k8s(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
-             env_manager: str = "samepack"):
+             env_manager: str = "samepack", timeout: float | None = None):
     from samepack.k8s.run import run_target
 
-    return run_target(program, workdir, overrides, ignore_resources)
+    return run_target(program, workdir, overrides, ignore_resources, timeout)
 
 
-# --target NAME -> runner(program, workdir, overrides, ignore_resources, env_manager)
+# --target NAME -> runner(program, workdir, overrides, ignore_resources, env_manager, timeout)
 # -> RunRecord | None. Other targets add one entry here.
 TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
 
@@ -190,12 +193,16 @@ TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
               show_default=True,
               help="samepack: the environment made from the program's lock (cached by its "
                    "digest); local: the current interpreter, as it is.")
+@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="With --target k8s: how long each step may wait and run on the cluster "
+                   "(default $SAMEPACK_K8S_TIMEOUT, else 24 h).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
 @click.option("-e", "--entry-point", metavar="NAME",
               help="Run only this step (an MLproject entry point) and the steps it needs.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: str,
-        as_json: bool, entry_point: str | None, args: tuple[str, ...]) -> None:
+        timeout: float | None, as_json: bool, entry_point: str | None,
+        args: tuple[str, ...]) -> None:
     """Run a program: samepack run program NAME[:VERSION] [--PARAM=VALUE ...]
     or samepack run -f FILE [--PARAM=VALUE ...] (the file is registered as NAME:VERSION)."""
     from samepack.run.params import parse_overrides
@@ -206,7 +213,7 @@ def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: st
 
         program = select_entry_point(program, entry_point)
     record = TARGETS[target](program, workdir, parse_overrides(rest), ignore_resources,
-                             env_manager)
+                             env_manager, timeout)
     if record is not None:
         _print_summary(record, as_json)
 

@@ -265,15 +265,16 @@ def _timeout_from_env() -> float:
 
 
 def run_target(program: Program, workdir: Path, overrides: dict[str, Any],
-               ignore_resources: bool):
+               ignore_resources: bool, timeout: float | None = None):
     """The ``--target k8s`` runner of ``samepack run`` (current kubeconfig context; the
-    namespace is the program's name; each step may take ``SAMEPACK_K8S_TIMEOUT`` seconds)."""
+    namespace is the program's name; each step may take ``timeout`` seconds, by default
+    ``SAMEPACK_K8S_TIMEOUT``)."""
     from samepack.console import err, info
     from samepack.history import History
     from samepack.k8s.cluster import Cluster
 
     resolve_params(program, overrides)  # bad parameters fail before the cluster is asked
-    timeout = _timeout_from_env()
+    timeout = _timeout_from_env() if timeout is None else timeout
     cluster = Cluster.connect()
     history = History()
     try:

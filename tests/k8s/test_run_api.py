@@ -117,8 +117,8 @@ def test_a_failing_step_is_recorded_with_its_exit_code_and_tail(samepack, kube, 
 def test_timeout_records_the_step_failed_and_says_why(samepack, kube, program_name, tmp_path,
                                                       monkeypatch):
     ref = register(pipeline(name=program_name, secrets=[], schedule=False), tmp_path)
-    monkeypatch.setenv("SAMEPACK_K8S_TIMEOUT", "2")
-    result = samepack("run", "--target", "k8s", "program", ref)
+    monkeypatch.setenv("SAMEPACK_K8S_TIMEOUT", "3600")
+    result = samepack("run", "--target", "k8s", "--timeout", "2", "program", ref)  # flag wins
     assert result.exit_code == 8, result.stderr
     assert "no result after" in result.stderr and "Pending" in result.stderr
     [run] = history(lambda h: h.list_runs(program_name))

@@ -182,3 +182,9 @@ def test_comparable_text_blanks_what_changes_by_itself():
             "R2: 0.9876 on 2026-12-02 after 30 trials")
     assert comparable_text(text) == ("Date: <date>  Time: <time>  <object at 0x…>  took "
                                      "<duration>\nR2: 0.9876 on <date> after 30 trials")
+
+
+def test_timeout_is_for_cluster_runs(samepack, tmp_path):
+    result = samepack("run", "-f", write_program(tmp_path, "steps:\n" + step("x", "python -V")),
+                      "--timeout", "5")
+    assert result.exit_code == 3 and "--timeout: applies to --target k8s" in result.stderr
