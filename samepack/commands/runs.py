@@ -136,19 +136,24 @@ def comparison_rows(records) -> list[dict[str, Any]]:
 
 
 @runs.command("import-mlflow")
-@click.argument("mlruns", type=click.Path(path_type=Path))
+@click.argument("source", metavar="MLFLOW.DB|MLRUNS/|URL")
 @click.option("--program", "program_ref", help="Record the runs under NAME[:VERSION] "
               "(default: the experiment's name, version 0.0.0).")
 @click.option("--json", "as_json", is_flag=True)
-def import_mlflow(mlruns: Path, program_ref: str | None, as_json: bool) -> None:
-    """Import runs from an MLflow file store (mlruns/) without an MLflow server."""
-    from samepack.history.mlflow_store import read_mlruns
+def import_mlflow(source: str, program_ref: str | None, as_json: bool) -> None:
+    """Import runs from MLflow: its SQLite store (mlflow.db), its file store (mlruns/) or a
+    tracking server (http://HOST:PORT). Runs already here (by id, or logged by a samepack run)
+    are not added twice."""
+    from samepack.history.mlflow_link import not_doubled, without_credentials
+    from samepack.history.mlflow_source import read_mlflow
     from samepack.store import parse_ref
 
     name, version = parse_ref(program_ref) if program_ref else (None, None)
-    records = read_mlruns(mlruns, name, version or "0.0.0")
-    added = _history().import_runs([r.to_dict() for r in records])
+    records = read_mlflow(source, name, version or "0.0.0", cwd=Path.cwd())
+    history = _history()
+    added = history.import_runs([r.to_dict() for r in not_doubled(records, history)])
     if as_json:
         _json({"found": len(records), "imported": added})
     else:
-        out.print(f"imported {added} of {len(records)} MLflow run(s) from {mlruns}", highlight=False)
+        out.print(f"imported {added} of {len(records)} MLflow run(s) from "
+                  f"{without_credentials(source)}", highlight=False)

@@ -44,6 +44,13 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _merged(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Artifact listings joined by path (``new`` wins), sorted by path."""
+    by_path = {a["path"]: a for a in old}
+    by_path.update({a["path"]: a for a in new})
+    return [by_path[path] for path in sorted(by_path)]
+
+
 class History:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else samepack_home() / "history.sqlite"
@@ -117,9 +124,30 @@ class History:
                             for i, (name, p) in enumerate(points)])
 
     def finish_run(self, run_id: str, status: str, artifacts: list[dict[str, Any]] | None = None) -> None:
+        """Close the run; ``artifacts`` join those recorded while it ran (same path: replaced)."""
         with self._write() as db:
             db.execute("UPDATE runs SET status = ?, ended_at = ?, artifacts = ? WHERE id = ?",
-                       (status, utc_now(), _dumps(artifacts or []), run_id))
+                       (status, utc_now(), _dumps(_merged(self._json(db, run_id, "artifacts"),
+                                                          artifacts or [])), run_id))
+
+    def merge_into_run(self, run_id: str, params: dict[str, Any] | None = None,
+                       tags: dict[str, str] | None = None,
+                       artifacts: list[dict[str, Any]] | None = None) -> None:
+        """Add what a step's own tracking recorded: params the run does not have yet (the
+        program's declared values win), tags (replacing the same names) and artifacts."""
+        with self._write() as db:
+            row = db.execute("SELECT params, tags, artifacts FROM runs WHERE id = ?",
+                             (run_id,)).fetchone()
+            merged_params = {**(params or {}), **json.loads(row["params"])}
+            merged_tags = {**json.loads(row["tags"]), **(tags or {})}
+            db.execute("UPDATE runs SET params = ?, tags = ?, artifacts = ? WHERE id = ?",
+                       (_dumps(merged_params), _dumps(merged_tags),
+                        _dumps(_merged(json.loads(row["artifacts"]), artifacts or [])), run_id))
+
+    @staticmethod
+    def _json(db: sqlite3.Connection, run_id: str, column: str) -> Any:
+        row = db.execute(f"SELECT {column} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else []
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -134,6 +162,18 @@ class History:
         if len(rows) > 1:
             raise InputError(f"run id prefix {prefix} is ambiguous", "give more characters of the id")
         return rows[0]["id"]
+
+    def has_run(self, run_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def mlflow_run_ids(self) -> set[str]:
+        """The MLflow runs that samepack runs' steps logged (tag ``mlflow.run_ids``)."""
+        ids: set[str] = set()
+        for (value,) in self._db.execute(
+                "SELECT json_extract(tags, '$.\"mlflow.run_ids\"') FROM runs "
+                "WHERE json_extract(tags, '$.\"mlflow.run_ids\"') IS NOT NULL"):
+            ids.update(part for part in str(value).split(",") if part)
+        return ids
 
     def get_run(self, run_id: str) -> RunRecord:
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", (self.resolve_id(run_id),)).fetchone()

@@ -25,6 +25,7 @@ from samepack.errors import (
 )
 from samepack.history import History, RunRecord
 from samepack.history.files import file_listing
+from samepack.history.mlflow_link import link_mlflow
 from samepack.history.records import utc_now
 from samepack.machine import probe_machine
 from samepack.paths import samepack_home
@@ -45,6 +46,7 @@ class RunRequest:
     overrides: dict[str, Any] = field(default_factory=dict)
     ignore_resources: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    tracking_uri: str | None = None  # MLflow: else SAMEPACK_TRACKING_URI, MLFLOW_TRACKING_URI
 
 
 def secret_values(program: Program) -> dict[str, str]:
@@ -110,6 +112,7 @@ class _Runner:
         env["PATH"] = envs.step_path(envs.prepare_bin(run_dir, interpreter), interpreter)
         if interpreter != Path(sys.executable):
             env.pop("VIRTUAL_ENV", None)  # the project's own environment, not samepack's
+        self.mlflow = link_mlflow(env, run_dir, self.request.tracking_uri)
         return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()))
 
     def run_step(self, name: str, ctx: StepContext) -> None:
@@ -149,6 +152,8 @@ class _Runner:
         for problem in problems:
             warn(f"step {name}: {problem}")
         self.history.log_metrics(ctx.run_id, points)
+        self.mlflow.collect(self.history, ctx.run_id, name,
+                            ctx.workdir / (self.program.steps[name].workdir or ""), started)
         self.history.record_step(ctx.run_id, name, code, started,
                                  round(time.monotonic() - clock, 3), status)
 
@@ -179,6 +184,7 @@ class _Runner:
             if name not in recorded:
                 self.history.record_step(ctx.run_id, name, None, None, None, "skipped")
         self.history.finish_run(ctx.run_id, status, file_listing(ctx.run_dir / "artifacts"))
+        self.mlflow.publish(self.history, ctx.run_id)
 
 
 def _failure_message(record: RunRecord) -> str:
