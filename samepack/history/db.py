@@ -44,6 +44,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _stored(value: float) -> float | str:
+    """SQLite turns NaN into NULL: it is kept as the text 'NaN' (the column's affinity leaves
+    text that is not a number as text) and read back as a float."""
+    return "NaN" if value != value else value
+
+
 def _merged(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Artifact listings joined by path (``new`` wins), sorted by path."""
     by_path = {a["path"]: a for a in old}
@@ -120,7 +126,7 @@ class History:
         with self._write() as db:
             seq = db.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
             db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(run_id, seq + i, name, p.value, p.step, p.timestamp, p.stage)
+                           [(run_id, seq + i, name, _stored(p.value), p.step, p.timestamp, p.stage)
                             for i, (name, p) in enumerate(points)])
 
     def finish_run(self, run_id: str, status: str, artifacts: list[dict[str, Any]] | None = None) -> None:
@@ -204,7 +210,7 @@ class History:
         series: dict[str, list[MetricPoint]] = {}
         for r in self._db.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY seq", (run_id,)):
             series.setdefault(r["name"], []).append(
-                MetricPoint(r["value"], r["step"], r["timestamp"], r["stage"]))
+                MetricPoint(float(r["value"]), r["step"], r["timestamp"], r["stage"]))
         return RunRecord(
             id=run_id, program=row["program"], version=row["version"],
             params=json.loads(row["params"]), status=row["status"], started_at=row["started_at"],
@@ -263,5 +269,5 @@ class History:
             if not points:  # a record with only last values
                 points = [(name, MetricPoint(value)) for name, value in r.metrics.items()]
             db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(r.id, i, name, p.value, p.step, p.timestamp, p.stage)
+                           [(r.id, i, name, _stored(p.value), p.step, p.timestamp, p.stage)
                             for i, (name, p) in enumerate(points)])
