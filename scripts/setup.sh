@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up samepack on a fresh Debian machine: a virtualenv in .venv with samepack installed in
 # editable mode. With --test, also the system tools the test suite talks to for real
-# (an OCI registry, skopeo, a Docker engine, buildah, debootstrap) and the test extras.
+# (an OCI registry, skopeo, a Docker engine, buildah, debootstrap, Chromium for the report
+# tests) and the test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 command -v git >/dev/null || apt_packages+=(git)
 if [ "$want_test" = 1 ]; then
   for tool in docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo \
-              dockerd:docker.io buildah:buildah debootstrap:debootstrap; do
+              dockerd:docker.io buildah:buildah debootstrap:debootstrap chromium:chromium; do
     command -v "${tool%%:*}" >/dev/null || apt_packages+=("${tool#*:}")
   done
 fi

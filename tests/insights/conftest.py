@@ -18,7 +18,7 @@ from support import REPO_ROOT, require_module, require_tool
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-SERVER_START_S = 120
+SERVER_START_S = 300  # about 20 s on an idle machine; far more on a busy one
 
 
 def free_port() -> int:
@@ -28,34 +28,23 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
-    """``http://127.0.0.1:PORT`` of a real ``mlflow server`` (SQLite backend, proxied
-    artifacts in its own folder)."""
+def mlflow_server_started(tmp_path_factory: pytest.TempPathFactory):
+    """A real ``mlflow server`` (SQLite backend, proxied artifacts in its own folder) being
+    started: (process, url, log). It takes 20 s or more to answer, so test modules ask for
+    this first (autouse) and their other tests run meanwhile."""
     require_module("mlflow")
     root = tmp_path_factory.mktemp("mlflow-server")
     port = free_port()
-    log = open(root / "server.log", "wb")
+    log = root / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-         "--artifacts-destination", str(root / "artifacts"), "--workers", "1"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+             "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+             "--artifacts-destination", str(root / "artifacts"), "--workers", "1"],
+            cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mlflow server exited: {(root / 'server.log').read_text()[-2000:]}")
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("mlflow server did not answer /health in time")
-            time.sleep(0.5)
-        yield url
+        yield process, f"http://127.0.0.1:{port}", log
     finally:
         process.terminate()
         try:
@@ -63,7 +52,24 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(mlflow_server_started) -> str:
+    """``http://127.0.0.1:PORT`` of the session's MLflow server, once it answers /health."""
+    process, url, log = mlflow_server_started
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"mlflow server exited: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                return url
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"mlflow server did not answer /health in {SERVER_START_S} s")
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")
