@@ -21,10 +21,11 @@ from samepack.bundle.infra import infra_sources
 from samepack.bundle.inplace import write_with_data_in_place
 from samepack.bundle.layout import assemble
 from samepack.bundle.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
-from samepack.bundle.parts import (RUNS, SecretScreen, code_files, code_sources, env_image,
+from samepack.bundle.parts import (REPORT, RUNS, SecretScreen, code_files, code_sources, env_image,
                                    env_sources, listed_paths, runs_bytes, tree_sources)
 from samepack.bundle.writer import Source, write_part
 from samepack.errors import InputError
+from samepack.insights.build import bundle_report
 
 DEFAULT_RUNS = "last:5"
 
@@ -146,7 +147,9 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     result.warnings += warnings
     parts.write("infra", infra)
     records = _history(entry, options.runs)
-    parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records))] if records else [])
+    parts.write("metadata", [Source(RUNS, 0o644, data=runs_bytes(records)),
+                             Source(REPORT, 0o644, data=bundle_report(records, entry.ref))]
+                if records else [])
     code_members = code.members if code else []
 
     def data(warnings: list[str] | None) -> list[Source]:

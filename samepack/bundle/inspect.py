@@ -10,7 +10,7 @@ from typing import Any
 
 from samepack.bundle.data import POINTERS, read_pointers
 from samepack.bundle.manifest import Manifest, Member
-from samepack.bundle.parts import RUNS, read_runs
+from samepack.bundle.parts import REPORT, RUNS, read_runs
 from samepack.bundle.safety import Limits
 
 _CAPTURE_LIMIT = 64 * 1024 * 1024
@@ -40,21 +40,23 @@ class Summary:
     manifest: Manifest
     runs: list[dict[str, Any]] = field(default_factory=list)
     pointers: list[dict[str, Any]] = field(default_factory=list)
+    report: bytes | None = None  # metadata/report.html, when asked for and present
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "verified": True, "manifest": self.manifest.to_dict(),
                 "runs": self.runs, "pointers": self.pointers}
 
 
-def summarise(path: Path, limits: Limits) -> Summary:
-    """Verify a bundle (file or directory) and collect what inspect shows."""
+def summarise(path: Path, limits: Limits, with_report: bool = False) -> Summary:
+    """Verify a bundle (file or directory) and collect what inspect shows (and the runs'
+    HTML report when ``with_report``)."""
     from samepack.bundle.importer import verify_any
 
-    capture = Capture()
+    capture = Capture((RUNS, POINTERS, REPORT) if with_report else (RUNS, POINTERS))
     verified = verify_any(path, limits, capture)
     runs = read_runs(capture.captured[RUNS]) if RUNS in capture.captured else []
     pointers = read_pointers(capture.captured[POINTERS]) if POINTERS in capture.captured else []
-    return Summary(str(path), verified.manifest, runs, pointers)
+    return Summary(str(path), verified.manifest, runs, pointers, capture.captured.get(REPORT))
 
 
 def human(size: int) -> str:

@@ -13,20 +13,23 @@ from samepack.insights.render import runs_page
 
 
 def report_html(records: list[RunRecord], title: str | None = None, live: bool = False,
-                home: Path | None = None) -> str:
-    """The report page of ``records``, with the log tails kept in this store."""
+                logs: dict[str, list[str]] | None = None) -> str:
+    """The report page of ``records``, with ``logs`` (default: the tails kept in this store)."""
     programs = sorted({r.ref for r in records})
     title = title or ("samepack runs of " + ", ".join(programs[:3])
                       + (f" and {len(programs) - 3} more" if len(programs) > 3 else "")
                       if programs else "samepack runs")
-    given = ReportInput(records, log_tails([r.id for r in records], home), title, live)
+    if logs is None:
+        logs = log_tails([r.id for r in records])
+    given = ReportInput(records, logs, title, live)
     return runs_page(report_data(given), plotly_js())
 
 
 def bundle_report(records: list[dict[str, Any]], ref: str) -> bytes:
-    """The report an exported bundle carries (``metadata/report.html``) for its runs."""
-    return report_html([RunRecord.from_dict(r) for r in records],
-                       f"samepack runs of {ref}").encode("utf-8")
+    """The report an exported bundle carries (``metadata/report.html``) for its runs: made from
+    the records alone, so a bundle exported again after an import has the same bytes."""
+    return report_html([RunRecord.from_dict(r) for r in records], f"samepack runs of {ref}",
+                       logs={}).encode("utf-8")
 
 
 def history_report(program: str | None = None, version: str | None = None,
