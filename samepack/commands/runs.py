@@ -68,19 +68,25 @@ def _items(values: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def runs_table(records) -> Table:
-    """The runs as a table that fits the terminal: fixed columns never wrap, the program is
-    elided first, params and metrics share what is left."""
+def runs_table(records, width: int | None = None) -> Table:
+    """The runs as a table that fits ``width`` (the terminal's): fixed columns never wrap, the
+    program is elided past 24 characters, params and metrics share what is left, one
+    ``name=value`` a line, elided (never folded) when the line is longer."""
     imported = any(r.source != "samepack" for r in records)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("id", no_wrap=True, min_width=8)
-    table.add_column("program", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("status", no_wrap=True, min_width=9)
-    table.add_column("started", no_wrap=True, min_width=11)
-    table.add_column("params", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
-    table.add_column("metrics", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
+    width = width or out.width
+    fixed = [8, 9, 11] + ([8] if imported else [])
+    rest = width - sum(fixed) - 3 * (len(fixed) + 2)  # 3: the gap between two columns
+    program_width = max(min(max(len(r.ref) for r in records), 24, rest - 2 * 12), 8)
+    share = max((rest - program_width) // 2, 10)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("id", no_wrap=True, width=8)
+    table.add_column("program", no_wrap=True, overflow="ellipsis", width=program_width)
+    table.add_column("status", no_wrap=True, width=9)
+    table.add_column("started", no_wrap=True, width=11)
+    table.add_column("params", no_wrap=True, overflow="ellipsis", width=share)
+    table.add_column("metrics", no_wrap=True, overflow="ellipsis", width=share)
     if imported:
-        table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=8)
+        table.add_column("source", no_wrap=True, overflow="ellipsis", width=8)
     for r in records:
         row = [r.id[:8], r.ref, r.status, (r.started_at or "")[5:16].replace("T", " "),
                _items(r.params), _items(r.metrics)]
