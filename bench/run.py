@@ -10,6 +10,8 @@ Measured, each as the median of several repetitions on this machine:
             time and as CPU time (user + system; steadier on a busy machine)
   history   start_run+finish_run per second, metric points logged per second (one batch),
             and N processes writing runs at once into one history (integrity checked)
+  report    `runs report` build time and size for 10 and 10,000 runs, beside plotly's own
+            self-contained HTML of the same charts (bench/report.py)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from samepack.history import History, MetricPoint  # noqa: E402
 from samepack.program import load_program  # noqa: E402
+from report import bench_report  # noqa: E402  (bench/report.py)
 
 PROGRAM = """apiVersion: samepack.dev/v1
 kind: Program
@@ -132,7 +135,8 @@ def main() -> None:
         work = Path(temp)
         results = {"load_program (ms)": bench_load(args.repeat),
                    "run overhead": bench_overhead(work, args.repeat),
-                   "history": bench_history(work, args.writers, args.runs_each)}
+                   "history": bench_history(work, args.writers, args.runs_each),
+                   "report": bench_report(work)}
     for section, values in results.items():
         print(section)
         for name, value in values.items():

@@ -128,8 +128,13 @@ def link_mlflow(env: dict[str, str], run_dir: Path, explicit_uri: str | None = N
 
 
 def _merge(history: History, run_id: str, step: str, record: RunRecord) -> None:
+    """Add one MLflow run to the samepack run. A metric point the step also reported to
+    samepack (same name, step and value) is not counted twice."""
+    known = {(name, p.step, p.value) for name, series in history.get_run(run_id).metric_series.items()
+             for p in series if p.stage == step}
     points = [(name, MetricPoint(p.value, p.step, p.timestamp, step))
-              for name, series in record.metric_series.items() for p in series]
+              for name, series in record.metric_series.items() for p in series
+              if (name, p.step, p.value) not in known]
     history.log_metrics(run_id, points)
     tags = {k: v for k, v in record.tags.items() if not k.startswith("mlflow.")}
     for key in ("mlflow.runName", "mlflow.experiment"):
