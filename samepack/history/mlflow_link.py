@@ -32,6 +32,7 @@ from samepack.history.records import MetricPoint, RunRecord
 SLACK_MS = 1000  # MLflow's clock is the step's; a run started just as the step began counts
 RUN_IDS_TAG = "mlflow.run_ids"  # the MLflow runs a samepack run's steps logged (comma list)
 SAMEPACK_RUN_TAG = "samepack.run_id"  # on an MLflow run: the samepack run it belongs to
+RUN_SCOPED = "run-scoped"  # a tracking URI that means: this run's own store, whatever is set
 
 
 def without_credentials(uri: str) -> str:
@@ -113,8 +114,10 @@ class MlflowLink:
 
 def link_mlflow(env: dict[str, str], run_dir: Path, explicit_uri: str | None = None) -> MlflowLink:
     """Point the steps' MLflow at the configured tracking URI, or at a store of this run
-    (``env`` is the steps' base environment and is changed in place)."""
-    team = team_tracking_uri(explicit_uri, env)
+    (``env`` is the steps' base environment and is changed in place). ``RUN_SCOPED`` as the
+    URI ignores any configured one (re-runs of ``reproduce`` never write into the user's
+    store)."""
+    team = None if explicit_uri == RUN_SCOPED else team_tracking_uri(explicit_uri, env)
     if team:
         env["MLFLOW_TRACKING_URI"] = team
         return MlflowLink(run_dir, team, team)

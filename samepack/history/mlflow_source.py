@@ -29,7 +29,7 @@ def team_tracking_uri(explicit: str | None = None, env: dict[str, str] | None = 
 def store_path(uri: str, cwd: Path | None = None) -> Path | None:
     """The local file or folder a tracking URI names (relative to ``cwd``); None for a server
     or a store samepack cannot read (databases other than SQLite, Databricks, …)."""
-    if is_server_uri(uri):
+    if is_server_uri(uri) or uri == "databricks":  # MLflow's name for a Databricks workspace
         return None
     parsed = urlparse(uri)
     if parsed.scheme == "sqlite":

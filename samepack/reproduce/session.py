@@ -162,8 +162,10 @@ def rerun(entry, record: RunRecord, ignore_resources: bool) -> RunRecord | None:
     from samepack.run import RunRequest, run_local
 
     program, params = recorded_program(entry.program, record)
+    from samepack.history.mlflow_link import RUN_SCOPED
+
     request = RunRequest(program, Path(entry.workdir), params, ignore_resources,
-                         tags={"reproduces": record.id})
+                         tags={"reproduces": record.id}, tracking_uri=RUN_SCOPED)
     try:
         return run_local(request)
     except RunFailedError as error:
