@@ -43,6 +43,7 @@
     document.querySelectorAll("nav a").forEach(function (a) {
       a.classList.toggle("active", a.getAttribute("data-page") === page);
     });
+    byId("filters").style.display = page === "runs" || page === "charts" ? "" : "none";
   }
   function route() {
     var hash = decodeURIComponent(location.hash.slice(1));
@@ -255,7 +256,9 @@
     page.appendChild(el("h2", { text: "Outputs" }));
     page.appendChild(table(["path", "size", "sha256"], run.outputs.map(function (o) { return [o.path, o.size, o.sha256]; })));
     page.appendChild(el("h2", { text: "Log (last lines)" }));
-    page.appendChild(el("pre", { class: "log", id: "run-log", text: run.log.length ? run.log.join("\n") : "(no output kept)" }));
+    var log = el("pre", { class: "log", id: "run-log", text: run.log.length ? run.log.join("\n") : "(no output kept)" });
+    page.appendChild(log);
+    log.scrollTop = log.scrollHeight;  // the last lines first in view
     page.appendChild(el("h2", { text: "Machine" }));
     page.appendChild(table(["what", "value"], Object.keys(run.host).map(function (k) { return [k, run.host[k]]; })));
     page.appendChild(el("h2", { text: "Tags" }));
