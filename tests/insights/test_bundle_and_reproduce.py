@@ -35,6 +35,8 @@ def test_bundle_report_inspect_and_reproduce_html(samepack, fixture_project, tmp
     page.goto(target.as_uri() + "#charts")
     page.wait_for_selector("#chart-across .main-svg")
     assert page.locator("#chart-across .scatterlayer .point").count() == 1
+    # its metrics are logged once per run: the second chart shows the runs' values as bars
+    assert page.locator("#chart-steps .barlayer .point").count() == 1
 
     reports = tmp_path / "reports"
     result = samepack("reproduce", bundle, "--no-env", "--report-dir", reports)

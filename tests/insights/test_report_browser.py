@@ -47,6 +47,9 @@ def test_report_draws_filters_and_shows_runs(samepack, samepack_home, tmp_path, 
 
     page.goto(target.as_uri() + "#charts")
     page.wait_for_selector("#chart-across .main-svg")
+    # accuracy (the first metric) is logged once per run: the second chart has a bar per run
+    assert page.locator("#chart-steps .barlayer .point").count() == len(ALPHAS)
+    page.select_option("#c-metric", "loss")
     # every run with the metric is a drawn point; the step chart has one line per run
     assert page.locator("#chart-across .scatterlayer .point").count() == len(ALPHAS)
     assert page.locator("#chart-steps .scatterlayer .trace").count() == len(ALPHAS)

@@ -183,16 +183,22 @@
       return { type: "scatter", mode: "lines", name: short(r.id),
                x: r.series[metric].step, y: r.series[metric].value.map(num) };
     });
-    if (!lines.length) lines = withMetric.slice(-50).map(function (r) {
-      var s = r.series[metric] || { step: [0], value: [r.metrics[metric]] };
-      return { type: "scatter", mode: "markers", name: short(r.id), x: s.step, y: s.value.map(num) };
-    });
-    Plotly.react("chart-steps", lines, { title: { text: metric + " over its steps" + (stepped.length > 50 ? " (last 50 runs)" : "") },
-      xaxis: { title: { text: "step" } }, yaxis: { title: { text: metric } }, margin: { t: 40, r: 10 } }, PLOT_CONFIG);
+    if (lines.length) {
+      Plotly.react("chart-steps", lines, { title: { text: metric + " over its steps" + (stepped.length > 50 ? " (last 50 runs)" : "") },
+        xaxis: { title: { text: "step" } }, yaxis: { title: { text: metric } }, margin: { t: 40, r: 10 } }, PLOT_CONFIG);
+    } else {  // one value per run: the runs side by side instead
+      var last = withMetric.slice(-50);
+      Plotly.react("chart-steps", [{ type: "bar", x: last.map(function (r) { return short(r.id); }),
+        y: last.map(function (r) { return num(r.metrics[metric]); }),
+        marker: { color: last.map(function (r) { return r.status === "succeeded" ? "#3b6fd8" : "#c0262d"; }) } }],
+        { title: { text: metric + " by run (logged once per run)" }, xaxis: { type: "category" },
+          yaxis: { title: { text: metric } }, margin: { t: 40, r: 10 } }, PLOT_CONFIG);
+    }
     var param = byId("c-param").value;
     if (param === "__parallel__") {
-      var numeric = DATA.params.filter(function (p) {
-        return withMetric.some(function (r) { return num(r.params[p]) !== null; });
+      var numeric = DATA.params.filter(function (p) {  // numeric and not the same in every run
+        var values = withMetric.map(function (r) { return num(r.params[p]); }).filter(function (v) { return v !== null; });
+        return values.length && values.some(function (v) { return v !== values[0]; });
       });
       var dims = numeric.map(function (p) {
         return { label: p, values: withMetric.map(function (r) { var v = num(r.params[p]); return v === null ? NaN : v; }) };
@@ -201,7 +207,7 @@
       dims.push({ label: metric, values: values });
       Plotly.react("chart-params", [{ type: "parcoords", dimensions: dims,
         line: { color: values, colorscale: "Viridis", showscale: true } }],
-        { title: { text: "parameters against " + metric }, margin: { t: 60, l: 60, r: 60 } }, PLOT_CONFIG);
+        { title: { text: "parameters against " + metric, y: 0.98 }, margin: { t: 90, l: 60, r: 60 } }, PLOT_CONFIG);
     } else {
       var xs = withMetric.map(function (r) { var v = r.params[param]; return num(v) !== null ? num(v) : fmt(v); });
       Plotly.react("chart-params", [{ type: "scatter", mode: "markers", x: xs,
