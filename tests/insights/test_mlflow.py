@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,18 @@ def test_import_mlflow_db_and_its_folder(samepack, tmp_path, monkeypatch):
     bad = samepack("runs", "import-mlflow", moved / "mlflow_tracking.py")
     assert bad.exit_code == 3 and "not an SQLite database" in bad.stderr
     assert "Traceback" not in bad.stderr
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    bad = samepack("runs", "import-mlflow", other)
+    assert bad.exit_code == 3 and "not an MLflow tracking database" in bad.stderr
+    # a run deleted in MLflow is not imported
+    deleted = tmp_path / "deleted.db"
+    shutil.copyfile(moved / "mlflow.db", deleted)
+    with sqlite3.connect(deleted) as db:
+        db.execute("UPDATE runs SET lifecycle_stage = 'deleted'")
+    from samepack.history.mlflow_sqlite import read_mlflow_db
+
+    assert read_mlflow_db(deleted) == []
 
 
 def test_team_tracking_server_gets_each_run_once(samepack, tmp_path, monkeypatch,
