@@ -2,8 +2,8 @@
 with a team tracking server, every samepack run is an MLflow run there too (once, not twice).
 
 - No tracking URI configured: the steps are pointed at a store of their own run
-  (``MLFLOW_TRACKING_URI=sqlite:///$SAMEPACK_HOME/runs/<id>/mlflow.db``, artifacts beside it),
-  so nothing is written into the project.
+  (``MLFLOW_TRACKING_URI=sqlite:///$SAMEPACK_HOME/runs/<id>/mlflow.db``); artifacts go where
+  MLflow puts them by default (``mlruns/`` in the step's folder).
 - A tracking URI configured (``--tracking-uri``, ``SAMEPACK_TRACKING_URI`` or
   ``MLFLOW_TRACKING_URI``): the steps log there as they would without samepack.
 
@@ -123,10 +123,10 @@ def link_mlflow(env: dict[str, str], run_dir: Path, explicit_uri: str | None = N
         return MlflowLink(run_dir, team, team)
     uri = f"sqlite:///{run_dir / 'mlflow.db'}"
     env["MLFLOW_TRACKING_URI"] = uri
-    # MLflow 3 puts a local store's artifacts in ./mlruns of the working directory unless told
-    # (the variable its own server sets); older versions ignore it and the reader follows
-    # each run's artifact_uri wherever it points.
-    env.setdefault("_MLFLOW_SERVER_ARTIFACT_ROOT", str(run_dir / "mlartifacts"))
+    # The artifacts stay where MLflow puts a local store's artifacts by default (./mlruns of
+    # the step's folder, as without samepack): MLflow has no public setting for a client's
+    # artifact root, and its server's private one would put the step under the server's rules
+    # for artifact hosts. The reader follows each run's artifact_uri.
     return MlflowLink(run_dir, uri, None)
 
 

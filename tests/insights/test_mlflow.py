@@ -62,7 +62,7 @@ def _only_run() -> "object":
         history.close()
 
 
-def test_step_logging_reaches_the_record_and_stays_out_of_the_project(
+def test_step_logging_reaches_the_record_with_the_store_in_the_run(
         samepack, tmp_path, samepack_home, monkeypatch):
     require_module("mlflow")
     _clean_env(monkeypatch)
@@ -84,9 +84,10 @@ def test_step_logging_reaches_the_record_and_stays_out_of_the_project(
     assert artifact["sha256"] == HELLO_SHA and artifact["size"] == 12
     run_dir = samepack_home / "runs" / record.id
     assert (run_dir / "mlflow.db").is_file()
-    # MLflow wrote nothing into the project: only the script's own outputs/ appeared there
+    # the store is the run's: no mlflow.db in the project, only the script's own outputs/ and
+    # the artifacts where MLflow keeps a local store's by default (mlruns/)
     assert sorted(p.name for p in project.iterdir()) == \
-        ["README.md", "mlflow_tracking.py", "outputs", "samepack.yaml", "stepped.py"]
+        ["README.md", "mlflow_tracking.py", "mlruns", "outputs", "samepack.yaml", "stepped.py"]
     shown = samepack("runs", "show", record.id[:8])
     assert "param1" in shown.stdout and "mlflow/test.txt" in shown.stdout
 

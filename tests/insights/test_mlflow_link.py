@@ -13,7 +13,7 @@ def test_the_steps_store(tmp_path: Path):
     env: dict[str, str] = {}
     link = link_mlflow(env, tmp_path)
     assert env["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
-    assert env["_MLFLOW_SERVER_ARTIFACT_ROOT"] == str(tmp_path / "mlartifacts")
+    assert set(env) == {"MLFLOW_TRACKING_URI"}
     assert link.team_uri is None and store_path(link.step_uri) == tmp_path / "mlflow.db"
 
     env = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000"}
