@@ -72,9 +72,11 @@ def mlflow_server(mlflow_server_started) -> str:
         time.sleep(0.5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """A headless Debian Chromium under Playwright."""
+    """A headless Debian Chromium under Playwright, for one test module: Playwright's sync API
+    keeps an event loop running in this thread while it lives, and tests of other modules
+    (asyncio.run) must not find it."""
     chromium = require_tool("chromium", "the report tests open it in a real browser")
     require_module("playwright")
     from playwright.sync_api import sync_playwright
