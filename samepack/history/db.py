@@ -9,6 +9,7 @@ Contract used by bundles and ``reproduce``: ``start_run``, ``record_step``, ``lo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import uuid
@@ -168,6 +169,14 @@ class History:
         if len(rows) > 1:
             raise InputError(f"run id prefix {prefix} is ambiguous", "give more characters of the id")
         return rows[0]["id"]
+
+    def change_marker(self) -> str:
+        """A short text that changes whenever a run starts, gets a step or metric, or ends."""
+        row = self._db.execute(
+            "SELECT (SELECT COUNT(*) FROM runs), (SELECT MAX(COALESCE(ended_at, started_at)) "
+            "FROM runs), (SELECT COUNT(*) FROM steps), (SELECT COUNT(*) FROM metrics), "
+            "(SELECT group_concat(status) FROM runs)").fetchone()
+        return hashlib.sha256(repr(tuple(row)).encode()).hexdigest()[:16]
 
     def has_run(self, run_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
