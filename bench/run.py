@@ -17,6 +17,8 @@ Measured, each as the median of several repetitions on this machine:
   reproduce `samepack reproduce` of that program end to end (export, import into an isolated
             store, environment from the lock, two re-runs, comparison) against doing it by
             hand: `uv venv` + `uv pip sync` + the step twice
+  report    `runs report` build time and size for 10 and 10,000 runs, beside plotly's own
+            self-contained HTML of the same charts (bench/report.py)
 Each comparison prints samepack's figure, the peer's from the same run, and their ratio.
 """
 
@@ -42,6 +44,7 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 from samepack.history import History, MetricPoint  # noqa: E402
 from samepack.program import load_program  # noqa: E402
+from report import bench_report  # noqa: E402  (bench/report.py)
 
 PROGRAM = """apiVersion: samepack.dev/v1
 kind: Program
@@ -243,7 +246,8 @@ def main() -> None:
                    "run overhead": bench_overhead(work, args.repeat),
                    "history": bench_history(work, args.writers, args.runs_each),
                    "env": bench_env(work, args.repeat),
-                   "reproduce": bench_reproduce(work, max(1, args.repeat // 2))}
+                   "reproduce": bench_reproduce(work, max(1, args.repeat // 2)),
+                   "report": bench_report(work)}
     for section, values in results.items():
         print(section)
         for name, value in values.items():

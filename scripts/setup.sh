@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set up samepack on a fresh Debian machine: a virtualenv in .venv with samepack installed in
 # editable mode. With --test, also the system tools the test suite talks to for real
-# (an OCI registry, skopeo, a Docker engine, buildah, debootstrap), the test extras, and a
-# Kubernetes control plane for the tests (envtest's KUBEBUILDER_ASSETS layout, unpacked from
-# ../shared/envtest into .envtest/ when that folder is there; elsewhere `setup-envtest use 1.36`).
+# (an OCI registry, skopeo, a Docker engine, buildah, debootstrap, Chromium for the report
+# tests), the test extras, and a Kubernetes control plane for the tests (envtest's
+# KUBEBUILDER_ASSETS layout, unpacked from ../shared/envtest into .envtest/ when that folder is
+# there; elsewhere `setup-envtest use 1.36`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 command -v git >/dev/null || apt_packages+=(git)
 if [ "$want_test" = 1 ]; then
   for tool in docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo \
-              dockerd:docker.io buildah:buildah debootstrap:debootstrap openssl:openssl; do
+              dockerd:docker.io buildah:buildah debootstrap:debootstrap openssl:openssl \
+              chromium:chromium; do
     command -v "${tool%%:*}" >/dev/null || apt_packages+=("${tool#*:}")
   done
   command -v openssl >/dev/null || apt_packages+=(openssl)  # the control plane's certificates

@@ -22,11 +22,12 @@ from samepack.bundle.infra import infra_sources
 from samepack.bundle.inplace import write_with_data_in_place
 from samepack.bundle.layout import assemble
 from samepack.bundle.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
-from samepack.bundle.parts import (RUNS, SecretScreen, code_files, code_sources, env_image,
-                                   env_sources, listed_paths, redacted_runs, refuse_secrets,
-                                   runs_bytes, tree_sources)
+from samepack.bundle.parts import (REPORT, RUNS, SecretScreen, code_files, code_sources,
+                                   env_image, env_sources, listed_paths, redacted_runs,
+                                   refuse_secrets, runs_bytes, tree_sources)
 from samepack.bundle.writer import Source, write_part
 from samepack.errors import InputError
+from samepack.insights.build import bundle_report
 from samepack.trust.exported import attestation_sources
 
 DEFAULT_RUNS = "last:5"
@@ -165,8 +166,9 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     records = redacted_runs(_history(entry, options.runs), result.warnings)
     attestations = attestation_sources(entry, parts.written, files.git, options,
                                        {s.path: s.file for s in env if s.file is not None})
-    parts.write("metadata", sorted(([Source(RUNS, 0o644, data=runs_bytes(records))]
-                                    if records else []) + attestations, key=lambda s: s.path))
+    history = [Source(RUNS, 0o644, data=runs_bytes(records)),
+               Source(REPORT, 0o644, data=bundle_report(records, entry.ref))] if records else []
+    parts.write("metadata", sorted(history + attestations, key=lambda s: s.path))
     code_members = code.members if code else []
 
     def data(warnings: list[str] | None) -> list[Source]:

@@ -81,19 +81,21 @@ def _program(staged: Path, program, as_ref: str | None):
     return program
 
 
-def verify_bundle(path: Path, limits: Limits, progress: bool = False):
+def verify_bundle(path: Path, limits: Limits, progress: bool = False,
+                  keep: tuple[str, ...] = ()):
     """What ``verify`` and ``inspect`` check: every member (``verify_any``), then the same
     content checks import applies, on the captured program file, runs and pointers;
-    ``(VerifiedBundle, Contents)``."""
+    ``(VerifiedBundle, Contents, {member: bytes})`` with the bytes of the ``keep`` members."""
     from samepack.bundle.contents import CHECKED, Listed, check_contents
     from samepack.bundle.inspect import Capture
 
-    capture = Capture(CHECKED)
+    capture = Capture(CHECKED + keep)
     verified = verify_any(path, limits, capture, progress)
     files = {m.path for m in verified.manifest.members()}
     contents = check_contents(Listed.of(verified.manifest),
                               lambda member: capture.captured[member], files.__contains__)
-    return verified, contents
+    return verified, contents, {name: capture.captured[name] for name in keep
+                                if name in capture.captured}
 
 
 def _place_data(staged: Path, program) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from samepack.bundle.contents import MAX_METADATA_BYTES, POINTERS, RUNS
 from samepack.bundle.manifest import Manifest, Member
+from samepack.bundle.parts import REPORT
 from samepack.bundle.safety import Limits
 
 _CAPTURE_LIMIT = MAX_METADATA_BYTES
@@ -41,18 +42,20 @@ class Summary:
     manifest: Manifest
     runs: list[dict[str, Any]] = field(default_factory=list)
     pointers: list[dict[str, Any]] = field(default_factory=list)
+    report: bytes | None = None  # metadata/report.html, when asked for and present
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "verified": True, "manifest": self.manifest.to_dict(),
                 "runs": self.runs, "pointers": self.pointers}
 
 
-def summarise(path: Path, limits: Limits) -> Summary:
-    """Verify a bundle (file or directory) and collect what inspect shows."""
+def summarise(path: Path, limits: Limits, with_report: bool = False) -> Summary:
+    """Verify a bundle (file or directory) and collect what inspect shows (and the runs'
+    HTML report when ``with_report``)."""
     from samepack.bundle.importer import verify_bundle
 
-    verified, contents = verify_bundle(path, limits)
-    return Summary(str(path), verified.manifest, contents.runs, contents.pointers)
+    verified, contents, kept = verify_bundle(path, limits, keep=(REPORT,) if with_report else ())
+    return Summary(str(path), verified.manifest, contents.runs, contents.pointers, kept.get(REPORT))
 
 
 def human(size: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -187,7 +188,7 @@ def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
 
     source = Path(source)
     verdict = check_trust(source, key_files, signature)
-    verified, _ = verify_bundle(source, _limits(max_size, max_member_size, max_ratio),
+    verified, _, _ = verify_bundle(source, _limits(max_size, max_member_size, max_ratio),
                                 progress=True)
     _report_trust(verdict)
     manifest = verified.manifest
@@ -243,16 +244,46 @@ def _print_summary(summary) -> None:
                   f"sha256:{p(str(pointer.get('sha256', '?'))[:12])}")
 
 
+def _open_report(source: Path, target: Path | None, open_it: bool, limits) -> None:
+    """Verify the bundle, then write its report (to ``target``, else a temporary file)."""
+    from samepack.bundle.inspect import summarise
+    from samepack.errors import NotFoundError
+
+    summary = summarise(source, limits, with_report=True)
+    if summary.report is None:
+        raise NotFoundError(f"{source}: the bundle carries no run report (metadata/report.html)",
+                            "export it again with runs: samepack export program NAME --runs all")
+    from samepack.insights.build import write_html
+
+    if target is None:
+        target = Path(tempfile.mkdtemp(prefix="samepack-report-")) / "report.html"
+    written = write_html(target, summary.report.decode("utf-8"))
+    result_line(str(written))
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(written.as_uri())
+
+
 @click.command("inspect")
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
+@click.option("--report", "report_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the bundle's HTML report of its runs to this file.")
+@click.option("--open", "open_report", is_flag=True,
+              help="Open the bundle's run report in a web browser.")
 @_limit_options
-def inspect(source: str, as_json: bool, max_size: str, max_member_size: str,
-            max_ratio: float) -> None:
+def inspect(source: str, as_json: bool, report_to: Path | None, open_report: bool,
+            max_size: str, max_member_size: str, max_ratio: float) -> None:
     """Show what a bundle FILE holds: program, parts, members, run history, data pointers.
+    --report FILE / --open: the HTML report of the runs it carries.
 
     For oci://HOST/REPO:TAG, show the artifact (layers, sizes, annotations) without pulling it.
     """
+    if report_to or open_report:
+        _open_report(Path(source), report_to, open_report,
+                     _limits(max_size, max_member_size, max_ratio))
+        return
     if source.startswith("oci://"):
         from samepack.oci import inspect_remote
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import os
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -199,13 +200,19 @@ TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
 @click.option("-e", "--entry-point", metavar="NAME",
               help="Run only this step (an MLproject entry point) and the steps it needs.")
+@click.option("--tracking-uri", metavar="URI", help="MLflow store the steps log to and the run is "
+              "recorded in (as SAMEPACK_TRACKING_URI; default: MLFLOW_TRACKING_URI, else a store "
+              "of the run's own).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: str,
         timeout: float | None, as_json: bool, entry_point: str | None,
-        args: tuple[str, ...]) -> None:
+        tracking_uri: str | None, args: tuple[str, ...]) -> None:
     """Run a program: samepack run program NAME[:VERSION] [--PARAM=VALUE ...]
     or samepack run -f FILE [--PARAM=VALUE ...] (the file is registered as NAME:VERSION)."""
     from samepack.run.params import parse_overrides
+
+    if tracking_uri:
+        os.environ["SAMEPACK_TRACKING_URI"] = tracking_uri  # read where the run starts
 
     program, workdir, rest = _chosen_program(file_, list(args))
     if entry_point:

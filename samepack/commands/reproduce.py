@@ -23,7 +23,7 @@ def _finish(result: Reproduction, report_dir: Path) -> None:
         info("the two machines do not differ in Python, platform, CPUs, memory, GPUs or "
              "locked package versions")
     written = write_report_files(report, report_dir)
-    info(f"report: {written[1]} (and .json)")
+    info(f"report: {written[1]} (and .json, .html)")
     if result.rerun_dirs and result.store.exists():
         info(f"isolated store kept at {result.store}")
     problems = report.comparison.problems()

@@ -54,20 +54,44 @@ def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False
     if not records:
         info("no runs yet: samepack run program NAME")
         return
+    out.print(runs_table(records))
+
+
+LIST_ITEMS = 4  # params or metrics shown per run; the rest are counted
+
+
+def _items(values: dict[str, Any]) -> str:
+    """``name=value`` one a line (a line too long for the column is elided, never split)."""
+    lines = [f"{k}={_short(v)}" for k, v in list(values.items())[:LIST_ITEMS]]
+    if len(values) > LIST_ITEMS:
+        lines.append(f"(+{len(values) - LIST_ITEMS} more)")
+    return "\n".join(lines)
+
+
+def runs_table(records, width: int | None = None) -> Table:
+    """The runs as a table that fits ``width`` (the terminal's): fixed columns never wrap, the
+    program is elided past 24 characters, params and metrics share what is left, one
+    ``name=value`` a line, elided (never folded) when the line is longer."""
     imported = any(r.source != "samepack" for r in records)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("id", "program", "status", "started"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("params", overflow="fold")
-    table.add_column("metrics", overflow="fold")
+    width = width or out.width
+    fixed = [8, 9, 11] + ([8] if imported else [])
+    rest = width - sum(fixed) - 3 * (len(fixed) + 2)  # 3: the gap between two columns
+    program_width = max(min(max(len(r.ref) for r in records), 24, rest - 2 * 12), 8)
+    share = max((rest - program_width) // 2, 10)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("id", no_wrap=True, width=8)
+    table.add_column("program", no_wrap=True, overflow="ellipsis", width=program_width)
+    table.add_column("status", no_wrap=True, width=9)
+    table.add_column("started", no_wrap=True, width=11)
+    table.add_column("params", no_wrap=True, overflow="ellipsis", width=share)
+    table.add_column("metrics", no_wrap=True, overflow="ellipsis", width=share)
     if imported:
-        table.add_column("source", no_wrap=True)
+        table.add_column("source", no_wrap=True, overflow="ellipsis", width=8)
     for r in records:
         row = [r.id[:8], r.ref, r.status, (r.started_at or "")[5:16].replace("T", " "),
-               "\n".join(f"{k}={_short(v)}" for k, v in r.params.items()),
-               "\n".join(f"{k}={_short(v)}" for k, v in r.metrics.items())]
+               _items(r.params), _items(r.metrics)]
         table.add_row(*row, *([r.source] if imported else []))
-    out.print(table)
+    return table
 
 
 TAIL_SHOWN, TAIL_FAILED = 10, 60
@@ -134,11 +158,23 @@ def compare_runs(run_ids: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         _json({"runs": [r.id for r in records], "rows": rows})
         return
-    table = Table("", *[f"{r.id[:8]}\n{r.ref}" for r in records])
+    out.print(compare_table(records, rows))
+    differing = sum(not row["same"] for row in rows)
+    info(f"{differing} of {len(rows)} values differ (marked *)")
+
+
+def compare_table(records, rows: list[dict[str, Any]]) -> Table:
+    """Runs side by side; a row whose values differ is marked ``*`` and its values shown bold."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("", no_wrap=True, width=1)
+    table.add_column("name", overflow="fold")
+    for r in records:
+        table.add_column(f"{r.id[:8]}\n{r.ref}", overflow="fold")
     for row in rows:
-        mark = "" if row["same"] else "[bold]"
-        table.add_row(f"{mark}{row['kind']}.{row['name']}", *[_value(v) for v in row["values"]])
-    out.print(table)
+        style = "" if row["same"] else "bold yellow"
+        table.add_row("" if row["same"] else "*", f"{row['kind']}.{row['name']}",
+                      *[_value(v) for v in row["values"]], style=style)
+    return table
 
 
 def comparison_rows(records) -> list[dict[str, Any]]:
@@ -153,20 +189,52 @@ def comparison_rows(records) -> list[dict[str, Any]]:
     return rows
 
 
+@runs.command("report")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default="samepack-runs.html", show_default=True, help="The HTML file to write.")
+@click.option("--program", "program", help="Only runs of this program (NAME).")
+@click.option("--version", "version", help="Only runs of this version.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N runs.")
+@click.option("--serve", is_flag=True, help="Serve the report on 127.0.0.1 instead, refreshed "
+              "as runs arrive.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port for --serve (0: any free port).")
+def report(output: Path, program: str | None, version: str | None, limit: int | None,
+           serve: bool, port: int) -> None:
+    """Write the runs as one self-contained HTML page: runs table, charts of every metric across
+    runs and over its steps, parameters against a metric, a page per run, two runs side by side.
+    It needs no network: open it from disk, a bundle or a mail."""
+    from samepack.insights.build import history_report, write_html
+    from samepack.console import result
+
+    if serve:
+        from samepack.insights.serve import serve as serve_report
+
+        serve_report(port, lambda: history_report(program, version, limit, live=True))
+        return
+    written = write_html(output, history_report(program, version, limit))
+    result(str(written))
+
+
 @runs.command("import-mlflow")
-@click.argument("mlruns", type=click.Path(path_type=Path))
+@click.argument("source", metavar="MLFLOW.DB|MLRUNS/|URL")
 @click.option("--program", "program_ref", help="Record the runs under NAME[:VERSION] "
               "(default: the experiment's name, version 0.0.0).")
 @click.option("--json", "as_json", is_flag=True)
-def import_mlflow(mlruns: Path, program_ref: str | None, as_json: bool) -> None:
-    """Import runs from an MLflow file store (mlruns/) without an MLflow server."""
-    from samepack.history.mlflow_store import read_mlruns
+def import_mlflow(source: str, program_ref: str | None, as_json: bool) -> None:
+    """Import runs from MLflow: its SQLite store (mlflow.db), its file store (mlruns/) or a
+    tracking server (http://HOST:PORT). Runs already here (by id, or logged by a samepack run)
+    are not added twice."""
+    from samepack.history.mlflow_link import not_doubled, without_credentials
+    from samepack.history.mlflow_source import read_mlflow
     from samepack.store import parse_ref
 
     name, version = parse_ref(program_ref) if program_ref else (None, None)
-    records = read_mlruns(mlruns, name, version or "0.0.0")
-    added = _history().import_runs([r.to_dict() for r in records])
+    records = read_mlflow(source, name, version or "0.0.0", cwd=Path.cwd())
+    history = _history()
+    added = history.import_runs([r.to_dict() for r in not_doubled(records, history)])
     if as_json:
         _json({"found": len(records), "imported": added})
     else:
-        out.print(f"imported {added} of {len(records)} MLflow run(s) from {mlruns}", highlight=False)
+        out.print(f"imported {added} of {len(records)} MLflow run(s) from "
+                  f"{without_credentials(source)}", highlight=False)

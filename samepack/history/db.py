@@ -9,6 +9,7 @@ Contract used by bundles and ``reproduce``: ``start_run``, ``record_step``, ``lo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import uuid
@@ -45,6 +46,19 @@ SCHEMA_VERSION = 1  # PRAGMA user_version; bump and migrate in __init__ when tab
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def _stored(value: float) -> float | str:
+    """SQLite turns NaN into NULL: it is kept as the text 'NaN' (the column's affinity leaves
+    text that is not a number as text) and read back as a float."""
+    return "NaN" if value != value else value
+
+
+def _merged(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Artifact listings joined by path (``new`` wins), sorted by path."""
+    by_path = {a["path"]: a for a in old}
+    by_path.update({a["path"]: a for a in new})
+    return [by_path[path] for path in sorted(by_path)]
 
 
 class History:
@@ -119,13 +133,34 @@ class History:
         with self._write() as db:
             seq = db.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
             db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(run_id, seq + i, name, p.value, p.step, p.timestamp, p.stage)
+                           [(run_id, seq + i, name, _stored(p.value), p.step, p.timestamp, p.stage)
                             for i, (name, p) in enumerate(points)])
 
     def finish_run(self, run_id: str, status: str, artifacts: list[dict[str, Any]] | None = None) -> None:
+        """Close the run; ``artifacts`` join those recorded while it ran (same path: replaced)."""
         with self._write() as db:
             db.execute("UPDATE runs SET status = ?, ended_at = ?, artifacts = ? WHERE id = ?",
-                       (status, utc_now(), _dumps(artifacts or []), run_id))
+                       (status, utc_now(), _dumps(_merged(self._json(db, run_id, "artifacts"),
+                                                          artifacts or [])), run_id))
+
+    def merge_into_run(self, run_id: str, params: dict[str, Any] | None = None,
+                       tags: dict[str, str] | None = None,
+                       artifacts: list[dict[str, Any]] | None = None) -> None:
+        """Add what a step's own tracking recorded: params the run does not have yet (the
+        program's declared values win), tags (replacing the same names) and artifacts."""
+        with self._write() as db:
+            row = db.execute("SELECT params, tags, artifacts FROM runs WHERE id = ?",
+                             (run_id,)).fetchone()
+            merged_params = {**(params or {}), **json.loads(row["params"])}
+            merged_tags = {**json.loads(row["tags"]), **(tags or {})}
+            db.execute("UPDATE runs SET params = ?, tags = ?, artifacts = ? WHERE id = ?",
+                       (_dumps(merged_params), _dumps(merged_tags),
+                        _dumps(_merged(json.loads(row["artifacts"]), artifacts or [])), run_id))
+
+    @staticmethod
+    def _json(db: sqlite3.Connection, run_id: str, column: str) -> Any:
+        row = db.execute(f"SELECT {column} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else []
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -140,6 +175,26 @@ class History:
         if len(rows) > 1:
             raise InputError(f"run id prefix {prefix} is ambiguous", "give more characters of the id")
         return rows[0]["id"]
+
+    def change_marker(self) -> str:
+        """A short text that changes whenever a run starts, gets a step or metric, or ends."""
+        row = self._db.execute(
+            "SELECT (SELECT COUNT(*) FROM runs), (SELECT MAX(COALESCE(ended_at, started_at)) "
+            "FROM runs), (SELECT COUNT(*) FROM steps), (SELECT COUNT(*) FROM metrics), "
+            "(SELECT group_concat(status) FROM runs)").fetchone()
+        return hashlib.sha256(repr(tuple(row)).encode()).hexdigest()[:16]
+
+    def has_run(self, run_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def mlflow_run_ids(self) -> set[str]:
+        """The MLflow runs that samepack runs' steps logged (tag ``mlflow.run_ids``)."""
+        ids: set[str] = set()
+        for (value,) in self._db.execute(
+                "SELECT json_extract(tags, '$.\"mlflow.run_ids\"') FROM runs "
+                "WHERE json_extract(tags, '$.\"mlflow.run_ids\"') IS NOT NULL"):
+            ids.update(part for part in str(value).split(",") if part)
+        return ids
 
     def get_run(self, run_id: str) -> RunRecord:
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", (self.resolve_id(run_id),)).fetchone()
@@ -172,7 +227,7 @@ class History:
         series: dict[str, list[MetricPoint]] = {}
         for r in self._db.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY seq", (run_id,)):
             series.setdefault(r["name"], []).append(
-                MetricPoint(r["value"], r["step"], r["timestamp"], r["stage"]))
+                MetricPoint(float(r["value"]), r["step"], r["timestamp"], r["stage"]))
         return RunRecord(
             id=run_id, program=row["program"], version=row["version"],
             params=json.loads(row["params"]), status=row["status"], started_at=row["started_at"],
@@ -233,5 +288,5 @@ class History:
             if not points:  # a record with only last values
                 points = [(name, MetricPoint(value)) for name, value in r.metrics.items()]
             db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(r.id, i, name, p.value, p.step, p.timestamp, p.stage)
+                           [(r.id, i, name, _stored(p.value), p.step, p.timestamp, p.stage)
                             for i, (name, p) in enumerate(points)])

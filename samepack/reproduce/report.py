@@ -143,13 +143,17 @@ def report_basename(report: ReproReport) -> str:
 
 
 def write_report_files(report: ReproReport, directory: Path) -> list[Path]:
-    """``<directory>/reproduce-NAME-VERSION-RUN.json`` and ``.md``, each written atomically
+    """``<directory>/reproduce-NAME-VERSION-RUN.json``, ``.md`` and ``.html``, each written atomically
     (an earlier report of the same run is replaced: it is samepack's own output)."""
     from samepack.init.writer import write_atomic
 
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix, text in ((".json", render_json(report)), (".md", render_markdown(report))):
+    from samepack.insights.repro import repro_html
+
+    html = repro_html(report, HEADLINES[report.outcome], _tolerance_text(report.tolerance))
+    for suffix, text in ((".json", render_json(report)), (".md", render_markdown(report)),
+                         (".html", html)):
         target = directory / (report_basename(report) + suffix)
         write_atomic(target, text)
         written.append(target)

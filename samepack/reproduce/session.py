@@ -171,9 +171,12 @@ def rerun(entry, record: RunRecord, workdir: Path, options: ReproduceOptions) ->
     from samepack.run import RunRequest, run_local
 
     program, params = recorded_program(entry.program, record)
+    from samepack.history.mlflow_link import RUN_SCOPED
+
     request = RunRequest(program, workdir, params, options.ignore_resources,
                          tags={"reproduces": record.id},
-                         env_manager="samepack" if options.create_env else "local")
+                         env_manager="samepack" if options.create_env else "local",
+                         tracking_uri=RUN_SCOPED)
     try:
         return run_local(request)
     except RunFailedError as error:

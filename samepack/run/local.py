@@ -25,6 +25,7 @@ from samepack.errors import (
 )
 from samepack.history import History, RunRecord
 from samepack.history.files import file_listing
+from samepack.history.mlflow_link import link_mlflow
 from samepack.history.records import utc_now
 from samepack.machine import probe_machine
 from samepack.paths import samepack_home
@@ -54,6 +55,7 @@ class RunRequest:
     ignore_resources: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     env_manager: EnvManager = "samepack"  # "local": the current interpreter, on purpose
+    tracking_uri: str | None = None  # MLflow: else SAMEPACK_TRACKING_URI, MLFLOW_TRACKING_URI
 
 
 def secret_values(program: Program) -> dict[str, str]:
@@ -129,6 +131,7 @@ class _Runner:
         if interpreter != Path(sys.executable):
             env.pop("VIRTUAL_ENV", None)  # the project's own environment, not samepack's
         self.before = list_workdir(workdir)
+        self.mlflow = link_mlflow(env, run_dir, self.request.tracking_uri)
         scoped = {s.env: s.steps for s in program.secrets if s.steps is not None}
         return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()),
                            scoped)
@@ -179,6 +182,8 @@ class _Runner:
         for problem in problems:
             warn(f"step {name}: {problem}")
         self.history.log_metrics(ctx.run_id, output.points + points)
+        self.mlflow.collect(self.history, ctx.run_id, name,
+                            ctx.workdir / (self.program.steps[name].workdir or ""), started)
         self.history.record_step(ctx.run_id, name, code, started,
                                  round(time.monotonic() - clock, 3), status, tail)
 
@@ -212,6 +217,7 @@ class _Runner:
         if self.before is not None:
             artifacts += changed_files(ctx.workdir, self.before, list_workdir(ctx.workdir))
         self.history.finish_run(ctx.run_id, status, artifacts)
+        self.mlflow.publish(self.history, ctx.run_id)
 
 
 def _failure_message(record: RunRecord) -> str:

@@ -72,7 +72,7 @@ def test_parts_hold_the_expected_files(mini_project: Path, tmp_path: Path, samep
         "samepack-bundle.json", "program/samepack.yaml", "env/requirements.txt",
         "code/data/table.csv", "code/main.py", "code/requirements.txt", "code/run.sh",
         "code/samepack.yaml", "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json",
-        "metadata/provenance.intoto.json", "metadata/sbom.cdx.json"}
+        "metadata/report.html", "metadata/provenance.intoto.json", "metadata/sbom.cdx.json"}
     with tarfile.open(out) as archive:
         assert archive.getmember("code/run.sh").mode == 0o755
         assert archive.getmember("code/main.py").mode == 0o644
