@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,8 +148,6 @@ def test_a_hydra_app_reproduces_by_the_files_it_writes(journey):
     assert any(path.endswith(".hydra/config.yaml") for path in outputs)
     name = trip.program()["metadata"]["name"]
     bundle = trip.travel(name)
-    import tarfile
-
     with tarfile.open(bundle) as tar:
         assert not [n for n in tar.getnames() if n.startswith("code/outputs/")]
     done, report = trip.reproduce(name)
@@ -186,14 +185,18 @@ def test_a_notebook_reproduces_by_what_it_prints(journey):
 
 def test_an_mlflow_project_reproduces_with_what_it_logged(journey):
     """MLflow's logistic-regression example (an MLproject) logs `score` and a model with MLflow
-    3: the logged metric reaches the run record from a run-scoped tracking store, the project
-    gets no mlflow.db or mlruns/ of samepack's making, and the score reproduces."""
+    3: the logged metric reaches the run record from a run-scoped tracking store (no mlflow.db
+    in the project), the model's files are not taken for code, and the score reproduces."""
     trip = journey("mlflow-sklearn-logistic")
     record = trip.lock_and_run()
     assert record["metrics"]["score"] == pytest.approx(4 / 6)
+    assert any(a["path"].startswith("mlflow/") for a in record["artifacts"])  # the logged model
     shown = trip.samepack("runs", "show", record["id"])
     assert "score" in shown.stdout
-    assert not (trip.project / "mlflow.db").exists() and not (trip.project / "mlruns").exists()
-    done, report = trip.reproduced_elsewhere()
+    assert not (trip.project / "mlflow.db").exists()
+    name = trip.program()["metadata"]["name"]
+    with tarfile.open(trip.travel(name)) as tar:
+        assert not [n for n in tar.getnames() if n.startswith("code/mlruns/")]
+    done, report = trip.reproduce(name)
     assert done.returncode == 0, done.stderr
     assert report["outcome"] == "reproduced" and _compared(report)["score"] == "match"
