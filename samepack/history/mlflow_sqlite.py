@@ -39,7 +39,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     # read-only, so a store another process is writing is never changed or locked by us
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     db.row_factory = sqlite3.Row
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as error:  # an SQLite header over something else
+        db.close()
+        raise InputError(f"{path}: unreadable SQLite database ({error})",
+                         "give MLflow's mlflow.db, an mlruns/ directory or a tracking server URL"
+                         ) from None
     missing = {"experiments", "runs", "params", "metrics", "tags"} - tables
     if missing:
         db.close()

@@ -118,8 +118,8 @@ def _compared(report: dict) -> dict[str, str]:
 def test_a_script_that_prints_its_results_reproduces(journey):
     """scikit-learn's plot_ols.py: its printed figures are the metrics compared."""
     trip = journey("sklearn-ols")
-    inferred = trip.samepack("init", ".")  # a script with no __main__ block; its prints
-    assert "does its work at module level" in inferred.stdout
+    trip.samepack("init", ".")  # a script with no __main__ block, found by its module-level work
+    assert [step["run"] for step in trip.program()["steps"].values()] == ["python plot_ols.py"]
     trip.samepack("package-env", ".")
     ran = trip.samepack("run", "-f", "samepack.yaml")
     assert "creating the environment from requirements.txt" in ran.stderr
