@@ -17,6 +17,8 @@ Measured, each as the median of several repetitions on this machine:
   reproduce `samepack reproduce` of that program end to end (export, import into an isolated
             store, environment from the lock, two re-runs, comparison) against doing it by
             hand: `uv venv` + `uv pip sync` + the step twice
+  listing   `samepack runs list --json --limit 0` of 10,000 runs, against reading the same
+            tables with sqlite3 and dumping them as JSON in one process
   report    `runs report` build time and size for 10 and 10,000 runs, beside plotly's own
             self-contained HTML of the same charts (bench/report.py)
 Each comparison prints samepack's figure, the peer's from the same run, and their ratio.
@@ -222,13 +224,51 @@ def bench_reproduce(work: Path, repeat: int) -> dict[str, float]:
                                                           repeat)}
 
 
+PEER_LISTING = """import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+runs = {r[0]: {"id": r[0], "row": r[1:]} for r in db.execute("SELECT * FROM runs")}
+for table in ("steps", "metrics", "logs"):
+    for r in db.execute(f"SELECT * FROM {table}"):
+        runs[r[0]].setdefault(table, []).append(r[1:])
+sys.stdout.write(json.dumps(list(runs.values())))
+"""
+
+
+def bench_listing(work: Path, repeat: int, count: int = 10_000) -> dict[str, float]:
+    """A history of ``count`` runs (one step, three metrics, an output tail and an artifact
+    each), listed whole by samepack and by the same reads done by hand."""
+    home = work / "listing"
+    history = History(home / "history.sqlite")
+    for i in range(count):
+        run = history.start_run("bench", "1.0", {"alpha": i / count, "seed": i})
+        history.record_step(run, "train", 0, "2026-01-01T00:00:00Z", 1.0, "succeeded", "line\n" * 3)
+        history.log_metrics(run, [("rmse", MetricPoint(0.5)), ("r2", MetricPoint(0.3)),
+                                  ("loss", MetricPoint(0.1, 1))])
+        history.finish_run(run, "succeeded", [{"path": "model.pkl", "size": 10, "sha256": "0" * 64}])
+    history.close()
+    env = {**os.environ, "SAMEPACK_HOME": str(home)}
+
+    def samepack_list():
+        subprocess.run([sys.executable, "-m", "samepack", "runs", "list", "--json", "--limit", "0"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+
+    def by_hand():
+        subprocess.run([sys.executable, "-c", PEER_LISTING, str(home / "history.sqlite")],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    return {f"samepack runs list --json, {count} runs (s)": timed(samepack_list, repeat),
+            "sqlite3 + json.dumps of the tables (s)": timed(by_hand, repeat)}
+
+
 def ratios(results: dict[str, dict[str, float]]) -> list[tuple[str, float, float]]:
     """(what, samepack, peer) pairs: each section's samepack figure beside its peer's."""
     pairs = [("run overhead", "samepack run -f, wall (s)", "python -c pass, wall (s)"),
              ("run overhead", "samepack run -f, cpu (s)", "python -c pass, cpu (s)"),
              ("env", "samepack run, no cached env (s)", "uv venv + uv pip sync + step (s)"),
              ("env", "samepack run, cached env (s)", "step in an existing venv (s)"),
-             ("reproduce", "samepack reproduce (s)", "by hand: venv + sync + step twice (s)")]
+             ("reproduce", "samepack reproduce (s)", "by hand: venv + sync + step twice (s)"),
+             ("listing", "samepack runs list --json, 10000 runs (s)",
+              "sqlite3 + json.dumps of the tables (s)")]
     return [(f"{section}: {mine} / {peer}", results[section][mine], results[section][peer])
             for section, mine, peer in pairs if section in results]
 
@@ -247,6 +287,7 @@ def main() -> None:
                    "history": bench_history(work, args.writers, args.runs_each),
                    "env": bench_env(work, args.repeat),
                    "reproduce": bench_reproduce(work, max(1, args.repeat // 2)),
+                   "listing": bench_listing(work, args.repeat),
                    "report": bench_report(work)}
     for section, values in results.items():
         print(section)

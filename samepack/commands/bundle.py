@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from samepack.console import byte_counter, info, out, warn
+from samepack.console import byte_counter, info, json_result, out, warn
 from samepack.console import result as result_line
 
 
@@ -104,11 +104,11 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
         warn(message)
     manifest = result.manifest
     if as_json:
-        out.print_json(json.dumps({"path": str(result.path), "size": result.size,
-                                   "program": f"{manifest.name}:{manifest.version}",
-                                   "parts": [p.name for p in manifest.parts],
-                                   "members": len(manifest.members()),
-                                   "skipped": [{"path": p, "reason": r} for p, r in result.skipped]}))
+        json_result({"path": str(result.path), "size": result.size,
+                     "program": f"{manifest.name}:{manifest.version}",
+                     "parts": [p.name for p in manifest.parts],
+                     "members": len(manifest.members()),
+                     "skipped": [{"path": p, "reason": r} for p, r in result.skipped]})
         return
     info(f"exported {manifest.name}:{manifest.version}: {len(manifest.members())} files in "
          f"{', '.join(p.name for p in manifest.parts)} ({human(result.size)})")
@@ -293,7 +293,7 @@ def inspect(source: str, as_json: bool, report_to: Path | None, open_report: boo
 
     summary = summarise(Path(source), _limits(max_size, max_member_size, max_ratio))
     if as_json:
-        out.print_json(json.dumps(summary.to_dict(), sort_keys=True))
+        json_result(summary.to_dict(), sort_keys=True)
     else:
         _print_summary(summary)
 

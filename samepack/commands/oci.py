@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import tempfile
@@ -13,7 +12,7 @@ from typing import Iterator
 
 import click
 
-from samepack.console import byte_progress, info, out
+from samepack.console import byte_progress, info, json_result, out
 from samepack.errors import InputError
 
 _PROGRAM_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9_.+-]+)?$")
@@ -96,11 +95,11 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
         registry = Registry.open(ref.host, insecure=insecure)
         referrers = publish_trust(registry, result.pinned, chosen.bundle, envelope)
     if as_json:
-        out.print_json(json.dumps({"reference": str(result.reference), "digest": result.digest,
-                                   "pinned": str(result.pinned), "sent": result.sent,
-                                   "skipped": result.skipped, "mounted": result.mounted,
-                                   "blobs": result.outcomes, "referrers": referrers,
-                                   "signed": envelope is not None}))
+        json_result({"reference": str(result.reference), "digest": result.digest,
+                     "pinned": str(result.pinned), "sent": result.sent,
+                     "skipped": result.skipped, "mounted": result.mounted,
+                     "blobs": result.outcomes, "referrers": referrers,
+                     "signed": envelope is not None})
         return
     info(f"pushed {result.reference}: sent {_size(result.sent)}, already there "
          f"{_size(result.skipped)}, mounted {_size(result.mounted)}")
@@ -209,7 +208,7 @@ def copy(source: str, destination: str, insecure: bool, as_json: bool) -> None:
         result = copy_artifact(source, destination, insecure=insecure,
                                on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
     if as_json:
-        out.print_json(json.dumps(result.__dict__))
+        json_result(result.__dict__)
         return
     info(f"copied {source} to {destination}: {result.blobs_copied} blobs "
          f"({_size(result.bytes_copied)}), {result.blobs_present} already there, "

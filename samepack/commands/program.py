@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 import os
 from pathlib import Path
@@ -11,7 +10,7 @@ from urllib.parse import urlparse
 
 import click
 
-from samepack.console import info, out
+from samepack.console import info, json_result, out
 from samepack.errors import InputError, RemoteError, ToolMissingError
 
 BUNDLE_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tzst")
@@ -48,7 +47,7 @@ def create_program(location: str, project_dir: Path | None, force: bool, as_json
     else:
         entry = _register_file(Path(location), store, project_dir, force)
     if as_json:
-        out.print_json(json.dumps(entry.to_json(), sort_keys=True))
+        json_result(entry.to_json(), sort_keys=True)
     else:
         out.print(f"registered {entry.ref} ({entry.digest[:19]}), steps run in {entry.workdir}",
                   highlight=False, markup=False)
@@ -139,7 +138,7 @@ def programs(as_json: bool) -> None:
 
     entries = Store().list()
     if as_json:
-        out.print_json(json.dumps([e.to_json() for e in entries], sort_keys=True))
+        json_result([e.to_json() for e in entries], sort_keys=True)
         return
     if not entries:
         info("no programs yet: samepack create program -f samepack.yaml")
@@ -268,7 +267,7 @@ def _registered_file(file_: Path):
 
 def _print_summary(record, as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(record.to_dict(), sort_keys=True))
+        json_result(record.to_dict(), sort_keys=True)
         return
     out.print(f"run {record.id} {record.status}", highlight=False)
     for name, value in record.metrics.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from samepack.console import info, out
+from samepack.console import info, json_result, out
 
 
 def _history():
@@ -20,7 +19,7 @@ def _history():
 
 
 def _json(data: Any) -> None:
-    out.print_json(json.dumps(data, sort_keys=True))
+    json_result(data, sort_keys=True)
 
 
 def _value(value: Any) -> str:

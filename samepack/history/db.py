@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS logs (
     PRIMARY KEY (run_id, step));
 """
 BUSY_TIMEOUT_MS = 30_000
+_IDS_PER_QUERY = 900  # below SQLite's oldest limit on bound parameters (999)
 SCHEMA_VERSION = 1  # PRAGMA user_version; bump and migrate in __init__ when tables change
 
 
@@ -216,20 +217,41 @@ class History:
         query += " ORDER BY started_at DESC, rowid DESC"
         if limit:
             query += f" LIMIT {int(limit)}"
-        return [self._record(row) for row in self._db.execute(query, args).fetchall()]
+        return self._records(self._db.execute(query, args).fetchall())
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
-        run_id = row["id"]
-        tails = dict(self._db.execute("SELECT step, tail FROM logs WHERE run_id = ?", (run_id,)).fetchall())
-        steps = [StepRecord(r["name"], r["exit_code"], r["started_at"], r["duration_s"], r["status"],
-                            tails.get(r["name"]))
-                 for r in self._db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY seq", (run_id,))]
-        series: dict[str, list[MetricPoint]] = {}
-        for r in self._db.execute("SELECT * FROM metrics WHERE run_id = ? ORDER BY seq", (run_id,)):
-            series.setdefault(r["name"], []).append(
-                MetricPoint(float(r["value"]), r["step"], r["timestamp"], r["stage"]))
+        return self._records([row])[0]
+
+    def _records(self, rows: list[sqlite3.Row]) -> list[RunRecord]:
+        """The records of ``rows`` of ``runs``, their steps, metric points and output tails
+        read in one query per table (per chunk of ids), not one per run: listing 10,000 runs
+        costs four queries, not 30,000."""
+        steps: dict[str, list[StepRecord]] = {}
+        series: dict[str, dict[str, list[MetricPoint]]] = {}
+        tails: dict[tuple[str, str], str] = {}
+        ids = [row["id"] for row in rows]
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start:start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            tails.update(((r[0], r[1]), r[2]) for r in self._db.execute(
+                f"SELECT run_id, step, tail FROM logs WHERE run_id IN ({marks})", chunk))
+            for r in self._db.execute(f"SELECT * FROM steps WHERE run_id IN ({marks}) "
+                                      "ORDER BY run_id, seq", chunk):
+                steps.setdefault(r["run_id"], []).append(StepRecord(
+                    r["name"], r["exit_code"], r["started_at"], r["duration_s"], r["status"],
+                    tails.get((r["run_id"], r["name"]))))
+            for r in self._db.execute(f"SELECT * FROM metrics WHERE run_id IN ({marks}) "
+                                      "ORDER BY run_id, seq", chunk):
+                series.setdefault(r["run_id"], {}).setdefault(r["name"], []).append(
+                    MetricPoint(float(r["value"]), r["step"], r["timestamp"], r["stage"]))
+        return [self._build(row, steps.get(row["id"], []), series.get(row["id"], {}))
+                for row in rows]
+
+    @staticmethod
+    def _build(row: sqlite3.Row, steps: list[StepRecord],
+               series: dict[str, list[MetricPoint]]) -> RunRecord:
         return RunRecord(
-            id=run_id, program=row["program"], version=row["version"],
+            id=row["id"], program=row["program"], version=row["version"],
             params=json.loads(row["params"]), status=row["status"], started_at=row["started_at"],
             ended_at=row["ended_at"], steps=steps,
             metrics={name: points[-1].value for name, points in sorted(series.items())},

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 
-from samepack.console import out
+from samepack.console import json_result, out
 from samepack.oci.artifact import layer_part
 from samepack.oci.pull import RemoteBundle, fetch_remote
 from samepack.oci.push import rfc3339
@@ -68,7 +67,7 @@ def inspect_remote(reference: str, *, insecure: bool = False, as_json: bool = Fa
     description = describe(remote, list_referrers(registry, ref.repository,
                                                   remote.artifact.digest))
     if as_json:
-        out.print_json(json.dumps(description))
+        json_result(description)
     else:
         for line in render(description):
             out.print(line, highlight=False, markup=False)
