@@ -8,6 +8,7 @@ recorded and compared."""
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,12 @@ def list_workdir(root: Path) -> Listing:
             if name in NOT_OUTPUT_FILES:
                 continue
             try:
-                stat = os.lstat(os.path.join(directory, name))
+                facts = os.lstat(os.path.join(directory, name))
             except OSError:
                 continue
-            if not os.path.isfile(os.path.join(directory, name)) or os.path.islink(
-                    os.path.join(directory, name)):
+            if not stat.S_ISREG(facts.st_mode):  # links and special files are not outputs
                 continue
-            files[prefix + name] = (stat.st_size, stat.st_mtime_ns)
+            files[prefix + name] = (facts.st_size, facts.st_mtime_ns)
             if len(files) >= MAX_FILES:
                 return Listing(files, complete=False)
     return Listing(files)
