@@ -127,9 +127,11 @@ def _sp_source(name, value, registry):
     return None, "its source cannot be separated from the line it is on"
 
 
-def _sp_save(namespace, path, warn):
+def _sp_save(namespace, path, warn, final=False):
     import inspect, os, pickle, sys, types
     registry = namespace.get("__samepack_sources__") or {}
+    secrets = [os.environ.get(n) for n in os.environ.get("SAMEPACK_SECRET_ENV", "").split(",")]
+    secrets = [value.encode("utf-8") for value in secrets if value] if final else []
     state = {"imports": {}, "entries": [], "unavailable": {}}
     skip = ("In", "Out", "get_ipython", "exit", "quit")
     for name, value in list(namespace.items()):
@@ -149,7 +151,11 @@ def _sp_save(namespace, path, warn):
                 state["entries"].append(("definition", name, defined, source))
         else:
             try:
-                state["entries"].append(("value", name, pickle.dumps(value)))
+                pickled = pickle.dumps(value)
+                if any(secret in pickled for secret in secrets):
+                    state["unavailable"][name] = "it holds a secret's value"
+                else:
+                    state["entries"].append(("value", name, pickled))
             except Exception as error:
                 state["unavailable"][name] = "a %s that cannot be pickled: %s" % (
                     type(value).__name__, error)
@@ -158,7 +164,9 @@ def _sp_save(namespace, path, warn):
             if not isinstance(namespace.get(name), _SamepackNotCarried):
                 print("samepack: %s cannot be carried to the next step: %s" % (name, reason),
                       file=sys.stderr)
-    with open(path + ".part", "wb") as handle:
+    # only this user may read it: the variables may hold a secret's value
+    with os.fdopen(os.open(path + ".part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                   "wb") as handle:
         pickle.dump(state, handle)
     os.replace(path + ".part", path)
 '''
@@ -294,9 +302,13 @@ def step_script(notebook: dict[str, Any], step_name: str, params: dict[str, Any]
         parts.insert(0, _assignments(params))
     parts.insert(0, CELLS)
     if state_path:
+        # Between steps the state goes through STATE.carry, which may hold a secret's value and
+        # is removed with the run; the last step leaves STATE itself, with such values left out.
         last = position == len(steps) - 1
-        restore_from = state_path if position > 0 else None  # never a previous run's state
+        carry = state_path + ".carry"
+        restore_from = carry if position > 0 else None  # never a previous run's state
         parts = [RUNTIME, f"_sp_restore(globals(), {restore_from!r})\n"] + parts
-        parts.append(f"_sp_save(globals(), {state_path!r}, warn={not last})\n")
+        parts.append(f"_sp_save(globals(), {state_path if last else carry!r}, "
+                     f"warn={not last}, final={last})\n")
     header = list(dict.fromkeys(futures))
     return "\n".join(header + parts)

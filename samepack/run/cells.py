@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from samepack.run.masking import mask
+
 _VOLATILE = [
     (re.compile(r"\b0x[0-9a-fA-F]{4,}\b"), "0x…"),
     (re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug"
@@ -32,17 +34,21 @@ def cell_outputs_file(run_dir: Path, step: str) -> Path:
     return run_dir / "cells" / f"{step}.json"
 
 
-def cell_records(path: Path, notebook: str) -> list[dict[str, Any]]:
-    """The run record's items for the cells a step ran (empty when it wrote none)."""
+def cell_records(path: Path, notebook: str, secrets: list[str]) -> list[dict[str, Any]]:
+    """The run record's items for the cells a step ran (empty when it wrote none). The file is
+    only the channel from the step: it goes once read, since a cell may show a secret's value;
+    the digests are taken over the text with those values masked."""
     try:
         cells = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
+    finally:
+        path.unlink(missing_ok=True)
     items = []
     for cell in cells if isinstance(cells, list) else []:
         if not isinstance(cell, dict) or not isinstance(cell.get("text"), str):
             continue
-        text = cell["text"]
+        text = mask(cell["text"], secrets)
         items.append({"path": f"{notebook}#cell-{cell.get('cell')}", "size": len(text.encode()),
                       "sha256": hashlib.sha256(comparable_text(text).encode()).hexdigest(),
                       "kind": "cell"})

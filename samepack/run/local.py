@@ -40,7 +40,7 @@ from samepack.run.params import resolve_params
 from samepack.run.preflight import shortfalls
 from samepack.run.printed import StepOutput
 from samepack.run.steps import (
-    StepContext, command_line, metrics_file, read_metrics, step_environment, stream_step,
+    StepContext, command_line, discard_notebook_state, metrics_file, read_metrics, step_environment, stream_step,
 )
 
 # Fixed unless the program sets them, so that re-runs hash, seed and date their files alike.
@@ -134,7 +134,7 @@ class _Runner:
         self.mlflow = link_mlflow(env, run_dir, self.request.tracking_uri)
         scoped = {s.env: s.steps for s in program.secrets if s.steps is not None}
         return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()),
-                           scoped)
+                           list(secrets), scoped)
 
     def run_step(self, name: str, ctx: StepContext) -> None:
         step = self.program.steps[name]
@@ -177,7 +177,7 @@ class _Runner:
         notebook = self.program.steps[name].notebook
         if notebook:
             self.cells += cell_records(cell_outputs_file(ctx.run_dir, name),
-                                       split_selector(notebook)[0])
+                                       split_selector(notebook)[0], ctx.secret_values)
         points, problems = read_metrics(metrics_file(ctx.run_dir, name), name)
         for problem in problems:
             warn(f"step {name}: {problem}")
@@ -209,6 +209,7 @@ class _Runner:
 
     def _close(self, ctx: StepContext, status: str) -> None:
         """Record the steps that never ran as skipped, then the run's end."""
+        discard_notebook_state(ctx.run_dir)
         recorded = {s.name for s in self.history.get_run(ctx.run_id).steps}
         for name in topological_order(self.program.steps):
             if name not in recorded:

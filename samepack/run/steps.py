@@ -12,12 +12,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from samepack.errors import InputError
 from samepack.history.records import MetricPoint
 from samepack.program.model import Step
 from samepack.run.cells import cell_outputs_file
+from samepack.run.masking import mask
 from samepack.program.notebook import read_notebook, split_selector, step_script
 from samepack.program.values import as_text, substitute, substitute_words
 
@@ -35,6 +36,7 @@ class StepContext:
     datasets: dict[str, str]
     env: dict[str, str]  # the base environment: os.environ + program env + secrets + PATH
     secret_values: list[str]
+    secret_env: list[str] = field(default_factory=list)  # the variables that hold secrets
     secret_steps: dict[str, list[str]] = field(default_factory=dict)  # ENV -> the steps that read it
 
 
@@ -57,9 +59,22 @@ def write_notebook_script(step: Step, ctx: StepContext) -> Path:
     notebook = read_notebook(ctx.workdir / notebook_path).data
     script = ctx.run_dir / "scripts" / f"{step.name}.py"
     script.parent.mkdir(parents=True, exist_ok=True)
-    state = ctx.run_dir / "scripts" / f"{Path(notebook_path).stem}.state.pickle"
+    state = notebook_state_file(ctx.run_dir, notebook_path)
     script.write_text(step_script(notebook, step_name, ctx.params, str(state)), encoding="utf-8")
     return script
+
+
+def notebook_state_file(run_dir: Path, notebook_path: str) -> Path:
+    """Where the last of a notebook's steps leaves its variables (see ``step_script``)."""
+    return run_dir / "scripts" / f"{Path(notebook_path).stem}.state.pickle"
+
+
+def discard_notebook_state(run_dir: Path) -> None:
+    """Remove what carried a notebook's variables between steps (``STATE.carry``, unfinished
+    ``.part`` files); the state the last step left, secrets left out, stays for inspection."""
+    for pattern in ("*.state.pickle.carry*", "*.state.pickle.part"):
+        for leftover in (run_dir / "scripts").glob(pattern):
+            leftover.unlink(missing_ok=True)
 
 
 def step_environment(step: Step, ctx: StepContext) -> dict[str, str]:
@@ -74,7 +89,8 @@ def step_environment(step: Step, ctx: StepContext) -> dict[str, str]:
         "SAMEPACK_METRICS": str(metrics_file(ctx.run_dir, step.name)),
         "SAMEPACK_ARTIFACTS": str(ctx.run_dir / "artifacts"),
     })
-    if step.notebook:
+    if step.notebook:  # the notebook's state is saved without these variables' values
+        env["SAMEPACK_SECRET_ENV"] = ",".join(sorted(k for k in ctx.secret_env if k in env))
         outputs = cell_outputs_file(ctx.run_dir, step.name)
         outputs.parent.mkdir(parents=True, exist_ok=True)
         env["SAMEPACK_CELL_OUTPUTS"] = str(outputs)
@@ -106,13 +122,6 @@ def read_metrics(path: Path, stage: str) -> tuple[list[tuple[str, MetricPoint]],
     return points, problems
 
 
-def _mask(line: str, secrets: Iterable[str]) -> str:
-    for value in secrets:
-        if value:
-            line = line.replace(value, "***")
-    return line
-
-
 def stream_step(step: Step, argv: list[str], env: dict[str, str], cwd: Path,
                 secrets: list[str], sink: Callable[[str], None] | None = None) -> int:
     """Run one step to completion, echoing its output as ``[name] line`` and handing each line
@@ -130,7 +139,7 @@ def stream_step(step: Step, argv: list[str], env: dict[str, str], cwd: Path,
     try:
         assert process.stdout is not None
         for raw in iter(process.stdout.readline, b""):
-            text = _mask(raw.decode("utf-8", errors="replace").rstrip("\n"), secrets)
+            text = mask(raw.decode("utf-8", errors="replace").rstrip("\n"), secrets)
             sys.stdout.write(f"[{step.name}] {text}\n")
             sys.stdout.flush()
             if sink is not None:

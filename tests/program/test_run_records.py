@@ -188,3 +188,34 @@ def test_timeout_is_for_cluster_runs(samepack, tmp_path):
     result = samepack("run", "-f", write_program(tmp_path, "steps:\n" + step("x", "python -V")),
                       "--timeout", "5")
     assert result.exit_code == 3 and "--timeout: applies to --target k8s" in result.stderr
+
+
+SECRET_NOTEBOOK = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    {"cell_type": "code", "metadata": {"tags": ["same_step_0"]}, "outputs": [],
+     "execution_count": None,
+     "source": ["import os\n", "token = os.environ['API_TOKEN']\n", "print('using', token)\n",
+                "token"]},
+    {"cell_type": "code", "metadata": {"tags": ["same_step_1"]}, "outputs": [],
+     "execution_count": None, "source": ["print('length', len(token))"]},
+]}
+
+
+def test_a_secret_a_notebook_holds_or_shows_is_left_in_no_file_of_the_run(samepack, tmp_path):
+    """What carries a notebook's variables between steps and the cells' printed text exist only
+    while the run does; the state the last step leaves has the secret's variable left out."""
+    from samepack.paths import samepack_home
+
+    secret = "tok-8d1f27a3e9"
+    (tmp_path / "nb.ipynb").write_text(json.dumps(SECRET_NOTEBOOK))
+    body = ("secrets:\n  - {name: api-token, env: API_TOKEN}\nsteps:\n"
+            + step("load", "python", notebook="nb.ipynb#same_step_0")
+            + step("use", "python", notebook="nb.ipynb#same_step_1", needs=["load"]))
+    result = samepack("run", "-f", write_program(tmp_path, body), env={"API_TOKEN": secret})
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"[use] length {len(secret)}" in result.stdout  # the value did reach the next step
+    run = _last_run()
+    leaking = [p for p in (samepack_home() / "runs" / run.id).rglob("*")
+               if p.is_file() and secret.encode() in p.read_bytes()]
+    assert leaking == []
+    assert (samepack_home() / "runs" / run.id / "scripts" / "nb.state.pickle").is_file()
+    assert secret not in result.stdout + result.stderr + json.dumps(run.to_dict())
