@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from samepack.errors import InputError
 from samepack.history.files import file_listing
 from samepack.history.records import MetricPoint, RunRecord, iso_from_millis
+from samepack.program.yamlsource import load_bounded
 
 # MLflow's RunStatus numbers (and the names newer versions write).
 STATUS = {1: "running", 2: "running", 3: "succeeded", 4: "failed", 5: "cancelled",
@@ -26,8 +25,8 @@ STATUS = {1: "running", 2: "running", 3: "succeeded", 4: "failed", 5: "cancelled
 
 def _meta(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        data = load_bounded(path)
+    except InputError as error:
         raise InputError(f"{path}: unreadable MLflow meta.yaml ({error})",
                          "is this an MLflow file store (mlruns/)?") from None
     return data if isinstance(data, dict) else {}

@@ -152,7 +152,7 @@ def parse_yaml(text: str, file: str) -> Source:
         source.data = None if node is None else _convert(node, (), source, [MAX_VALUES])
     except _Bound as bound:
         raise InputError(f"{file}:{bound.line}: the document {bound.what}",
-                         "a program file is a small document; remove the repetition") from None
+                         "samepack reads small YAML documents; remove the repetition") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1

@@ -70,9 +70,9 @@ def from_pylock(text: str) -> list[Component]:
 
 def from_conda_lock(text: str) -> list[Component]:
     """Packages of a ``conda-lock.yml`` (conda and pip ones)."""
-    import yaml
+    from samepack.program.yamlsource import parse_yaml
 
-    data = yaml.safe_load(text) or {}
+    data = parse_yaml(text, "conda-lock.yml").data or {}  # from a bundle: bounded
     components = []
     for package in data.get("package", []) if isinstance(data, dict) else []:
         if not isinstance(package, dict) or "name" not in package:

@@ -174,3 +174,16 @@ def test_inspect_lists_what_is_stored_beside_the_artifact(wine_bundle: Path, key
     assert kinds == ["application/vnd.cyclonedx+json", "application/vnd.dsse.envelope.v1+json",
                      "application/vnd.in-toto+json"]
     assert "referrers (signatures, SBOM, provenance)" in samepack("inspect", target).stdout
+
+
+def test_a_conda_lock_alias_bomb_in_a_bundle_is_refused_before_it_expands() -> None:
+    """The SBOM is made from the bundle's conda-lock.yml, which comes from outside."""
+    from samepack.errors import InputError
+    from samepack.trust.sbom import from_conda_lock
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+    with pytest.raises(InputError, match="conda-lock.yml:.*expands to more"):
+        from_conda_lock(bomb + "package: []\n")
+    assert [c.name for c in from_conda_lock(
+        "package:\n- {name: numpy, version: 1.26.4, manager: pip}\n")] == ["numpy"]
