@@ -24,7 +24,7 @@ from samepack.bundle.layout import assemble
 from samepack.bundle.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
 from samepack.bundle.parts import (REPORT, RUNS, SecretScreen, code_files, code_sources,
                                    env_image, env_sources, listed_paths, redacted_runs,
-                                   refuse_secrets, runs_bytes, tree_sources)
+                                   refuse_secrets, runs_bytes, source_digests, tree_sources)
 from samepack.bundle.writer import Source, write_part
 from samepack.errors import InputError
 from samepack.insights.build import bundle_report
@@ -147,12 +147,12 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
         infra_job = side.submit(infra_sources, program, env_image(entry.project_dir, program),
                                 options.k8s_version, listed_paths(entry, "infra"),
                                 Path(entry.path) / "infra")
-        parts.write("program", refuse_secrets(tree_sources(
-            Path(entry.path) / "program", "program", listed_paths(entry, "program"))))
+        program_files = refuse_secrets(tree_sources(
+            Path(entry.path) / "program", "program", listed_paths(entry, "program")))
         env = refuse_secrets(tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
                              if imported else env_sources(Path(entry.project_dir), program))
         with _image(entry, options) as image:
-            parts.write("env", env + image)
+            env_part = parts.write("env", env + image)
         code = None
         if options.include_code:
             screen = SecretScreen()
@@ -162,13 +162,18 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
                 screen.remember(code.members)
         infra, warnings = infra_job.result()
     result.warnings += warnings
-    parts.write("infra", refuse_secrets(infra))
-    records = redacted_runs(_history(entry, options.runs), result.warnings)
-    attestations = attestation_sources(entry, parts.written, files.git, options,
+    # The program part: the program file and what is rendered from it (manifests, provenance,
+    # SBOM), so a version changing only the program leaves every other part as it was.
+    subjects = source_digests(program_files) + [(m.path, m.sha256) for m in
+                                                (env_part.members if env_part else [])]
+    attestations = attestation_sources(entry, subjects, files.git, options,
                                        {s.path: s.file for s in env if s.file is not None})
+    parts.write("program", sorted(program_files + refuse_secrets(infra) + attestations,
+                                  key=lambda s: s.path.encode("utf-8")))
+    records = redacted_runs(_history(entry, options.runs), result.warnings)
     history = [Source(RUNS, 0o644, data=runs_bytes(records)),
                Source(REPORT, 0o644, data=bundle_report(records, entry.ref))] if records else []
-    parts.write("metadata", sorted(history + attestations, key=lambda s: s.path))
+    parts.write("metadata", history)
     code_members = code.members if code else []
 
     def data(warnings: list[str] | None) -> list[Source]:

@@ -1,5 +1,6 @@
-"""The bundle manifest (``samepack-bundle.json``), format 1: what a bundle holds, part by
-part and member by member, in canonical JSON so equal content gives equal bytes."""
+"""The bundle manifest (``samepack-bundle.json``), format 2 (format 1 is still read): what a
+bundle holds, part by part and member by member, in canonical JSON so equal content gives equal
+bytes."""
 
 from __future__ import annotations
 
@@ -10,14 +11,36 @@ from typing import Any, NamedTuple
 
 from samepack.errors import VerificationError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 MANIFEST_NAME = "samepack-bundle.json"
 PART_ORDER = ("program", "env", "code", "infra", "metadata", "data")
+# What is rendered from the program file travels beside it in format 2's program part, so a new
+# version that changes only the program changes only that part; format 1 has an infra part and
+# keeps provenance and SBOM in metadata.
+RENDERED_FROM_PROGRAM = ("infra/", "metadata/provenance.intoto.json", "metadata/sbom.cdx.json")
 MODES = (0o644, 0o755)
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 SIZE_DIGITS = 20  # a segment size never has more digits (2**64 has 20)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def part_names(format_version: int) -> tuple[str, ...]:
+    """The parts a bundle of ``format_version`` may hold, in layout order."""
+    return PART_ORDER if format_version == 1 else tuple(p for p in PART_ORDER if p != "infra")
+
+
+def belongs_to(path: str, part: str, format_version: int) -> bool:
+    """Whether a member ``path`` may be listed in ``part`` of a bundle of ``format_version``."""
+    if format_version > 1 and _rendered(path):
+        return part == "program"
+    return path.startswith(part + "/")
+
+
+def _rendered(path: str) -> bool:
+    return any(path == item or (item.endswith("/") and path.startswith(item))
+               for item in RENDERED_FROM_PROGRAM)
 
 
 def media_type(part: str, compression: str) -> str:
@@ -109,11 +132,12 @@ class Manifest:
         if not isinstance(data, dict):
             raise _bad("is not a JSON object")
         version = data.get("format")
-        if type(version) is not int or version != FORMAT_VERSION:  # not true, not 1.0
+        if type(version) is not int or version not in READABLE_FORMATS:  # not true, not 1.0
             raise VerificationError(
                 f"{MANIFEST_NAME}: unknown bundle format version {version!r}",
-                hint=f"this samepack reads format {FORMAT_VERSION}; upgrade samepack to read it")
-        return _parse(data)
+                hint=f"this samepack reads formats {', '.join(map(str, READABLE_FORMATS))}; "
+                     "upgrade samepack to read it")
+        return _parse(data, version)
 
 
 _EMPTY_MEMBERS = '"members":[]'
@@ -223,7 +247,7 @@ def _parse_part(data: Any, index: int, compression: str) -> Part:
     return Part(name, compression, size, digest, members)
 
 
-def _parse(data: dict) -> Manifest:
+def _parse(data: dict, format_version: int) -> Manifest:
     program = _field(data, "program", dict, "")
     tool = _field(data, "tool", dict, "")
     compression = _field(data, "compression", str, "")
@@ -231,13 +255,14 @@ def _parse(data: dict) -> Manifest:
         raise _bad(f"compression {compression!r} is not gzip or zstd")
     parts = [_parse_part(item, i, compression)
              for i, item in enumerate(_field(data, "parts", list, ""))]
-    names = [part.name for part in parts]
-    if names != [name for name in PART_ORDER if name in names]:
-        raise _bad(f"parts are not in the order {', '.join(PART_ORDER)} or repeat")
+    names, order = [part.name for part in parts], part_names(format_version)
+    if names != [name for name in order if name in names]:
+        raise _bad(f"parts are not in the order {', '.join(order)} or repeat")
     created = _field(data, "created", int, "")
     if not 0 <= created <= _LAST_SECOND:
         raise _bad(f"created {created} is not a time between 1970 and 9999")
     return Manifest(name=_field(program, "name", str, "program."),
                     version=_field(program, "version", str, "program."),
                     created=created, compression=compression,
-                    tool_version=str(tool.get("version", "")), parts=parts)
+                    tool_version=str(tool.get("version", "")), parts=parts,
+                    format=format_version)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from fnmatch import fnmatch
@@ -23,14 +24,25 @@ RUNS = "metadata/runs.jsonl"
 REPORT = "metadata/report.html"  # the runs' HTML report (samepack.insights), opened by inspect
 
 
-def listed_paths(entry, part: str) -> list[str] | None:
-    """For a program imported from a bundle: the paths its original manifest lists in
-    ``part`` (relative to the part), so files written later (run outputs) stay out."""
+def listed_paths(entry, folder: str) -> list[str] | None:
+    """For a program imported from a bundle: the paths its original manifest lists under
+    ``folder`` (relative to it, whichever part holds them), so files written later (run
+    outputs) stay out."""
     original = Path(entry.path) / MANIFEST_NAME
     if entry.project_dir is not None or not original.is_file():
         return None
-    found = Manifest.from_bytes(original.read_bytes()).part(part)
-    return [m.path.removeprefix(part + "/") for m in found.members] if found else []
+    prefix = folder + "/"
+    return [m.path.removeprefix(prefix) for m in Manifest.from_bytes(original.read_bytes()).members()
+            if m.path.startswith(prefix)]
+
+
+def source_digests(sources: list[Source]) -> list[tuple[str, str]]:
+    """(path, sha256) of small sources (the program's files), read once more."""
+    out = []
+    for source in sources:
+        data = source.data if source.data is not None else Path(source.file).read_bytes()
+        out.append((source.path, hashlib.sha256(data).hexdigest()))
+    return out
 
 
 def tree_sources(root: Path, prefix: str, only: list[str] | None = None) -> list[Source]:
@@ -85,14 +97,30 @@ def run_outputs(name: str) -> frozenset[str]:
 
 
 def code_files(entry) -> tuple[Path, CodeFiles]:
-    """Where the code comes from and which files (the project, or an imported ``code/``)."""
+    """Where the code comes from and which files (the project, or an imported ``code/``).
+    The program's own file is not code: it travels in ``program/``, so a new version of it
+    leaves the code part unchanged."""
     if entry.project_dir is not None:
-        return Path(entry.project_dir), collect_code(Path(entry.project_dir), run_outputs(entry.name))
+        project = Path(entry.project_dir)
+        files = collect_code(project, run_outputs(entry.name))
+        own = program_file_in(project, entry.source)
+        files.paths = [path for path in files.paths if path != own]
+        return project, files
     root = Path(entry.path) / "code"
     listed = listed_paths(entry, "code")
     if listed is not None:
         return root, CodeFiles(paths=listed)
     return root, collect_tree(root, run_outputs(entry.name))
+
+
+def program_file_in(project: Path, source: str | None) -> str | None:
+    """The project-relative POSIX path of the program's file, when it lies in ``project``."""
+    if not source:
+        return None
+    try:
+        return Path(os.path.abspath(source)).relative_to(os.path.abspath(project)).as_posix()
+    except ValueError:
+        return None
 
 
 def code_sources(root: Path, files: CodeFiles) -> list[Source]:

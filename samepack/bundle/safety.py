@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from samepack.bundle.manifest import MANIFEST_NAME, Manifest
+from samepack.bundle.manifest import MANIFEST_NAME, Manifest, belongs_to
 from samepack.errors import InputError, VerificationError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -131,12 +131,12 @@ def check_manifest(manifest: Manifest, limits: Limits) -> None:
                                 hint="the bundle was altered or crafted; do not use it")
     check_program_ref(manifest.name, manifest.version, MANIFEST_NAME)
     for part in manifest.parts:
-        folder = part.name + "/"
         for member in part.members:
             path = member.path
             check_name(path)
-            if not path.startswith(folder):
-                raise reject(path, f"listed in part {part.name} but not under {folder}")
+            if not belongs_to(path, part.name, manifest.format):
+                raise reject(path, f"listed in part {part.name}, where a format "
+                                   f"{manifest.format} bundle does not put it")
             key = name_key(path)
             if key in seen or path == MANIFEST_NAME:
                 raise reject(path, f"duplicate name (collides with {seen.get(key)!r})")

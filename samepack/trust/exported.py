@@ -1,4 +1,5 @@
-"""The attestation members an export adds to its ``metadata`` part (provenance and SBOM).
+"""The attestation members an export adds beside the program (provenance and SBOM; in the
+program part since bundle format 2).
 
 A program imported from a bundle carries its original attestations unchanged (none if it had
 none), so exporting it again gives the bundle it came from, byte for byte, and a signature
@@ -13,18 +14,16 @@ from samepack.bundle.writer import Source
 from samepack.trust.provenance import ATTESTATION_PATHS, BuildFacts, attestation_members
 from samepack.trust.sbom import READERS
 
-_SUBJECT_PARTS = ("program", "env")
-
-
 def _is_lock(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return name in READERS or (name.startswith("pylock.") and name.endswith(".toml"))
 
 
-def attestation_sources(entry, written: list, git, options, env_files: dict[str, Path]
-                        ) -> list[Source]:
-    """Sources for the provenance and SBOM members. ``written`` holds the (Part, segment)
-    pairs written so far; ``env_files`` maps env member paths to the files they came from."""
+def attestation_sources(entry, subjects: list[tuple[str, str]], git, options,
+                        env_files: dict[str, Path]) -> list[Source]:
+    """Sources for the provenance and SBOM members. ``subjects`` are the (path, sha256) of
+    the program and env members; ``env_files`` maps env member paths to the files they came
+    from."""
     if entry.project_dir is None:
         original = Path(entry.path)
         return [Source(path, 0o644, data=(original / path).read_bytes())
@@ -33,9 +32,6 @@ def attestation_sources(entry, written: list, git, options, env_files: dict[str,
     from samepack.bundle.export import created_time
     from samepack.bundle.parts import env_image
 
-    parts = {part.name: part for part, _ in written if part is not None}
-    subjects = [(m.path, m.sha256) for name in _SUBJECT_PARTS if name in parts
-                for m in parts[name].members]
     locks = {path: Path(file).read_bytes() for path, file in sorted(env_files.items())
              if _is_lock(path)}
     facts = BuildFacts(

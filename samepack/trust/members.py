@@ -1,4 +1,5 @@
-"""The attestation members of a bundle file, read from its ``metadata`` segment alone
+"""The attestation members of a bundle file, read from the segment holding them alone
+(``program`` since bundle format 2, ``metadata`` before)
 (checked against the manifest: segment sha256, then each member's), without reading the
 rest of the file."""
 
@@ -31,20 +32,22 @@ def attestation_members(bundle: Path) -> dict[str, bytes]:
     """``{path: bytes}`` of the provenance and SBOM members, verified; {} when the bundle has
     none (a bundle exported before samepack wrote them)."""
     raw, manifest = layout.read_manifest(bundle)
-    part = manifest.part("metadata")
+    part = next((p for p in manifest.parts if any(m.path in ATTESTATION_PATHS
+                                                   for m in p.members)), None)
     wanted = {m.path: m for m in part.members if m.path in ATTESTATION_PATHS} if part else {}
     if not wanted:
         return {}
     if part.size > MAX_METADATA_SEGMENT:
-        raise VerificationError(f"{bundle}: metadata segment of {part.size} bytes is over the "
-                                "limit", "export the bundle again with fewer runs (--runs)")
+        raise VerificationError(f"{bundle}: {part.name} segment of {part.size} bytes is over "
+                                "the limit", "export the bundle again with fewer runs (--runs)")
     segment = next(s for s in layout.plan_segments(manifest, len(layout.header_segment(raw)))
-                   if s.part == "metadata")
+                   if s.part == part.name)
     with open(bundle, "rb") as handle:
         handle.seek(segment.offset)
         data = handle.read(segment.size)
     if hashlib.sha256(data).hexdigest() != part.sha256:
-        raise VerificationError(f"{bundle}: the metadata segment does not match the manifest",
+        raise VerificationError(f"{bundle}: the {part.name} segment does not match the "
+                                "manifest",
                                 "the bundle is damaged; export or pull it again")
     found = {}
     with tarfile.open(fileobj=io.BytesIO(_decompress(data, manifest.compression) + END_OF_ARCHIVE)

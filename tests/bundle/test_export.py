@@ -44,8 +44,7 @@ def test_same_inputs_give_identical_bytes(mini_project: Path, tmp_path: Path, sa
     assert first.read_bytes() == second.read_bytes()
     _, manifest = layout.read_manifest(first)
     assert manifest.created == COMMIT_TIME
-    assert [p.name for p in manifest.parts] == ["program", "env", "code", "infra", "metadata",
-                                                "data"]
+    assert [p.name for p in manifest.parts] == ["program", "env", "code", "metadata", "data"]
     with tarfile.open(first) as archive:
         for member in archive:
             assert (member.mtime, member.uid, member.gid, member.uname, member.gname) == (0, 0, 0, "", "")
@@ -71,7 +70,7 @@ def test_parts_hold_the_expected_files(mini_project: Path, tmp_path: Path, samep
     assert set(files) == {
         "samepack-bundle.json", "program/samepack.yaml", "env/requirements.txt",
         "code/data/table.csv", "code/main.py", "code/requirements.txt", "code/run.sh",
-        "code/samepack.yaml", "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json",
+        "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json",
         "metadata/report.html", "metadata/provenance.intoto.json", "metadata/sbom.cdx.json"}
     with tarfile.open(out) as archive:
         assert archive.getmember("code/run.sh").mode == 0o755
@@ -152,7 +151,7 @@ def test_project_outside_git_uses_gitignore(tmp_path: Path, samepack) -> None:
     out = tmp_path / "plain.tgz"
     result = export(samepack, out, ref="plain")
     code = sorted(name for name in entries(out) if name.startswith("code/"))
-    assert code == ["code/.gitignore", "code/main.py", "code/samepack.yaml"]
+    assert code == ["code/.gitignore", "code/main.py"]  # the program file is in program/
     assert "left out link.py: symbolic link" in result.stderr
     assert layout.read_manifest(out)[1].created == 0
 
