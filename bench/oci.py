@@ -11,6 +11,12 @@ that the pulled file is byte-identical.
 
 Then `samepack copy` registry -> OCI layout folder -> registry (another repository) beside
 `skopeo copy` of the same artifact over the same two legs, as a ratio of their times.
+
+Then program-only versions through the real `samepack export`: the wine example
+(fixtures/wine-quality) and a project with ``--program-mb`` of data under --include-data, each
+exported at version 1.0, then at 1.1 with a changed default and schedule; both versions pushed
+to one repository. The row prints the bytes each push put on the wire (config and layers; the
+manifest body, under 2 kB, is not counted) and the second as a share of the first.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,7 +120,8 @@ def sha256_file(path: Path) -> str:
 def report(label: str, figures: dict) -> None:
     rate = figures["bytes"] / figures["seconds"] / MB if figures["seconds"] else 0.0
     print(f"{label:<16} {figures['bytes'] / MB:>10,.1f} MB  {figures['seconds']:>7.2f} s  "
-          f"{rate:>8,.1f} MB/s  peak RSS {figures['peak_rss'] / MB:>7,.1f} MB")
+          f"{rate:>8,.1f} MB/s  peak RSS {figures['peak_rss'] / MB:>7,.1f} MB  "
+          f"(load {os.getloadavg()[0]:.2f})")
 
 
 def timed(command: list[str]) -> float:
@@ -143,9 +151,80 @@ def copy_legs(host: str, inside: str, digest: str, work: Path) -> dict[str, tupl
             "layout->reg": (ours_back, {"seconds": back_seconds, "bytes": size, "peak_rss": 0})}
 
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PROGRAM = """apiVersion: samepack.dev/v1
+kind: Program
+metadata: {{name: {name}, version: "1.0"}}
+parameters: {{epochs: {{type: int, default: 10}}}}
+datasets: {{blob: {{path: data/blob.bin}}}}
+steps:
+  train:
+    run: "python train.py --epochs {{params.epochs}}"
+schedules: {{nightly: {{cron: "0 3 * * *"}}}}
+"""
+
+
+def samepack_cli(*args: str, env: dict) -> None:
+    done = subprocess.run([sys.executable, "-m", "samepack", *args], env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench: samepack {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+
+
+def next_version(program_file: Path) -> None:
+    """Version 1.1 of a program: a new version, a changed default, a changed schedule."""
+    text = program_file.read_text()
+    for old, new in (('version: "1.0"', 'version: "1.1"'), ("default: 10", "default: 20"),
+                     ("default: 0.5", "default: 0.7"), ('"0 3 * * *"', '"15 4 * * 1"')):
+        text = text.replace(old, new, 1)
+    program_file.write_text(text)
+
+
+def program_only_push(host: str, project: Path, name: str, work: Path,
+                      export_args: tuple[str, ...]) -> tuple[dict, dict, int]:
+    """Export ``project`` at 1.0 and (program changed) at 1.1, push both to one repository:
+    the two pushes' figures and the first bundle's size."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    bundles = []
+    for version in ("1.0", "1.1"):
+        if version != "1.0":
+            next_version(project / "samepack.yaml")
+        samepack_cli("create", "program", "-f", str(project / "samepack.yaml"), "--force",
+                     env=env)
+        bundles.append(work / f"{name}-{version}.tgz")
+        samepack_cli("export", "program", "-n", f"{name}:{version}", "-o", str(bundles[-1]),
+                     "--runs", "none", "--force", *export_args, env=env)
+    target = f"oci://{host}/bench/{name}"
+    first = run_child("push", str(bundles[0]), target)
+    second = run_child("push", str(bundles[1]), target)
+    return first, second, bundles[0].stat().st_size
+
+
+def program_only_rows(host: str, work: Path, program_mb: int) -> list[str]:
+    wine = work / "wine-quality"
+    shutil.copytree(FIXTURES / "wine-quality", wine)
+    big = work / "big"
+    (big / "data").mkdir(parents=True)
+    random_file(big / "data" / "blob.bin", program_mb * MB)
+    (big / "train.py").write_text("print('train')\n")
+    (big / "samepack.yaml").write_text(PROGRAM.format(name="big"))
+    rows = []
+    for label, project, name, extra in (
+            ("wine example", wine, "wine-quality", ()),
+            (f"{program_mb} MB bundle", big, "big", ("--include-data",))):
+        first, second, size = program_only_push(host, project, name, work, extra)
+        rows.append(f"program-only push, {label} ({size:,} B bundle): first push "
+                    f"{first['bytes']:,} B, second push {second['bytes']:,} B = "
+                    f"{second['bytes'] / first['bytes']:.2%} of the first "
+                    f"(load {os.getloadavg()[0]:.2f})")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1000)
+    parser.add_argument("--program-mb", type=int, default=500,
+                        help="data size of the program-only push case")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -167,6 +246,7 @@ def main() -> None:
             pulled = run_child("pull", f"{target}@{pushed['digest']}", str(work / "pulled.tgz"))
             with LocalRegistry(work / "registry-b") as inside:
                 copies = copy_legs(registry.host, inside.host, pushed["digest"], work)
+            program_only = program_only_rows(registry.host, work, args.program_mb)
         identical = sha256_file(work / "pulled.tgz") == sha256_file(first)
     print(f"bundle {first.name}: {args.size_mb:,} MB data part (incompressible), gzip")
     report("push", pushed)
@@ -179,6 +259,8 @@ def main() -> None:
         report(f"copy {leg}", ours)
         report(f"skopeo {leg}", skopeo)
         print(f"  samepack / skopeo time: {ours['seconds'] / skopeo['seconds']:.2f}")
+    for row in program_only:
+        print(row)
     if not identical:
         sys.exit(1)
 
