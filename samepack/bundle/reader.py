@@ -149,7 +149,7 @@ def _copy_member(decoder: Decoder, member: Member, sink: MemberSink | None) -> N
     digest, left = hashlib.sha256(), member.size
     try:
         while left:
-            data = decoder.read(min(_READ, left))
+            data = decoder.view(min(_READ, left))  # no copy: hashed and written as it lies
             if not data:
                 raise VerificationError(f"the bundle is truncated inside {member.path!r}")
             digest.update(data)
@@ -278,7 +278,11 @@ def read_bundle(path: Path, limits: Limits = Limits(), open_sink: OpenSink | Non
         bounds = _bounds(manifest, header)
         _check_length(handle, header, bounds[-1])
         raw.set_ranges(bounds)
-        _stream_members(decoder, manifest, open_sink)
-        _check_segments(raw, manifest, header, raw.finish())
+        raw.read_ahead()
+        try:
+            _stream_members(decoder, manifest, open_sink)
+            _check_segments(raw, manifest, header, raw.finish())
+        finally:
+            raw.close()
     return VerifiedBundle(manifest, manifest_bytes)
 

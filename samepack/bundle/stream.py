@@ -4,6 +4,8 @@ concatenated gzip members or zstd frames back into one tar stream, bounded again
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from typing import BinaryIO, Callable
 
 import zstandard
@@ -12,6 +14,8 @@ from isal import isal_zlib
 from samepack.errors import VerificationError
 
 _READ = 1024 * 1024
+_AHEAD_READ = 4 * 1024 * 1024  # one read of the read-ahead thread
+_AHEAD_DEPTH = 4  # reads it may be ahead: bounded memory (16 MiB)
 
 
 class RawReader:
@@ -29,6 +33,7 @@ class RawReader:
         self.kept: list[bytes] | None = []
         self.bounds: list[int] = []
         self.hashes: list = []
+        self._ahead: _ReadAhead | None = None
 
     def set_ranges(self, bounds: list[int]) -> None:
         """Hash ``[bounds[i], bounds[i+1])`` for every i; bytes past the last bound are
@@ -50,21 +55,97 @@ class RawReader:
                 digest.update(view[low - start:high - start])
 
     def read(self, size: int = _READ) -> bytes:
-        data = self.handle.read(size)
-        if self.kept is not None:
-            self.kept.append(data)
+        """The next bytes of the file: at most ``size`` (fewer at the end, or when they come
+        from the read-ahead thread, a piece of its read at a time)."""
+        if self._ahead is not None:
+            data = self._ahead.take(size)
         else:
-            self._feed(data, self.offset)
+            data = self.handle.read(size)
+            if self.kept is not None:
+                self.kept.append(data)
+            else:
+                self._feed(data, self.offset)
         self.offset += len(data)
         if self.on_read is not None:
             self.on_read(len(data))
         return data
 
+    def read_ahead(self) -> None:
+        """From here on, read and hash the ranges in a thread of its own, a few reads ahead
+        of the consumer: hashing the segments (hashlib releases the GIL) overlaps the
+        decompression and the members' hashing. Call after ``set_ranges``; ``close`` ends
+        the thread."""
+        if self._ahead is None and self.kept is None:
+            self._ahead = _ReadAhead(self.handle, self._feed, self.offset)
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.stop()
+
     def finish(self) -> list[str]:
         """Read to the end of the file; the digest of every range."""
-        while self.read():
+        while self.read(_AHEAD_READ):
             pass
+        self.close()
         return [digest.hexdigest() for digest in self.hashes]
+
+
+class _ReadAhead:
+    """A thread reading a file sequentially, handing each read to ``feed`` (the range hashes)
+    and then to the consumer through a bounded queue; its first error is raised to the
+    consumer."""
+
+    def __init__(self, handle: BinaryIO, feed: Callable[[bytes, int], None], offset: int) -> None:
+        self.handle, self.feed, self.offset = handle, feed, offset
+        self.queue: queue.Queue = queue.Queue(_AHEAD_DEPTH)
+        self.stopped = threading.Event()
+        self.current, self.position = memoryview(b""), 0
+        self.ended = False
+        self.thread = threading.Thread(target=self._run, name="samepack-read-ahead", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                data = self.handle.read(_AHEAD_READ)
+                if data:
+                    self.feed(data, self.offset)
+                    self.offset += len(data)
+                if not self._put(data) or not data:
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            self._put(error)
+
+    def _put(self, item) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def take(self, size: int) -> bytes:
+        if self.position >= len(self.current):
+            if self.ended:
+                return b""
+            item = self.queue.get()
+            if isinstance(item, BaseException):
+                self.ended = True
+                raise item
+            if not item:
+                self.ended = True
+                return b""
+            self.current, self.position = memoryview(item), 0
+        start = self.position
+        self.position = min(start + size, len(self.current))
+        piece = self.current[start:self.position]
+        # The whole read when it is asked for whole (no copy), else a copy of the piece.
+        return piece.obj if len(piece) == len(self.current) else bytes(piece)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
 
 
 class Decoder:

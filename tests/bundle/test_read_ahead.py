@@ -1,0 +1,103 @@
+"""The read-ahead thread of bundle reading: segment digests computed beside the members'
+hashing must still be the digests of the bytes read, errors must reach the reader, and the
+thread must end with the read, whether it succeeded or not."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from samepack.bundle import layout
+from samepack.bundle.manifest import Manifest
+from samepack.bundle.reader import read_bundle
+from samepack.bundle.stream import RawReader
+from samepack.bundle.writer import Source, write_part
+from samepack.errors import VerificationError
+
+MIB = 1024 * 1024
+
+
+def _bundle(tmp_path: Path, data: bytes) -> Path:
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(data)
+    sources = {"program": [Source("program/samepack.yaml", 0o644, data=b"x: 1\n")],
+               "data": [Source("data/blob.bin", 0o644, file=blob)]}
+    parts, files = [], []
+    with ThreadPoolExecutor(2) as pool:
+        for name, items in sources.items():
+            parts.append(write_part(name, items, tmp_path / name, "gzip", None, pool))
+            files.append((name, tmp_path / name))
+    out = tmp_path / "b.tgz"
+    layout.assemble(Manifest("b", "1", 0, "gzip", "t", parts).to_bytes(), files, out)
+    return out
+
+
+def _ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "samepack-read-ahead"]
+
+
+def test_ranges_hashed_ahead_match_the_file(tmp_path: Path) -> None:
+    data = os.urandom(9 * MIB + 123)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    with open(path, "rb") as handle:
+        raw = RawReader(handle)
+        head = raw.read(1000)
+        raw.set_ranges([0, 5, 3 * MIB, len(data) - 7])
+        raw.read_ahead()
+        rest = bytearray()
+        while piece := raw.read(MIB + 3):
+            rest += piece
+        digests = raw.finish()
+    assert head + bytes(rest) == data
+    assert digests == [hashlib.sha256(data[0:5]).hexdigest(),
+                       hashlib.sha256(data[5:3 * MIB]).hexdigest(),
+                       hashlib.sha256(data[3 * MIB:len(data) - 7]).hexdigest()]
+    assert not _ahead_threads()
+
+
+def test_large_member_verifies_and_thread_ends(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path, os.urandom(13 * MIB))
+    verified = read_bundle(bundle)
+    assert verified.manifest.part("data").members[0].size == 13 * MIB
+    assert not _ahead_threads()
+
+
+def test_a_flipped_byte_far_into_a_large_member_is_refused(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path, os.urandom(13 * MIB))
+    raw = bytearray(bundle.read_bytes())
+    raw[len(raw) - 3 * MIB] ^= 0x01  # inside the data segment, in a stored block
+    bundle.write_bytes(bytes(raw))
+    with pytest.raises(VerificationError, match="sha256|segment|corrupt"):
+        read_bundle(bundle)
+    assert not _ahead_threads()
+
+
+def test_a_read_error_reaches_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * (5 * MIB))
+
+    class Failing:
+        def __init__(self, handle) -> None:
+            self.handle, self.reads = handle, 0
+
+        def read(self, size: int) -> bytes:
+            self.reads += 1
+            if self.reads > 1:
+                raise OSError(5, "Input/output error")
+            return self.handle.read(size)
+
+    with open(path, "rb") as handle:
+        raw = RawReader(Failing(handle))
+        raw.set_ranges([0, 5 * MIB])
+        raw.read_ahead()
+        with pytest.raises(OSError, match="Input/output"):
+            while raw.read():
+                pass
+        raw.close()
+    assert not _ahead_threads()
