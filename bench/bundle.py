@@ -3,10 +3,11 @@
     python bench/bundle.py                  # 20,000 small files and 2 GB of data
     python bench/bundle.py --size 256MB     # a quicker run
     python bench/bundle.py --files 5000 --skip-data
-    python bench/bundle.py --work-dir /dev/shm --repeat 5   # in memory, best of 5
+    python bench/bundle.py --work-dir /dev/shm --repeat 5   # in memory, median of 5
 
-Each figure is the best of ``--repeat`` runs, samepack and its peer taking turns, so a noisy
-machine disturbs both alike. On a virtual disk where creating a file costs hundreds of
+Each figure is the median of ``--repeat`` runs, samepack and its peer taking turns, so a noisy
+machine disturbs both alike; every row prints samepack beside its peer, their ratio and the
+load average. The data case runs on disk and on tmpfs (``--tmpfs``). On a virtual disk where creating a file costs hundreds of
 microseconds, the tree's import is bound by the file system for tar and samepack alike; run
 with ``--work-dir /dev/shm`` to compare the work each does.
 
@@ -70,10 +71,6 @@ def run(label: str, args: list[str], nbytes: int, env: dict | None = None,
     return Timing(label, elapsed, nbytes, peak, usage.ru_utime + usage.ru_stime)
 
 
-def best(timings: list[Timing]) -> Timing:
-    return min(timings, key=lambda timing: timing.seconds)
-
-
 def hashlib_time(files: list[Path], nbytes: int) -> Timing:
     started, cpu = time.perf_counter(), time.process_time()
     for file in files:
@@ -133,6 +130,34 @@ def samepack(*args: str) -> list[str]:
     return [sys.executable, "-c", _MEASURED, *args]
 
 
+def median(timings: list[Timing]) -> Timing:
+    """The run of median wall time (its CPU time and RSS with it)."""
+    ordered = sorted(timings, key=lambda timing: timing.seconds)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def row(ours: Timing, peer: Timing, note: str = "") -> str:
+    """samepack beside its peer from the same runs: both medians, the time ratio, the load."""
+    return (f"{ours.line()}\n  {'':<38} vs {peer.label}: {peer.seconds:.2f} s, samepack/peer "
+            f"{ours.seconds / peer.seconds:.2f}x{note}  ({load()})")
+
+
+def compile_bytecode() -> None:
+    """Byte-compile samepack and its dependencies once, as an installed package is: with
+    PYTHONDONTWRITEBYTECODE set, each run would otherwise compile every module it imports."""
+    import sysconfig
+
+    import samepack
+
+    for folder in (Path(samepack.__file__).parent, Path(sysconfig.get_paths()["purelib"])):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j0", str(folder)],
+                       capture_output=True)
+
+
 def bench_tree(work: Path, count: int, env: dict, repeat: int) -> None:
     project = work / "tree"
     (project / "src").mkdir(parents=True)
@@ -141,23 +166,32 @@ def bench_tree(work: Path, count: int, env: dict, repeat: int) -> None:
     files = sorted(p for p in (project / "src").rglob("*") if p.is_file())
     subprocess.run(samepack("create", "program", "-f", str(project / "samepack.yaml")), env=env,
                    check=True, capture_output=True)
-    print(f"(a) {count} small files, {nbytes / 1e6:.1f} MB")
-    bundle, tarball = work / "tree.tgz", work / "tree.tar.gz"
-    tars, ours, colds = [], [], []
-    export = ("export", "program", "-n", "tree", "-o", str(bundle), "--runs", "none", "--force")
+    print(f"(a) {count} small files, {nbytes / 1e6:.1f} MB ({load()})")
+    bundle, zbundle = work / "tree.tgz", work / "tree-zstd.tgz"
+    tarball, ztarball = work / "tree.tar.gz", work / "tree.tar.zst"
+    tars, ztars, ours, zours, colds = [], [], [], [], []
+    export = ("export", "program", "-n", "tree", "--runs", "none", "--force")
     for _ in range(repeat):
         tars.append(run("tar -czf", ["tar", "-czf", str(tarball), "-C", str(project), "."],
                         nbytes))
+        ours.append(run("samepack export (gzip)", samepack(*export, "-o", str(bundle)), nbytes,
+                        env))
+        ztars.append(run("tar -I 'zstd -3 -T0'", ["tar", "-I", "zstd -3 -T0", "-cf",
+                                                   str(ztarball), "-C", str(project), "."],
+                         nbytes))
+        zours.append(run("samepack export --compression zstd", samepack(
+            *export, "-o", str(zbundle), "--compression", "zstd"), nbytes, env))
         # Without the records of checks already passed: every file searched for secrets and
         # the manifests validated, as on a project's first export.
-        colds.append(run("samepack export (first: no records)", samepack(*export), nbytes,
-                         dict(env, SAMEPACK_CACHE="off")))
-        ours.append(run("samepack export program", samepack(*export), nbytes, env))
-    tar, ours = best(tars), best(ours)
-    print(tar.line())
-    print(best(colds).line(tar))
-    print(ours.line(tar) + f"  bundle {bundle.stat().st_size / 1e6:.1f} MB vs tar "
-                           f"{tarball.stat().st_size / 1e6:.1f} MB")
+        colds.append(run("samepack export (first: no records)", samepack(
+            *export, "-o", str(bundle)), nbytes, dict(env, SAMEPACK_CACHE="off")))
+    tar, ztar = median(tars), median(ztars)
+    ours_size, tar_size = bundle.stat().st_size, tarball.stat().st_size
+    print(row(median(ours), tar, f"; bundle {ours_size / 1e6:.1f} MB vs {tar_size / 1e6:.1f} MB "
+                                 f"= {ours_size / tar_size:.2f}x the size"))
+    print(row(median(zours), ztar, f"; bundle {zbundle.stat().st_size / 1e6:.1f} MB vs "
+                                   f"{ztarball.stat().st_size / 1e6:.1f} MB"))
+    print(row(median(colds), tar))
     sums = work / "tree.sha256"
     subprocess.run(f"cd {project} && find . -type f -print0 | xargs -0 sha256sum > {sums}",
                    shell=True, check=True)
@@ -176,13 +210,9 @@ def bench_tree(work: Path, count: int, env: dict, repeat: int) -> None:
                            samepack("import", str(bundle)), nbytes, home))
         shutil.rmtree(target)
         shutil.rmtree(work / f"import-home{attempt}")
-    both = best(boths)
-    print(best(untars).line())
-    print(best(checks).line())
-    print(both.line())
-    print(best(imports).line(both))
-    print(best([hashlib_time(files, nbytes) for _ in range(repeat)]).line())
-    print(checks_share(bundle, best(imports), repeat))
+    print(row(median(imports), median(boths)))
+    print(median([hashlib_time(files, nbytes) for _ in range(repeat)]).line())
+    print(checks_share(bundle, median(imports), repeat))
 
 
 def checks_share(bundle: Path, imported: Timing, repeat: int) -> str:
@@ -216,7 +246,16 @@ print(wall, cpu)
     return f"  {'hostile-input checks':<38} {wall:8.3f} s  ({share})"
 
 
-def bench_data(work: Path, size: int, env: dict, repeat: int) -> None:
+def hash_pass(path: Path, size: int) -> Timing:
+    """One sha256 pass over a file in a child process (hashlib, as fast as sha256 gets here)."""
+    code = ("import hashlib,sys\nh=hashlib.sha256()\nf=open(sys.argv[1],'rb',buffering=0)\n"
+            "while d:=f.read(4<<20): h.update(d)\n")
+    return run("one sha256 pass (hashlib)", [sys.executable, "-c", code, str(path)], size)
+
+
+def bench_data(work: Path, size: int, env: dict, repeat: int, place: str) -> None:
+    """Export, verify and import of ``size`` bytes of incompressible data in ``work``: each
+    samepack step beside its peer, alternating, medians."""
     project = work / "data"
     (project / "data").mkdir(parents=True)
     blob = project / "data" / "blob.bin"
@@ -224,26 +263,38 @@ def bench_data(work: Path, size: int, env: dict, repeat: int) -> None:
     (project / "samepack.yaml").write_text(program_yaml("data", "data/blob.bin"))
     subprocess.run(samepack("create", "program", "-f", str(project / "samepack.yaml")), env=env,
                    check=True, capture_output=True)
-    print(f"(b) {size / 1e6:.0f} MB of incompressible data under --include-data")
-    hashed = best([hashlib_time([blob], size) for _ in range(repeat)])
-    shasum = run("sha256sum", ["sha256sum", str(blob)], size)
-    # The physical floor: the disk must take every byte of the bundle at least once.
-    copied = run("cp (writing the same bytes once)", ["cp", str(blob), str(work / "copy.bin")],
-                 size)
-    (work / "copy.bin").unlink()
+    print(f"(b) {size / 1e6:.0f} MB of incompressible data under --include-data, {place} "
+          f"({work}; {load()})")
     bundle = work / "data.tgz"
-    ours = best([run("samepack export --include-data", samepack(
-        "export", "program", "-n", "data", "-o", str(bundle), "--include-data", "--runs", "none",
-        "--force"), size, env) for _ in range(repeat)])
-    print(hashed.line())
-    print(shasum.line())
-    print(copied.line())
-    print(ours.line() + f"  = {hashed.seconds / ours.seconds:.0%} of hashlib's throughput, "
-                        f"{copied.seconds / ours.seconds:.0%} of cp's")
-    verify = run("samepack verify", samepack("verify", str(bundle)), size, env)
-    print(verify.line())
-    home = dict(env, SAMEPACK_HOME=str(work / "data-home"))
-    print(run("samepack import", samepack("import", str(bundle)), size, home).line())
+    copy = work / "copy.bin"
+    exports, copies, blob_hashes = [], [], []
+    for _ in range(repeat):
+        blob_hashes.append(hash_pass(blob, size))
+        # The physical floor: the file system must take every byte of the bundle once.
+        copies.append(run("cp + sync (writing the bytes once)",
+                          ["sh", "-c", f"cp {blob} {copy} && sync {copy}"], size))
+        copy.unlink()
+        exports.append(run("samepack export --include-data", samepack(
+            "export", "program", "-n", "data", "-o", str(bundle), "--include-data", "--runs",
+            "none", "--force"), size, env))
+    ours = median(exports)
+    print(row(ours, median(copies)))
+    print(f"  {'':<38} = {median(blob_hashes).seconds / ours.seconds:.0%} of one sha256 pass "
+          f"({median(blob_hashes).seconds:.2f} s)")
+    bundle_size = bundle.stat().st_size
+    verifies, imports, hashes = [], [], []
+    for attempt in range(repeat):
+        hashes.append(hash_pass(bundle, bundle_size))
+        verifies.append(run("samepack verify", samepack("verify", str(bundle)), bundle_size, env))
+        home = work / f"data-home{attempt}"
+        imports.append(run("samepack import", samepack("import", str(bundle)), bundle_size,
+                           dict(env, SAMEPACK_HOME=str(home))))
+        shutil.rmtree(home)
+    hashed = median(hashes)
+    for step in (median(verifies), median(imports)):
+        print(row(step, hashed, f" = {hashed.seconds / step.seconds:.0%} of one sha256 pass; "
+                                f"peak RSS {step.peak_rss / 1e6:.0f} MB for a "
+                                f"{bundle_size / 1e9:.2f} GB bundle"))
 
 
 def parse_size(text: str) -> int:
@@ -259,20 +310,30 @@ def main() -> None:
     parser.add_argument("--skip-tree", action="store_true")
     parser.add_argument("--skip-data", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
-    parser.add_argument("--work-dir", help="where to make the work directory (default: $TMPDIR)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each step; the best counts")
+    parser.add_argument("--work-dir", help="where to make the work directory on disk "
+                                               "(default: $TMPDIR)")
+    parser.add_argument("--tmpfs", default="/dev/shm",
+                        help="a tmpfs for the data case in memory ('' to skip it)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each step, alternating with its peer; the median counts")
     options = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="samepack-bench-", dir=options.work_dir))
-    env = dict(os.environ, SAMEPACK_HOME=str(work / "home"))
-    print(f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}; work dir {work}")
-    try:
-        if not options.skip_tree:
-            bench_tree(work, options.files, env, options.repeat)
-        if not options.skip_data:
-            bench_data(work, parse_size(options.size), env, options.repeat)
-    finally:
-        if not options.keep:
-            shutil.rmtree(work, ignore_errors=True)
+    compile_bytecode()
+    print(f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+    places = [("on disk", options.work_dir)] + ([("on tmpfs", options.tmpfs)]
+                                                if options.tmpfs else [])
+    for index, (place, folder) in enumerate(places):
+        if options.skip_data and index:
+            break
+        work = Path(tempfile.mkdtemp(prefix="samepack-bench-", dir=folder))
+        env = dict(os.environ, SAMEPACK_HOME=str(work / "home"))
+        try:
+            if not options.skip_tree and index == 0:
+                bench_tree(work, options.files, env, options.repeat)
+            if not options.skip_data:
+                bench_data(work, parse_size(options.size), env, options.repeat, place)
+        finally:
+            if not options.keep:
+                shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
