@@ -149,7 +149,7 @@ def _copy_member(decoder: Decoder, member: Member, sink: MemberSink | None) -> N
     digest, left = hashlib.sha256(), member.size
     try:
         while left:
-            data = decoder.view(min(_READ, left))  # no copy: hashed and written as it lies
+            data = decoder.view_some(min(_READ, left))  # hashed and written as it lies
             if not data:
                 raise VerificationError(f"the bundle is truncated inside {member.path!r}")
             digest.update(data)

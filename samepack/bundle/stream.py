@@ -54,9 +54,9 @@ class RawReader:
             if low < high:
                 digest.update(view[low - start:high - start])
 
-    def read(self, size: int = _READ) -> bytes:
+    def read(self, size: int = _READ) -> "bytes | memoryview":
         """The next bytes of the file: at most ``size`` (fewer at the end, or when they come
-        from the read-ahead thread, a piece of its read at a time)."""
+        from the read-ahead thread: a view of a piece of its read at a time)."""
         if self._ahead is not None:
             data = self._ahead.take(size)
         else:
@@ -125,7 +125,7 @@ class _ReadAhead:
                 continue
         return False
 
-    def take(self, size: int) -> bytes:
+    def take(self, size: int) -> memoryview:
         if self.position >= len(self.current):
             if self.ended:
                 return b""
@@ -139,9 +139,7 @@ class _ReadAhead:
             self.current, self.position = memoryview(item), 0
         start = self.position
         self.position = min(start + size, len(self.current))
-        piece = self.current[start:self.position]
-        # The whole read when it is asked for whole (no copy), else a copy of the piece.
-        return piece.obj if len(piece) == len(self.current) else bytes(piece)
+        return self.current[start:self.position]  # a view: the read is not copied
 
     def stop(self) -> None:
         self.stopped.set()
@@ -236,6 +234,16 @@ class Decoder:
         """Like ``read`` without copying: a view of the decoded bytes, valid for as long as it
         is kept."""
         self._fill(size)
+        start = self.position
+        self.position = end = min(start + size, len(self.buffer))
+        return memoryview(self.buffer)[start:end]
+
+    def view_some(self, size: int) -> memoryview:
+        """Up to ``size`` decoded bytes as a view, at least one unless the stream ended:
+        what is decoded already, without joining it to the next chunk (a large member's
+        bytes pass without a copy)."""
+        if self.position >= len(self.buffer):
+            self._fill(1)
         start = self.position
         self.position = end = min(start + size, len(self.buffer))
         return memoryview(self.buffer)[start:end]
