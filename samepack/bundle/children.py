@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from typing import Callable
 
 from samepack import errors
@@ -60,9 +61,25 @@ def die_with_parent(parent: int) -> None:
 FORK_SAFE = sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+# Threads that hold nothing a forked child uses (the read-ahead of a bundle: its file, queue
+# and hashes stay with the parent; children only create files and talk through their pipes).
+_HARMLESS_TO_FORK: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+def harmless_to_fork(thread: threading.Thread) -> threading.Thread:
+    """Declare that ``thread`` holds no lock or state a forked child of ours uses."""
+    _HARMLESS_TO_FORK.add(thread)
+    return thread
+
+
 def can_fork() -> bool:
-    """Forking is safe only without other threads (one may hold a lock the child needs)."""
-    return FORK_SAFE and threading.active_count() == 1
+    """Forking is safe only without other threads (one may hold a lock the child needs),
+    except those declared harmless."""
+    if not FORK_SAFE:
+        return False
+    current = threading.current_thread()
+    return all(thread is current or (thread in _HARMLESS_TO_FORK and thread.is_alive())
+               for thread in threading.enumerate())
 
 
 def fork_child(body: Callable[[], int]) -> int:

@@ -11,6 +11,7 @@ from typing import BinaryIO, Callable
 import zstandard
 from isal import isal_zlib
 
+from samepack.bundle.children import harmless_to_fork
 from samepack.errors import VerificationError
 
 _READ = 1024 * 1024
@@ -101,7 +102,8 @@ class _ReadAhead:
         self.stopped = threading.Event()
         self.current, self.position = memoryview(b""), 0
         self.ended = False
-        self.thread = threading.Thread(target=self._run, name="samepack-read-ahead", daemon=True)
+        self.thread = harmless_to_fork(threading.Thread(target=self._run, daemon=True,
+                                                        name="samepack-read-ahead"))
         self.thread.start()
 
     def _run(self) -> None:

@@ -101,3 +101,28 @@ def test_a_read_error_reaches_the_reader(tmp_path: Path) -> None:
                 pass
         raw.close()
     assert not _ahead_threads()
+
+
+def test_the_read_ahead_thread_still_lets_the_file_maker_fork(tmp_path: Path) -> None:
+    """Only the read-ahead thread is declared harmless: any other thread still forbids
+    forking, and the import of many small files keeps its file-making child."""
+    from samepack.bundle.children import FORK_SAFE, can_fork
+
+    path = tmp_path / "f"
+    path.write_bytes(b"y" * (20 * MIB))
+    with open(path, "rb") as handle:
+        raw = RawReader(handle)
+        raw.set_ranges([0, 20 * MIB])
+        raw.read_ahead()
+        assert _ahead_threads()
+        assert can_fork() == FORK_SAFE
+        release = threading.Event()
+        other = threading.Thread(target=release.wait)
+        other.start()
+        try:
+            assert not can_fork()
+        finally:
+            release.set()
+            other.join()
+        raw.finish()
+    assert not _ahead_threads()
