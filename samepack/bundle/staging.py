@@ -8,9 +8,11 @@ import contextlib
 import io
 import marshal
 import os
+import queue
 import select
 import signal
 import struct
+import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -32,6 +34,43 @@ class _FileWriter:
 
     def close(self) -> None:
         os.close(self.descriptor)
+
+
+class _WriteBehind:
+    """Writes a large member's file from a thread of its own, a few chunks behind the
+    verifier, so the writing overlaps the hashing on the other core. The chunks are views of
+    immutable decoded bytes; ``close`` waits for the last one and raises the first write
+    error (no space left, say) in the caller's thread."""
+
+    _DEPTH = 8
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.chunks: queue.Queue = queue.Queue(self._DEPTH)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="samepack-write-behind",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (data := self.chunks.get()) is not None:
+            if self.error is None:
+                try:
+                    write_all(self.descriptor, data)
+                except BaseException as error:  # raised again by write or close
+                    self.error = error
+
+    def write(self, data) -> None:
+        if self.error is not None:
+            raise self.error
+        self.chunks.put(data)
+
+    def close(self) -> None:
+        self.chunks.put(None)
+        self.thread.join()
+        os.close(self.descriptor)
+        if self.error is not None:
+            raise self.error
 
 
 class _Files:
@@ -86,6 +125,7 @@ _BATCH_ENTRIES, _BATCH_BYTES = 256, 512 * 1024
 _PIPE_BYTES = 1024 * 1024
 _DIRECT_FILES = 256  # files created in this process before a file maker is worth starting
 _STREAM_HERE = 1024 * 1024  # members larger than this are written by this process
+_WRITE_BEHIND = 16 * 1024 * 1024  # and past this, from a thread beside the verifier
 
 
 class _FileMaker:
@@ -310,7 +350,8 @@ class StagingSink:
         maker = self._maker()
         if maker is None or member.size > _STREAM_HERE:
             # A large member is written here: through the pipe it would be copied twice more.
-            return _FileWriter(self.files.open(member.path, member.mode))
+            descriptor = self.files.open(member.path, member.mode)
+            return (_WriteBehind if member.size > _WRITE_BEHIND else _FileWriter)(descriptor)
         maker.add(_OPEN, member.path, member.mode)
         return _Forward(maker)
 

@@ -20,12 +20,14 @@ from samepack.bundle.writer import Source, write_part
 from samepack.errors import VerificationError
 
 MIB = 1024 * 1024
+PROGRAM = (b"apiVersion: samepack.dev/v1\nkind: Program\nmetadata: {name: b, version: '1'}\n"
+           b"steps: {main: {run: python -c pass}}\n")
 
 
 def _bundle(tmp_path: Path, data: bytes) -> Path:
     blob = tmp_path / "blob.bin"
     blob.write_bytes(data)
-    sources = {"program": [Source("program/samepack.yaml", 0o644, data=b"x: 1\n")],
+    sources = {"program": [Source("program/samepack.yaml", 0o644, data=PROGRAM)],
                "data": [Source("data/blob.bin", 0o644, file=blob)]}
     parts, files = [], []
     with ThreadPoolExecutor(2) as pool:
@@ -126,3 +128,28 @@ def test_the_read_ahead_thread_still_lets_the_file_maker_fork(tmp_path: Path) ->
             other.join()
         raw.finish()
     assert not _ahead_threads()
+
+
+def test_a_large_member_written_behind_the_verifier_is_identical(tmp_path: Path,
+                                                                   samepack_home: Path) -> None:
+    from samepack.bundle import import_bundle
+
+    data = os.urandom(40 * MIB + 17)
+    entry = import_bundle(_bundle(tmp_path, data))
+    assert (Path(entry.path) / "data" / "blob.bin").read_bytes() == data
+    assert not [t for t in threading.enumerate() if t.name == "samepack-write-behind"]
+
+
+def test_a_write_error_behind_the_verifier_reaches_it(tmp_path: Path) -> None:
+    from samepack.bundle.staging import _WriteBehind
+
+    target = tmp_path / "ro"
+    target.write_bytes(b"")
+    writer = _WriteBehind(os.open(target, os.O_RDONLY))  # every write fails: EBADF
+    with pytest.raises(OSError):
+        try:
+            for _ in range(64):  # the error surfaces at a later write, else at close
+                writer.write(b"x" * MIB)
+        finally:
+            writer.close()
+    assert not writer.thread.is_alive()
