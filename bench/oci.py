@@ -215,7 +215,7 @@ def program_only_rows(host: str, work: Path, program_mb: int) -> list[str]:
         first, second, size = program_only_push(host, project, name, work, extra)
         rows.append(f"program-only push, {label} ({size:,} B bundle): first push "
                     f"{first['bytes']:,} B, second push {second['bytes']:,} B = "
-                    f"{second['bytes'] / first['bytes']:.2%} of the first "
+                    f"{second['bytes'] / first['bytes']:.4%} of the first "
                     f"(load {os.getloadavg()[0]:.2f})")
     return rows
 
