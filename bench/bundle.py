@@ -221,9 +221,9 @@ def checks_share(bundle: Path, imported: Timing, repeat: int) -> str:
     timed in a child process, as a share of the import's wall time."""
     code = f"""
 import json, sys, tarfile, time
-from samepack.bundle.contents import CHECKED, Listed, check_contents
-from samepack.bundle.layout import read_manifest
-from samepack.bundle.safety import Limits, check_manifest
+from samepack.bundle.read.contents import CHECKED, Listed, check_contents
+from samepack.bundle.format.layout import read_manifest
+from samepack.bundle.read.safety import Limits, check_manifest
 raw, manifest = read_manifest({str(bundle)!r})
 with tarfile.open({str(bundle)!r}) as archive:
     members = {{m.name: archive.extractfile(m).read() for m in archive if m.name in CHECKED}}

@@ -48,9 +48,9 @@ def random_file(path: Path, size: int) -> Path:
 
 
 def build(out: Path, data_file: Path, epochs: int, version: str) -> Path:
-    from samepack.bundle import layout
-    from samepack.bundle.manifest import Manifest
-    from samepack.bundle.writer import Source, write_part
+    from samepack.bundle.format import layout
+    from samepack.bundle.format.manifest import Manifest
+    from samepack.bundle.write.writer import Source, write_part
 
     work = out.with_suffix(".parts")
     work.mkdir()

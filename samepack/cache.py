@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from samepack.bundle.children import write_all
+from samepack.bundle.system.children import write_all
 from samepack.paths import samepack_home
 
 RECORD = 32

@@ -104,7 +104,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main() -> None:
     """Entry point of the console script."""
-    from samepack.bundle import gcpause
+    from samepack.bundle.system import gcpause
 
     gcpause.freeze_after = True  # this process ends with its command
     cli(prog_name="samepack")

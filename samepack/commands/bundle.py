@@ -55,7 +55,7 @@ def _report_trust(verdict) -> None:
 
 
 def _limits(max_size: str, max_member_size: str, max_ratio: float):
-    from samepack.bundle.safety import Limits, parse_size
+    from samepack.bundle.read.safety import Limits, parse_size
 
     return Limits(parse_size(max_size, "--max-size"),
                   parse_size(max_member_size, "--max-member-size"), max_ratio)
@@ -89,8 +89,8 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
                    k8s_version: str | None, force: bool, as_json: bool) -> None:
     """Write NAME-VERSION.tgz: program, environment lock, code, Kubernetes manifests, run
     history and data pointers. The same inputs give a byte-identical file."""
-    from samepack.bundle.export import ExportOptions, export_bundle
-    from samepack.bundle.inspect import human
+    from samepack.bundle.write.export import ExportOptions, export_bundle
+    from samepack.bundle.read.inspect import human
 
     with byte_counter("exporting", None) as advance:
         options = ExportOptions(runs=runs, compression=compression, include_code=not no_code,
@@ -138,7 +138,7 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     Nothing becomes visible unless every member matches the manifest and the safety rules;
     importing the same bundle again changes nothing.
     """
-    from samepack.bundle.importer import fetch_data, import_with_report
+    from samepack.bundle.read.importer import fetch_data, import_with_report
 
     verdict = check_trust(source, key_files, signature)
     report = import_with_report(source, as_ref=as_ref, force=force,
@@ -148,7 +148,7 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     _report_trust(verdict)
     info(f"imported {entry.ref} into {entry.path} ({report.runs_added} runs restored)")
     if make_env:
-        from samepack.bundle.envsetup import create_env
+        from samepack.bundle.read.envsetup import create_env
 
         create_env(entry)
     if fetch:
@@ -184,7 +184,7 @@ def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
     if source.startswith("oci://"):
         _verify_remote(source, key_files, insecure)
         return
-    from samepack.bundle.importer import verify_bundle
+    from samepack.bundle.read.importer import verify_bundle
 
     source = Path(source)
     verdict = check_trust(source, key_files, signature)
@@ -215,8 +215,8 @@ def _verify_remote(reference: str, key_files: tuple[Path, ...], insecure: bool) 
 
 
 def _print_summary(summary) -> None:
-    from samepack.bundle.inspect import human
-    from samepack.bundle.safety import printable as p
+    from samepack.bundle.read.inspect import human
+    from samepack.bundle.read.safety import printable as p
 
     def line(text: str) -> None:  # names from the bundle: no rich markup, no highlighting
         out.print(text, highlight=False, markup=False)
@@ -246,7 +246,7 @@ def _print_summary(summary) -> None:
 
 def _open_report(source: Path, target: Path | None, open_it: bool, limits) -> None:
     """Verify the bundle, then write its report (to ``target``, else a temporary file)."""
-    from samepack.bundle.inspect import summarise
+    from samepack.bundle.read.inspect import summarise
     from samepack.errors import NotFoundError
 
     summary = summarise(source, limits, with_report=True)
@@ -289,7 +289,7 @@ def inspect(source: str, as_json: bool, report_to: Path | None, open_report: boo
 
         inspect_remote(source, as_json=as_json)
         return
-    from samepack.bundle.inspect import summarise
+    from samepack.bundle.read.inspect import summarise
 
     summary = summarise(Path(source), _limits(max_size, max_member_size, max_ratio))
     if as_json:

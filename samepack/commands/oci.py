@@ -44,8 +44,8 @@ def _bundle_file(source: str) -> Iterator[_PushSource]:
         raise InputError(f"{source}: no such bundle file",
                          "give a bundle written by `samepack export`, or a registered program "
                          "NAME[:VERSION] (see `samepack programs`)")
-    from samepack.bundle.code import git_info
-    from samepack.bundle.export import export_bundle
+    from samepack.bundle.parts.code import git_info
+    from samepack.bundle.write.export import export_bundle
     from samepack.store import Store
 
     entry = Store().get(source)
@@ -152,7 +152,7 @@ def pull(reference: str, output: Path | None, force: bool, do_import: bool,
          f"{_size(result.received)} received")
     out.print(str(result.path), highlight=False)
     if do_import:
-        from samepack.bundle.importer import import_bundle
+        from samepack.bundle.read.importer import import_bundle
 
         imported = import_bundle(result.path, force=force)
         entry = getattr(imported, "entry", imported)

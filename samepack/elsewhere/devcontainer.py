@@ -87,7 +87,7 @@ def render(config: dict) -> bytes:
 def write_devcontainer(project: Path, force: bool = False) -> tuple[Path, dict]:
     """Write PROJECT/.devcontainer/devcontainer.json for the project's program."""
     from samepack import __version__
-    from samepack.bundle.atomic import check_overwrite
+    from samepack.bundle.system.atomic import check_overwrite
     from samepack.envcreate.hardware import needs_from_program
     from samepack.envfiles.atomic import write_atomic
     from samepack.program.loader import load_program

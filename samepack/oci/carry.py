@@ -37,7 +37,7 @@ def image_reference(image: str):
 @contextmanager
 def image_sources(image: str | None, insecure: bool = False) -> Iterator[list]:
     """Sources of ``env/image/...`` for the program's image (valid inside the block)."""
-    from samepack.bundle.writer import Source
+    from samepack.bundle.write.writer import Source
     from samepack.oci.copy import copy_artifact
 
     if not image:

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from samepack.bundle import layout
-from samepack.bundle.atomic import atomic_output
-from samepack.bundle.manifest import Manifest
+from samepack.bundle.format import layout
+from samepack.bundle.system.atomic import atomic_output
+from samepack.bundle.format.manifest import Manifest
 from samepack.errors import InputError, VerificationError
 from samepack.oci import known
 from samepack.oci.artifact import Artifact, Descriptor, layer_part, parse_artifact

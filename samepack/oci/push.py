@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from samepack.bundle import layout
-from samepack.bundle.manifest import Manifest
+from samepack.bundle.format import layout
+from samepack.bundle.format.manifest import Manifest
 from samepack.errors import InputError, RemoteError
 from samepack.oci import known
 from samepack.oci.artifact import (CONFIG_MEDIA_TYPE, OCI_MANIFEST, Descriptor, build_manifest,

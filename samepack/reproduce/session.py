@@ -86,7 +86,7 @@ def bundle_for(source: str, workdir: Path) -> Path:
     if source.endswith((".tgz", ".tar.gz", ".tar.zst", ".tzst")):
         raise InputError(f"{source}: no such bundle", "give the path of an exported bundle")
     from samepack.bundle import export_bundle
-    from samepack.bundle.export import ExportOptions
+    from samepack.bundle.write.export import ExportOptions
     from samepack.store import Store
 
     entry = Store().get(source)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samepack.bundle.writer import Source
+from samepack.bundle.write.writer import Source
 from samepack.trust.provenance import ATTESTATION_PATHS, BuildFacts, attestation_members
 from samepack.trust.sbom import READERS
 
@@ -29,8 +29,8 @@ def attestation_sources(entry, subjects: list[tuple[str, str]], git, options,
         return [Source(path, 0o644, data=(original / path).read_bytes())
                 for path in ATTESTATION_PATHS if (original / path).is_file()]
     from samepack import __version__
-    from samepack.bundle.export import created_time
-    from samepack.bundle.parts import env_image
+    from samepack.bundle.write.export import created_time
+    from samepack.bundle.parts.selection import env_image
 
     locks = {path: Path(file).read_bytes() for path, file in sorted(env_files.items())
              if _is_lock(path)}

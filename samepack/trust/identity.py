@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from samepack.bundle.manifest import MANIFEST_NAME, Manifest
+from samepack.bundle.format.manifest import MANIFEST_NAME, Manifest
 from samepack.errors import InputError
 from samepack.trust.statement import Subject
 
@@ -63,7 +63,7 @@ def identity_of(path: Path, with_file_digest: bool = False) -> BundleIdentity:
     if not path.is_file():
         raise InputError(f"{path}: no such bundle file or directory",
                          "give the path of a .tgz written by `samepack export`")
-    from samepack.bundle.layout import read_manifest
+    from samepack.bundle.format.layout import read_manifest
 
     raw, _ = read_manifest(path)
     identity = identity_of_manifest(raw)

@@ -124,7 +124,7 @@ def load_public_key(path: Path) -> PublicKey:
 def generate_key_pair(prefix: Path, scheme: str = ED25519) -> tuple[Path, Path]:
     """Write ``PREFIX.key`` (mode 0600, encrypted when $SAMEPACK_KEY_PASSWORD is set) and
     ``PREFIX.pub``; refuse to overwrite either."""
-    from samepack.bundle.atomic import check_overwrite
+    from samepack.bundle.system.atomic import check_overwrite
 
     private_path, public_path = Path(f"{prefix}.key"), Path(f"{prefix}.pub")
     for target in (private_path, public_path):

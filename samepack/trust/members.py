@@ -11,8 +11,8 @@ import io
 import tarfile
 from pathlib import Path
 
-from samepack.bundle import layout
-from samepack.bundle.tarblocks import END_OF_ARCHIVE
+from samepack.bundle.format import layout
+from samepack.bundle.format.tarblocks import END_OF_ARCHIVE
 from samepack.errors import VerificationError
 from samepack.trust.provenance import ATTESTATION_PATHS
 

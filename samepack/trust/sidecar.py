@@ -27,7 +27,7 @@ def read_signature(path: Path) -> Envelope | None:
 
 def write_signature(path: Path, envelope: Envelope) -> None:
     """Write the envelope atomically (temp file beside it, then rename)."""
-    from samepack.bundle.atomic import temp_path
+    from samepack.bundle.system.atomic import temp_path
 
     path = Path(path).absolute()
     temp = temp_path(path)

@@ -42,8 +42,8 @@ def signed_envelope(statement: Statement, key: PrivateKey,
 
 def sign_local(source: Path, key: PrivateKey, output: Path | None = None) -> SignResult:
     """Verify a bundle file (or directory) completely, then write its signature beside it."""
-    from samepack.bundle.importer import verify_any
-    from samepack.bundle.safety import Limits
+    from samepack.bundle.read.importer import verify_any
+    from samepack.bundle.read.safety import Limits
     from samepack.trust.identity import file_sha256, identity_of_manifest
     from samepack.trust.provenance import provenance_of_verified
     from samepack.trust.sidecar import read_signature, signature_path, write_signature

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from samepack.bundle.manifest import MANIFEST_NAME
+from samepack.bundle.format.manifest import MANIFEST_NAME
 from samepack.errors import VerificationError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"

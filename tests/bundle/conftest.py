@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle.manifest import Manifest, Member, Part
+from samepack.bundle.format.manifest import Manifest, Member, Part
 
 
 def register(project: Path):

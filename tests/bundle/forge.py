@@ -2,7 +2,7 @@
 every part's segment size and sha256, every listed member's size and digest — so a forged
 defect reaches the check it is aimed at instead of stopping at the format check.
 
-A forged bundle is the real layout (``samepack/bundle/layout.py``): the header segment the
+A forged bundle is the real layout (``samepack/bundle/format/layout.py``): the header segment the
 reader regenerates from the manifest, one gzip segment per part, the trailer. Members are
 honest ones (``files``) or raw tar bytes (``raw``: header blocks built here byte by byte,
 for the member types and records samepack never writes).
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from samepack.bundle.layout import header_segment, trailer_segment
-from samepack.bundle.manifest import PART_ORDER
-from samepack.bundle.tarblocks import BLOCK, member_header, padding
+from samepack.bundle.format.layout import header_segment, trailer_segment
+from samepack.bundle.format.manifest import PART_ORDER
+from samepack.bundle.format.tarblocks import BLOCK, member_header, padding
 
 PROGRAM = ("apiVersion: samepack.dev/v1\nkind: Program\n"
            "metadata: {{name: {name}, version: '{version}'}}\n"

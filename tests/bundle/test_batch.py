@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle import batch
-from samepack.bundle.export import ExportOptions, export_bundle
-from samepack.bundle.writer import SegmentWriter
+from samepack.bundle.write import batch
+from samepack.bundle.write.export import ExportOptions, export_bundle
+from samepack.bundle.write.writer import SegmentWriter
 from samepack.errors import InputError, ResourceError
 
 from .conftest import one_step_program, register
@@ -50,7 +50,7 @@ def test_worker_processes_give_the_same_bytes(tmp_path: Path, monkeypatch) -> No
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
     monkeypatch.setattr(batch, "PARALLEL_FROM", 10**9)
-    monkeypatch.setattr("samepack.bundle.writer.PARALLEL_FROM", 10**9)
+    monkeypatch.setattr("samepack.bundle.write.writer.PARALLEL_FROM", 10**9)
     serial = export_bundle(entry, tmp_path / "serial.tgz", ExportOptions(runs="none"))
     assert (tmp_path / "parallel.tgz").read_bytes() == (tmp_path / "serial.tgz").read_bytes()
     assert ("src/leak.py", "AWS access key id") in parallel.skipped

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle.layout import read_manifest, segments
+from samepack.bundle.format.layout import read_manifest, segments
 from tests.bundle.conftest import register
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bundle-big")]

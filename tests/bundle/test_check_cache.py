@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle import batch, secrets
-from samepack.bundle.export import ExportOptions, export_bundle
-from samepack.bundle.infra import _validate_once
+from samepack.bundle.write import batch
+from samepack.bundle.parts import secrets
+from samepack.bundle.write.export import ExportOptions, export_bundle
+from samepack.bundle.parts.infra import _validate_once
 from samepack.cache import RECORD, DigestSet
 from samepack.errors import VerificationError
 
@@ -49,7 +50,7 @@ def test_second_export_skips_the_search_and_gives_the_same_bytes(
     monkeypatch.setattr(secrets, "_triggered",
                         lambda content: searched.append(content) or original(content))
     monkeypatch.setattr(batch, "PARALLEL_FROM", 10**9)  # in this process, where it is counted
-    monkeypatch.setattr("samepack.bundle.writer.PARALLEL_FROM", 10**9)
+    monkeypatch.setattr("samepack.bundle.write.writer.PARALLEL_FROM", 10**9)
     (tmp_path / "p" / "src" / "m0000.py").write_text("TOKEN = 'AKIAIOSFODNN7EXAMPLE'\n")
     second = export_bundle(entry, tmp_path / "second.tgz", ExportOptions(runs="none"))
     # the changed file is searched, no unchanged code file is (the program, env and infra

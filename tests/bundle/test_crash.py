@@ -14,7 +14,7 @@ from typing import Callable
 
 import pytest
 
-from samepack.bundle.manifest import MANIFEST_NAME
+from samepack.bundle.format.manifest import MANIFEST_NAME
 from tests.bundle.conftest import register
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bundle-crash")]
@@ -74,14 +74,14 @@ def test_export_killed_leaves_no_partial_bundle(seed: int, crash_project: Path, 
     if killed and out.exists():
         # The kill landed after the rename (the process was still exiting): the bundle there
         # must then be whole.
-        from samepack.bundle.reader import read_bundle
+        from samepack.bundle.read.reader import read_bundle
 
         read_bundle(out)
     done = subprocess.run([sys.executable, "-m", "samepack", *args, "--force"], env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert temps(tmp_path) == []  # stale temps of the killed run were cleaned
-    from samepack.bundle.reader import read_bundle
+    from samepack.bundle.read.reader import read_bundle
 
     assert read_bundle(out).manifest.name == "heavy"
 
@@ -119,7 +119,7 @@ def crash_bundle(crash_project: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 def check_store(home: Path, bundle: Path) -> None:
     """Either no program, or a complete one (every member present with the right size)."""
-    from samepack.bundle.layout import read_manifest
+    from samepack.bundle.format.layout import read_manifest
 
     _, manifest = read_manifest(bundle)
     programs = list((home / "programs").glob("*/*")) if (home / "programs").exists() else []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle import layout
+from samepack.bundle.format import layout
 from tests.bundle.conftest import entries, git, register
 
 COMMIT_TIME = 1704164645  # 2024-01-02T03:04:05Z
@@ -324,9 +324,9 @@ def test_k8s_version_validates_infra(mini_project: Path, tmp_path: Path, samepac
 def test_progress_is_told_of_every_tar_byte(mini_project: Path, tmp_path: Path) -> None:
     """``on_bytes`` (the command's progress bar) hears of every byte of the parts' tar
     streams: the whole decoded bundle but the manifest member and the end-of-archive marker."""
-    from samepack.bundle.export import ExportOptions, export_bundle
-    from samepack.bundle.layout import read_manifest
-    from samepack.bundle.tarblocks import member_header, padding
+    from samepack.bundle.write.export import ExportOptions, export_bundle
+    from samepack.bundle.format.layout import read_manifest
+    from samepack.bundle.format.tarblocks import member_header, padding
 
     counted: list[int] = []
     options = ExportOptions(runs="none", include_data=True, on_bytes=counted.append)
@@ -339,7 +339,7 @@ def test_progress_is_told_of_every_tar_byte(mini_project: Path, tmp_path: Path) 
 
 
 def test_output_folder_missing_is_a_clear_error(mini_project: Path, tmp_path: Path) -> None:
-    from samepack.bundle.export import ExportOptions, export_bundle
+    from samepack.bundle.write.export import ExportOptions, export_bundle
     from samepack.errors import InputError
 
     with pytest.raises(InputError, match="no such directory for out.tgz"):

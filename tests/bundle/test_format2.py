@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle.layout import read_manifest, segments
-from samepack.bundle.manifest import FORMAT_VERSION, Manifest, belongs_to
-from samepack.bundle.safety import Limits, check_manifest
+from samepack.bundle.format.layout import read_manifest, segments
+from samepack.bundle.format.manifest import FORMAT_VERSION, Manifest, belongs_to
+from samepack.bundle.read.safety import Limits, check_manifest
 from samepack.errors import VerificationError
 
 FORMAT1 = Path(__file__).parent / "fixtures" / "format1-wine-quality-1.0.tgz"

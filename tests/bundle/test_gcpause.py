@@ -7,8 +7,8 @@ import gc
 
 import pytest
 
-from samepack.bundle import gcpause
-from samepack.bundle.gcpause import gc_paused
+from samepack.bundle.system import gcpause
+from samepack.bundle.system.gcpause import gc_paused
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle.manifest import MANIFEST_NAME
+from samepack.bundle.format.manifest import MANIFEST_NAME
 from tests.bundle.conftest import add, manifest_for, register
 
 CANARY = "canary-outside"

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle.manifest import Manifest, Member, canonical_json
-from samepack.bundle.safety import check_name
-from samepack.bundle.staging import StagingSink
-from samepack.bundle.stream import Decoder, RawReader
-from samepack.bundle.tarblocks import member_header
-from samepack.bundle.tarstream import canonical_block
+from samepack.bundle.format.manifest import Manifest, Member, canonical_json
+from samepack.bundle.read.safety import check_name
+from samepack.bundle.read.staging import StagingSink
+from samepack.bundle.read.stream import Decoder, RawReader
+from samepack.bundle.format.tarblocks import member_header
+from samepack.bundle.format.tarstream import canonical_block
 from samepack.errors import VerificationError
 from tests.bundle.conftest import manifest_for
 from tests.bundle.test_hostile import CASES, craft, reg
@@ -152,8 +152,8 @@ def test_crafted_many_files_verify_in_process(tmp_path: Path, samepack) -> None:
 _SNIPPET = """
 import os, sys
 from pathlib import Path
-from samepack.bundle.staging import StagingSink
-from samepack.bundle.manifest import Member
+from samepack.bundle.read.staging import StagingSink
+from samepack.bundle.format.manifest import Member
 
 root, count, failure = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 members = [Member(f"code/d{i // 100}/f{i}.txt", 3, 0o644, "0" * 64) for i in range(count)]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from samepack.bundle import inplace
-from samepack.bundle.export import ExportOptions, export_bundle
-from samepack.bundle.layout import read_manifest
-from samepack.bundle.manifest import SIZE_DIGITS
-from samepack.bundle.reader import read_bundle
+from samepack.bundle.write import inplace
+from samepack.bundle.write.export import ExportOptions, export_bundle
+from samepack.bundle.format.layout import read_manifest
+from samepack.bundle.format.manifest import SIZE_DIGITS
+from samepack.bundle.read.reader import read_bundle
 
 from .conftest import register
 
@@ -65,7 +65,7 @@ def test_predicted_members_match_the_written_ones(mini_project: Path, tmp_path: 
     (mini_project / "data" / "table.csv").chmod(0o755)
     result = export_bundle(register(mini_project), tmp_path / "out.tgz", WITH_DATA)
     written = result.manifest.part("data").members
-    from samepack.bundle.data import data_sources, locate
+    from samepack.bundle.parts.data import data_sources, locate
 
     entry = register(mini_project)
     located = locate(entry.program, [mini_project])

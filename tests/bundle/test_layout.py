@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from samepack.bundle import layout
-from samepack.bundle.frames import raw_zstd, stored_gzip
-from samepack.bundle.manifest import Manifest
-from samepack.bundle.writer import Source, write_part
+from samepack.bundle.format import layout
+from samepack.bundle.format.frames import raw_zstd, stored_gzip
+from samepack.bundle.format.manifest import Manifest
+from samepack.bundle.write.writer import Source, write_part
 from samepack.errors import VerificationError
 
 
@@ -120,7 +120,7 @@ def test_incompressible_chunks_are_stored(tmp_path: Path) -> None:
     ("a", 0, 0o644), ("code/x/y.py", 12345, 0o755), ("d" * 100, 8 ** 11 - 1, 0o644),
     ("code/caf\u00e9.py", 5, 0o644), ("d" * 101, 5, 0o644), ("big.bin", 8 ** 11, 0o644)])
 def test_member_headers_match_tarfile(name: str, size: int, mode: int) -> None:
-    from samepack.bundle.tarblocks import member_header
+    from samepack.bundle.format.tarblocks import member_header
 
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime, info.uid, info.gid = size, mode, 0, 0, 0

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from samepack.bundle.manifest import SIZE_DIGITS, Manifest, Member, Part, canonical_json
+from samepack.bundle.format.manifest import SIZE_DIGITS, Manifest, Member, Part, canonical_json
 
 TRICKY = ['code/é "quoted" \\ back.py', 'code/"members":[].py', "code/tab\there", "code/日本.py",
           "code/" + "x" * 300]

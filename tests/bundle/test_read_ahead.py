@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle import layout
-from samepack.bundle.manifest import Manifest
-from samepack.bundle.reader import read_bundle
-from samepack.bundle.stream import RawReader
-from samepack.bundle.writer import Source, write_part
+from samepack.bundle.format import layout
+from samepack.bundle.format.manifest import Manifest
+from samepack.bundle.read.reader import read_bundle
+from samepack.bundle.read.stream import RawReader
+from samepack.bundle.write.writer import Source, write_part
 from samepack.errors import VerificationError
 
 MIB = 1024 * 1024
@@ -108,7 +108,7 @@ def test_a_read_error_reaches_the_reader(tmp_path: Path) -> None:
 def test_the_read_ahead_thread_still_lets_the_file_maker_fork(tmp_path: Path) -> None:
     """Only the read-ahead thread is declared harmless: any other thread still forbids
     forking, and the import of many small files keeps its file-making child."""
-    from samepack.bundle.children import FORK_SAFE, can_fork
+    from samepack.bundle.system.children import FORK_SAFE, can_fork
 
     path = tmp_path / "f"
     path.write_bytes(b"y" * (20 * MIB))
@@ -141,7 +141,7 @@ def test_a_large_member_written_behind_the_verifier_is_identical(tmp_path: Path,
 
 
 def test_a_write_error_behind_the_verifier_reaches_it(tmp_path: Path) -> None:
-    from samepack.bundle.staging import _WriteBehind
+    from samepack.bundle.read.staging import _WriteBehind
 
     target = tmp_path / "ro"
     target.write_bytes(b"")

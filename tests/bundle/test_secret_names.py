@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from samepack.bundle.secrets import _DIR_RULES, _NAME_RULES, secret_by_name
+from samepack.bundle.parts.secrets import _DIR_RULES, _NAME_RULES, secret_by_name
 
 
 @pytest.mark.parametrize("path, why", [

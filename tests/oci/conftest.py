@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle import layout
-from samepack.bundle.manifest import PART_ORDER, Manifest
-from samepack.bundle.writer import Source, write_part
+from samepack.bundle.format import layout
+from samepack.bundle.format.manifest import PART_ORDER, Manifest
+from samepack.bundle.write.writer import Source, write_part
 from samepack.oci.localregistry import LocalRegistry
 from support import require_tool
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from samepack.bundle.manifest import Manifest
+from samepack.bundle.format.manifest import Manifest
 from samepack.errors import InputError
 from samepack.oci.pull import default_output
 from samepack.oci.push import tag_for_version

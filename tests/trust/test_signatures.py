@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from samepack.bundle import layout
+from samepack.bundle.format import layout
 
 
 def one_line_refusal(result, *needles: str, code: int = 7) -> None:

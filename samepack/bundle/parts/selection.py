@@ -10,11 +10,11 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from samepack.bundle.code import CodeFiles, collect_code, collect_tree, walk_files
-from samepack.bundle.manifest import MANIFEST_NAME, Manifest, Member, canonical_json
-from samepack.bundle.secrets import (SCAN_LIMIT, redact, rules_digest, secret_by_name,
-                                     secret_in_content, secret_in_file)
-from samepack.bundle.writer import Source, file_mode
+from samepack.bundle.parts.code import CodeFiles, collect_code, collect_tree, walk_files
+from samepack.bundle.format.manifest import MANIFEST_NAME, Manifest, Member, canonical_json
+from samepack.bundle.parts.secrets import (SCAN_LIMIT, redact, rules_digest, secret_by_name,
+                                           secret_in_content, secret_in_file)
+from samepack.bundle.write.writer import Source, file_mode
 from samepack.cache import DigestSet
 from samepack.program.model import Program
 

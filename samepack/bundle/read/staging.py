@@ -16,9 +16,9 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from samepack.bundle.children import (can_fork, describe_error, fork_child, read_exact,
-                                      revive_error, write_all)
-from samepack.bundle.manifest import Member
+from samepack.bundle.system.children import (can_fork, describe_error, fork_child, read_exact,
+                                             revive_error, write_all)
+from samepack.bundle.format.manifest import Member
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 

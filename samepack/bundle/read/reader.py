@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from samepack.bundle.layout import header_segment, open_bundle, read_manifest_from, trailer_segment
-from samepack.bundle.manifest import Manifest, Member
-from samepack.bundle.safety import Limits, check_manifest, check_name, name_key, reject
-from samepack.bundle.stream import Decoder, RawReader
-from samepack.bundle.tarblocks import BLOCK, padding
-from samepack.bundle.tarstream import Header, canonical_block, read_header
+from samepack.bundle.format.layout import (header_segment, open_bundle, read_manifest_from,
+                                           trailer_segment)
+from samepack.bundle.format.manifest import Manifest, Member
+from samepack.bundle.read.safety import Limits, check_manifest, check_name, name_key, reject
+from samepack.bundle.read.stream import Decoder, RawReader
+from samepack.bundle.format.tarblocks import BLOCK, padding
+from samepack.bundle.format.tarstream import Header, canonical_block, read_header
 from samepack.errors import VerificationError
 
 _READ = 1024 * 1024

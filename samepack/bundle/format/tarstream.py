@@ -12,8 +12,8 @@ import tarfile
 from dataclasses import dataclass
 from typing import Iterator
 
-from samepack.bundle.safety import reject, shown
-from samepack.bundle.tarblocks import BLOCK, member_header
+from samepack.bundle.read.safety import reject, shown
+from samepack.bundle.format.tarblocks import BLOCK, member_header
 from samepack.errors import VerificationError
 
 # The pax records samepack writes hold a name (``path``, at most MAX_NAME_BYTES) and a size:

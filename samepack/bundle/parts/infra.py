@@ -9,8 +9,8 @@ import json
 import os
 from pathlib import Path
 
-from samepack.bundle.parts import tree_sources
-from samepack.bundle.writer import Source
+from samepack.bundle.parts.selection import tree_sources
+from samepack.bundle.write.writer import Source
 from samepack.cache import DigestSet
 from samepack.errors import ToolMissingError
 from samepack.program.model import Program

@@ -9,9 +9,9 @@ import os
 import stat
 from pathlib import Path
 
-from samepack.bundle.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Manifest
-from samepack.bundle.reader import OpenSink, VerifiedBundle, hand_over_verified
-from samepack.bundle.safety import Limits, check_manifest, reject
+from samepack.bundle.format.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Manifest
+from samepack.bundle.read.reader import OpenSink, VerifiedBundle, hand_over_verified
+from samepack.bundle.read.safety import Limits, check_manifest, reject
 from samepack.errors import InputError, VerificationError
 
 _READ = 1024 * 1024

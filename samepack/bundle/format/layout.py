@@ -16,11 +16,11 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from samepack.bundle.atomic import atomic_output
-from samepack.bundle.frames import detect_compression, stored_frame
-from samepack.bundle.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Manifest
-from samepack.bundle.stream import Decoder, RawReader
-from samepack.bundle.tarblocks import BLOCK, END_OF_ARCHIVE, member_header, padding
+from samepack.bundle.system.atomic import atomic_output
+from samepack.bundle.format.frames import detect_compression, stored_frame
+from samepack.bundle.format.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Manifest
+from samepack.bundle.read.stream import Decoder, RawReader
+from samepack.bundle.format.tarblocks import BLOCK, END_OF_ARCHIVE, member_header, padding
 from samepack.errors import InputError, VerificationError
 
 _COPY = 4 * 1024 * 1024

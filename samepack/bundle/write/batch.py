@@ -20,10 +20,10 @@ import struct
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from samepack.bundle.children import (describe_error, fork_child, read_exact, revive_error,
-                                      write_all)
-from samepack.bundle.secrets import SCAN_LIMIT
-from samepack.bundle.tarblocks import member_header, padding
+from samepack.bundle.system.children import (describe_error, fork_child, read_exact, revive_error,
+                                             write_all)
+from samepack.bundle.parts.secrets import SCAN_LIMIT
+from samepack.bundle.format.tarblocks import member_header, padding
 from samepack.errors import ResourceError
 
 SMALL = SCAN_LIMIT  # files up to this size are read whole (and screened) in batches

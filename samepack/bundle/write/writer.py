@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from samepack.bundle.batch import (BATCH_FILES, OPEN_FLAGS, PARALLEL_FROM, SMALL, Item, exec_mode,
-                                   pack, packed_batches)
-from samepack.bundle.children import FORK_SAFE
-from samepack.bundle.frames import compress_chunk
-from samepack.bundle.manifest import Member, Part
-from samepack.bundle.tarblocks import member_header, padding
+from samepack.bundle.write.batch import (BATCH_FILES, OPEN_FLAGS, PARALLEL_FROM, SMALL, Item,
+                                         exec_mode, pack, packed_batches)
+from samepack.bundle.system.children import FORK_SAFE
+from samepack.bundle.format.frames import compress_chunk
+from samepack.bundle.format.manifest import Member, Part
+from samepack.bundle.format.tarblocks import member_header, padding
 from samepack.errors import InputError
 
 CHUNK = 4 * 1024 * 1024
@@ -175,10 +175,10 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
                on_bytes: "Callable[[int], None] | None" = None) -> Part:
     """Write the segment of part ``name`` to ``target`` (a new file, or an open binary file
     at the segment's offset); members go in sorted path order.
-    Files are packed in batches (:mod:`samepack.bundle.batch`), in worker processes when there
-    are many; ``screen`` (a :class:`samepack.bundle.parts.SecretScreen`) checks their content
-    and records what was left out (links, special files, secrets). Without a screen, a file
-    that cannot be packed is an error."""
+    Files are packed in batches (:mod:`samepack.bundle.write.batch`), in worker processes
+    when there are many; ``screen`` (a :class:`samepack.bundle.parts.selection.SecretScreen`)
+    checks their content and records what was left out (links, special files, secrets).
+    Without a screen, a file that cannot be packed is an error."""
     ordered = sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
     plan = _plan(ordered)
     batches = [step for step in plan if isinstance(step, list)]

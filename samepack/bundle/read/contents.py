@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from samepack.bundle.manifest import Manifest
-from samepack.bundle.safety import shown
+from samepack.bundle.format.manifest import Manifest
+from samepack.bundle.read.safety import shown
 from samepack.errors import InputError, VerificationError
 
 PROGRAM_FILE = "program/samepack.yaml"
@@ -203,7 +203,7 @@ def parse_pointers(raw: bytes, is_file: IsFile) -> list[dict[str, Any]]:
 def _check_placement(program, is_file: IsFile) -> None:
     """A bundled data file is also linked at ``code/<path>`` on import: no folder on the way
     there may be one of the bundle's files."""
-    from samepack.bundle.data import member_for
+    from samepack.bundle.parts.data import member_for
 
     for name, dataset in sorted(program.datasets.items()):
         member = member_for(dataset.path)

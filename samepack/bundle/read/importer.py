@@ -12,13 +12,13 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samepack.bundle.children import (can_fork, describe_error, fork_child, revive_error,
-                                      write_all)
-from samepack.bundle.gcpause import gc_paused
-from samepack.bundle.manifest import MANIFEST_NAME
-from samepack.bundle.reader import VerifiedBundle, read_bundle
-from samepack.bundle.safety import Limits
-from samepack.bundle.staging import StagingSink
+from samepack.bundle.system.children import (can_fork, describe_error, fork_child, revive_error,
+                                             write_all)
+from samepack.bundle.system.gcpause import gc_paused
+from samepack.bundle.format.manifest import MANIFEST_NAME
+from samepack.bundle.read.reader import VerifiedBundle, read_bundle
+from samepack.bundle.read.safety import Limits
+from samepack.bundle.read.staging import StagingSink
 from samepack.errors import (ConflictError, InputError, ResourceError, SamepackError,
                              VerificationError)
 
@@ -39,7 +39,7 @@ def verify_any(path: Path, limits: Limits, open_sink=None, progress: bool = Fals
     file on a terminal (drawn without a thread, so the caller may still fork)."""
     path = Path(path)
     if path.is_dir():
-        from samepack.bundle.directory import read_directory
+        from samepack.bundle.read.directory import read_directory
 
         return read_directory(path, limits, open_sink)
     if not path.exists():
@@ -55,7 +55,7 @@ def verify_any(path: Path, limits: Limits, open_sink=None, progress: bool = Fals
 
 def check_as_ref(as_ref: str) -> tuple[str, str | None]:
     """``--as NAME[:VERSION]``, held to the one name rule of programs."""
-    from samepack.bundle.safety import check_program_ref
+    from samepack.bundle.read.safety import check_program_ref
 
     name, _, version = as_ref.partition(":")
     check_program_ref(name, version or "1", f"--as {as_ref!r}", error=InputError)
@@ -64,7 +64,7 @@ def check_as_ref(as_ref: str) -> tuple[str, str | None]:
 
 def _staged_contents(staged: Path, listed):
     """The shared content checks (``contents.check_contents``) on the staged files."""
-    from samepack.bundle.contents import check_contents
+    from samepack.bundle.read.contents import check_contents
 
     return check_contents(listed, lambda member: (staged / member).read_bytes(),
                           lambda member: (staged / member).is_file())
@@ -86,8 +86,8 @@ def verify_bundle(path: Path, limits: Limits, progress: bool = False,
     """What ``verify`` and ``inspect`` check: every member (``verify_any``), then the same
     content checks import applies, on the captured program file, runs and pointers;
     ``(VerifiedBundle, Contents, {member: bytes})`` with the bytes of the ``keep`` members."""
-    from samepack.bundle.contents import CHECKED, Listed, check_contents
-    from samepack.bundle.inspect import Capture
+    from samepack.bundle.read.contents import CHECKED, Listed, check_contents
+    from samepack.bundle.read.inspect import Capture
 
     capture = Capture(CHECKED + keep)
     verified = verify_any(path, limits, capture, progress)
@@ -103,7 +103,7 @@ def _place_data(staged: Path, program) -> None:
     (``code/<path>``, as hard links) unless the code already holds that path."""
     if not (staged / "data").is_dir():
         return
-    from samepack.bundle.data import member_for
+    from samepack.bundle.parts.data import member_for
 
     for dataset in program.datasets.values():
         member = member_for(dataset.path)
@@ -146,7 +146,7 @@ _MARK = ".samepack-import-"
 def clean_stale_staging(store) -> None:
     """Remove staging directories of imports whose process was killed (they carry a
     ``.samepack-import-<pid>`` mark while the import runs)."""
-    from samepack.bundle.atomic import pid_alive
+    from samepack.bundle.system.atomic import pid_alive
 
     for mark in (Path(store.home) / "staging").glob(f"*/{_MARK}*"):
         pid = mark.name[len(_MARK):]
@@ -158,7 +158,7 @@ def _extract(path: Path, limits: Limits, staged: Path, progress: bool = False
              ) -> tuple[str, str, dict[str, int]]:
     """Verify the bundle while creating its files under ``staged``, then write its manifest
     there; what the content checks need of it (``contents.Listed``, as plain values)."""
-    from samepack.bundle.contents import Listed
+    from samepack.bundle.read.contents import Listed
 
     with StagingSink(staged) as sink:
         verified = verify_any(path, limits, sink, progress)
@@ -172,7 +172,7 @@ def _extract_aside(path: Path, limits: Limits, staged: Path, progress: bool = Fa
     needs (jsonschema alone takes about as long as checking the manifest of 20,000 files);
     in this process when it cannot fork safely. The child dies with this process. The
     ``contents.Listed`` of the bundle."""
-    from samepack.bundle.contents import Listed
+    from samepack.bundle.read.contents import Listed
 
     if not can_fork():
         return Listed(*_extract(path, limits, staged, progress))

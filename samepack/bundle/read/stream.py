@@ -11,7 +11,7 @@ from typing import BinaryIO, Callable
 import zstandard
 from isal import isal_zlib
 
-from samepack.bundle.children import harmless_to_fork
+from samepack.bundle.system.children import harmless_to_fork
 from samepack.errors import VerificationError
 
 _READ = 1024 * 1024

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from samepack.bundle.contents import MAX_METADATA_BYTES, POINTERS, RUNS
-from samepack.bundle.manifest import Manifest, Member
-from samepack.bundle.parts import REPORT
-from samepack.bundle.safety import Limits
+from samepack.bundle.read.contents import MAX_METADATA_BYTES, POINTERS, RUNS
+from samepack.bundle.format.manifest import Manifest, Member
+from samepack.bundle.parts.selection import REPORT
+from samepack.bundle.read.safety import Limits
 
 _CAPTURE_LIMIT = MAX_METADATA_BYTES
 
@@ -52,7 +52,7 @@ class Summary:
 def summarise(path: Path, limits: Limits, with_report: bool = False) -> Summary:
     """Verify a bundle (file or directory) and collect what inspect shows (and the runs'
     HTML report when ``with_report``)."""
-    from samepack.bundle.importer import verify_bundle
+    from samepack.bundle.read.importer import verify_bundle
 
     verified, contents, kept = verify_bundle(path, limits, keep=(REPORT,) if with_report else ())
     return Summary(str(path), verified.manifest, contents.runs, contents.pointers, kept.get(REPORT))

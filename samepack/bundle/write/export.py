@@ -14,18 +14,19 @@ from pathlib import Path
 from typing import Callable
 
 from samepack import __version__
-from samepack.bundle.atomic import check_overwrite, clean_stale_temps, temp_path
-from samepack.bundle.data import data_sources, locate
-from samepack.bundle.frames import COMPRESSIONS
-from samepack.bundle.gcpause import gc_paused
-from samepack.bundle.infra import infra_sources
-from samepack.bundle.inplace import write_with_data_in_place
-from samepack.bundle.layout import assemble
-from samepack.bundle.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
-from samepack.bundle.parts import (REPORT, RUNS, SecretScreen, code_files, code_sources,
-                                   env_image, env_sources, listed_paths, redacted_runs,
-                                   refuse_secrets, runs_bytes, source_digests, tree_sources)
-from samepack.bundle.writer import Source, write_part
+from samepack.bundle.system.atomic import check_overwrite, clean_stale_temps, temp_path
+from samepack.bundle.parts.data import data_sources, locate
+from samepack.bundle.format.frames import COMPRESSIONS
+from samepack.bundle.system.gcpause import gc_paused
+from samepack.bundle.parts.infra import infra_sources
+from samepack.bundle.write.inplace import write_with_data_in_place
+from samepack.bundle.format.layout import assemble
+from samepack.bundle.format.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
+from samepack.bundle.parts.selection import (REPORT, RUNS, SecretScreen, code_files,
+                                             code_sources, env_image, env_sources, listed_paths,
+                                             redacted_runs, refuse_secrets, runs_bytes,
+                                             source_digests, tree_sources)
+from samepack.bundle.write.writer import Source, write_part
 from samepack.errors import InputError
 from samepack.insights.build import bundle_report
 from samepack.trust.exported import attestation_sources

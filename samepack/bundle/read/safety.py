@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from samepack.bundle.manifest import MANIFEST_NAME, Manifest, belongs_to
+from samepack.bundle.format.manifest import MANIFEST_NAME, Manifest, belongs_to
 from samepack.errors import InputError, VerificationError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")

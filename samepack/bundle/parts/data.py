@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samepack.bundle.manifest import Member, canonical_json
-from samepack.bundle.safety import check_name
-from samepack.bundle.secrets import redact
-from samepack.bundle.writer import Source, file_mode
+from samepack.bundle.format.manifest import Member, canonical_json
+from samepack.bundle.read.safety import check_name
+from samepack.bundle.parts.secrets import redact
+from samepack.bundle.write.writer import Source, file_mode
 from samepack.errors import SamepackError
 from samepack.program.model import Dataset, Program
 

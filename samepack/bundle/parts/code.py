@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from samepack.bundle.secrets import secret_by_name
+from samepack.bundle.parts.secrets import secret_by_name
 from samepack.history.files import TRACKING_DIRS, TRACKING_FILES
 
 if TYPE_CHECKING:

@@ -19,11 +19,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from samepack.bundle.atomic import atomic_output, temp_path
-from samepack.bundle.batch import exec_mode
-from samepack.bundle.layout import assemble, header_segment, trailer_segment
-from samepack.bundle.manifest import Manifest, Member, Part
-from samepack.bundle.writer import Source, write_part
+from samepack.bundle.system.atomic import atomic_output, temp_path
+from samepack.bundle.write.batch import exec_mode
+from samepack.bundle.format.layout import assemble, header_segment, trailer_segment
+from samepack.bundle.format.manifest import Manifest, Member, Part
+from samepack.bundle.write.writer import Source, write_part
 
 PLACEHOLDER_SHA = "0" * 64
 _COPY = 64 * 1024 * 1024
