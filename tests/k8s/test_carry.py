@@ -58,8 +58,13 @@ def test_the_init_containers_script_copies_and_checks_the_carried_file(tmp_path)
     done = _fetch(f"file://{source}", target, sha)
     assert done.returncode == 0, done.stderr
     assert target.read_bytes() == source.read_bytes()
-    target.write_text("tampered\n")
-    bad = _fetch(f"file://{source}", target, sha)
+    target.write_text("tampered\n")  # a damaged copy on the claim is fetched again
+    again = _fetch(f"file://{source}", target, sha)
+    assert again.returncode == 0 and "fetching it again" in again.stderr
+    assert target.read_bytes() == source.read_bytes()
+    other = tmp_path / "claim" / "other.csv"
+    bad = _fetch(f"file://{source}", other, "0" * 64)  # a source that is not what was declared
     assert bad.returncode == 1 and "does not match the program's" in bad.stderr
+    assert list(other.parent.iterdir()) == [target]  # nothing half-written left behind
     missing = _fetch(f"file://{tmp_path}/nothing.csv", tmp_path / "claim" / "other.csv", sha)
     assert missing.returncode == 1 and "was not carried here" in missing.stderr

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from samepack.k8s.results import MESSAGE_LIMIT, RESULT_SCRIPT, read_result, wrap_command
+from samepack.k8s.results import MESSAGE_LIMIT, read_result, result_script, wrap_command
 from samepack.program.model import MetricPattern, Step
 
 NUMBER = MetricPattern(r"^(?P<name>[a-z_]+)\s*[:=]\s*(?P<value>[-+]?\d*\.?\d+)\s*$")
@@ -16,7 +16,7 @@ NUMBER = MetricPattern(r"^(?P<name>[a-z_]+)\s*[:=]\s*(?P<value>[-+]?\d*\.?\d+)\s
 
 def run_step(tmp_path, step: Step, program: str, secrets=(), env=None):
     command = wrap_command(step, [sys.executable, "-c", program], str(tmp_path), list(secrets))
-    (tmp_path / "result.py").write_text(RESULT_SCRIPT)
+    (tmp_path / "result.py").write_text(result_script())
     log = tmp_path / "termination-log"
     done = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True,
                           timeout=60, env={**os.environ, **(env or {}),
