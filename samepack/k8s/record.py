@@ -60,9 +60,12 @@ class RunRecorder:
                         f"its report has room for were not recorded")
         self.history.record_step(self.run_id, step, result.exit_code, started, duration, status,
                                  log_tail=result.tail or None)
+        before = self.fetched
         artifacts = [output.artifact() for output in result.outputs if self._bring_back(output)]
         if artifacts:
             self.history.merge_into_run(self.run_id, artifacts=artifacts)
+        if self.fetched > before:
+            self.report(f"step {step}: output files brought back to {outputs_dir(self.run_id)}")
 
     def _bring_back(self, output: OutputFile) -> bool:
         """Pull an uploaded output file (True when it may be recorded)."""
