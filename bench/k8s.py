@@ -76,7 +76,6 @@ def cluster_bench(steps: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as state:
         plane = ControlPlane(assets, Path(state)).start()
         try:
-            import os
 
             os.environ["KUBECONFIG"] = str(plane.kubeconfig())
             cluster = Cluster.connect()
