@@ -243,3 +243,16 @@ def test_a_no_wait_run_whose_first_step_fails_skips_the_rest_and_fails(samepack,
     assert [(s.name, s.status, s.exit_code) for s in run.steps] == [
         ("prepare", "failed", 3), ("train", "skipped", None)]
     assert "[prepare] no such column: quality" in waited.stderr
+
+
+def test_cluster_options_are_refused_where_they_do_not_apply_or_are_malformed(samepack, tmp_path):
+    ref = register(pipeline(name="opts", secrets=[], schedule=False), tmp_path)
+    local = samepack("run", "--no-wait", "program", ref)
+    assert local.exit_code != 0 and "--no-wait: applies to --target k8s only" in local.stderr
+    bad = samepack("run", "--target", "k8s", "--registry", "https://127.0.0.1:5000/x", "program", ref)
+    assert bad.exit_code != 0 and "--registry: not a registry reference" in bad.stderr
+    assert "Traceback" not in bad.stderr and "hint: give --registry oci://" in bad.stderr
+    versioned = samepack("run", "--target", "k8s", "--registry", "oci://127.0.0.1:5000/x:1",
+                         "program", ref)
+    assert versioned.exit_code != 0 and "names a version" in versioned.stderr
+    assert history(lambda h: h.list_runs("opts")) == []  # nothing recorded
