@@ -12,7 +12,7 @@ from typing import Any
 
 from samepack.k8s.names import dns_name, env_name
 from samepack.k8s.params import dataset_file, dataset_mount, interpolate, step_command
-from samepack.k8s.results import UPLOAD_ENV, wrap_command
+from samepack.k8s.results import SHA256_FUNCTION, UPLOAD_ENV, wrap_command
 from samepack.k8s.quantity import MIB, cpu_quantity, parse_quantity
 from samepack.program.model import Program, Resources, Step
 
@@ -31,13 +31,8 @@ CARRY_ROOT = "/etc/samepack-data"  # where a carried local data set's ConfigMap 
 FETCH_SCRIPT = """\
 import hashlib, os, sys, urllib.request
 uri, target, want = sys.argv[1], sys.argv[2], sys.argv[3]
-def digest(path):
-    hasher = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
-if want and os.path.exists(target) and digest(target) != want:
+""" + SHA256_FUNCTION + """\
+if want and os.path.exists(target) and sha256(target) != want:
     print(f"{target} does not match sha256 {want}: fetching it again", file=sys.stderr)
     os.remove(target)
 if not os.path.exists(target):

@@ -36,8 +36,19 @@ OUTPUT_TOTAL_LIMIT = 1024 * 2**20  # bytes one step uploads in all
 UPLOAD_ENV = "SAMEPACK_OUTPUTS_URL"
 WORKSPACE_ENV = "SAMEPACK_WORKSPACE"
 
+# The sha256 of a file, one block in memory at a time: shared by the scripts pods run.
+SHA256_FUNCTION = """\
+def sha256(path):
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+"""
+
 _SCRIPT_BODY = """\
 import collections, hashlib, json, math, os, re, stat, subprocess, sys, urllib.parse, urllib.request
+""" + SHA256_FUNCTION + """\
 spec = json.loads(sys.argv[1])
 patterns = [(re.compile(p), n) for p, n in spec.get("metrics", [])]
 secrets = sorted({os.environ[k] for k in spec.get("secrets", []) if os.environ.get(k)}, key=len, reverse=True)
@@ -63,12 +74,6 @@ def listing():
                 if len(files) >= MAX_FILES:
                     return files
     return files
-def sha256(path):
-    hasher = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
 def upload(path, digest, size):
     try:
         start = urllib.request.Request(upload_url, data=b"", method="POST")

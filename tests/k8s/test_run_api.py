@@ -42,6 +42,15 @@ def printing(name: str, *lines: str, code: int = 0) -> str:
     return f"python -c \"{body}; raise SystemExit({code})\""
 
 
+def run_with_kubelet(samepack, kube, program_name: str, tmp_path, *options: str):
+    """``samepack run --target k8s OPTIONS program REF --json`` with LocalKubelet playing the
+    nodes; the CliResult."""
+    work = tmp_path / "pods"
+    work.mkdir(exist_ok=True)
+    with LocalKubelet(kube, program_name, work):
+        return samepack("run", "--target", "k8s", *options, "--json")
+
+
 @pytest.fixture
 def program_name(namespace) -> str:
     return namespace  # runs go to the namespace named after the program
@@ -54,10 +63,7 @@ def test_metrics_exit_codes_and_log_tails_come_back_into_the_history(samepack, k
                        train=printing("train", "epoch 1", "accuracy: 0.5", "accuracy: 0.91"))
     program.steps["train"].metrics = [ACCURACY]
     ref = register(program, tmp_path)
-    work = tmp_path / "pods"
-    work.mkdir()
-    with LocalKubelet(kube, program_name, work):
-        result = samepack("run", "--target", "k8s", "program", ref, "--json")
+    result = run_with_kubelet(samepack, kube, program_name, tmp_path, "program", ref)
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["status"] == "succeeded" and record["metrics"] == {"accuracy": 0.91}
@@ -149,11 +155,8 @@ def test_output_files_come_back_verified_and_match_a_local_run_of_the_same_progr
     project = tmp_path / "project"
     project.mkdir()
     ref = register(writing_program(program_name), project)
-    work = tmp_path / "pods"
-    work.mkdir()
-    with LocalKubelet(kube, program_name, work):
-        result = samepack("run", "--target", "k8s", "--registry", exchange, "program", ref,
-                          "--json")
+    result = run_with_kubelet(samepack, kube, program_name, tmp_path, "--registry", exchange,
+                              "program", ref)
     assert result.exit_code == 0, result.stderr
     cluster = json.loads(result.stdout)
     expected = {"clean.csv": b"a,b\n1,2\n", "model/weights.txt": b"w=0.25\n"}
@@ -182,10 +185,7 @@ def test_without_a_registry_the_outputs_are_named_not_fetched(samepack, kube, pr
 
     monkeypatch.delenv("SAMEPACK_K8S_REGISTRY", raising=False)
     ref = register(writing_program(program_name), tmp_path)
-    work = tmp_path / "pods"
-    work.mkdir()
-    with LocalKubelet(kube, program_name, work):
-        result = samepack("run", "--target", "k8s", "program", ref, "--json")
+    result = run_with_kubelet(samepack, kube, program_name, tmp_path, "program", ref)
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     assert [a["path"] for a in record["artifacts"]] == ["clean.csv", "model/weights.txt"]
