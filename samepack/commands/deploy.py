@@ -70,14 +70,16 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
 
     from samepack.k8s import validate_manifests
 
-    from samepack.k8s.carry import carried_datasets, fetch_from_registry
+    from samepack.k8s.carry import carried_datasets, fetch_from_registry, needs_registry
     from samepack.k8s.transfer import open_registry
 
     objects = entry_manifests(entry, namespace)
-    exchange = open_registry(registry)
+    # the registry of $SAMEPACK_K8S_REGISTRY only when a data set needs it
+    wanted = registry or needs_registry(entry.program, Path(entry.workdir))
+    exchange = open_registry(registry) if wanted else None
     try:
         carried = carried_datasets(entry.program, Path(entry.workdir),
-                                   namespace_of(objects) or "default", exchange)
+                                   namespace_of(objects) or "default", exchange, dry_run)
     finally:
         if exchange:
             exchange.close()

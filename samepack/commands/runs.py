@@ -146,12 +146,12 @@ def wait_run(run_id: str, timeout: float, as_json: bool) -> None:
 def show_run(run_id: str, as_json: bool) -> None:
     """Show one run (a unique prefix of its id is enough). A cluster run submitted with
     --no-wait has what finished since recorded first."""
-    from samepack.errors import RemoteError
+    from samepack.errors import SamepackError
 
     history = _history()
     try:
         record = _collected(history, run_id, wait=False, timeout=0)
-    except RemoteError as error:
+    except SamepackError as error:  # no cluster to ask now: show what is recorded
         warn(f"not collected from the cluster: {error.message}")
         record = history.get_run(run_id)
     if as_json:

@@ -34,11 +34,21 @@ class CarryPlan:
     pulled: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
+def needs_registry(program: Program, workdir: Path) -> bool:
+    """Whether a local data set's file is too large for a ConfigMap (so only a registry can
+    carry it)."""
+    for dataset in program.datasets.values():
+        path = workdir / (dataset.path or "")
+        if is_local(dataset) and dataset.path and path.is_file() and path.stat().st_size > CARRY_LIMIT:
+            return True
+    return False
+
+
 def carried_datasets(program: Program, workdir: Path, namespace: str,
-                     registry: ClusterRegistry | None = None) -> CarryPlan:
+                     registry: ClusterRegistry | None = None, dry_run: bool = False) -> CarryPlan:
     """A ConfigMap per local data set whose file is in ``workdir`` and small enough; with a
-    ``registry``, larger files uploaded there. Apply the plan's ``pulled`` to the rendered
-    objects with ``fetch_from_registry``."""
+    ``registry``, larger files uploaded there (only named, with ``dry_run``). Apply the plan's
+    ``pulled`` to the rendered objects with ``fetch_from_registry``."""
     plan = CarryPlan()
     for name in sorted(program.datasets):
         dataset = program.datasets[name]
@@ -59,7 +69,9 @@ def carried_datasets(program: Program, workdir: Path, namespace: str,
         if size <= CARRY_LIMIT:
             plan.objects.append(_config_map(program, name, namespace, path.read_bytes()))
         elif registry is not None:
-            plan.pulled[name] = (registry.push_file(path, digest), digest)
+            url = (registry.blob_url(f"sha256:{digest}") if dry_run
+                   else registry.push_file(path, digest))
+            plan.pulled[name] = (url, digest)
         else:
             plan.problems.append(f"data set {name} has no URI and its file is {size} bytes, "
                                  f"more than the {CARRY_LIMIT} a ConfigMap can carry: give "

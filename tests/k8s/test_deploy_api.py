@@ -249,13 +249,24 @@ def test_a_data_set_over_768_kib_is_deployed_through_the_registry_with_no_hand_w
     import subprocess
     import sys
 
+    from samepack.k8s.transfer import open_registry
     from tests.k8s.test_carry import bigger_wine
 
     project = fixture_project("wine-quality")
     sha = bigger_wine(project)
     assert samepack("create", "program", "-f", project / "samepack.yaml", "--force").exit_code == 0
-    result = samepack("deploy", "wine-quality:1.0", "-n", "wine-big", "--no-wait",
-                      "--registry", f"oci://{registry.host}/wine/data")
+    exchange = open_registry(f"oci://{registry.host}/wine/data")
+    try:
+        dry = samepack("deploy", "wine-quality:1.0", "-n", "wine-big", "--dry-run",
+                       "--registry", exchange.reference)
+        assert dry.exit_code == 0, dry.stderr
+        assert exchange.registry.blob_size("wine/data", f"sha256:{sha}") is None  # nothing sent
+        result = samepack("deploy", "wine-quality:1.0", "-n", "wine-big", "--no-wait",
+                          "--registry", exchange.reference)
+        assert exchange.registry.blob_size("wine/data", f"sha256:{sha}") == len(
+            (project / "data" / "winequality-red.csv").read_bytes())
+    finally:
+        exchange.close()
     assert result.exit_code == 0, result.stderr
     assert "no URI" not in result.stderr and "ConfigMap can carry" not in result.stderr
     carried = kube.kubectl("-n", "wine-big", "get", "configmap", "wine-quality-carry-wine",
