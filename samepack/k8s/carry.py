@@ -39,7 +39,8 @@ def needs_registry(program: Program, workdir: Path) -> bool:
     carry it)."""
     for dataset in program.datasets.values():
         path = workdir / (dataset.path or "")
-        if is_local(dataset) and dataset.path and path.is_file() and path.stat().st_size > CARRY_LIMIT:
+        if (is_local(dataset) and dataset.path and path.is_file()
+                and path.stat().st_size > CARRY_LIMIT):
             return True
     return False
 
@@ -98,7 +99,9 @@ def fetch_from_registry(objects: list[dict[str, Any]],
     def visit(node: Any) -> None:
         if isinstance(node, dict):
             for container in node.get("initContainers") or []:
-                source = containers.get(container.get("name")) if isinstance(container, dict) else None
+                if not isinstance(container, dict):
+                    continue
+                source = containers.get(container.get("name"))
                 command = container.get("command") if source else None
                 if source and isinstance(command, list) and len(command) == 6:
                     command[3], command[5] = source

@@ -12,7 +12,9 @@ from typing import Any, Callable
 
 from samepack.errors import SamepackError
 from samepack.history.records import MetricPoint
-from samepack.k8s.results import OUTPUT_TOTAL_LIMIT, OutputFile, StepResult, mask
+from samepack.k8s.results import (
+    OUTPUT_FILE_LIMIT, OUTPUT_TOTAL_LIMIT, OutputFile, StepResult, mask,
+)
 from samepack.k8s.transfer import ClusterRegistry
 
 Line = Callable[[str], None]
@@ -71,9 +73,9 @@ class RunRecorder:
         """Pull an uploaded output file (True when it may be recorded)."""
         if not output.uploaded or self.registry is None:
             return True  # named by the pod only, as a local run names a file it leaves
-        if self.fetched + output.size > OUTPUT_TOTAL_LIMIT:
+        if output.size > OUTPUT_FILE_LIMIT or self.fetched + output.size > OUTPUT_TOTAL_LIMIT:
             self.report(f"warning: output {output.path} left in the registry: more than "
-                        f"{OUTPUT_TOTAL_LIMIT} bytes were brought back already")
+                        f"{OUTPUT_FILE_LIMIT} bytes, or more than {OUTPUT_TOTAL_LIMIT} in all")
             return True
         target = outputs_dir(self.run_id) / output.path
         try:
