@@ -58,8 +58,10 @@ def _print_outcome(program_ref: str, outcome, dry_run: bool) -> None:
 
 def deploy_entry(entry, *, context: str | None = None, namespace: str | None = None,
                  dry_run: bool = False, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
-                 wait: bool = True, timeout: float | None = None, prune: bool = True) -> None:
-    """Deploy a store entry and print what happened (``samepack import --cluster`` uses it)."""
+                 wait: bool = True, timeout: float | None = None, prune: bool = True,
+                 registry: str | None = None) -> None:
+    """Deploy a store entry and print what happened (``samepack import --cluster`` uses it).
+    ``registry`` (else ``$SAMEPACK_K8S_REGISTRY``) carries data sets too large for a ConfigMap."""
     from samepack.errors import InputError
     from samepack.k8s.argo import ARGO_API, with_argo
     from samepack.k8s.cluster import Cluster
@@ -68,19 +70,30 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
 
     from samepack.k8s import validate_manifests
 
-    from samepack.k8s.carry import carried_datasets
+    from samepack.k8s.carry import carried_datasets, fetch_from_registry, needs_registry
+    from samepack.k8s.transfer import open_registry
 
     objects = entry_manifests(entry, namespace)
-    carried = carried_datasets(entry.program, Path(entry.workdir), namespace_of(objects) or "default")
+    # the registry of $SAMEPACK_K8S_REGISTRY only when a data set needs it
+    wanted = registry or needs_registry(entry.program, Path(entry.workdir))
+    exchange = open_registry(registry) if wanted else None
+    try:
+        carried = carried_datasets(entry.program, Path(entry.workdir),
+                                   namespace_of(objects) or "default", exchange, dry_run)
+    finally:
+        if exchange:
+            exchange.close()
     for problem in carried.problems:
         warn(problem)
-    objects += carried.objects
+    objects = fetch_from_registry(objects + carried.objects, carried.pulled)
     validate_manifests(objects, kubernetes_version)  # before any cluster is asked
     cluster = Cluster.connect(context)
     schemas = None
     if len(entry.program.steps) > 1 and cluster.serves(ARGO_API, "Workflow"):
         info("the cluster serves Argo Workflows: the steps run as one Workflow")
-        objects = with_argo(entry.program, objects, namespace_of(objects) or "default")
+        objects = fetch_from_registry(with_argo(entry.program, objects,
+                                                namespace_of(objects) or "default"),
+                                      carried.pulled)
         schemas = argo_schemas(cluster)
     request = DeployRequest(entry.program, objects, dry_run=dry_run,
                             kubernetes_version=kubernetes_version, wait=wait,
@@ -117,9 +130,13 @@ def _wait_options(function):
               help="Validate the manifests against this Kubernetes version.")
 @click.option("--keep-old", is_flag=True,
               help="Keep objects of other versions of the program (default: remove them).")
+@click.option("--registry", metavar="oci://HOST/REPO",
+              help="Carry data sets over 768 KiB through this registry: pushed by digest, "
+                   "pulled and checked by the pods (default $SAMEPACK_K8S_REGISTRY).")
 @_wait_options
 def deploy(target: str, context: str | None, namespace: str | None, dry_run: bool,
-           kubernetes_version: str, keep_old: bool, timeout: float | None, no_wait: bool) -> None:
+           kubernetes_version: str, keep_old: bool, registry: str | None,
+           timeout: float | None, no_wait: bool) -> None:
     """Apply a program's Kubernetes manifests (server-side apply, field manager samepack).
 
     Checks first that every step fits on some node, creates the Secrets the program references
@@ -129,7 +146,7 @@ def deploy(target: str, context: str | None, namespace: str | None, dry_run: boo
     """
     deploy_entry(_entry(target), context=context, namespace=namespace, dry_run=dry_run,
                  kubernetes_version=kubernetes_version, wait=not no_wait, timeout=timeout,
-                 prune=not keep_old)
+                 prune=not keep_old, registry=registry)
 
 
 @click.command("undeploy")

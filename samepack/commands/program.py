@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -160,26 +161,45 @@ def _step_count(entry) -> str:
         return f"unreadable: {error.message}"
 
 
+@dataclass(frozen=True)
+class ClusterOptions:
+    """The options of ``run`` that only a cluster run has."""
+
+    timeout: float | None = None
+    no_wait: bool = False
+    registry: str | None = None
+
+    def given(self) -> str | None:
+        """The first of them given on the command line, as its flag."""
+        for flag, value in (("--timeout", self.timeout is not None), ("--no-wait", self.no_wait),
+                            ("--registry", self.registry)):
+            if value:
+                return flag
+        return None
+
+
 def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
-               env_manager: str = "samepack", timeout: float | None = None):
+               env_manager: str = "samepack", cluster: ClusterOptions = ClusterOptions()):
     from samepack.run import RunRequest, run_local
 
-    if timeout is not None:
-        raise InputError("--timeout: applies to --target k8s (how long a step may wait and run "
-                         "on the cluster)", "leave it out for a local run, or add --target k8s")
+    flag = cluster.given()
+    if flag:
+        raise InputError(f"{flag}: applies to --target k8s only",
+                         "leave it out for a local run, or add --target k8s")
     return run_local(RunRequest(program, workdir, overrides, ignore_resources,
                                 env_manager=env_manager))
 
 
 def _run_k8s(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
-             env_manager: str = "samepack", timeout: float | None = None):
+             env_manager: str = "samepack", cluster: ClusterOptions = ClusterOptions()):
     from samepack.k8s.run import run_target
 
-    return run_target(program, workdir, overrides, ignore_resources, timeout)
+    return run_target(program, workdir, overrides, ignore_resources, cluster.timeout,
+                      wait=not cluster.no_wait, registry=cluster.registry)
 
 
-# --target NAME -> runner(program, workdir, overrides, ignore_resources, env_manager, timeout)
-# -> RunRecord | None. Other targets add one entry here.
+# --target NAME -> runner(program, workdir, overrides, ignore_resources, env_manager,
+# ClusterOptions) -> RunRecord | None. Other targets add one entry here.
 TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
 
 
@@ -196,6 +216,12 @@ TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
 @click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
               help="With --target k8s: how long each step may wait and run on the cluster "
                    "(default $SAMEPACK_K8S_TIMEOUT, else 24 h).")
+@click.option("--no-wait", is_flag=True,
+              help="With --target k8s: submit the run and return; samepack runs wait ID (or "
+                   "runs show ID) records its results later.")
+@click.option("--registry", metavar="oci://HOST/REPO",
+              help="With --target k8s: the registry data sets over 768 KiB and the steps' "
+                   "output files travel through (default $SAMEPACK_K8S_REGISTRY).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON at the end.")
 @click.option("-e", "--entry-point", metavar="NAME",
               help="Run only this step (an MLproject entry point) and the steps it needs.")
@@ -204,7 +230,8 @@ TARGETS: dict[str, Callable[..., Any]] = {"local": _run_local, "k8s": _run_k8s}
               "of the run's own).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: str,
-        timeout: float | None, as_json: bool, entry_point: str | None,
+        timeout: float | None, no_wait: bool, registry: str | None, as_json: bool,
+        entry_point: str | None,
         tracking_uri: str | None, args: tuple[str, ...]) -> None:
     """Run a program: samepack run program NAME[:VERSION] [--PARAM=VALUE ...]
     or samepack run -f FILE [--PARAM=VALUE ...] (the file is registered as NAME:VERSION)."""
@@ -219,7 +246,7 @@ def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: st
 
         program = select_entry_point(program, entry_point)
     record = TARGETS[target](program, workdir, parse_overrides(rest), ignore_resources,
-                             env_manager, timeout)
+                             env_manager, ClusterOptions(timeout, no_wait, registry))
     if record is not None:
         _print_summary(record, as_json)
 

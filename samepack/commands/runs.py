@@ -1,4 +1,4 @@
-"""``samepack runs list|show|compare|import-mlflow``: the run history."""
+"""``samepack runs list|show|wait|compare|import-mlflow``: the run history."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from samepack.console import info, json_result, out
+from samepack.console import err, info, json_result, out, warn
 
 
 def _history():
@@ -97,12 +97,63 @@ TAIL_SHOWN, TAIL_FAILED = 10, 60
 ARTIFACT_ORIGINS = {"output": "working directory", "cell": "notebook cell output"}
 
 
+def _collected(history, run_id: str, *, wait: bool, timeout: float):
+    """The run's record; a cluster run submitted with --no-wait has what the cluster says now
+    recorded first (``samepack.k8s.collect``)."""
+    record = history.get_run(run_id)
+    if record.status != "running" or record.tags.get("target") != "k8s":
+        return record
+    from samepack.k8s.collect import collect, is_detached
+
+    if not is_detached(record):
+        return record
+    from samepack.k8s.cluster import Cluster
+
+    cluster = Cluster.connect()
+    try:
+        return collect(cluster, history, record.id, wait=wait, timeout=timeout, report=info,
+                       on_line=lambda line: err.print(line, markup=False, highlight=False))
+    finally:
+        cluster.close()
+
+
+@runs.command("wait")
+@click.argument("run_id")
+@click.option("--timeout", type=click.FloatRange(min=0), default=24 * 3600.0, metavar="SECONDS",
+              show_default=True, help="How long to wait for the run to end.")
+@click.option("--json", "as_json", is_flag=True)
+def wait_run(run_id: str, timeout: float, as_json: bool) -> None:
+    """Wait for a cluster run submitted with --no-wait, recording its steps, metrics and output
+    files as they finish (exit code as samepack run's: non-zero when the run failed)."""
+    from samepack.errors import RunFailedError
+
+    history = _history()
+    record = _collected(history, run_id, wait=True, timeout=timeout)
+    if as_json:
+        _json(record.to_dict())
+    else:
+        out.print(f"run {record.id} {record.status}", highlight=False)
+        for name, value in record.metrics.items():
+            out.print(f"  {name} = {_value(value)}", highlight=False)
+    if record.status not in ("succeeded", "running"):
+        raise RunFailedError(f"run {record.id} {record.status}",
+                             hint=f"see samepack runs show {record.id[:8]}")
+
+
 @runs.command("show")
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True)
 def show_run(run_id: str, as_json: bool) -> None:
-    """Show one run (a unique prefix of its id is enough)."""
-    record = _history().get_run(run_id)
+    """Show one run (a unique prefix of its id is enough). A cluster run submitted with
+    --no-wait has what finished since recorded first."""
+    from samepack.errors import SamepackError
+
+    history = _history()
+    try:
+        record = _collected(history, run_id, wait=False, timeout=0)
+    except SamepackError as error:  # no cluster to ask now: show what is recorded
+        warn(f"not collected from the cluster: {error.message}")
+        record = history.get_run(run_id)
     if as_json:
         _json(record.to_dict())
         return

@@ -63,9 +63,10 @@ def executor_rbac(ctx: PodContext, namespace: str) -> list[dict[str, Any]]:
 
 
 def render_workflow(program, *, image: str | None, namespace: str, params: dict | None = None,
-                    run_id: str) -> dict[str, Any]:
+                    run_id: str, outputs_url: str | None = None) -> dict[str, Any]:
     """A Workflow running every step of ``program`` once, in dependency order."""
-    ctx = pod_context(program, image=image, params=params, run_id=run_id)
+    ctx = pod_context(program, image=image, params=params, run_id=run_id,
+                      outputs_url=outputs_url)
     labels = {**program_labels(program.name, program.version), RUN_LABEL: run_id}
     return {"apiVersion": ARGO_API, "kind": "Workflow",
             "metadata": {"name": dns_name(program.name, run_id, limit=253),

@@ -170,6 +170,17 @@ class Cluster:
                 dry_run="All" if dry_run else None)
         return result.to_dict()
 
+    def merge_patch(self, api_version: str, kind: str, name: str, namespace: str | None,
+                    patch: dict[str, Any]) -> dict[str, Any]:
+        """A JSON merge patch of one field or a few (e.g. a suspended Job's ``spec.suspend``),
+        leaving the fields the last apply set as they are."""
+        resource = self._resource(api_version, kind)
+        with _remote(f"patching {kind}/{name}", self.timeout):
+            result = resource.patch(body=patch, name=name, namespace=namespace,
+                                    content_type="application/merge-patch+json",
+                                    field_manager=FIELD_MANAGER)
+        return result.to_dict()
+
     def create(self, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
         """Create ``obj`` (a dry run asks the server what a new object would look like)."""
         resource = self._resource(obj["apiVersion"], obj["kind"])

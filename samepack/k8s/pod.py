@@ -12,7 +12,7 @@ from typing import Any
 
 from samepack.k8s.names import dns_name, env_name
 from samepack.k8s.params import dataset_file, dataset_mount, interpolate, step_command
-from samepack.k8s.results import wrap_command
+from samepack.k8s.results import SHA256_FUNCTION, UPLOAD_ENV, wrap_command
 from samepack.k8s.quantity import MIB, cpu_quantity, parse_quantity
 from samepack.program.model import Program, Resources, Step
 
@@ -25,20 +25,34 @@ GPU_MEMORY_LABEL = "nvidia.com/gpu.memory"  # MiB, set by NVIDIA GPU feature dis
 
 CARRY_ROOT = "/etc/samepack-data"  # where a carried local data set's ConfigMap is mounted
 
-# Runs in the step's image (which has Python): fetch a data set once, verify its digest.
+# Runs in the step's image (which has Python): fetch a data set once, verify its digest while
+# it streams (memory stays at one block). A copy on the claim that no longer matches is fetched
+# again; a download that does not match is removed and the step does not start.
 FETCH_SCRIPT = """\
 import hashlib, os, sys, urllib.request
 uri, target, want = sys.argv[1], sys.argv[2], sys.argv[3]
+""" + SHA256_FUNCTION + """\
+if want and os.path.exists(target) and sha256(target) != want:
+    print(f"{target} does not match sha256 {want}: fetching it again", file=sys.stderr)
+    os.remove(target)
 if not os.path.exists(target):
     if uri.startswith("file://") and not os.path.exists(uri[7:]):
         sys.exit(f"{target} is missing and was not carried here: deploy with samepack "
                  f"(it carries local data sets), or put the file on this volume")
-    urllib.request.urlretrieve(uri, target + ".part")
-    os.replace(target + ".part", target)
-if want:
-    got = hashlib.sha256(open(target, "rb").read()).hexdigest()
-    if got != want:
-        sys.exit(f"{target}: sha256 {got} does not match the program's {want}")
+    part, hasher = target + ".part", hashlib.sha256()
+    try:
+        with urllib.request.urlopen(uri, timeout=60) as response, open(part, "wb") as out:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                out.write(block)
+                hasher.update(block)
+    except OSError as error:
+        if os.path.exists(part):
+            os.remove(part)
+        sys.exit(f"cannot fetch {uri}: {error}")
+    if want and hasher.hexdigest() != want:
+        os.remove(part)
+        sys.exit(f"{uri}: sha256 {hasher.hexdigest()} does not match the program's {want}")
+    os.replace(part, target)
 """
 
 
@@ -52,6 +66,7 @@ class PodContext:
     config_map: str
     service_account: str
     workspace_claim: str
+    outputs_url: str | None = None  # where steps upload their output files (a cluster run's)
 
 
 def dataset_claim(program: Program, name: str) -> str:
@@ -100,6 +115,8 @@ def _env(ctx: PodContext, step: Step) -> list[dict[str, Any]]:
     program = ctx.program
     plain = {**program.env, **step.env, "SAMEPACK_PROGRAM": program.ref,
              "SAMEPACK_STEP": step.name, "SAMEPACK_PARAMS": f"{PROGRAM_DIR}/params.json"}
+    if ctx.outputs_url:
+        plain[UPLOAD_ENV] = ctx.outputs_url
     entries = [{"name": name, "value": interpolate(program, step, str(value), ctx.params)}
                for name, value in sorted(plain.items())]
     for secret in sorted((s for s in program.secrets if s.for_step(step.name)), key=lambda s: s.env):

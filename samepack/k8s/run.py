@@ -3,9 +3,15 @@ history like a local run. Multi-step programs become an Argo Workflow when the c
 Argo's CRDs now; otherwise (and for single steps) Jobs are submitted in dependency order and
 watched, their logs streamed back where the cluster serves them.
 
-Each step's exit code, metric points and log tail come back through its container's termination
-message (``samepack.k8s.results``), so ``runs compare`` and ``reproduce`` see cluster runs like
-local ones. Ctrl-C or SIGTERM records the run as cancelled and removes the run's objects."""
+Each step's exit code, metric points, log tail and output files come back through its
+container's termination message (``samepack.k8s.results``), the files themselves through the
+exchange registry when one is given (``samepack.k8s.transfer``), so ``runs compare`` and
+``reproduce`` see cluster runs like local ones. Ctrl-C or SIGTERM records the run as cancelled
+and removes the run's objects.
+
+With ``--no-wait`` the run is submitted and left: every Job is created at once, those whose
+steps need others suspended, and ``samepack runs wait ID`` (or ``runs show ID``) later records
+what finished and lets the next steps start (``samepack.k8s.collect``)."""
 
 from __future__ import annotations
 
@@ -17,16 +23,19 @@ from pathlib import Path
 from typing import Any, Callable
 
 from samepack.errors import CancelledError, InputError, RemoteError, RunFailedError
-from samepack.history.records import MetricPoint
 from samepack.k8s.argo import ARGO_API, executor_rbac, render_workflow
-from samepack.k8s.carry import carried_datasets
+from samepack.k8s.carry import carried_datasets, fetch_from_registry
 from samepack.k8s.deploy import JOB_TIMEOUT, check_fit
 from samepack.k8s.names import dns_name
 from samepack.k8s.params import resolve_params
-from samepack.k8s.render import RUN_LABEL, default_namespace, pod_context, render_manifests
-from samepack.k8s.results import StepResult, container_result, mask
+from samepack.k8s.record import RunRecorder
+from samepack.k8s.render import (
+    NEEDS_ANNOTATION, RUN_LABEL, default_namespace, pod_context, render_manifests,
+)
+from samepack.k8s.results import container_result
 from samepack.k8s.secrets import secret_objects
 from samepack.k8s.status import job_verdict, pending_reason, pod_phase, workflow_verdict
+from samepack.k8s.transfer import ClusterRegistry
 from samepack.k8s.validate import validate_manifests
 from samepack.program.model import Program
 
@@ -35,6 +44,9 @@ ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
 ARGO_NODE_ANNOTATION = "workflows.argoproj.io/node-name"
 # What a run creates under its own name (removed again when the run is interrupted).
 RUN_KINDS = [(ARGO_API, "Workflow"), ("batch/v1", "Job"), ("v1", "ConfigMap")]
+# Run tags that let a later command collect a run it did not wait for.
+DETACHED_TAG = "k8s.wait"
+REGISTRY_TAG = "k8s.registry"
 
 
 @dataclass
@@ -46,6 +58,8 @@ class ClusterRun:
     namespace: str | None = None
     check_resources: bool = True
     timeout: float = JOB_TIMEOUT  # seconds each step may take from submission to its end
+    wait: bool = True  # False: submit and return (samepack runs wait ID collects the results)
+    registry: ClusterRegistry | None = None  # where big data sets and output files travel
 
 
 def _image(workdir: Path) -> str | None:
@@ -60,10 +74,18 @@ def _utc(seconds: float) -> str:
 
 
 class _Runner:
-    def __init__(self, cluster, history, request: ClusterRun, on_line: Line, report: Line):
+    def __init__(self, cluster, history, request: ClusterRun, on_line: Line, report: Line,
+                 run_id: str):
         self.cluster, self.history, self.request = cluster, history, request
         self.on_line, self.report = on_line, report
         self.namespace = request.namespace or default_namespace(request.program)
+        self.pulled: dict[str, tuple[str, str]] = {}  # data sets pulled from the registry
+        secrets = [os.environ.get(ref.env, "") for ref in request.program.secrets]
+        self.recorder = RunRecorder(history, run_id, secrets, on_line, report, request.registry)
+
+    @property
+    def outputs_url(self) -> str | None:
+        return self.request.registry.upload_url if self.request.registry else None
 
     def _follow(self, pod: str, container: str, prefix: str) -> None:
         try:
@@ -72,20 +94,9 @@ class _Runner:
         except RemoteError as error:  # no logs (not started, or not served): the result says
             self.report(f"step {prefix}: no live log ({error.message})")
 
-    def _record(self, run_id: str, step: str, result: StepResult | None, status: str,
-                started: str | None, duration: float | None) -> None:
-        result = mask(result or StepResult(None),
-                      [os.environ.get(ref.env, "") for ref in self.request.program.secrets])
-        if result.points:
-            stamp = int(time.time() * 1000)
-            self.history.log_metrics(run_id, [
-                (name, MetricPoint(value=value, step=index, timestamp=stamp, stage=step))
-                for name, value, index in result.points])
-        if result.tail and status != "succeeded":
-            for line in result.tail.splitlines()[-5:]:
-                self.on_line(f"[{step}] {line}")
-        self.history.record_step(run_id, step, result.exit_code, started, duration, status,
-                                 log_tail=result.tail or None)
+    def _record(self, run_id: str, step: str, result, status: str, started: str | None,
+                duration: float | None) -> None:
+        self.recorder.step(step, result, status, started, duration)
 
     def _follow_workflow(self, name: str) -> dict[str, Any]:
         """Stream each step pod's log as the pods start; the finished Workflow."""
@@ -158,7 +169,8 @@ class _Runner:
                 return False
         return True
 
-    def run_workflow(self, objects: list[dict], run_id: str, short_id: str) -> bool:
+    def submit_workflow(self, objects: list[dict], short_id: str) -> str:
+        """Apply the run's objects and its Workflow; the Workflow's name."""
         program = self.request.program
         ctx = pod_context(program, image=_image(self.request.workdir),
                           params=self.request.overrides, run_id=short_id)
@@ -167,22 +179,27 @@ class _Runner:
                 self.cluster.apply(obj)
         workflow = render_workflow(program, image=_image(self.request.workdir),
                                    namespace=self.namespace, params=self.request.overrides,
-                                   run_id=short_id)
+                                   run_id=short_id, outputs_url=self.outputs_url)
+        fetch_from_registry([workflow], self.pulled)
         self.cluster.apply(workflow)
         name = workflow["metadata"]["name"]
         self.report(f"Argo Workflow {name} submitted")
+        return name
+
+    def run_workflow(self, objects: list[dict], run_id: str, short_id: str) -> bool:
+        name = self.submit_workflow(objects, short_id)
         final = self._follow_workflow(name)
-        pods = {(p["metadata"].get("annotations") or {}).get(ARGO_NODE_ANNOTATION, ""): p
-                for p in self.cluster.pods(self.namespace, f"{ARGO_WORKFLOW_LABEL}={name}")}
-        for node in sorted(((final.get("status") or {}).get("nodes") or {}).values(),
-                           key=lambda n: n.get("startedAt") or ""):
-            if node.get("type") == "Pod":
-                status = "succeeded" if node.get("phase") == "Succeeded" else "failed"
-                pod = pods.get(node.get("name", ""))
-                result = container_result(pod, "main") if pod else None
-                self._record(run_id, node.get("displayName", "?"), result, status,
-                             node.get("startedAt"), None)
+        record_workflow(self.cluster, self.namespace, final, self.recorder)
         return workflow_verdict(final) == "succeeded"
+
+    def submit_jobs(self, objects: list[dict]) -> None:
+        """Apply every object at once, the Jobs of steps that need others suspended (the
+        collector lets each start once what it needs has succeeded)."""
+        for obj in objects:
+            if obj["kind"] == "Job" and (obj["metadata"].get("annotations") or {}).get(NEEDS_ANNOTATION):
+                obj = {**obj, "spec": {**obj["spec"], "suspend": True}}
+            self.cluster.apply(obj)
+        self.report(f"{sum(o['kind'] == 'Job' for o in objects)} Jobs submitted")
 
     def remove_run_objects(self, short_id: str) -> list[str]:
         """Delete what this run created (its Jobs and their pods, its ConfigMap, its Workflow)."""
@@ -199,30 +216,44 @@ class _Runner:
 
 def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report: Line):
     """Run ``request.program`` on ``cluster``; the finished run's record (RunFailedError when a
-    step failed, CancelledError on Ctrl-C or SIGTERM, after the run is recorded)."""
+    step failed, CancelledError on Ctrl-C or SIGTERM, after the run is recorded). Without
+    ``request.wait``, the record of the run as submitted (status running)."""
     from samepack.run.local import sigterm_as_interrupt
 
     program = request.program
     params = resolve_params(program, request.overrides)
     run_id = uuid.uuid4().hex
     short_id = run_id[:8]
-    runner = _Runner(cluster, history, request, on_line, report)
-    objects = render_manifests(program, image=_image(request.workdir), namespace=runner.namespace,
-                               params=request.overrides, run_id=short_id)
-    objects += secret_objects(program, runner.namespace, os.environ).objects
-    carried = carried_datasets(program, request.workdir, runner.namespace)
+    runner = _Runner(cluster, history, request, on_line, report, run_id)
+    carried = carried_datasets(program, request.workdir, runner.namespace, request.registry)
     for problem in carried.problems:
         report(f"warning: {problem}")
+    runner.pulled = carried.pulled
+    objects = render_manifests(program, image=_image(request.workdir), namespace=runner.namespace,
+                               params=request.overrides, run_id=short_id,
+                               outputs_url=runner.outputs_url)
+    objects += secret_objects(program, runner.namespace, os.environ).objects
     objects += carried.objects
+    fetch_from_registry(objects, carried.pulled)
     validate_manifests(objects)
     if request.check_resources:
         check_fit(cluster, program)
-    history.start_run(program.name, program.version, params, run_id=run_id,
-                      tags={"target": "k8s", "namespace": runner.namespace})
-    status = "failed"
+    tags = {"target": "k8s", "namespace": runner.namespace}
+    if request.registry:
+        tags[REGISTRY_TAG] = request.registry.reference
+    if not request.wait:
+        tags[DETACHED_TAG] = "no"
+    history.start_run(program.name, program.version, params, run_id=run_id, tags=tags)
+    status, submitted = "failed", False
     with sigterm_as_interrupt():
         try:
             use_argo = len(program.steps) > 1 and cluster.serves(ARGO_API, "Workflow")
+            if not request.wait:
+                runner.submit_workflow(objects, short_id) if use_argo else runner.submit_jobs(objects)
+                report(f"run {short_id} submitted; samepack runs wait {short_id} records its "
+                       f"results")
+                submitted = True
+                return history.get_run(run_id)
             ok = (runner.run_workflow(objects, run_id, short_id) if use_argo
                   else runner.run_jobs(objects, run_id))
             status = "succeeded" if ok else "failed"
@@ -233,7 +264,8 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
             raise CancelledError(f"run {run_id} cancelled",
                                  hint=f"see samepack runs show {short_id}") from None
         finally:
-            _close(history, program, run_id, status)
+            if not submitted:
+                close_run(history, run_id, status, _step_order(program))
     record = history.get_run(run_id)
     if status != "succeeded":
         raise RunFailedError(f"run {run_id} on the cluster failed",
@@ -242,12 +274,31 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
     return record
 
 
-def _close(history, program: Program, run_id: str, status: str) -> None:
-    """Record the steps that never ran as skipped, then the run's end."""
+def record_workflow(cluster, namespace: str, final: dict[str, Any], recorder: RunRecorder) -> None:
+    """Record each pod step of a finished Workflow, in the order they started."""
+    name = final.get("metadata", {}).get("name", "")
+    pods = {(p["metadata"].get("annotations") or {}).get(ARGO_NODE_ANNOTATION, ""): p
+            for p in cluster.pods(namespace, f"{ARGO_WORKFLOW_LABEL}={name}")}
+    for node in sorted(((final.get("status") or {}).get("nodes") or {}).values(),
+                       key=lambda n: n.get("startedAt") or ""):
+        if node.get("type") == "Pod":
+            status = "succeeded" if node.get("phase") == "Succeeded" else "failed"
+            pod = pods.get(node.get("name", ""))
+            result = container_result(pod, "main") if pod else None
+            recorder.step(node.get("displayName", "?"), result, status, node.get("startedAt"),
+                          None)
+
+
+def _step_order(program: Program) -> list[str]:
     from samepack.program.model import topological_order
 
+    return topological_order(program.steps)
+
+
+def close_run(history, run_id: str, status: str, steps: list[str]) -> None:
+    """Record the ``steps`` that never ran as skipped, then the run's end."""
     recorded = {s.name for s in history.get_run(run_id).steps}
-    for name in topological_order(program.steps):
+    for name in steps:
         if name not in recorded:
             history.record_step(run_id, name, None, None, None, "skipped")
     history.finish_run(run_id, status)
@@ -265,24 +316,30 @@ def _timeout_from_env() -> float:
 
 
 def run_target(program: Program, workdir: Path, overrides: dict[str, Any],
-               ignore_resources: bool, timeout: float | None = None):
+               ignore_resources: bool, timeout: float | None = None, wait: bool = True,
+               registry: str | None = None):
     """The ``--target k8s`` runner of ``samepack run`` (current kubeconfig context; the
     namespace is the program's name; each step may take ``timeout`` seconds, by default
-    ``SAMEPACK_K8S_TIMEOUT``)."""
+    ``SAMEPACK_K8S_TIMEOUT``; ``registry`` is the exchange registry, by default
+    ``$SAMEPACK_K8S_REGISTRY``)."""
     from samepack.console import err, info
     from samepack.history import History
     from samepack.k8s.cluster import Cluster
+    from samepack.k8s.transfer import open_registry
 
     resolve_params(program, overrides)  # bad parameters fail before the cluster is asked
     timeout = _timeout_from_env() if timeout is None else timeout
+    exchange = open_registry(registry)
     cluster = Cluster.connect()
     history = History()
     try:
         return run_on_cluster(cluster, ClusterRun(program, workdir, overrides,
                                                   check_resources=not ignore_resources,
-                                                  timeout=timeout),
+                                                  timeout=timeout, wait=wait, registry=exchange),
                               history, lambda line: err.print(line, markup=False,
                                                               highlight=False), info)
     finally:
         history.close()
         cluster.close()
+        if exchange:
+            exchange.close()

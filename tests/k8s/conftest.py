@@ -1,6 +1,7 @@
 """Fixtures for the tests against a real API server: one control plane for the whole session
 (tests/k8s/controlplane.py), a fresh namespace per test, KUBECONFIG pointing at it. Tests that
-use it are grouped on one xdist worker (``pytest.mark.xdist_group("k8s-api")``)."""
+use it are grouped on one xdist worker (``pytest.mark.xdist_group("k8s-api")``). The exchange
+registry of cluster runs is a real ``docker-registry`` on 127.0.0.1, one per session."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from samepack.oci.localregistry import LocalRegistry
+from support import require_tool
 from tests.k8s.controlplane import ControlPlane, control_plane_or_skip
 
 _COUNTER = itertools.count()
@@ -42,3 +45,20 @@ def namespace(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def kubeconfig_path(kube: ControlPlane) -> Path:
     return kube.kubeconfig()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory):
+    """An open registry on 127.0.0.1 (stopped by PID at the end); a repository per test."""
+    require_tool("docker-registry")
+    server = LocalRegistry(tmp_path_factory.mktemp("exchange-registry")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def exchange(registry: LocalRegistry, namespace: str) -> str:
+    """``oci://HOST/REPO``: this test's repository in the exchange registry."""
+    return f"oci://{registry.host}/runs/{namespace}"

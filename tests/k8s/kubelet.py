@@ -4,8 +4,13 @@ the exit code and termination message a test chooses per pod. Nothing is run."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 Outcome = tuple[int, str]  # (exit code, termination message of the step's container)
@@ -81,3 +86,31 @@ class FakeKubelet:
                   "containerStatuses": [terminated(c, code, message) for c in pod.spec.containers]}
         self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})
         self.finished.append(name)
+
+
+class LocalKubelet(FakeKubelet):
+    """Runs the step container's command on this machine (the result script from the pod's
+    ConfigMap, ``python``/``python3`` as this interpreter, the container's plain environment
+    values, ``work/workspace`` as the workspace) and reports what it left."""
+
+    def __init__(self, kube, namespace: str, work: Path):
+        super().__init__(str(kube.kubeconfig()), namespace, self.run_pod)
+        self.kube, self.work = kube, work
+        self.workspace = work / "workspace"
+        self.workspace.mkdir(exist_ok=True)
+
+    def run_pod(self, pod: dict):
+        container = pod["spec"]["containers"][0]
+        config = next(v["configMap"]["name"] for v in pod["spec"]["volumes"] if "configMap" in v)
+        script = json.loads(self.kube.kubectl("-n", self.namespace, "get", "configmap", config,
+                                              "-o", "json"))["data"]["result.py"]
+        (self.work / "result.py").write_text(script)
+        argv = [sys.executable if word in ("python", "python3") else word
+                for word in container["command"]]
+        argv[1] = str(self.work / "result.py")
+        log = self.work / f"{pod['metadata']['name']}.termination-log"
+        plain = {e["name"]: e["value"] for e in container.get("env") or [] if "value" in e}
+        done = subprocess.run(argv, cwd=self.workspace, capture_output=True, timeout=60,
+                              env={**os.environ, **plain, "SAMEPACK_TERMINATION_LOG": str(log),
+                                   "SAMEPACK_WORKSPACE": str(self.workspace)})
+        return done.returncode, log.read_text()

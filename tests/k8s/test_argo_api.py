@@ -45,6 +45,67 @@ def test_deploy_submits_a_workflow_and_cron_workflows(argo, kube, deploy, namesp
     assert "deployed pipe:1.0: 0 objects applied" in again.stdout, again.stderr
 
 
+def _finish_as_argo_would(kube, namespace: str, workflow: dict, messages: dict[str, str]) -> None:
+    """What Argo's controller and the kubelet would leave: a finished pod per step (its ``main``
+    container's termination message) and the Workflow's node statuses and phase."""
+    name = workflow["metadata"]["name"]
+    nodes, now = {}, "2026-01-01T00:00:00Z"
+    for index, (step, message) in enumerate(messages.items()):
+        node = f"{name}.{step}"
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": f"{name}-{step}-{index}", "namespace": namespace,
+                            "labels": {"workflows.argoproj.io/workflow": name},
+                            "annotations": {"workflows.argoproj.io/node-name": node}},
+               "spec": {"serviceAccountName": workflow["spec"]["serviceAccountName"],
+                        "automountServiceAccountToken": False,
+                        "containers": [{"name": "main", "image": "img:1"}]}}
+        kube.kubectl("create", "-f", "-", input=json.dumps(pod))
+        status = {"status": {"phase": "Succeeded", "containerStatuses": [{
+            "name": "main", "image": "img:1", "imageID": "", "ready": False, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 0, "message": message, "startedAt": now,
+                                     "finishedAt": now}}}]}}
+        kube.kubectl("-n", namespace, "patch", "pod", pod["metadata"]["name"],
+                     "--subresource=status", "--type=merge", "-p", json.dumps(status))
+        nodes[f"{name}-{index}"] = {"id": f"{name}-{index}", "name": node, "displayName": step,
+                                    "type": "Pod", "phase": "Succeeded",
+                                    "startedAt": f"2026-01-01T00:00:0{index}Z"}
+    kube.kubectl("-n", namespace, "patch", "workflow", name, "--type=merge", "-p",
+                 json.dumps({"status": {"phase": "Succeeded", "nodes": nodes}}))
+
+
+def test_run_submits_a_workflow_and_runs_wait_records_what_argo_reports(argo, kube, samepack,
+                                                                       namespace, exchange,
+                                                                       tmp_path):
+    from samepack.program.model import MetricPattern
+
+    program = pipeline(name=namespace, secrets=[], schedule=False)
+    program.steps["train"].metrics = [MetricPattern(r"^accuracy: (?P<value>\S+)$", "accuracy")]
+    ref = register(program, tmp_path)
+    submitted = samepack("run", "--target", "k8s", "--no-wait", "--registry", exchange,
+                         "program", ref, "--json")
+    assert submitted.exit_code == 0, submitted.stderr
+    assert "Argo Workflow" in submitted.stderr
+    run_id = json.loads(submitted.stdout)["id"]
+    [workflow] = json.loads(kube.kubectl("-n", namespace, "get", "workflows", "-l",
+                                         f"samepack.dev/run={run_id[:8]}", "-o", "json"))["items"]
+    assert jobs(kube, namespace) == {}  # Argo runs the steps, not Jobs
+    train = next(t for t in workflow["spec"]["templates"] if t["name"] == "train")
+    env = {e["name"]: e.get("value") for e in train["container"]["env"]}
+    assert env["SAMEPACK_OUTPUTS_URL"].endswith(f"/v2/runs/{namespace}/blobs/uploads/")
+    weights = "e" * 64
+    _finish_as_argo_would(kube, namespace, workflow, {
+        "prepare": json.dumps({"exit": 0, "points": [], "tail": "rows: 1599"}),
+        "train": json.dumps({"exit": 0, "points": [["accuracy", 0.93, 0]], "tail": "done",
+                             "outputs": [["model.pkl", 12, weights, False]], "more": 0})})
+    waited = samepack("runs", "wait", run_id[:8], "--timeout", "30", "--json")
+    assert waited.exit_code == 0, waited.stderr
+    record = json.loads(waited.stdout)
+    assert record["status"] == "succeeded" and record["metrics"] == {"accuracy": 0.93}
+    assert [(s["name"], s["exit_code"]) for s in record["steps"]] == [("prepare", 0), ("train", 0)]
+    assert record["artifacts"] == [{"path": "model.pkl", "size": 12, "sha256": weights,
+                                    "kind": "output"}]
+
+
 def test_the_choice_follows_the_cluster_as_it_is_now(argo, kube, deploy, namespace, tmp_path):
     cluster = Cluster.connect()
     assert cluster.serves(ARGO_API, "Workflow") and cluster.serves(ARGO_API, "CronWorkflow")

@@ -58,8 +58,69 @@ def test_the_init_containers_script_copies_and_checks_the_carried_file(tmp_path)
     done = _fetch(f"file://{source}", target, sha)
     assert done.returncode == 0, done.stderr
     assert target.read_bytes() == source.read_bytes()
-    target.write_text("tampered\n")
-    bad = _fetch(f"file://{source}", target, sha)
+    target.write_text("tampered\n")  # a damaged copy on the claim is fetched again
+    again = _fetch(f"file://{source}", target, sha)
+    assert again.returncode == 0 and "fetching it again" in again.stderr
+    assert target.read_bytes() == source.read_bytes()
+    other = tmp_path / "claim" / "other.csv"
+    bad = _fetch(f"file://{source}", other, "0" * 64)  # a source that is not what was declared
     assert bad.returncode == 1 and "does not match the program's" in bad.stderr
+    assert list(other.parent.iterdir()) == [target]  # nothing half-written left behind
     missing = _fetch(f"file://{tmp_path}/nothing.csv", tmp_path / "claim" / "other.csv", sha)
     assert missing.returncode == 1 and "was not carried here" in missing.stderr
+
+
+def bigger_wine(project) -> str:
+    """The wine project with its data set grown past what a ConfigMap carries (the real rows,
+    repeated); its program updated to the new sha256 and size. The new sha256."""
+    csv = project / "data" / "winequality-red.csv"
+    header, *rows = csv.read_text().splitlines(keepends=True)
+    csv.write_text(header + "".join(rows * 50))
+    data = csv.read_bytes()
+    assert len(data) > CARRY_LIMIT
+    sha = hashlib.sha256(data).hexdigest()
+    program = project / "samepack.yaml"
+    text = program.read_text().replace(
+        "072c45f862f214b766c660691a2df71ed6633047e5e2a7fa80aa253cecf3009e", sha)
+    program.write_text(text.replace("size: 16618", f"size: {len(data)}"))
+    return sha
+
+
+def test_a_data_set_over_the_limit_goes_through_the_registry_and_is_pulled_and_checked(
+        registry, fixture_project, tmp_path):
+    from samepack.k8s import render_manifests
+    from samepack.k8s.carry import fetch_from_registry
+    from samepack.k8s.transfer import open_registry
+
+    project = fixture_project("wine-quality")
+    sha = bigger_wine(project)
+    program = load_program(project / "samepack.yaml")
+    without = carried_datasets(program, project, "ml")
+    assert without.objects == [] and "give --registry oci://HOST/REPO" in without.problems[0]
+
+    exchange = open_registry(f"oci://{registry.host}/data/wine")
+    try:
+        plan = carried_datasets(program, project, "ml", exchange)
+    finally:
+        exchange.close()
+    assert plan.objects == [] and plan.problems == []
+    url, digest = plan.pulled["wine"]
+    assert digest == sha and url == f"http://{registry.host}/v2/data/wine/blobs/sha256:{sha}"
+    objects = fetch_from_registry(render_manifests(program, image="img:1"), plan.pulled)
+    [job] = [o for o in objects if o["kind"] == "Job"]
+    fetch = next(c for c in job["spec"]["template"]["spec"]["initContainers"]
+                 if c["name"] == "fetch-wine")
+    assert fetch["command"][:3] == ["python3", "-c", FETCH_SCRIPT]
+    assert fetch["command"][3:] == [url, "/datasets/wine/winequality-red.csv", sha]
+
+    # the init container's own command, run here against the real registry
+    target = tmp_path / "claim" / "winequality-red.csv"
+    target.parent.mkdir()
+    pulled = _fetch(url, target, sha)
+    assert pulled.returncode == 0, pulled.stderr
+    assert target.read_bytes() == (project / "data" / "winequality-red.csv").read_bytes()
+    wrong = _fetch(url, tmp_path / "claim" / "wrong.csv", "0" * 64)
+    assert wrong.returncode == 1 and "does not match the program's" in wrong.stderr
+    missing = _fetch(url.replace(sha, "1" * 64), tmp_path / "claim" / "missing.csv", "1" * 64)
+    assert missing.returncode == 1 and "cannot fetch" in missing.stderr and "404" in missing.stderr
+    assert sorted(p.name for p in target.parent.iterdir()) == ["winequality-red.csv"]

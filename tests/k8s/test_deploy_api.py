@@ -242,3 +242,46 @@ def test_dry_run_into_a_new_namespace_creates_nothing_and_says_what_was_checked_
     assert f"+++ applied/Namespace/{namespace}" in result.stdout
     assert "dry run: 9 to change, 0 unchanged" in result.stdout
     assert kube.kubectl("get", "namespace", namespace, check=False) == ""
+
+
+def test_a_data_set_over_768_kib_is_deployed_through_the_registry_with_no_hand_work(
+        samepack, kube, fixture_project, registry, tmp_path):
+    import subprocess
+    import sys
+
+    from samepack.k8s.transfer import open_registry
+    from tests.k8s.test_carry import bigger_wine
+
+    project = fixture_project("wine-quality")
+    sha = bigger_wine(project)
+    assert samepack("create", "program", "-f", project / "samepack.yaml", "--force").exit_code == 0
+    exchange = open_registry(f"oci://{registry.host}/wine/data")
+    try:
+        dry = samepack("deploy", "wine-quality:1.0", "-n", "wine-big", "--dry-run",
+                       "--registry", exchange.reference)
+        assert dry.exit_code == 0, dry.stderr
+        assert exchange.registry.blob_size("wine/data", f"sha256:{sha}") is None  # nothing sent
+        result = samepack("deploy", "wine-quality:1.0", "-n", "wine-big", "--no-wait",
+                          "--registry", exchange.reference)
+        assert exchange.registry.blob_size("wine/data", f"sha256:{sha}") == len(
+            (project / "data" / "winequality-red.csv").read_bytes())
+    finally:
+        exchange.close()
+    assert result.exit_code == 0, result.stderr
+    assert "no URI" not in result.stderr and "ConfigMap can carry" not in result.stderr
+    carried = kube.kubectl("-n", "wine-big", "get", "configmap", "wine-quality-carry-wine",
+                           check=False)
+    assert carried == ""  # too large for a ConfigMap: it went through the registry instead
+    spec = jobs(kube, "wine-big")["wine-quality-train"]["spec"]["template"]["spec"]
+    command = next(c for c in spec["initContainers"] if c["name"] == "fetch-wine")["command"]
+    url = f"http://{registry.host}/v2/wine/data/blobs/sha256:{sha}"
+    assert command[3:] == [url, "/datasets/wine/winequality-red.csv", sha]
+    # what a kubelet would run in the init container, run here (the claim is a folder)
+    claim = tmp_path / "claim"
+    claim.mkdir()
+    argv = [sys.executable, *command[1:4], str(claim / "winequality-red.csv"), command[5]]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (claim / "winequality-red.csv").read_bytes() == (
+        project / "data" / "winequality-red.csv").read_bytes()
+    assert samepack("undeploy", "wine-quality", "-n", "wine-big", "--purge").exit_code == 0
