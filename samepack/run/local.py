@@ -134,7 +134,7 @@ class _Runner:
         self.mlflow = link_mlflow(env, run_dir, self.request.tracking_uri)
         scoped = {s.env: s.steps for s in program.secrets if s.steps is not None}
         return StepContext(run_id, run_dir, workdir, params, datasets, env, list(secrets.values()),
-                           list(secrets), scoped)
+                           scoped, secret_env=list(secrets))
 
     def run_step(self, name: str, ctx: StepContext) -> None:
         step = self.program.steps[name]

@@ -36,8 +36,8 @@ class StepContext:
     datasets: dict[str, str]
     env: dict[str, str]  # the base environment: os.environ + program env + secrets + PATH
     secret_values: list[str]
-    secret_env: list[str] = field(default_factory=list)  # the variables that hold secrets
     secret_steps: dict[str, list[str]] = field(default_factory=dict)  # ENV -> the steps that read it
+    secret_env: list[str] = field(default_factory=list)  # the variables that hold secrets
 
 
 def command_line(step: Step, ctx: StepContext) -> list[str]:
