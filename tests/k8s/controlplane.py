@@ -233,6 +233,13 @@ class ControlPlane:
     def remove_argo(self) -> None:
         self.kubectl("delete", "crd", "--ignore-not-found", "--wait=true",
                      "workflows.argoproj.io", "cronworkflows.argoproj.io")
+        # the CRDs are gone before the server stops serving their API group (its discovery
+        # lags under load): wait for that too, as clients see the cluster through it
+        deadline = time.monotonic() + 60
+        while self.kubectl("get", "--raw", "/apis/argoproj.io/v1alpha1", check=False):
+            if time.monotonic() > deadline:
+                raise AssertionError("argoproj.io/v1alpha1 still served 60 s after its CRDs went")
+            time.sleep(0.5)
 
 
 def control_plane_or_skip(state: Path):
