@@ -56,9 +56,20 @@ def test_program_only_change_leaves_other_parts_identical(fixture_project, samep
     _, manifest = read_manifest(bundles[1])
     assert manifest.format == FORMAT_VERSION == 2
     program = [m.path for m in manifest.part("program").members]
-    assert program == ["infra/manifests.yaml", "metadata/provenance.intoto.json",
-                       "metadata/sbom.cdx.json", "program/samepack.yaml"]
+    assert program == ["code/samepack.yaml", "infra/manifests.yaml",
+                       "metadata/provenance.intoto.json", "metadata/sbom.cdx.json",
+                       "program/samepack.yaml"]
     assert "code/samepack.yaml" not in {m.path for m in manifest.part("code").members}
+    # imported, the program's file is back where it was in the project, as its author wrote it
+    assert samepack("import", bundles[1], "--force").exit_code == 0
+    from samepack.store import Store
+
+    restored = Path(Store().get("wine-quality:1.1").path) / "code" / "samepack.yaml"
+    assert restored.read_bytes() == (project / "samepack.yaml").read_bytes()
+    again = tmp_path / "again.tgz"
+    assert samepack("export", "program", "-n", "wine-quality:1.1", "-o", again,
+                    "--runs", "none").exit_code == 0
+    assert again.read_bytes() == bundles[1].read_bytes()
     with tarfile.open(bundles[1]) as archive:  # still one plain .tgz
         rendered = archive.extractfile("infra/manifests.yaml").read().decode()
     assert "15 4 * * 1" in rendered
@@ -118,7 +129,9 @@ def test_format2_places_rendered_files_in_the_program_part_only() -> None:
     assert not belongs_to("metadata/sbom.cdx.json", "metadata", 2)
     assert belongs_to("metadata/sbom.cdx.json", "metadata", 1)
     assert belongs_to("metadata/runs.jsonl", "metadata", 2)
-    assert not belongs_to("code/x.py", "program", 2)
+    assert belongs_to("code/samepack.yaml", "program", 2)  # the program's own file
+    assert not belongs_to("code/samepack.yaml", "program", 1)
+    assert not belongs_to("env/requirements.txt", "program", 2)
     with pytest.raises(VerificationError, match="not in the order"):
         _manifest_with(2, {"program": ["program/samepack.yaml"], "infra": ["infra/a.yaml"]})
     check_manifest(_manifest_with(1, {"program": ["program/samepack.yaml"],
@@ -127,5 +140,9 @@ def test_format2_places_rendered_files_in_the_program_part_only() -> None:
                                "metadata": ["metadata/provenance.intoto.json"]})
     with pytest.raises(VerificationError, match="metadata/provenance.intoto.json"):
         check_manifest(moved, Limits())
+    twice = _manifest_with(2, {"program": ["code/a.py", "program/samepack.yaml"],
+                               "code": ["code/a.py"]})
+    with pytest.raises(VerificationError, match="duplicate name"):
+        check_manifest(twice, Limits())
     with pytest.raises(VerificationError, match="unknown bundle format version 3"):
         _manifest_with(3, {})

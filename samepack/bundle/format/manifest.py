@@ -35,6 +35,8 @@ def belongs_to(path: str, part: str, format_version: int) -> bool:
     """Whether a member ``path`` may be listed in ``part`` of a bundle of ``format_version``."""
     if format_version > 1 and _rendered(path):
         return part == "program"
+    if format_version > 1 and part == "program" and path.startswith("code/"):
+        return True  # the program's own file, as the user wrote it, where it lies in the project
     return path.startswith(part + "/")
 
 

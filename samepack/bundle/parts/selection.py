@@ -98,19 +98,34 @@ def run_outputs(name: str) -> frozenset[str]:
 
 def code_files(entry) -> tuple[Path, CodeFiles]:
     """Where the code comes from and which files (the project, or an imported ``code/``).
-    The program's own file is not code: it travels in ``program/``, so a new version of it
-    leaves the code part unchanged."""
+    The program's own file is not code: it travels in the program part (see
+    ``program_own_files``), so a new version of it leaves the code part unchanged."""
+    own = set(program_own_files(entry)[1])
     if entry.project_dir is not None:
         project = Path(entry.project_dir)
         files = collect_code(project, run_outputs(entry.name))
-        own = program_file_in(project, entry.source)
-        files.paths = [path for path in files.paths if path != own]
+        files.paths = [path for path in files.paths if path not in own]
         return project, files
     root = Path(entry.path) / "code"
     listed = listed_paths(entry, "code")
     if listed is not None:
-        return root, CodeFiles(paths=listed)
+        return root, CodeFiles(paths=[path for path in listed if path not in own])
     return root, collect_tree(root, run_outputs(entry.name))
+
+
+def program_own_files(entry) -> tuple[Path, list[str]]:
+    """The program's own file as the user wrote it (comments and all), relative to the code's
+    root: for a project, the registered file when it lies in the project; for an imported
+    program, the ``code/`` files its bundle carried in the program part."""
+    if entry.project_dir is not None:
+        project = Path(entry.project_dir)
+        own = program_file_in(project, entry.source)
+        return project, [own] if own and (project / own).is_file() else []
+    original = Path(entry.path) / MANIFEST_NAME
+    part = Manifest.from_bytes(original.read_bytes()).part("program") \
+        if original.is_file() else None
+    return Path(entry.path) / "code", [m.path.removeprefix("code/") for m in
+                                       (part.members if part else []) if m.path.startswith("code/")]
 
 
 def program_file_in(project: Path, source: str | None) -> str | None:

@@ -25,7 +25,7 @@ from samepack.bundle.format.manifest import MANIFEST_NAME, PART_ORDER, Manifest,
 from samepack.bundle.parts.selection import (REPORT, RUNS, SecretScreen, code_files,
                                              code_sources, env_image, env_sources, listed_paths,
                                              redacted_runs, refuse_secrets, runs_bytes,
-                                             source_digests, tree_sources)
+                                             program_own_files, source_digests, tree_sources)
 from samepack.bundle.write.writer import Source, write_part
 from samepack.errors import InputError
 from samepack.insights.build import bundle_report
@@ -148,8 +148,10 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
         infra_job = side.submit(infra_sources, program, env_image(entry.project_dir, program),
                                 options.k8s_version, listed_paths(entry, "infra"),
                                 Path(entry.path) / "infra")
+        own_root, own = program_own_files(entry)
         program_files = refuse_secrets(tree_sources(
-            Path(entry.path) / "program", "program", listed_paths(entry, "program")))
+            Path(entry.path) / "program", "program", listed_paths(entry, "program"))
+            + tree_sources(own_root, "code", own))
         env = refuse_secrets(tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
                              if imported else env_sources(Path(entry.project_dir), program))
         with _image(entry, options) as image:
