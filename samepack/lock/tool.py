@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from importlib import metadata
 from pathlib import Path
 
 from samepack.errors import LockError, RemoteError, ToolMissingError
@@ -20,6 +19,8 @@ def uv_binary() -> str:
 
 
 def dist_version(name: str) -> str:
+    from importlib import metadata  # tens of milliseconds: only where a version is asked
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

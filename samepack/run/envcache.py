@@ -88,13 +88,14 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
     """The program's lock, read from the project: ``.samepack/env.json`` (written by
     ``samepack package-env``, its files checked against their recorded sha256), else a hashed
     requirements file named by ``environment.lock``. None when the program has no lock."""
-    from samepack.envcreate import verify_lock_files
-    from samepack.envcreate.create import locked_index
     from samepack.envfiles.envjson import ENV_JSON, read_env_record
-    from samepack.envfiles.locations import recorded_pip_lock
-    from samepack.lock.model import IndexOptions
 
     if (workdir / ENV_JSON).is_file():
+        from samepack.envcreate import verify_lock_files
+        from samepack.envcreate.create import locked_index
+        from samepack.envfiles.locations import recorded_pip_lock
+        from samepack.lock.model import IndexOptions
+
         record = read_env_record(workdir)
         verify_lock_files(workdir, record)
         conda = record.locker == "conda-lock"
@@ -106,6 +107,8 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
                              locked_index(record, IndexOptions.from_json(record.index)))
     lock = program.environment.lock
     if lock and (workdir / lock).is_file() and _hashed(workdir / lock):
+        from samepack.lock.model import IndexOptions
+
         return LockedEnv("pip", lock, ((lock, _sha256(workdir / lock)),),
                          program.environment.python, IndexOptions())
     return None
