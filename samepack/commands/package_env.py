@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from samepack.console import info, out, status, warn
+from samepack.console import columns, info, out, status, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
@@ -109,8 +109,6 @@ def _check(path: Path, options: EnvOptions, as_json: bool = False) -> None:
 
 
 def _show(report: PackageReport, dry_run: bool) -> None:
-    from rich.table import Table
-
     choice = report.choice
     for note in report.inputs.notes:
         warn(note)
@@ -119,7 +117,5 @@ def _show(report: PackageReport, dry_run: bool) -> None:
     if report.kept:
         info(f"kept the versions of {len(report.kept)} packages pinned by the existing lock files "
              "(--upgrade or --upgrade-package NAME lets them move)")
-    table = Table("file", "action" if not dry_run else "would", box=None, show_header=True)
-    for item in report.files:
-        table.add_row(item.path, item.action)
-    out.print(table)
+    columns(("file", "action" if not dry_run else "would"),
+            [(item.path, item.action) for item in report.files])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from samepack.errors import LockError, RemoteError
@@ -12,8 +13,10 @@ from samepack.lock.model import IndexOptions
 from samepack.lock.tool import failure_error, summarise_failure, uv_binary
 
 
+@lru_cache(maxsize=None)
 def find_python(version: str) -> str | None:
-    """An installed interpreter for ``version`` (uv never downloads one here)."""
+    """An installed interpreter for ``version`` (uv never downloads one here). Asked of uv
+    once per process: the hardware check and the build ask the same question."""
     done = subprocess.run([uv_binary(), "python", "find", version, "--no-python-downloads",
                            "--no-config"], capture_output=True, text=True)
     return done.stdout.strip() or None if done.returncode == 0 else None

@@ -71,3 +71,17 @@ def test_no_driver_trace_means_nvml_is_not_loaded_and_nvml_agrees():
         return
     pynvml.nvmlShutdown()
     raise AssertionError("NVML answered on a machine with no NVIDIA driver trace")
+
+
+def test_tool_versions_read_from_dist_info_names_are_importlib_metadatas():
+    """The lock records its tools' versions from their dist-info folders: the same answer as
+    importlib.metadata for every distribution installed here."""
+    from importlib import metadata
+
+    from samepack.lock.tool import dist_version
+
+    names = sorted({d.metadata["Name"] for d in metadata.distributions() if d.metadata["Name"]})
+    assert len(names) > 20
+    assert {name: dist_version(name) for name in names} == \
+        {name: metadata.version(name) for name in names}
+    assert dist_version("no-such-distribution-here") == "unknown"
