@@ -11,7 +11,8 @@ from pathlib import Path
 from samepack.console import warn
 from samepack.envcreate.hardware import (Needs, Shortfall, check_hardware, needs_from_program,
                                          needs_from_record)
-from samepack.envcreate.pip_env import find_python, make_venv, sync_requirements, venv_python
+from samepack.envcreate.pip_env import (find_python, make_venv, running_python_is,
+                                        sync_requirements, venv_python)
 from samepack.envfiles.atomic import write_atomic
 from samepack.envfiles.envjson import EnvRecord, read_env_record, sha256_file
 from samepack.envfiles.locations import recorded_pip_lock
@@ -40,7 +41,7 @@ def machine_shortfalls(record: EnvRecord, facts: MachineFacts | None = None,
     if extra is not None:
         needs = needs.combined(extra)
     facts = facts or probe_machine()
-    available = tuple(v for v in [needs.python] if v and find_python(v))
+    available = tuple(v for v in [needs.python] if v and (running_python_is(v) or find_python(v)))
     return check_hardware(needs, facts, available)
 
 
@@ -125,7 +126,10 @@ def build_environment(project_dir: Path, conda: bool, python_version: str | None
     ``pip_lock`` on top); returns its interpreter. Relative find-links are the project's."""
     if conda:
         return _build_conda(project_dir, project_dir / lock_file, pip_lock, prefix, facts, index)
-    interpreter = (find_python(python_version) if python_version else None) or sys.executable
+    if python_version and running_python_is(python_version):
+        interpreter = python_version  # uv venv finds it as `uv python find` would: one call less
+    else:
+        interpreter = (find_python(python_version) if python_version else None) or sys.executable
     python = make_venv(prefix, interpreter)  # sys.executable only with --ignore-hardware
     sync_requirements(python, project_dir / lock_file, index, base=project_dir)
     return python

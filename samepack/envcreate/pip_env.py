@@ -22,6 +22,16 @@ def find_python(version: str) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
+def running_python_is(version: str) -> bool:
+    """Whether this interpreter is a Python ``version`` ("3.11", "3.11.7"): it is then an
+    installed interpreter for it, and uv need not be asked whether one exists."""
+    try:
+        wanted = tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return False
+    return 0 < len(wanted) <= 3 and tuple(sys.version_info[:len(wanted)]) == wanted
+
+
 def venv_python(prefix: Path) -> Path:
     return prefix / ("Scripts/python.exe" if (prefix / "Scripts").is_dir() else "bin/python")
 

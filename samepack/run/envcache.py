@@ -185,14 +185,15 @@ def _package_count(workdir: Path, spec: LockedEnv) -> int:
 
 def _build(spec: LockedEnv, workdir: Path, prefix: Path, index: "IndexOptions | None") -> Path:
     from samepack.envcreate.create import build_environment
-    from samepack.envcreate.pip_env import find_python
+    from samepack.envcreate.pip_env import find_python, running_python_is
     from samepack.envfiles.locations import recorded_pip_lock
     from samepack.lock.model import IndexOptions
     from samepack.machine import probe_machine
 
     index = (index or IndexOptions()).merged(spec.index)
     conda = spec.kind == "conda"
-    if not conda and spec.python and find_python(spec.python) is None:
+    if (not conda and spec.python and not running_python_is(spec.python)
+            and find_python(spec.python) is None):
         raise ResourceError(f"the lock is for Python {spec.python}, which this machine does not have",
                             f"install Python {spec.python}, or pass --env-manager local")
     pip_lock = recorded_pip_lock(dict(spec.files)) if conda else None
