@@ -91,8 +91,7 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
     from samepack.envfiles.envjson import ENV_JSON, read_env_record
 
     if (workdir / ENV_JSON).is_file():
-        from samepack.envcreate import verify_lock_files
-        from samepack.envcreate.create import locked_index
+        from samepack.envcreate.lockcheck import locked_index, verify_lock_files
         from samepack.envfiles.locations import recorded_pip_lock
         from samepack.lock.model import IndexOptions
 
