@@ -66,6 +66,25 @@ def _merged(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[s
     return [by_path[path] for path in sorted(by_path)]
 
 
+def _listing_query(columns: str, program: str | None, limit: int | None,
+                   version: str | None) -> tuple[str, list[Any]]:
+    """The runs of a listing, newest first (in the order the indexes keep)."""
+    clauses, args = [], []
+    if program:
+        clauses.append("program = ?")
+        args.append(program)
+    if version:
+        clauses.append("version = ?")
+        args.append(version)
+    query = f"SELECT {columns} FROM runs"
+    if clauses:
+        query += " WHERE " + " AND ".join(clauses)
+    query += " ORDER BY started_at DESC, rowid DESC"
+    if limit:
+        query += f" LIMIT {int(limit)}"
+    return query, args
+
+
 class History:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else samepack_home() / "history.sqlite"
@@ -220,19 +239,7 @@ class History:
     def list_runs(self, program: str | None = None, limit: int | None = None,
                   version: str | None = None) -> list[RunRecord]:
         """Runs, newest first."""
-        query, args = "SELECT * FROM runs", []
-        clauses = []
-        if program:
-            clauses.append("program = ?")
-            args.append(program)
-        if version:
-            clauses.append("version = ?")
-            args.append(version)
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
-        query += " ORDER BY started_at DESC, rowid DESC"
-        if limit:
-            query += f" LIMIT {int(limit)}"
+        query, args = _listing_query("*", program, limit, version)
         return self._records(self._db.execute(query, args).fetchall())
 
     def list_run_dicts(self, program: str | None = None, limit: int | None = None,
@@ -240,19 +247,7 @@ class History:
         """``[r.to_dict() for r in list_runs(...)]``, built straight from the rows (what
         ``runs list --json`` prints): no record objects, and the JSON columns of all the runs
         decoded by one ``json.loads`` of their texts joined, not four calls per run."""
-        query, args = "SELECT id FROM runs", []
-        clauses = []
-        if program:
-            clauses.append("program = ?")
-            args.append(program)
-        if version:
-            clauses.append("version = ?")
-            args.append(version)
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
-        query += " ORDER BY started_at DESC, rowid DESC"
-        if limit:
-            query += f" LIMIT {int(limit)}"
+        query, args = _listing_query("id", program, limit, version)
         cursor = self._db.cursor()
         cursor.row_factory = None  # plain tuples: a third of the time of sqlite3.Row
         ids = [row[0] for row in cursor.execute(query, args)]
