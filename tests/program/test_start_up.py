@@ -93,3 +93,18 @@ def test_a_yaml_date_is_remembered_apart_from_its_text():
 
     day = _passed_record({"v": datetime.date(2024, 1, 2)})
     assert day is not None and day != _passed_record({"v": "2024-01-02"})
+
+
+def test_a_samepack_yaml_loads_no_other_formats_translator(tmp_path):
+    """The other formats' translators load only when a file needs them, and still load then."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "samepack.yaml").write_text(PROGRAM)
+    code = ("import sys; from samepack.program import load_program; load_program(sys.argv[1]); "
+            "print(sorted(m for m in sys.modules if m.endswith(('ame_format', 'same_format', "
+            "'mlproject', 'translate'))))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    repo = Path(__file__).resolve().parents[2]
+    program = load_program(repo / "fixtures" / "legacy" / "ame-v1" / "ame.yaml", show_warnings=False)
+    assert program.source_format.startswith("ame")
