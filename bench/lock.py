@@ -1,6 +1,7 @@
 """Benchmark: ``samepack package-env`` against ``uv pip compile --generate-hashes`` on the same
 input, cold (empty caches) and warm (each tool's cache filled by its cold run), then
-``samepack env create`` from a warm cache. ``--pip-compile`` adds plain
+``samepack env create`` from a warm cache against ``uv venv`` + ``uv pip sync --require-hashes``
+of the same lock (turns taken, medians). ``--pip-compile`` adds plain
 ``pip-compile --generate-hashes`` (minutes with hashes on this kind of machine).
 
     python bench/lock.py                 # small input (rich), real package index
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,7 @@ def main() -> None:
     parser.add_argument("--set", choices=sorted(SETS), default="small")
     parser.add_argument("--find-links", action="append", default=[])
     parser.add_argument("--no-index", action="store_true")
+    parser.add_argument("--repeat", type=int, default=5, help="turns of env create and uv")
     parser.add_argument("--pip-compile", action="store_true", help="also time pip-compile")
     args = parser.parse_args()
     index = [a for link in args.find_links for a in ("--find-links", link)]
@@ -69,11 +72,13 @@ def main() -> None:
                         "--no-header", "--no-config", "--quiet", "--python-version", python,
                         "--output-file", "requirements.txt", *index]
         times: dict[str, float] = {}
+        loads: dict[str, float] = {}
         for round_name in ("cold", "warm"):
             project = fresh_project(work, "project", requirements)
             times[f"samepack {round_name}"] = timed([*samepack, str(project), *index], work, ours_env)
             compare = fresh_project(work, "compare", requirements)
             times[f"uv {round_name}"] = timed(compile_args, compare, theirs_env)
+            loads[round_name] = os.getloadavg()[0]
         pins = sum(1 for line in (project / "requirements.txt").read_text().splitlines()
                    if "==" in line)
         if args.pip_compile:
@@ -82,20 +87,35 @@ def main() -> None:
                 [sys.executable, "-m", "piptools", "compile", "--generate-hashes", "--quiet",
                  "--output-file", "requirements.txt", "requirements.in", *index], compare, base)
         samepack_cmd = [sys.executable, "-m", "samepack"]
-        timed([*samepack_cmd, "env", "create", str(project), "--prefix", str(work / "env1"),
-               *index], work, ours_env)
-        create = timed([*samepack_cmd, "env", "create", str(project), "--prefix",
-                        str(work / "env2"), *index], work, ours_env)
+        lock = project / "requirements.txt"
+        timed([*samepack_cmd, "env", "create", str(project), "--prefix", str(work / "env-warm"),
+               *index], work, ours_env)  # fills samepack's uv cache, as a first env create does
+        timed([uv_bin, "venv", "--quiet", "--no-config", str(work / "venv-warm")], work, theirs_env)
+        timed([uv_bin, "pip", "sync", "--quiet", "--no-config", "--require-hashes", "--python",
+               str(work / "venv-warm" / "bin" / "python"), str(lock), *index], work, theirs_env)
+        creates, syncs = [], []
+        for turn in range(args.repeat):  # turns taken, warm caches, fresh prefixes
+            creates.append(timed([*samepack_cmd, "env", "create", str(project), "--prefix",
+                                  str(work / f"env-{turn}"), *index], work, ours_env))
+            venv = work / f"venv-{turn}"
+            start = time.perf_counter()
+            timed([uv_bin, "venv", "--quiet", "--no-config", str(venv)], work, theirs_env)
+            timed([uv_bin, "pip", "sync", "--quiet", "--no-config", "--require-hashes",
+                   "--python", str(venv / "bin" / "python"), str(lock), *index], work, theirs_env)
+            syncs.append(time.perf_counter() - start)
+        create, sync = statistics.median(creates), statistics.median(syncs)
+        create_load = os.getloadavg()[0]
 
     print(f"input: {', '.join(requirements)} ({pins} pinned packages, hashes on)")
     for round_name in ("cold", "warm"):
         ours, theirs = times[f"samepack {round_name}"], times[f"uv {round_name}"]
         print(f"{round_name}: samepack package-env {ours:7.2f} s   uv pip compile {theirs:7.2f} s"
-              f"   ratio samepack/uv {ours / theirs:5.2f}x")
+              f"   ratio samepack/uv {ours / theirs:5.2f}x   load {loads[round_name]:.2f}")
     if "pip-compile cold" in times:
         print(f"cold: pip-compile --generate-hashes {times['pip-compile cold']:7.2f} s")
-    print(f"samepack env create (warm cache): {create:7.2f} s")
-
+    print(f"env create, warm cache (median of {args.repeat}, turns taken): samepack env create "
+          f"{create:7.2f} s   uv venv + uv pip sync --require-hashes {sync:7.2f} s   "
+          f"ratio {create / sync:5.2f}x   load {create_load:.2f}")
 
 if __name__ == "__main__":
     main()

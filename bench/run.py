@@ -8,8 +8,8 @@ Measured, each as the median of several repetitions on this machine:
   overhead  `samepack run -f` of a one-step program (`python -c pass`) as a real process,
             against running `python -c pass` directly: what samepack adds per run, as wall
             time and as CPU time (user + system; steadier on a busy machine)
-  history   start_run+finish_run per second, metric points logged per second (one batch),
-            and N processes writing runs at once into one history (integrity checked)
+  history-writes  start_run+finish_run per second, metric points logged per second (one
+            batch), and N processes writing runs at once into one history (integrity checked)
   env       the environment a locked program's run makes, against the same work by hand:
             cold (no cached environment: `samepack run -f` of a step that imports the locked
             packages) against `uv venv` + `uv pip sync --require-hashes` + the step; warm
@@ -17,10 +17,14 @@ Measured, each as the median of several repetitions on this machine:
   reproduce `samepack reproduce` of that program end to end (export, import into an isolated
             store, environment from the lock, two re-runs, comparison) against doing it by
             hand: `uv venv` + `uv pip sync` + the step twice
-  listing   `samepack runs list --json --limit 0` of 10,000 runs, against reading the same
-            tables with sqlite3 and dumping them as JSON in one process
+  history   with 100 and with 10,000 runs in the store: `runs list`, `runs list --json`,
+            `runs show`, `runs compare` of three runs, `runs report --limit 5` (each should
+            take as long with 10,000 runs as with 100), and `runs list --json --limit 0` of
+            every run against reading the same tables with sqlite3 and dumping them as JSON
   report    `runs report` build time and size for 10 and 10,000 runs, beside plotly's own
             self-contained HTML of the same charts (bench/report.py)
+Samepack's runs and its peer's take turns; each figure is a median, printed with the 1-minute
+load average when it was taken. `--only SECTION` runs some sections.
 Each comparison prints samepack's figure, the peer's from the same run, and their ratio.
 """
 
@@ -73,6 +77,31 @@ def timed(action, repeat: int) -> float:
     return statistics.median(times)
 
 
+LOADS: dict[str, float] = {}  # figure -> 1-minute load average when it was measured
+
+
+def alternated(actions: dict[str, object], repeat: int, cpu: bool = False) -> dict[str, float]:
+    """Median seconds of each action, the actions taking turns (samepack, peer, samepack, ...)
+    so that a change in the machine's load touches both alike; ``cpu``: also the median CPU
+    seconds (user + system) of their subprocesses, as ``NAME, cpu``."""
+    walls: dict[str, list[float]] = {name: [] for name in actions}
+    cpus: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            action()
+            walls[name].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    results = {name: statistics.median(times) for name, times in walls.items()}
+    if cpu:
+        results.update({f"{name}, cpu": statistics.median(times) for name, times in cpus.items()})
+    load = os.getloadavg()[0]
+    LOADS.update({name: load for name in results})
+    return results
+
+
 def child_cpu(action, repeat: int) -> float:
     """Median CPU seconds (user + system) the subprocesses of ``action`` used."""
     times = []
@@ -95,9 +124,12 @@ def bench_load(repeat: int) -> dict[str, float]:
 
 
 def bench_overhead(work: Path, repeat: int) -> dict[str, float]:
+    """The fixed cost of a run: the whole ``samepack run -f`` of a step that does nothing,
+    against that step alone (its difference is what samepack adds)."""
     (work / "p").mkdir()
     (work / "p" / "samepack.yaml").write_text(PROGRAM)
     env = {**os.environ, "SAMEPACK_HOME": str(work / "home")}
+
     def plain():
         subprocess.run([sys.executable, "-c", "pass"], check=True)
 
@@ -105,10 +137,12 @@ def bench_overhead(work: Path, repeat: int) -> dict[str, float]:
         subprocess.run([sys.executable, "-m", "samepack", "run", "-f", work / "p"],
                        env=env, check=True, capture_output=True)
 
-    wall = {"python -c pass, wall (s)": timed(plain, repeat), "samepack run -f, wall (s)": timed(run, repeat)}
-    cpu = {"python -c pass, cpu (s)": child_cpu(plain, repeat),
-           "samepack run -f, cpu (s)": child_cpu(run, repeat)}
-    return {**wall, **cpu}
+    run()  # registers the file and checks it once, as a first run does
+    found = alternated({"samepack run -f (s)": run, "python -c pass (s)": plain}, repeat * 3,
+                       cpu=True)
+    found["fixed cost: run minus step (s)"] = found["samepack run -f (s)"] - found["python -c pass (s)"]
+    LOADS["fixed cost: run minus step (s)"] = LOADS["samepack run -f (s)"]
+    return found
 
 
 def bench_history(work: Path, writers: int, runs_each: int) -> dict[str, float]:
@@ -202,10 +236,12 @@ def bench_env(work: Path, repeat: int) -> dict[str, float]:
     def warm_by_hand():
         subprocess.run([str(venv / "bin" / "python"), "-c", STEP], check=True, capture_output=True)
 
-    return {"samepack run, no cached env (s)": timed(cold, repeat),
-            "uv venv + uv pip sync + step (s)": timed(lambda: _by_hand(work, project, 1), repeat),
-            "samepack run, cached env (s)": timed(warm, repeat),
-            "step in an existing venv (s)": timed(warm_by_hand, repeat)}
+    by_hand = alternated({"samepack run, no cached env (s)": cold,
+                          "uv venv + uv pip sync + step (s)": lambda: _by_hand(work, project, 1)},
+                         repeat)
+    cached = alternated({"samepack run, cached env (s)": warm,
+                         "step in an existing venv (s)": warm_by_hand}, repeat)
+    return {**by_hand, **cached}
 
 
 def bench_reproduce(work: Path, repeat: int) -> dict[str, float]:
@@ -219,9 +255,9 @@ def bench_reproduce(work: Path, repeat: int) -> dict[str, float]:
                         "--report-dir", work / "reports"], env=env, check=True,
                        capture_output=True)
 
-    return {"samepack reproduce (s)": timed(reproduce, repeat),
-            "by hand: venv + sync + step twice (s)": timed(lambda: _by_hand(work, project, 2),
-                                                          repeat)}
+    return alternated({"samepack reproduce (s)": reproduce,
+                       "by hand: venv + sync + step twice (s)": lambda: _by_hand(work, project, 2)},
+                      repeat)
 
 
 PEER_LISTING = """import json, sqlite3, sys
@@ -234,43 +270,90 @@ sys.stdout.write(json.dumps(list(runs.values())))
 """
 
 
-def bench_listing(work: Path, repeat: int, count: int = 10_000) -> dict[str, float]:
+def fill_history(home: Path, count: int) -> list[str]:
     """A history of ``count`` runs (one step, three metrics, an output tail and an artifact
-    each), listed whole by samepack and by the same reads done by hand."""
-    home = work / "listing"
+    each), written in one transaction; the run ids, oldest first."""
+    import hashlib
+    import json as _json
+
     history = History(home / "history.sqlite")
-    for i in range(count):
-        run = history.start_run("bench", "1.0", {"alpha": i / count, "seed": i})
-        history.record_step(run, "train", 0, "2026-01-01T00:00:00Z", 1.0, "succeeded", "line\n" * 3)
-        history.log_metrics(run, [("rmse", MetricPoint(0.5)), ("r2", MetricPoint(0.3)),
-                                  ("loss", MetricPoint(0.1, 1))])
-        history.finish_run(run, "succeeded", [{"path": "model.pkl", "size": 10, "sha256": "0" * 64}])
     history.close()
-    env = {**os.environ, "SAMEPACK_HOME": str(home)}
+    db = sqlite3.connect(home / "history.sqlite", isolation_level=None)
+    ids = [hashlib.sha256(f"run {i}".encode()).hexdigest()[:32] for i in range(count)]
+    db.execute("BEGIN")
+    for i, run_id in enumerate(ids):
+        started = f"2026-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.{i:06d}Z"
+        db.execute("INSERT INTO runs (id, program, version, params, status, started_at, ended_at, "
+                   "artifacts, host, tags) VALUES (?, 'bench', '1.0', ?, 'succeeded', ?, ?, ?, "
+                   "'{}', '{}')",
+                   (run_id, _json.dumps({"alpha": i / count, "seed": i}), started, started,
+                    _json.dumps([{"path": "model.pkl", "size": 10, "sha256": "0" * 64}])))
+        db.execute("INSERT INTO steps VALUES (?, 0, 'train', 0, ?, 1.0, 'succeeded')",
+                   (run_id, started))
+        db.execute("INSERT INTO logs VALUES (?, 'train', ?)", (run_id, "line\n" * 3))
+        db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, NULL, 'train')",
+                       [(run_id, 0, "rmse", 0.5, 0), (run_id, 1, "r2", 0.3, 0),
+                        (run_id, 2, "loss", 0.1, 1)])
+    db.execute("COMMIT")
+    db.close()
+    return ids
 
-    def samepack_list():
-        subprocess.run([sys.executable, "-m", "samepack", "runs", "list", "--json", "--limit", "0"],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
 
-    def by_hand():
-        subprocess.run([sys.executable, "-c", PEER_LISTING, str(home / "history.sqlite")],
-                       check=True, stdout=subprocess.DEVNULL)
+def bench_history_queries(work: Path, repeat: int, sizes: tuple[int, ...] = (100, 10_000)
+                          ) -> dict[str, float]:
+    """Every history command against histories of ``sizes`` runs: what it shows is the same
+    few runs (the newest 20, one run, three runs, a report of five), so its time should not
+    grow with the runs it does not show. The whole listing as JSON is beside the same reads
+    done by hand with sqlite3 and json in one process."""
+    results: dict[str, float] = {}
+    for count in sizes:
+        home = work / f"history-{count}"
+        ids = fill_history(home, count)
+        env = {**os.environ, "SAMEPACK_HOME": str(home)}
+        newest = [ids[-1][:8], ids[-2][:8], ids[-3][:8]]
+        commands = {
+            "runs list": ["runs", "list"],
+            "runs list --json": ["runs", "list", "--json"],
+            "runs show": ["runs", "show", newest[0]],
+            "runs compare (3 runs)": ["runs", "compare", *newest],
+            "runs report --limit 5": ["runs", "report", "--limit", "5", "-o",
+                                      str(work / f"report-{count}.html")],
+            "runs list --json --limit 0 (all)": ["runs", "list", "--json", "--limit", "0"],
+        }
+        actions = {f"{name}, {count} runs (s)": (
+            lambda a=args: subprocess.run([sys.executable, "-m", "samepack", *a], env=env,
+                                          check=True, stdout=subprocess.DEVNULL))
+            for name, args in commands.items()}
+        actions[f"sqlite3 + json.dumps of the tables, {count} runs (s)"] = (
+            lambda: subprocess.run([sys.executable, "-c", PEER_LISTING,
+                                    str(home / "history.sqlite")],
+                                   check=True, stdout=subprocess.DEVNULL))
+        results.update(alternated(actions, repeat))
+    return results
 
-    return {f"samepack runs list --json, {count} runs (s)": timed(samepack_list, repeat),
-            "sqlite3 + json.dumps of the tables (s)": timed(by_hand, repeat)}
+
+HISTORY_COMMANDS = ("runs list", "runs list --json", "runs show", "runs compare (3 runs)",
+                    "runs report --limit 5")
 
 
-def ratios(results: dict[str, dict[str, float]]) -> list[tuple[str, float, float]]:
-    """(what, samepack, peer) pairs: each section's samepack figure beside its peer's."""
-    pairs = [("run overhead", "samepack run -f, wall (s)", "python -c pass, wall (s)"),
-             ("run overhead", "samepack run -f, cpu (s)", "python -c pass, cpu (s)"),
+def ratios(results: dict[str, dict[str, float]]) -> list[tuple[str, str, str, str]]:
+    """(section, what, samepack's figure, the peer's): each samepack figure beside its peer's
+    from the same run; for the history commands the peer is the same command on a history of
+    100 runs (flat: a ratio near 1)."""
+    pairs = [("run overhead", "samepack run -f (s)", "python -c pass (s)"),
+             ("run overhead", "samepack run -f (s), cpu", "python -c pass (s), cpu"),
              ("env", "samepack run, no cached env (s)", "uv venv + uv pip sync + step (s)"),
              ("env", "samepack run, cached env (s)", "step in an existing venv (s)"),
              ("reproduce", "samepack reproduce (s)", "by hand: venv + sync + step twice (s)"),
-             ("listing", "samepack runs list --json, 10000 runs (s)",
-              "sqlite3 + json.dumps of the tables (s)")]
-    return [(f"{section}: {mine} / {peer}", results[section][mine], results[section][peer])
-            for section, mine, peer in pairs if section in results]
+             ("history", "runs list --json --limit 0 (all), 10000 runs (s)",
+              "sqlite3 + json.dumps of the tables, 10000 runs (s)")]
+    pairs += [("history", f"{name}, 10000 runs (s)", f"{name}, 100 runs (s)")
+              for name in HISTORY_COMMANDS]
+    return [(section, mine, peer) for section, mine, peer in pairs
+            if section in results and mine in results[section] and peer in results[section]]
+
+
+SECTIONS = ("load", "overhead", "history-writes", "env", "reproduce", "history", "report")
 
 
 def main() -> None:
@@ -279,23 +362,37 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--runs-each", type=int, default=50)
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--only", action="append", choices=SECTIONS,
+                        help="run only these sections (repeatable)")
     args = parser.parse_args()
+    chosen = set(args.only or SECTIONS)
+    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="samepack-bench-") as temp:
         work = Path(temp)
-        results = {"load_program (ms)": bench_load(args.repeat),
-                   "run overhead": bench_overhead(work, args.repeat),
-                   "history": bench_history(work, args.writers, args.runs_each),
-                   "env": bench_env(work, args.repeat),
-                   "reproduce": bench_reproduce(work, max(1, args.repeat // 2)),
-                   "listing": bench_listing(work, args.repeat),
-                   "report": bench_report(work)}
+        if "load" in chosen:
+            results["load_program (ms)"] = bench_load(args.repeat)
+        if "overhead" in chosen:
+            results["run overhead"] = bench_overhead(work, args.repeat)
+        if "history-writes" in chosen:
+            results["history writes"] = bench_history(work, args.writers, args.runs_each)
+        if "env" in chosen or "reproduce" in chosen:
+            results["env"] = bench_env(work, args.repeat)
+        if "reproduce" in chosen:
+            results["reproduce"] = bench_reproduce(work, max(1, args.repeat // 2))
+        if "history" in chosen:
+            results["history"] = bench_history_queries(work, args.repeat)
+        if "report" in chosen:
+            results["report"] = bench_report(work)
     for section, values in results.items():
         print(section)
         for name, value in values.items():
-            print(f"  {name:40s} {value:12.3f}")
-    print("samepack beside its peer (ratio = samepack / peer)")
-    for what, mine, peer in ratios(results):
-        print(f"  {what:78s} {mine:8.3f} {peer:8.3f} {mine / peer:6.2f}x")
+            load = f"   load {LOADS[name]:.2f}" if name in LOADS else ""
+            print(f"  {name:58s} {value:10.3f}{load}")
+    print("samepack beside its peer (ratio = samepack / peer; load: 1-minute load average)")
+    for section, mine, peer in ratios(results):
+        a, b = results[section][mine], results[section][peer]
+        print(f"  {mine:52s} {a:8.3f}  {peer:52s} {b:8.3f}  {a / b:6.2f}x"
+              f"  load {LOADS.get(mine, os.getloadavg()[0]):.2f}")
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

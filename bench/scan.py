@@ -7,6 +7,8 @@
 For each project both tools run as real subprocesses:
   samepack scan --format requirements --used-only PATH     (what the code imports)
   pipreqs --print --mode no-pin --use-local PATH
+``--start-up``: only the start-up rows (a small repo, both scan outputs beside pipreqs, and
+whether rich's table renderer is loaded for them; goal <= 0.15 s on a quiet machine).
 pipreqs runs with --use-local because by default it sends one request to PyPI's JSON API for
 every import not installed locally; a benchmark must not depend on (or hammer) the network.
 Its answer is then limited to what is installed here (and, offline, to distributions that ship
@@ -226,16 +228,67 @@ def report(results: list[ProjectResult]) -> str:
     return "\n".join(rows + (["notes:"] + notes if notes else []))
 
 
+START_UP_PROJECT = REPO / "fixtures" / "wine-quality"  # a small real-looking repo: 2 sources
+
+
+def _loads_table_renderer(args: list[str]) -> bool:
+    """Whether ``samepack ARGS`` imports rich's table renderer (``-X importtime``)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "samepack", *args],
+                          capture_output=True, text=True, env=_env())
+    return any(line.rstrip().endswith(("rich.table", "rich.console"))
+               for line in done.stderr.splitlines())
+
+
+def bench_start_up(repeat: int = 9, path: Path = START_UP_PROJECT) -> str:
+    """A small repo scanned by samepack (requirements and JSON) and by pipreqs, taking turns,
+    medians of whole processes, with the load average; and whether rich is loaded."""
+    import statistics
+
+    commands = {
+        "samepack scan --format requirements": [sys.executable, "-m", "samepack", "scan",
+                                                "--format", "requirements", str(path)],
+        "samepack scan --json": [sys.executable, "-m", "samepack", "scan", "--json", str(path)],
+        "pipreqs --print --use-local": [sys.executable, "-m", "pipreqs.pipreqs", "--print",
+                                        "--mode", "no-pin", "--use-local", str(path)],
+    }
+    if importlib.util.find_spec("pipreqs") is None:
+        del commands["pipreqs --print --use-local"]
+    subprocess.run(commands["samepack scan --json"], capture_output=True, env=_env())  # the index
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, env=_env())
+            times[name].append(time.perf_counter() - start)
+    load = os.getloadavg()[0]
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    peer = medians.get("pipreqs --print --use-local")
+    rows = [f"start-up on {path.name} (medians of {repeat}, turns taken; load {load:.2f}; "
+            "goal <= 0.15 s on a quiet machine)"]
+    for name, seconds in medians.items():
+        ratio = f"  {seconds / peer:5.2f}x pipreqs" if peer and not name.startswith("pipreqs") else ""
+        rows.append(f"  {name:40s} {seconds:7.3f} s{ratio}   load {load:.2f}")
+    for flag in (["--format", "requirements"], ["--json"]):
+        loaded = _loads_table_renderer(["scan", *flag, str(path)])
+        rows.append(f"  scan {' '.join(flag)}: rich table renderer loaded: {'yes' if loaded else 'no'}")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="project directories (default: fixtures/*)")
     parser.add_argument("--no-large", action="store_true", help="skip the large tree")
+    parser.add_argument("--start-up", action="store_true",
+                        help="only the start-up rows: a small repo, samepack beside pipreqs")
     parser.add_argument("--json-out", type=Path, help="also write the results as JSON here")
     parser.add_argument("--corpus", type=Path, help="a directory of real projects (bench/corpus.py "
                         "writes it): recall and precision with their declared files removed")
     args = parser.parse_args(argv)
     if args.corpus:
         return corpus_main(args)
+    if args.start_up:
+        print(bench_start_up())
+        return 0
     paths = args.paths or sorted(p for p in (REPO / "fixtures").iterdir() if p.is_dir())
     results = [bench_project(path) for path in paths]
     if not args.paths and not args.no_large:
@@ -243,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             tree = make_large_tree(Path(scratch))
             results.append(bench_project(tree, "large tree (site-pkgs)"))
     print(report(results))
+    if not args.paths:
+        print(bench_start_up())
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps([asdict(r) for r in results], indent=2, sort_keys=True) + "\n")

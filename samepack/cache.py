@@ -11,6 +11,7 @@ whole records, and a torn or unreadable file is read as empty (the checks simply
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Iterable
@@ -24,6 +25,21 @@ MAX_RECORDS = 1 << 20  # 32 MiB: past this a set starts over with what is being 
 
 def cache_enabled() -> bool:
     return os.environ.get("SAMEPACK_CACHE", "").strip().lower() not in ("off", "0", "no", "false")
+
+
+def module_fingerprint(name: str) -> str | None:
+    """Where the installed module ``name`` lies and when it was installed, without importing
+    it (part of a record whose check that module does), or None if it is not installed."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    try:
+        return f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}"
+    except OSError:
+        return None
 
 
 class DigestSet:

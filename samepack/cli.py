@@ -15,6 +15,7 @@ import click
 from samepack import __version__
 from samepack.console import message
 from samepack.errors import CancelledError, SamepackError
+from samepack.startup import end_of_startup, pause_collector
 
 # name -> "module:attribute". Add a line here when you add a command module.
 LAZY_COMMANDS: dict[str, str] = {
@@ -67,7 +68,9 @@ class SamepackGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_COMMANDS:
             module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
-            return getattr(importlib.import_module(module_name), attribute)
+            command = getattr(importlib.import_module(module_name), attribute)
+            end_of_startup()
+            return command
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
@@ -103,8 +106,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script (the collector is paused while modules load:
+    :mod:`samepack.startup`)."""
     from samepack.bundle.system import gcpause
 
+    pause_collector()
     gcpause.freeze_after = True  # this process ends with its command
     cli(prog_name="samepack")

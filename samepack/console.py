@@ -173,6 +173,24 @@ def titled_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[obj
     return table
 
 
+def columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A small borderless table on stdout: rich's on a terminal; to a pipe the same text
+    written plainly (each cell padded by one space, as rich pads it), without loading rich."""
+    if not _plain(sys.stdout):
+        from rich.table import Table
+
+        table = Table(*header, box=None, show_header=True)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+    for row in (header, *rows):
+        sys.stdout.write("".join(f" {cell.ljust(width)} " for cell, width in zip(row, widths))
+                         + "\n")
+    sys.stdout.flush()
+
+
 @contextmanager
 def status(text: str) -> Iterator[None]:
     """A spinner with the elapsed time on stderr while slow work runs (locking, creating an

@@ -2,7 +2,8 @@
 
 One probe, reused by ``samepack env create`` (hardware check) and by the program runner's
 preflight. GPUs are read through NVML (``pynvml``) when it is installed and a driver answers;
-otherwise the machine is taken to have no GPU.
+otherwise the machine is taken to have no GPU. A Linux machine with no trace of NVIDIA's driver
+is not asked through NVML at all (importing pynvml alone costs a run tens of milliseconds).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,21 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
+# Where NVIDIA's Linux driver shows itself: the kernel module, its control device, and the
+# user-space NVML library WSL 2 maps in (WSL has no /proc/driver/nvidia).
+NVIDIA_DRIVER_TRACES = ("/proc/driver/nvidia", "/dev/nvidiactl", "/usr/lib/wsl/lib/libnvidia-ml.so.1")
+
+
+def nvidia_driver_absent() -> bool:
+    """True on Linux when none of NVIDIA's driver traces exist: NVML would find no device."""
+    return sys.platform.startswith("linux") and not any(
+        os.path.exists(trace) for trace in NVIDIA_DRIVER_TRACES)
+
+
 def probe_gpus() -> list[GpuInfo]:
     """GPUs seen by NVML; an empty list when pynvml or the driver is absent."""
+    if nvidia_driver_absent():
+        return []
     try:
         import pynvml  # type: ignore[import-not-found]
     except ImportError:
@@ -97,11 +110,21 @@ def _gpu_info(pynvml: Any, index: int) -> GpuInfo:
     )
 
 
+def memory_bytes() -> int:
+    """Physical memory: from sysconf where POSIX has it (no psutil import), else psutil."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        import psutil
+
+        return int(psutil.virtual_memory().total)
+
+
 def probe_machine(disk_path: Path | str = ".") -> MachineFacts:
     """Probe this machine. ``disk_path`` is where free space is measured (e.g. the env prefix)."""
     return MachineFacts(
         cpus=_usable_cpus(),
-        memory_bytes=int(psutil.virtual_memory().total),
+        memory_bytes=memory_bytes(),
         disk_free_bytes=int(shutil.disk_usage(_existing_parent(Path(disk_path))).free),
         gpus=probe_gpus(),
         python=f"{sys.version_info.major}.{sys.version_info.minor}",

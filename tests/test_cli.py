@@ -78,3 +78,23 @@ def test_unknown_command_is_a_usage_error(samepack) -> None:
     result = samepack("no-such-command")
     assert result.exit_code == 2
     assert "No such command" in result.stderr
+
+
+def test_plain_columns_are_the_text_rich_writes_to_a_pipe():
+    """Small tables go to a pipe without rich, as the very text rich would write there."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    header = ("file", "action")
+    rows = [("requirements.txt", "created"), (".samepack/env.json", "unchanged"), ("ü", "")]
+    table = Table(*header, box=None, show_header=True)
+    for row in rows:
+        table.add_row(*row)
+    buffer = io.StringIO()
+    Console(file=buffer, soft_wrap=True, width=80).print(table)
+    done = subprocess.run([sys.executable, "-c", "from samepack.console import columns; "
+                           f"columns({header!r}, {rows!r})"], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout == buffer.getvalue()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from samepack.commands.package_env import from_cwd, index_options
-from samepack.console import info, out, status, warn
+from samepack.commands.index_args import from_cwd, index_options
+from samepack.console import info, result, status, warn
 from samepack.envcreate import (CreateOptions, create_environment, machine_shortfalls,
                                 program_needs)
 from samepack.envfiles.envjson import read_env_record
@@ -45,4 +45,4 @@ def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_inde
         click.echo(json.dumps({"prefix": str(python.parent.parent), "python": str(python)},
                               indent=2, sort_keys=True))
         return
-    out.print(str(python), highlight=False)
+    result(str(python))

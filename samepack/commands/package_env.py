@@ -8,34 +8,14 @@ from pathlib import Path
 
 import click
 
-from samepack.console import info, out, status, warn
+from samepack.commands.index_args import channels_from_cwd, from_cwd, index_options
+from samepack.console import columns, info, out, status, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
 from samepack.lock.base import LOCKER_NAMES
 from samepack.lock.model import IndexOptions
 from samepack.lock.platforms import UV_PLATFORMS
-
-
-def from_cwd(locations: tuple[str, ...]) -> tuple[str, ...]:
-    """Local paths given on the command line, made absolute against the working directory
-    (the tools run elsewhere); URLs are kept as they are."""
-    return tuple(loc if "://" in loc else str(Path(loc).expanduser().resolve()) for loc in locations)
-
-
-def channels_from_cwd(channels: tuple[str, ...]) -> tuple[str, ...]:
-    """Like :func:`from_cwd` for conda channels, where a bare word is a channel name."""
-    local = [c.startswith((".", "/", "~")) or Path(c).is_dir() for c in channels]
-    return tuple(from_cwd((c,))[0] if is_local else c for c, is_local in zip(channels, local))
-
-
-def index_options(func):
-    """--find-links / --no-index / --index-url, shared with ``env create``."""
-    func = click.option("--index-url", metavar="URL", help="Use this package index instead of PyPI.")(func)
-    func = click.option("--no-index", is_flag=True, help="Use only --find-links, no index.")(func)
-    func = click.option("--find-links", "find_links", multiple=True, metavar="DIR|URL",
-                        help="Also look for packages here (repeatable).")(func)
-    return func
 
 
 @click.command("package-env")
@@ -109,8 +89,6 @@ def _check(path: Path, options: EnvOptions, as_json: bool = False) -> None:
 
 
 def _show(report: PackageReport, dry_run: bool) -> None:
-    from rich.table import Table
-
     choice = report.choice
     for note in report.inputs.notes:
         warn(note)
@@ -119,7 +97,5 @@ def _show(report: PackageReport, dry_run: bool) -> None:
     if report.kept:
         info(f"kept the versions of {len(report.kept)} packages pinned by the existing lock files "
              "(--upgrade or --upgrade-package NAME lets them move)")
-    table = Table("file", "action" if not dry_run else "would", box=None, show_header=True)
-    for item in report.files:
-        table.add_row(item.path, item.action)
-    out.print(table)
+    columns(("file", "action" if not dry_run else "would"),
+            [(item.path, item.action) for item in report.files])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from urllib.parse import urlparse
 
 import click
 
-from samepack.console import info, json_result, out
+from samepack.console import info, json_result, out, result
 from samepack.errors import InputError, RemoteError, ToolMissingError
 
 BUNDLE_SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tzst")
@@ -101,6 +100,8 @@ def _register_url(url: str, store, project_dir: Path, force: bool):
     from samepack.program import load_program
 
     name = Path(urlparse(url).path).name or "samepack.yaml"
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="samepack-url-") as temp:
         target = Path(temp) / name
         try:
@@ -236,7 +237,9 @@ def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: st
     """Run a program: samepack run program NAME[:VERSION] [--PARAM=VALUE ...]
     or samepack run -f FILE [--PARAM=VALUE ...] (the file is registered as NAME:VERSION)."""
     from samepack.run.params import parse_overrides
+    from samepack.startup import end_of_startup
 
+    end_of_startup()  # the runner is loaded
     if tracking_uri:
         os.environ["SAMEPACK_TRACKING_URI"] = tracking_uri  # read where the run starts
 
@@ -275,13 +278,22 @@ def _registered_file(file_: Path):
     from samepack.program import find_program_file, load_program
     from samepack.store import Store
 
+    from samepack.program.canonical import program_digest
+
     path = find_program_file(file_)
     program = load_program(path)
     workdir, source, store = path.parent.resolve(), str(path.resolve()), Store()
     try:
-        same_file = store.get(program.ref).source == source
+        registered = store.get(program.ref)
     except NotFoundError:
-        same_file = False
+        registered = None
+    same_file = registered is not None and registered.source == source
+    if same_file and (registered.digest, registered.project_dir) == (program_digest(program),
+                                                                       workdir):
+        # What registering would find: the same content from the same place, nothing to do
+        # (and no staging directory written and removed at every run).
+        info(f"registered {registered.ref} ({registered.digest[:19]})")
+        return program, workdir
     try:
         entry = store.register(program, workdir, source, force=same_file)
     except ConflictError as error:
@@ -296,13 +308,13 @@ def _print_summary(record, as_json: bool) -> None:
     if as_json:
         json_result(record.to_dict(), sort_keys=True)
         return
-    out.print(f"run {record.id} {record.status}", highlight=False)
+    result(f"run {record.id} {record.status}")
     for name, value in record.metrics.items():
-        out.print(f"  {name} = {value:g}", highlight=False)
+        result(f"  {name} = {value:g}")
     if record.artifacts:
         from samepack.paths import samepack_home
 
         where = samepack_home() / "runs" / record.id / "artifacts"
-        out.print(f"  {len(record.artifacts)} artifact(s) in {where}", highlight=False, markup=False)
+        result(f"  {len(record.artifacts)} artifact(s) in {where}")
 
 

@@ -46,10 +46,10 @@ def runs(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False) -> None:
     """List recent runs."""
-    records = _history().list_runs(program=program, limit=limit)
     if as_json:
-        _json([r.to_dict() for r in records])
+        _json(_history().list_run_dicts(program=program, limit=limit))
         return
+    records = _history().list_runs(program=program, limit=limit)
     if not records:
         info("no runs yet: samepack run program NAME")
         return

@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from samepack.console import warn
+from samepack.envcreate.lockcheck import locked_index, verify_lock_files
 from samepack.envcreate.hardware import (Needs, Shortfall, check_hardware, needs_from_program,
                                          needs_from_record)
-from samepack.envcreate.pip_env import find_python, make_venv, sync_requirements, venv_python
+from samepack.envcreate.pip_env import (find_python, make_venv, running_python_is,
+                                        sync_requirements, venv_python)
 from samepack.envfiles.atomic import write_atomic
-from samepack.envfiles.envjson import EnvRecord, read_env_record, sha256_file
+from samepack.envfiles.envjson import EnvRecord, read_env_record
 from samepack.envfiles.locations import recorded_pip_lock
-from samepack.errors import ConflictError, ResourceError, SamepackError, VerificationError
+from samepack.errors import ConflictError, ResourceError, SamepackError
 from samepack.lock.model import IndexOptions
 from samepack.machine import MachineFacts, probe_machine
 from samepack.paths import samepack_home
@@ -40,7 +42,7 @@ def machine_shortfalls(record: EnvRecord, facts: MachineFacts | None = None,
     if extra is not None:
         needs = needs.combined(extra)
     facts = facts or probe_machine()
-    available = tuple(v for v in [needs.python] if v and find_python(v))
+    available = tuple(v for v in [needs.python] if v and (running_python_is(v) or find_python(v)))
     return check_hardware(needs, facts, available)
 
 
@@ -96,17 +98,6 @@ def environment_python(project_dir: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def verify_lock_files(project_dir: Path, record: EnvRecord) -> None:
-    for name, digest in sorted(record.files.items()):
-        path = project_dir / name
-        if not path.is_file():
-            raise VerificationError(f"{name}: missing, but the lock record lists it",
-                                    hint="restore it, or run `samepack package-env` again")
-        if sha256_file(path) != digest:
-            raise VerificationError(f"{name}: does not match the sha256 in .samepack/env.json",
-                                    hint="it was edited after locking; run `samepack package-env`")
-
-
 def _check_prefix(prefix: Path) -> None:
     if prefix.is_dir() and any(prefix.iterdir()) and not _is_environment(prefix):
         raise ConflictError(f"--prefix {prefix}: exists and is not an environment",
@@ -125,7 +116,10 @@ def build_environment(project_dir: Path, conda: bool, python_version: str | None
     ``pip_lock`` on top); returns its interpreter. Relative find-links are the project's."""
     if conda:
         return _build_conda(project_dir, project_dir / lock_file, pip_lock, prefix, facts, index)
-    interpreter = (find_python(python_version) if python_version else None) or sys.executable
+    if python_version and running_python_is(python_version):
+        interpreter = python_version  # uv venv finds it as `uv python find` would: one call less
+    else:
+        interpreter = (find_python(python_version) if python_version else None) or sys.executable
     python = make_venv(prefix, interpreter)  # sys.executable only with --ignore-hardware
     sync_requirements(python, project_dir / lock_file, index, base=project_dir)
     return python
@@ -138,12 +132,6 @@ def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFac
     lock = "conda-lock.yml" if conda else (pip_lock or "requirements.txt")
     return build_environment(project_dir, conda, record.python, lock, prefix, facts,
                              locked_index(record, index), pip_lock)
-
-
-def locked_index(record: EnvRecord, given: IndexOptions) -> IndexOptions:
-    """The index options given here, then those the project declared when it was locked
-    (its relative find-links are relative to the project)."""
-    return given.merged(IndexOptions.from_json(record.index.get("project")))
 
 
 def _build_conda(project_dir: Path, conda_lock: Path, pip_lock: str | None, prefix: Path,

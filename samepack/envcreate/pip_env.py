@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from samepack.errors import LockError, RemoteError
@@ -12,11 +13,23 @@ from samepack.lock.model import IndexOptions
 from samepack.lock.tool import failure_error, summarise_failure, uv_binary
 
 
+@lru_cache(maxsize=None)
 def find_python(version: str) -> str | None:
-    """An installed interpreter for ``version`` (uv never downloads one here)."""
+    """An installed interpreter for ``version`` (uv never downloads one here). Asked of uv
+    once per process: the hardware check and the build ask the same question."""
     done = subprocess.run([uv_binary(), "python", "find", version, "--no-python-downloads",
                            "--no-config"], capture_output=True, text=True)
     return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def running_python_is(version: str) -> bool:
+    """Whether this interpreter is a Python ``version`` ("3.11", "3.11.7"): it is then an
+    installed interpreter for it, and uv need not be asked whether one exists."""
+    try:
+        wanted = tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return False
+    return 0 < len(wanted) <= 3 and tuple(sys.version_info[:len(wanted)]) == wanted
 
 
 def venv_python(prefix: Path) -> Path:

@@ -20,14 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from samepack.console import warn
 from samepack.errors import SamepackError
 from samepack.history.db import History
-from samepack.history.mlflow_rest import MlflowServer, is_server_uri
-from samepack.history.mlflow_source import read_mlflow, store_path, team_tracking_uri
+from samepack.history.mlflow_source import is_server_uri, read_mlflow, store_path, team_tracking_uri
 from samepack.history.records import MetricPoint, RunRecord
+
+if TYPE_CHECKING:
+    from samepack.history.mlflow_rest import MlflowServer
 
 SLACK_MS = 1000  # MLflow's clock is the step's; a run started just as the step began counts
 RUN_IDS_TAG = "mlflow.run_ids"  # the MLflow runs a samepack run's steps logged (comma list)
@@ -94,6 +97,8 @@ class MlflowLink:
         """Record the finished run in the team's tracking server (nothing for other stores)."""
         if not self.team_uri or not is_server_uri(self.team_uri):
             return
+        from samepack.history.mlflow_rest import MlflowServer
+
         server = MlflowServer(self.team_uri)
         try:
             record = history.get_run(run_id)
@@ -173,7 +178,7 @@ def samepack_tags(record: RunRecord) -> dict[str, str]:
     return tags
 
 
-def publish_record(server: MlflowServer, record: RunRecord, outputs: Path | None) -> str:
+def publish_record(server: "MlflowServer", record: RunRecord, outputs: Path | None) -> str:
     """Record one samepack run as a new MLflow run (experiment: the program's name); its id."""
     experiment = server.experiment_id(record.program)
     tags = {**{k: str(v) for k, v in record.tags.items() if not k.startswith("mlflow.")},

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from samepack.errors import InputError, RemoteError
+from samepack.history.mlflow_source import is_server_uri
 from samepack.history.mlflow_sqlite import local_path
 from samepack.history.mlflow_store import STATUS, _slug
 from samepack.history.records import MetricPoint, RunRecord, iso_from_millis
@@ -251,10 +252,6 @@ class MlflowServer:
         (directory / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file, directory / relative)
         return True
-
-
-def is_server_uri(uri: str) -> bool:
-    return uri.startswith(("http://", "https://"))
 
 
 def check_server_uri(uri: str) -> str:

@@ -4,6 +4,9 @@
 store (``mlflow.db``), ``file://…`` or a directory is the file store (``mlruns/``). The
 tracking URI samepack uses as the team's store comes from ``--tracking-uri``, else
 ``SAMEPACK_TRACKING_URI``, else MLflow's own ``MLFLOW_TRACKING_URI``.
+
+The readers are imported when a store is read: every run asks where its steps' MLflow store
+is, and most steps log nothing to MLflow.
 """
 
 from __future__ import annotations
@@ -12,13 +15,18 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from typing import TYPE_CHECKING
+
 from samepack.errors import InputError
-from samepack.history.mlflow_rest import MlflowServer, is_server_uri
-from samepack.history.mlflow_sqlite import is_sqlite_file, read_mlflow_db
-from samepack.history.mlflow_store import read_mlruns
-from samepack.history.records import RunRecord
+
+if TYPE_CHECKING:
+    from samepack.history.records import RunRecord
 
 HINT = "give MLflow's mlflow.db, an mlruns/ directory or a tracking server URL"
+
+
+def is_server_uri(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
 
 
 def team_tracking_uri(explicit: str | None = None, env: dict[str, str] | None = None) -> str | None:
@@ -48,8 +56,12 @@ def store_path(uri: str, cwd: Path | None = None) -> Path | None:
 
 
 def read_mlflow(source: str, program: str | None = None, version: str = "0.0.0",
-                since_ms: int | None = None, cwd: Path | None = None) -> list[RunRecord]:
+                since_ms: int | None = None, cwd: Path | None = None) -> "list[RunRecord]":
     """The live runs of the store ``source`` names, started at or after ``since_ms``."""
+    from samepack.history.mlflow_rest import MlflowServer
+    from samepack.history.mlflow_sqlite import is_sqlite_file, read_mlflow_db
+    from samepack.history.mlflow_store import read_mlruns
+
     if is_server_uri(source):
         server = MlflowServer(source)
         try:
@@ -71,7 +83,7 @@ def read_mlflow(source: str, program: str | None = None, version: str = "0.0.0",
     return read_mlflow_db(path, program, version, since_ms)
 
 
-def _started_ms(record: RunRecord) -> int:
+def _started_ms(record: "RunRecord") -> int:
     from datetime import datetime
 
     if not record.started_at:

@@ -18,7 +18,7 @@ UV_PLATFORMS: dict[str, str] = {
 def normalise_platforms(platforms: tuple[str, ...] | list[str]) -> list[str]:
     """Sorted, de-duplicated platform names; this machine's platform when none are given."""
     if not platforms:
-        from samepack.machine import conda_platform  # psutil: only when the machine is asked
+        from samepack.machine import conda_platform
 
         platforms = [conda_platform()]
     chosen = sorted(set(platforms))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import yaml
-
 from samepack.program.model import Program
 
 
@@ -22,5 +20,7 @@ def program_digest(program: Program) -> str:
 
 def canonical_yaml(program: Program) -> str:
     """``samepack.yaml`` text: the canonical dict in its fixed key order, block style."""
+    import yaml  # only where a program is written; digests need JSON alone
+
     return yaml.safe_dump(program.to_dict(), sort_keys=False, default_flow_style=False,
                           allow_unicode=True, width=100)

@@ -12,15 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import importlib
+
 from samepack.console import warn
 from samepack.errors import InputError
-from samepack.program.ame_format import is_ame_config, load_ame_config
 from samepack.program.model import Program
-from samepack.program.mlproject import is_mlproject, load_mlproject
-from samepack.program.same_format import (
-    is_same_config, is_same_notebook, load_same_config, load_same_notebook,
-)
-from samepack.program.samepack_format import is_samepack_yaml, load_samepack_yaml
 from samepack.program.yamlsource import Source, read_yaml
 
 Detector = Callable[[Path, "Source | None"], bool]
@@ -38,12 +34,30 @@ class ProgramFormat:
     load: Loader
 
 
+def _on_first_use(target: str) -> Callable:
+    """``"module:function"`` as a function imported when first called: a run of a
+    samepack.yaml never loads the translators of the other formats."""
+    module_name, name = target.split(":")
+
+    def call(*args):
+        return getattr(importlib.import_module(module_name), name)(*args)
+
+    call.__name__ = name
+    return call
+
+
+_P = "samepack.program."
 FORMATS: list[ProgramFormat] = [
-    ProgramFormat("samepack", is_samepack_yaml, load_samepack_yaml),
-    ProgramFormat("mlproject", is_mlproject, load_mlproject),
-    ProgramFormat("same-notebook", is_same_notebook, load_same_notebook),
-    ProgramFormat("same", is_same_config, load_same_config),
-    ProgramFormat("ame", is_ame_config, load_ame_config),
+    ProgramFormat("samepack", _on_first_use(_P + "samepack_format:is_samepack_yaml"),
+                  _on_first_use(_P + "samepack_format:load_samepack_yaml")),
+    ProgramFormat("mlproject", _on_first_use(_P + "mlproject:is_mlproject"),
+                  _on_first_use(_P + "mlproject:load_mlproject")),
+    ProgramFormat("same-notebook", _on_first_use(_P + "same_format:is_same_notebook"),
+                  _on_first_use(_P + "same_format:load_same_notebook")),
+    ProgramFormat("same", _on_first_use(_P + "same_format:is_same_config"),
+                  _on_first_use(_P + "same_format:load_same_config")),
+    ProgramFormat("ame", _on_first_use(_P + "ame_format:is_ame_config"),
+                  _on_first_use(_P + "ame_format:load_ame_config")),
 ]
 
 

@@ -88,13 +88,13 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
     """The program's lock, read from the project: ``.samepack/env.json`` (written by
     ``samepack package-env``, its files checked against their recorded sha256), else a hashed
     requirements file named by ``environment.lock``. None when the program has no lock."""
-    from samepack.envcreate import verify_lock_files
-    from samepack.envcreate.create import locked_index
     from samepack.envfiles.envjson import ENV_JSON, read_env_record
-    from samepack.envfiles.locations import recorded_pip_lock
-    from samepack.lock.model import IndexOptions
 
     if (workdir / ENV_JSON).is_file():
+        from samepack.envcreate.lockcheck import locked_index, verify_lock_files
+        from samepack.envfiles.locations import recorded_pip_lock
+        from samepack.lock.model import IndexOptions
+
         record = read_env_record(workdir)
         verify_lock_files(workdir, record)
         conda = record.locker == "conda-lock"
@@ -106,6 +106,8 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
                              locked_index(record, IndexOptions.from_json(record.index)))
     lock = program.environment.lock
     if lock and (workdir / lock).is_file() and _hashed(workdir / lock):
+        from samepack.lock.model import IndexOptions
+
         return LockedEnv("pip", lock, ((lock, _sha256(workdir / lock)),),
                          program.environment.python, IndexOptions())
     return None
@@ -182,14 +184,15 @@ def _package_count(workdir: Path, spec: LockedEnv) -> int:
 
 def _build(spec: LockedEnv, workdir: Path, prefix: Path, index: "IndexOptions | None") -> Path:
     from samepack.envcreate.create import build_environment
-    from samepack.envcreate.pip_env import find_python
+    from samepack.envcreate.pip_env import find_python, running_python_is
     from samepack.envfiles.locations import recorded_pip_lock
     from samepack.lock.model import IndexOptions
     from samepack.machine import probe_machine
 
     index = (index or IndexOptions()).merged(spec.index)
     conda = spec.kind == "conda"
-    if not conda and spec.python and find_python(spec.python) is None:
+    if (not conda and spec.python and not running_python_is(spec.python)
+            and find_python(spec.python) is None):
         raise ResourceError(f"the lock is for Python {spec.python}, which this machine does not have",
                             f"install Python {spec.python}, or pass --env-manager local")
     pip_lock = recorded_pip_lock(dict(spec.files)) if conda else None

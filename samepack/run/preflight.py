@@ -3,15 +3,27 @@ short ("step train needs 2 CPUs, this machine has 1")."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from samepack.k8s.quantity import human_bytes, parse_quantity
 from samepack.machine import MachineFacts
 from samepack.program.model import Program, Resources
 
+if TYPE_CHECKING:
+    from decimal import Decimal
 
-def _bytes(value: str, field: str) -> Decimal:
+
+def _bytes(value: str, field: str) -> "Decimal":
+    # Imported here: samepack.k8s loads the manifest renderer, which a step asking for no
+    # memory, disk or VRAM never needs.
+    from samepack.k8s.quantity import parse_quantity
+
     return parse_quantity(value, field)
+
+
+def human_bytes(count: int) -> str:
+    from samepack.k8s.quantity import human_bytes as human
+
+    return human(count)
 
 
 def step_shortfalls(name: str, need: Resources, machine: MachineFacts) -> list[str]:

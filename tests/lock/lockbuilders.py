@@ -43,7 +43,7 @@ def build_wheel(dist: FakeDist, target: Path) -> Path:
         files[f"{module}/__init__.py"] = (
             f'"""{dist.name} {dist.version}, a small package for offline tests."""\n'
             f'__version__ = "{dist.version}"\n').encode()
-    metadata = [f"Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}"]
     extras = sorted({m for req in dist.requires for m in re.findall(r'extra == "([^"]+)"', req)})
     metadata += [f"Provides-Extra: {extra}" for extra in extras]
     metadata += [f"Requires-Dist: {req}" for req in dist.requires]

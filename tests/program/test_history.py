@@ -93,3 +93,45 @@ def test_a_history_from_a_newer_samepack_is_refused(tmp_path):
     database.close()
     with pytest.raises(InputError, match="format 99 is newer"):
         History(path)
+
+
+def test_listing_as_dicts_is_the_records_to_dict(tmp_path):
+    """``runs list --json`` builds its dicts straight from the rows: they are exactly what the
+    records give, NaN, missing metrics, a failed step with its tail and merged tags included."""
+    history = History(tmp_path / "h.sqlite")
+    first = _run(history, {"alpha": 0.5, "nested": {"b": 1, "a": [1, 2]}}, [("loss", 0.25),
+                                                                            ("loss", 0.125)])
+    second = _run(history, {}, [("r2", float("nan"))], status="failed")
+    history.record_step(second, "eval", 2, None, None, "failed", "boom\n")
+    history.merge_into_run(second, tags={"mlflow.run_ids": "x"})
+    third = history.start_run("other", "2.0", {"seed": 1})  # still running: no steps, no metrics
+    for kwargs in ({}, {"program": "demo"}, {"limit": 2}, {"program": "demo", "version": "1.0"}):
+        dicts = history.list_run_dicts(**kwargs)
+        records = [r.to_dict() for r in history.list_runs(**kwargs)]
+        assert json.dumps(dicts, sort_keys=True) == json.dumps(records, sort_keys=True)
+    assert [d["id"] for d in history.list_run_dicts()] == [third, second, first]
+
+
+def test_a_short_prefix_finds_its_run_among_many(tmp_path):
+    history = History(tmp_path / "h.sqlite")
+    ids = [history.start_run("demo", "1.0", {}) for _ in range(50)]
+    for run_id in ids:
+        assert history.get_run(run_id[:12]).id == run_id
+    assert history.get_run(ids[0].upper()[:12]).id == ids[0]  # typed in capitals
+
+
+def test_an_older_history_gets_the_new_indexes_at_open(tmp_path):
+    import sqlite3
+
+    History(tmp_path / "h.sqlite").close()
+    db = sqlite3.connect(tmp_path / "h.sqlite")
+    db.execute("DROP INDEX runs_started")
+    db.commit()
+    db.close()
+    History(tmp_path / "h.sqlite").close()
+    db = sqlite3.connect(tmp_path / "h.sqlite")
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "runs_started" in names
+    plan = " ".join(str(row) for row in db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 20"))
+    assert "runs_started" in plan  # the newest runs are read from the index, not sorted

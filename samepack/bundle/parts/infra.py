@@ -4,31 +4,16 @@ strictly for a chosen Kubernetes version."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import os
 from pathlib import Path
 
 from samepack.bundle.parts.selection import tree_sources
 from samepack.bundle.write.writer import Source
-from samepack.cache import DigestSet
+from samepack.cache import DigestSet, module_fingerprint
 from samepack.errors import ToolMissingError
 from samepack.program.model import Program
 
 MANIFESTS = "infra/manifests.yaml"
-
-
-def _validator_fingerprint() -> str | None:
-    """Where the installed kubernetes-validate lies and when it was installed (without
-    importing it, which alone takes longer than most exports' own work), or None if it is not
-    installed."""
-    spec = importlib.util.find_spec("kubernetes_validate")
-    if spec is None or not spec.origin:
-        return None
-    try:
-        return f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}"
-    except OSError:
-        return None
 
 
 def _validate_once(objects: list[dict], version: str, fingerprint: str) -> None:
@@ -57,7 +42,7 @@ def infra_sources(program: Program, image: str | None, k8s_version: str | None,
 
     objects = render_manifests(program, image=image)
     warnings = []
-    fingerprint = _validator_fingerprint()
+    fingerprint = module_fingerprint("kubernetes_validate")  # without importing it (slow)
     if fingerprint is not None:
         _validate_once(objects, k8s_version or DEFAULT_KUBERNETES_VERSION, fingerprint)
     elif k8s_version:

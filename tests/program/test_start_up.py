@@ -1,0 +1,110 @@
+"""What a run's start-up skips stays correct: the schema check remembered by digest, GPUs not
+asked through NVML without a driver, the collector paused only while modules load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from samepack.cache import DigestSet
+from samepack.errors import InputError
+from samepack.program import load_program
+from samepack.program.schema import CACHE_SET
+
+PROGRAM = """apiVersion: samepack.dev/v1
+kind: Program
+metadata: {name: quick, version: "1.0"}
+steps:
+  noop: {run: "python -c pass"}
+"""
+LOADS_JSONSCHEMA = ("import sys; from samepack.program import load_program; "
+                    "load_program(sys.argv[1]); print('jsonschema' in sys.modules)")
+
+
+def _loads_jsonschema(path: Path) -> bool:
+    done = subprocess.run([sys.executable, "-c", LOADS_JSONSCHEMA, str(path)],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip() == "True"
+
+
+def test_a_document_that_passed_is_not_checked_again(tmp_path):
+    path = tmp_path / "samepack.yaml"
+    path.write_text(PROGRAM)
+    assert _loads_jsonschema(path)  # first sight: checked
+    assert len(DigestSet.load(CACHE_SET)) == 1
+    assert not _loads_jsonschema(path)  # the same document: remembered
+    path.write_text(PROGRAM.replace('"1.0"', '"1.1"'))
+    assert _loads_jsonschema(path)  # another document: checked again
+    assert len(DigestSet.load(CACHE_SET)) == 2
+
+
+def test_a_change_that_breaks_the_schema_is_caught_after_a_pass(tmp_path):
+    path = tmp_path / "samepack.yaml"
+    path.write_text(PROGRAM)
+    load_program(path)
+    path.write_text(PROGRAM.replace("  noop: {run:", "  noop: {runs:"))
+    with pytest.raises(InputError, match=r"samepack.yaml:5: steps.noop.runs: unknown field"):
+        load_program(path)
+    with pytest.raises(InputError, match="unknown field"):  # a failure is never remembered
+        load_program(path)
+
+
+def test_values_json_would_confuse_are_told_apart(tmp_path):
+    """A quoted number and a number, a list and a mapping: each its own record."""
+    from samepack.program.schema import _passed_record
+
+    assert _passed_record({"a": "1"}) != _passed_record({"a": 1})
+    assert _passed_record({"a": 1}) != _passed_record({"a": 1.0})
+    assert _passed_record({"a": True}) != _passed_record({"a": 1})
+    assert _passed_record({"a": [1]}) != _passed_record({"a": {1: None}})
+    assert _passed_record({"a": "1"}) == _passed_record({"a": "1"})
+
+
+def test_no_cache_means_every_load_is_checked(tmp_path, monkeypatch, samepack_home):
+    path = tmp_path / "samepack.yaml"
+    path.write_text(PROGRAM)
+    monkeypatch.setenv("SAMEPACK_CACHE", "off")
+    assert _loads_jsonschema(path)
+    assert _loads_jsonschema(path)
+    assert not (samepack_home / "cache" / CACHE_SET).exists()
+
+
+def test_the_collector_is_back_on_when_the_command_runs(tmp_path):
+    """The entry point pauses the cyclic collector for start-up only: a step's command sees
+    it on again (the run's command re-enables it once its modules are loaded)."""
+    (tmp_path / "samepack.yaml").write_text(PROGRAM)
+    code = ("import gc, sys; from samepack.cli import main; import samepack.commands.program as p;"
+            "real = p.TARGETS['local']\n"
+            "def spy(*a, **k):\n    print('collector on:', gc.isenabled()); return real(*a, **k)\n"
+            "p.TARGETS['local'] = spy; sys.argv = ['samepack', 'run', '-f', sys.argv[1]]; main()")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert "collector on: True" in done.stdout
+
+
+def test_a_yaml_date_is_remembered_apart_from_its_text():
+    import datetime
+
+    from samepack.program.schema import _passed_record
+
+    day = _passed_record({"v": datetime.date(2024, 1, 2)})
+    assert day is not None and day != _passed_record({"v": "2024-01-02"})
+
+
+def test_a_samepack_yaml_loads_no_other_formats_translator(tmp_path):
+    """The other formats' translators load only when a file needs them, and still load then."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "samepack.yaml").write_text(PROGRAM)
+    code = ("import sys; from samepack.program import load_program; load_program(sys.argv[1]); "
+            "print(sorted(m for m in sys.modules if m.endswith(('ame_format', 'same_format', "
+            "'mlproject', 'translate'))))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    repo = Path(__file__).resolve().parents[2]
+    program = load_program(repo / "fixtures" / "legacy" / "ame-v1" / "ame.yaml", show_warnings=False)
+    assert program.source_format.startswith("ame")
