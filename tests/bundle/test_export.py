@@ -70,7 +70,7 @@ def test_parts_hold_the_expected_files(mini_project: Path, tmp_path: Path, samep
     assert set(files) == {
         "samepack-bundle.json", "program/samepack.yaml", "env/requirements.txt",
         "code/data/table.csv", "code/main.py", "code/requirements.txt", "code/run.sh",
-        "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json",
+        "code/samepack.yaml", "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json",
         "metadata/report.html", "metadata/provenance.intoto.json", "metadata/sbom.cdx.json"}
     with tarfile.open(out) as archive:
         assert archive.getmember("code/run.sh").mode == 0o755
@@ -151,7 +151,10 @@ def test_project_outside_git_uses_gitignore(tmp_path: Path, samepack) -> None:
     out = tmp_path / "plain.tgz"
     result = export(samepack, out, ref="plain")
     code = sorted(name for name in entries(out) if name.startswith("code/"))
-    assert code == ["code/.gitignore", "code/main.py"]  # the program file is in program/
+    assert code == ["code/.gitignore", "code/main.py", "code/samepack.yaml"]
+    parts = {p.name: [m.path for m in p.members] for p in layout.read_manifest(out)[1].parts}
+    assert "code/samepack.yaml" in parts["program"]  # the program's file: in the program part
+    assert "code/samepack.yaml" not in parts["code"]
     assert "left out link.py: symbolic link" in result.stderr
     assert layout.read_manifest(out)[1].created == 0
 

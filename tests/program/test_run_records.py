@@ -97,7 +97,7 @@ def test_files_a_run_makes_are_its_outputs_and_not_the_bundles_code(samepack, tm
         code = {name[len("code/"):] for name in tar.getnames() if name.startswith("code/")}
         runs = [json.loads(line) for line in
                 tar.extractfile("metadata/runs.jsonl").read().decode().splitlines()]
-    assert code == {"train.py"}  # the program file travels in program/
+    assert code == {"train.py", "samepack.yaml"}  # samepack.yaml: in the program part
     assert {a["path"] for a in runs[-1]["artifacts"]} >= {"model.txt"}
 
 

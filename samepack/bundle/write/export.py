@@ -151,7 +151,7 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
         own_root, own = program_own_files(entry)
         program_files = refuse_secrets(tree_sources(
             Path(entry.path) / "program", "program", listed_paths(entry, "program"))
-            + tree_sources(own_root, "code", own))
+            + (tree_sources(own_root, "code", own) if options.include_code else []))
         env = refuse_secrets(tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
                              if imported else env_sources(Path(entry.project_dir), program))
         with _image(entry, options) as image:
