@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from samepack.commands.jsonmode import emit, json_option
 from samepack.console import info, out, warn
 from samepack.k8s.validate import DEFAULT_KUBERNETES_VERSION
 
@@ -58,8 +59,10 @@ def _print_outcome(program_ref: str, outcome, dry_run: bool) -> None:
 
 def deploy_entry(entry, *, context: str | None = None, namespace: str | None = None,
                  dry_run: bool = False, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
-                 wait: bool = True, timeout: float | None = None, prune: bool = True) -> None:
-    """Deploy a store entry and print what happened (``samepack import --cluster`` uses it)."""
+                 wait: bool = True, timeout: float | None = None, prune: bool = True,
+                 show: bool = True):
+    """Deploy a store entry and print what happened on stdout unless not ``show`` (``--json``);
+    the outcome (``samepack import --cluster`` uses it too)."""
     from samepack.errors import InputError
     from samepack.k8s.argo import ARGO_API, with_argo
     from samepack.k8s.cluster import Cluster
@@ -90,13 +93,15 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
         outcome = deploy(cluster, request, info)
     finally:
         cluster.close()
-    _print_outcome(entry.program.ref, outcome, dry_run)
+    if show:
+        _print_outcome(entry.program.ref, outcome, dry_run)
     if outcome.missing:
         more = f" (and {len(outcome.missing) - 1} more)" if len(outcome.missing) > 1 else ""
         env = outcome.missing[0].split(": ", 1)[1].split(" ", 1)[0]
         raise InputError(f"dry run: {outcome.missing[0]}{more}; the deploy would stop there",
                          hint=f"export {env}=... before deploying (values come from your "
                               f"environment, never from a bundle)")
+    return outcome
 
 
 def _wait_options(function):
@@ -118,8 +123,10 @@ def _wait_options(function):
 @click.option("--keep-old", is_flag=True,
               help="Keep objects of other versions of the program (default: remove them).")
 @_wait_options
+@json_option()
 def deploy(target: str, context: str | None, namespace: str | None, dry_run: bool,
-           kubernetes_version: str, keep_old: bool, timeout: float | None, no_wait: bool) -> None:
+           kubernetes_version: str, keep_old: bool, timeout: float | None, no_wait: bool,
+           as_json: bool) -> None:
     """Apply a program's Kubernetes manifests (server-side apply, field manager samepack).
 
     Checks first that every step fits on some node, creates the Secrets the program references
@@ -127,9 +134,13 @@ def deploy(target: str, context: str | None, namespace: str | None, dry_run: boo
     the cluster serves Argo). Jobs whose pod template changed, and failed Jobs, are replaced;
     objects an earlier version left are removed unless --keep-old.
     """
-    deploy_entry(_entry(target), context=context, namespace=namespace, dry_run=dry_run,
-                 kubernetes_version=kubernetes_version, wait=not no_wait, timeout=timeout,
-                 prune=not keep_old)
+    entry = _entry(target)
+    outcome = deploy_entry(entry, context=context, namespace=namespace, dry_run=dry_run,
+                           kubernetes_version=kubernetes_version, wait=not no_wait,
+                           timeout=timeout, prune=not keep_old, show=not as_json)
+    if as_json:
+        emit({"ok": True, "program": entry.program.ref, "dry_run": dry_run,
+              **outcome.to_dict()})
 
 
 @click.command("undeploy")

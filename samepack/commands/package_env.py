@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from samepack.commands.jsonmode import emit, error_document, json_option
 from samepack.console import info, out, status, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
@@ -57,8 +57,7 @@ def index_options(func):
 @click.option("--force", is_flag=True, help="Replace the project's own lock files.")
 @click.option("--check", is_flag=True, help="Only check that the lock still matches the project.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the outcome as JSON on stdout (messages stay on stderr).")
+@json_option()
 def package_env_command(path: Path, locker: str | None, python: str | None,
                         platforms: tuple[str, ...], from_env: bool, channels: tuple[str, ...],
                         find_links: tuple[str, ...], no_index: bool, index_url: str | None,
@@ -78,7 +77,7 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
     if as_json:
         for note in report.inputs.notes:
             warn(note)
-        click.echo(json.dumps(report_json(report, dry_run), indent=2, sort_keys=True))
+        emit(report_json(report, dry_run))
         return
     _show(report, dry_run)
 
@@ -86,7 +85,7 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
 def report_json(report: PackageReport, dry_run: bool) -> dict:
     """``package-env --json``: what was locked and what happened to each file."""
     result = report.result
-    return {"locker": report.choice.name, "locker_source": report.choice.source,
+    return {"ok": True, "locker": report.choice.name, "locker_source": report.choice.source,
             "python": result.python, "platforms": result.platforms,
             "packages": {f"{p.manager}:{p.name}": p.version for p in result.pins},
             "kept_from_existing_locks": len(report.kept), "notes": report.inputs.notes,
@@ -96,15 +95,21 @@ def report_json(report: PackageReport, dry_run: bool) -> dict:
 
 def _check(path: Path, options: EnvOptions, as_json: bool = False) -> None:
     differences = check_env(path, options)
-    if as_json:
-        click.echo(json.dumps({"up_to_date": not differences, "differences": differences},
-                              indent=2, sort_keys=True))
-    elif differences:
-        out.print("\n".join(differences), highlight=False, markup=False)
+    drift = None
     if differences:
         plural = "s" if len(differences) != 1 else ""
-        raise DriftError(f"{path}: the lock is out of date ({len(differences)} difference{plural})",
-                         hint=f"run `samepack package-env {path}` and commit the result")
+        drift = DriftError(f"{path}: the lock is out of date ({len(differences)} difference{plural})",
+                           hint=f"run `samepack package-env {path}` and commit the result")
+    if as_json:
+        document = {"ok": drift is None, "up_to_date": drift is None, "differences": differences}
+        if drift is not None:
+            document["error"] = error_document(drift.message, drift.hint, drift.exit_code,
+                                               type(drift).__name__)["error"]
+        emit(document)
+    elif differences:
+        out.print("\n".join(differences), highlight=False, markup=False)
+    if drift is not None:
+        raise drift
     info(f"{path}: the lock matches the project")
 
 
