@@ -8,7 +8,9 @@ progress and warnings stay on stderr either way.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+import contextlib
+import sys
+from typing import Callable, Iterator, TypeVar
 
 import click
 
@@ -33,6 +35,17 @@ def json_option(help_text: str = "Print the outcome as one JSON document on stdo
     option is already answered in JSON."""
     return click.option("--json", "as_json", is_flag=True, is_eager=True, callback=_mark,
                         help=help_text)
+
+
+@contextlib.contextmanager
+def text_to_stderr(active: bool) -> Iterator[None]:
+    """While ``active``, what the work prints on stdout (a step's output, tables) goes to
+    stderr, so that stdout carries the JSON document alone."""
+    if not active:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
 
 
 def emit(data: dict, sort_keys: bool = True) -> None:

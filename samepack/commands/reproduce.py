@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from samepack.commands.jsonmode import emit, error_document, json_option
+from samepack.commands.jsonmode import emit, error_document, json_option, text_to_stderr
 from samepack.console import info, out, warn
 from samepack.errors import MismatchError, RunFailedError, SamepackError
 from samepack.lock.model import IndexOptions
@@ -101,4 +101,6 @@ def reproduce(source: str, run_id: str | None, rtol: float, atol: float, repeat:
                                repeat=repeat, create_env=not no_env,
                                index=IndexOptions(find_links=find_links, no_index=no_index),
                                ignore_resources=ignore_resources, keep_store=keep_store)
-    _finish(run_reproduce(source, options), report_dir, as_json)
+    with text_to_stderr(as_json):
+        reproduction = run_reproduce(source, options)
+    _finish(reproduction, report_dir, as_json)

@@ -242,3 +242,18 @@ def test_dry_run_into_a_new_namespace_creates_nothing_and_says_what_was_checked_
     assert f"+++ applied/Namespace/{namespace}" in result.stdout
     assert "dry run: 9 to change, 0 unchanged" in result.stdout
     assert kube.kubectl("get", "namespace", namespace, check=False) == ""
+
+
+def test_deploy_json_is_one_document_of_what_changed(deploy, kube, namespace, tmp_path):
+    ref = register(pipeline(), tmp_path)
+    dry = deploy(ref, "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert planned["ok"] is True and planned["dry_run"] is True and planned["program"] == ref
+    assert planned["diffs"] and not jobs(kube, namespace)
+    with FakeKubelet(str(kube.kubeconfig()), namespace, succeed):
+        done = deploy(ref, "--timeout", "60", "--json")
+    assert done.exit_code == 0, done.stderr
+    applied = json.loads(done.stdout)
+    assert applied["dry_run"] is False and "Job/pipe-train" in " ".join(applied["applied"])
+    assert {"pipe-prepare", "pipe-train"} <= set(jobs(kube, namespace))
