@@ -13,6 +13,7 @@ from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
 from samepack.lock.base import LOCKER_NAMES
+from samepack.lock.download_size import download_size
 from samepack.lock.model import IndexOptions
 from samepack.lock.platforms import UV_PLATFORMS
 
@@ -85,11 +86,14 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
 def report_json(report: PackageReport, dry_run: bool) -> dict:
     """``package-env --json``: what was locked and what happened to each file."""
     result = report.result
+    size = download_size(result.files)
     return {"ok": True, "locker": report.choice.name, "locker_source": report.choice.source,
             "python": result.python, "platforms": result.platforms,
             "packages": {f"{p.manager}:{p.name}": p.version for p in result.pins},
             "kept_from_existing_locks": len(report.kept), "notes": report.inputs.notes,
             "files": [{"path": f.path, "action": f.action} for f in report.files],
+            "download_size": size.total if size and size.known else None,
+            "download_size_unknown_packages": size.unsized if size else None,
             "dry_run": dry_run}
 
 
@@ -124,6 +128,10 @@ def _show(report: PackageReport, dry_run: bool) -> None:
     if report.kept:
         info(f"kept the versions of {len(report.kept)} packages pinned by the existing lock files "
              "(--upgrade or --upgrade-package NAME lets them move)")
+    size = download_size(report.result.files)
+    info(f"download size: {size.describe()}" if size else
+         "download size: unknown (this lock records no file sizes; --pylock with the uv "
+         "locker records the index's sizes)")
     table = Table("file", "action" if not dry_run else "would", box=None, show_header=True)
     for item in report.files:
         table.add_row(item.path, item.action)

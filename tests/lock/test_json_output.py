@@ -58,3 +58,30 @@ def test_failures_are_json_documents_with_the_exit_code(samepack, tmp_path: Path
     missing = samepack("package-env", tmp_path / "absent", "--json")
     assert missing.exit_code == 2  # click's usage error, answered in JSON as well
     assert "absent" in document(missing)["error"]["message"]
+
+
+def test_download_size_comes_from_the_sizes_the_lock_records(samepack, tmp_path, offline,
+                                                             wheel_dir):
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "train.py").write_text("import alpha\n")
+    plain = samepack("package-env", root, *offline)
+    assert plain.exit_code == 0, plain.stderr
+    assert "download size: unknown (this lock records no file sizes" in plain.stderr
+
+    local = samepack("package-env", root, *offline, "--locker", "uv", "--pylock", "--force",
+                     "--json")
+    assert local.exit_code == 0, local.stderr
+    answer = document(local)  # local find-links: uv records no sizes, and none is made up
+    assert answer["download_size"] is None
+    assert answer["download_size_unknown_packages"] == len(answer["packages"])
+
+
+def test_download_size_of_a_real_pylock_from_pypi():
+    from samepack.lock.download_size import download_size
+
+    text = (Path(__file__).parent / "fixtures" / "pylock-sizes" / "pylock.toml").read_text()
+    size = download_size({"requirements.lock": "six==1.17.0\n", "pylock.toml": text})
+    assert (size.total, size.sized, size.unsized) == (16918164 + 11050, 2, 0)
+    assert size.describe() == "16.9 MB"
+    assert download_size({"requirements.lock": "six==1.17.0\n"}) is None
