@@ -28,7 +28,7 @@ import json
 import re
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -141,6 +141,8 @@ class CorpusProject:
     pipreqs: list[str]
     pipreqs_candidates: list[str]
     pipreqs_ok: bool
+    third_party: list[str] = field(default_factory=list)  # import_truth: third-party imports
+    declared: list[str] = field(default_factory=list)  # every declared distribution
 
 
 def strip_declarations(source: Path, target: Path) -> Path:
@@ -160,8 +162,42 @@ def measure(project: Path, scratch: Path, run_samepack, run_pipreqs) -> CorpusPr
     copy = strip_declarations(project, scratch / project.name)
     ours = run_samepack(copy)
     theirs = run_pipreqs(copy)
+    import import_truth
+
+    third_party = import_truth.third_party_imports(tops, import_truth.own_modules(project, _files),
+                                                   every)
     return CorpusProject(project.name, truth, acceptable, known, ours.names, theirs.names,
-                         theirs.candidates, theirs.ok)
+                         theirs.candidates, theirs.ok, sorted(third_party), sorted(every))
+
+
+def import_precision(results: list[CorpusProject], attribute: str) -> tuple[float | None, ...]:
+    """(precision, precision among checkable names): the share of predicted names that provide
+    a third-party import of their project, each checked against the distribution's own files
+    (bench/import_truth.py); the first counts names no file here can check as wrong (a lower
+    bound), the second leaves them out."""
+    import import_truth
+
+    predicted = right = wrong = 0
+    for r in results:
+        names = getattr(r, attribute)
+        good, bad, _ = import_truth.judge(names, set(r.third_party), set(r.declared))
+        predicted, right, wrong = predicted + len(names), right + len(good), wrong + len(bad)
+    return (right / predicted if predicted else None,
+            right / (right + wrong) if right + wrong else None)
+
+
+def audit(results: list[CorpusProject], attribute: str) -> list[str]:
+    """Per project, the predicted names import_precision counts against the tool."""
+    import import_truth
+
+    lines = []
+    for r in results:
+        _, wrong, unverified = import_truth.judge(getattr(r, attribute), set(r.third_party),
+                                                  set(r.declared))
+        if wrong or unverified:
+            lines.append(f"  {r.project}: provides no third-party import {wrong or '-'}; "
+                         f"unverified (no wheel here) {unverified or '-'}")
+    return lines
 
 
 def installed_providers(tops: set[str]) -> set[str]:
@@ -204,4 +240,13 @@ def report(results: list[CorpusProject]) -> str:
         if missed or wrong:
             misses.append(f"  {r.project}: samepack missed {missed or '-'}; "
                           f"neither declared nor installed {wrong or '-'}")
+    rows.append("")
+    rows.append("precision against the imports (predicted names that provide a third-party "
+                "import of the project, checked against each distribution's own files):")
+    for name, attribute in tools:
+        lower, checked = import_precision(results, attribute)
+        rows.append(f"  {name:<10} recall {fmt(totals(results, attribute)[0])}  precision "
+                    f"{fmt(lower)} (unverified counted wrong)  {fmt(checked)} (checkable names)")
+    for name, attribute in tools[:2]:
+        rows += [f"{name} false positives:"] + (audit(results, attribute) or ["  none"])
     return "\n".join(rows + (["samepack details:"] + misses if misses else []))

@@ -58,6 +58,14 @@ def _os_error_as_domain_error(error: OSError) -> SamepackError:
     return SamepackError(f"{error.strerror or error}{target}")
 
 
+def _json_error(ctx: click.Context, error: SamepackError | click.ClickException) -> None:
+    """A command run with ``--json`` answers its failure as a JSON document on stdout too."""
+    if ctx.meta.get("samepack.json.requested"):
+        from samepack.commands.jsonmode import report_json_error
+
+        report_json_error(ctx, error)
+
+
 class SamepackGroup(click.Group):
     """A group whose subcommands are imported on first use and whose domain errors become
     ``error: ...`` lines with the error's exit code (``--debug`` shows the traceback)."""
@@ -77,6 +85,9 @@ class SamepackGroup(click.Group):
         debug = bool(ctx.params.get("debug") or os.environ.get("SAMEPACK_DEBUG"))
         try:
             return super().invoke(ctx)
+        except click.ClickException as raised:  # usage errors: click prints them, exit 2
+            _json_error(ctx, raised)
+            raise
         except KeyboardInterrupt:
             error: SamepackError = CancelledError("interrupted")
         except SamepackError as raised:
@@ -85,6 +96,7 @@ class SamepackGroup(click.Group):
             if debug:
                 raise
             error = _os_error_as_domain_error(raised)
+        _json_error(ctx, error)
         if debug:
             raise error
         report_error(error)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from samepack.commands.jsonmode import emit, json_option
 from samepack.console import err, info, out
 
 
@@ -20,8 +21,9 @@ from samepack.console import err, info, out
               help="Network for RUN steps (host: reach the package index from the build).")
 @click.option("--wheelhouse", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Install the lock offline from these wheels (copied into the build).")
+@json_option()
 def build(target: str, tag: str | None, push: bool, builder: str, base_image: str | None,
-          network: str | None, wheelhouse: Path | None) -> None:
+          network: str | None, wheelhouse: Path | None, as_json: bool) -> None:
     """Build a container image for a project from its lock.
 
     Renders a Dockerfile (kept in .samepack/build/), builds it, optionally pushes it, and
@@ -39,6 +41,11 @@ def build(target: str, tag: str | None, push: bool, builder: str, base_image: st
     info(f"building {facts.name}:{facts.version} from {facts.root}")
     record = build_image(facts, options, lambda line: err.print(f"  {line}", markup=False,
                                                                 highlight=False))
+    if as_json:
+        emit({"ok": True, "ref": record.ref, "digest": record.digest, "builder": record.builder,
+              "image_id": record.image_id, "base": record.base, "pushed": record.pushed,
+              "pinned": record.pinned()})
+        return
     out.print(f"built {record.ref} with {record.builder}", highlight=False)
     out.print(f"digest {record.digest}", highlight=False)
     if record.pushed:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from samepack.commands.jsonmode import emit, json_option
 from samepack.console import byte_counter, info, json_result, out, warn
 from samepack.console import result as result_line
 
@@ -130,9 +131,11 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
                    "registry, same repository and digest, before any deploy.")
 @_limit_options
 @_trust_options
+@json_option()
 def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force: bool,
             cluster: bool, image_registry: str | None, max_size: str, max_member_size: str,
-            max_ratio: float, key_files: tuple[Path, ...], signature: Path | None) -> None:
+            max_ratio: float, key_files: tuple[Path, ...], signature: Path | None,
+            as_json: bool) -> None:
     """Verify a bundle FILE (or an extracted bundle DIR) completely, then register it.
 
     Nothing becomes visible unless every member matches the manifest and the safety rules;
@@ -147,25 +150,32 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     entry = report.entry
     _report_trust(verdict)
     info(f"imported {entry.ref} into {entry.path} ({report.runs_added} runs restored)")
+    document: dict = {"ok": True, "ref": entry.ref, "path": str(entry.path),
+                      "runs_added": report.runs_added, "signed": bool(verdict.signed)}
     if make_env:
         from samepack.bundle.read.envsetup import create_env
 
-        create_env(entry)
+        document["python"] = str(create_env(entry))
     if fetch:
-        for name, path in sorted(fetch_data(entry).items()):
+        document["datasets"] = {name: str(path) for name, path in fetch_data(entry).items()}
+        for name, path in sorted(document["datasets"].items()):
             info(f"dataset {name}: {path}")
     if image_registry:
         from samepack.oci.carry import load_image
 
-        info(f"image loaded as {load_image(Path(entry.path), image_registry)}")
+        document["image"] = str(load_image(Path(entry.path), image_registry))
+        info(f"image loaded as {document['image']}")
     elif cluster and (Path(entry.path) / "env" / "image" / "index.json").is_file():
         warn("the bundle carries its image (env/image/): pass --image-registry HOST to load it "
              "into the registry the cluster pulls from")
-    result_line(entry.ref)
+    if not as_json:
+        result_line(entry.ref)
     if cluster:
         from samepack.commands.deploy import deploy_entry
 
-        deploy_entry(entry)
+        document["deploy"] = deploy_entry(entry, show=not as_json).to_dict()
+    if as_json:
+        emit(document)
 
 
 @click.command("verify")
@@ -173,8 +183,10 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
 @_limit_options
 @_trust_options
 @click.option("--insecure", is_flag=True, help="Allow plain http for the registry.")
+@json_option()
 def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
-           key_files: tuple[Path, ...], signature: Path | None, insecure: bool) -> None:
+           key_files: tuple[Path, ...], signature: Path | None, insecure: bool,
+           as_json: bool) -> None:
     """Check a bundle FILE (or extracted DIR) completely without importing it, and its
     signature (SOURCE.intoto.json) when --key or the policy asks for one.
 
@@ -182,7 +194,7 @@ def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
     layers are the parts its bundle manifest lists, without downloading a layer.
     """
     if source.startswith("oci://"):
-        _verify_remote(source, key_files, insecure)
+        _verify_remote(source, key_files, insecure, as_json)
         return
     from samepack.bundle.read.importer import verify_bundle
 
@@ -192,11 +204,17 @@ def verify(source: str, max_size: str, max_member_size: str, max_ratio: float,
                                 progress=True)
     _report_trust(verdict)
     manifest = verified.manifest
+    if as_json:
+        emit({"ok": True, "source": str(source), "program": f"{manifest.name}:{manifest.version}",
+              "members": len(manifest.members()), "parts": [p.name for p in manifest.parts],
+              "signed": bool(verdict.signed), "trust": verdict.describe()})
+        return
     result_line(f"ok: {manifest.name}:{manifest.version}, {len(manifest.members())} members, "
               "every sha256 and segment matches")
 
 
-def _verify_remote(reference: str, key_files: tuple[Path, ...], insecure: bool) -> None:
+def _verify_remote(reference: str, key_files: tuple[Path, ...], insecure: bool,
+                   as_json: bool = False) -> None:
     from samepack.oci.pull import fetch_remote
     from samepack.oci.reference import parse_reference
     from samepack.oci.registry import Registry
@@ -209,6 +227,11 @@ def _verify_remote(reference: str, key_files: tuple[Path, ...], insecure: bool) 
     remote = fetch_remote(registry, ref)
     verdict, _ = check_remote(registry, remote, settings)
     manifest = remote.manifest
+    if as_json:
+        emit({"ok": True, "source": reference, "program": f"{manifest.name}:{manifest.version}",
+              "digest": remote.artifact.digest, "layers": len(remote.artifact.layers),
+              "signed": bool(verdict.signed), "trust": verdict.describe()})
+        return
     result_line(f"ok: {manifest.name}:{manifest.version} ({remote.artifact.digest}), "
                 f"{len(remote.artifact.layers)} layers match the bundle manifest; "
                 f"{verdict.describe()}")

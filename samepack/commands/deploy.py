@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from samepack.commands.jsonmode import emit, json_option
 from samepack.console import info, out, warn
 from samepack.k8s.validate import DEFAULT_KUBERNETES_VERSION
 
@@ -59,9 +60,10 @@ def _print_outcome(program_ref: str, outcome, dry_run: bool) -> None:
 def deploy_entry(entry, *, context: str | None = None, namespace: str | None = None,
                  dry_run: bool = False, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
                  wait: bool = True, timeout: float | None = None, prune: bool = True,
-                 registry: str | None = None) -> None:
-    """Deploy a store entry and print what happened (``samepack import --cluster`` uses it).
-    ``registry`` (else ``$SAMEPACK_K8S_REGISTRY``) carries data sets too large for a ConfigMap."""
+                 registry: str | None = None, show: bool = True):
+    """Deploy a store entry and print what happened on stdout unless not ``show`` (``--json``);
+    returns the outcome (``samepack import --cluster`` uses it too). ``registry`` (else
+    ``$SAMEPACK_K8S_REGISTRY``) carries data sets too large for a ConfigMap."""
     from samepack.errors import InputError
     from samepack.k8s.argo import ARGO_API, with_argo
     from samepack.k8s.cluster import Cluster
@@ -103,13 +105,15 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
         outcome = deploy(cluster, request, info)
     finally:
         cluster.close()
-    _print_outcome(entry.program.ref, outcome, dry_run)
+    if show:
+        _print_outcome(entry.program.ref, outcome, dry_run)
     if outcome.missing:
         more = f" (and {len(outcome.missing) - 1} more)" if len(outcome.missing) > 1 else ""
         env = outcome.missing[0].split(": ", 1)[1].split(" ", 1)[0]
         raise InputError(f"dry run: {outcome.missing[0]}{more}; the deploy would stop there",
                          hint=f"export {env}=... before deploying (values come from your "
                               f"environment, never from a bundle)")
+    return outcome
 
 
 def _wait_options(function):
@@ -134,9 +138,10 @@ def _wait_options(function):
               help="Carry data sets over 768 KiB through this registry: pushed by digest, "
                    "pulled and checked by the pods (default $SAMEPACK_K8S_REGISTRY).")
 @_wait_options
+@json_option()
 def deploy(target: str, context: str | None, namespace: str | None, dry_run: bool,
            kubernetes_version: str, keep_old: bool, registry: str | None,
-           timeout: float | None, no_wait: bool) -> None:
+           timeout: float | None, no_wait: bool, as_json: bool) -> None:
     """Apply a program's Kubernetes manifests (server-side apply, field manager samepack).
 
     Checks first that every step fits on some node, creates the Secrets the program references
@@ -144,9 +149,14 @@ def deploy(target: str, context: str | None, namespace: str | None, dry_run: boo
     the cluster serves Argo). Jobs whose pod template changed, and failed Jobs, are replaced;
     objects an earlier version left are removed unless --keep-old.
     """
-    deploy_entry(_entry(target), context=context, namespace=namespace, dry_run=dry_run,
-                 kubernetes_version=kubernetes_version, wait=not no_wait, timeout=timeout,
-                 prune=not keep_old, registry=registry)
+    entry = _entry(target)
+    outcome = deploy_entry(entry, context=context, namespace=namespace, dry_run=dry_run,
+                           kubernetes_version=kubernetes_version, wait=not no_wait,
+                           timeout=timeout, prune=not keep_old, registry=registry,
+                           show=not as_json)
+    if as_json:
+        emit({"ok": True, "program": entry.program.ref, "dry_run": dry_run,
+              **outcome.to_dict()})
 
 
 @click.command("undeploy")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from samepack.commands.index_args import from_cwd, index_options
+from samepack.commands.jsonmode import emit, json_option
 from samepack.console import info, result, status, warn
 from samepack.envcreate import (CreateOptions, create_environment, machine_shortfalls,
                                 program_needs)
@@ -27,8 +27,8 @@ def env() -> None:
 @index_options
 @click.option("--ignore-hardware", is_flag=True,
               help="Go on even when this machine falls short of the recorded needs.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print {prefix, python} as JSON on stdout instead of the interpreter path.")
+@json_option("Print {prefix, python} as JSON on stdout instead of the interpreter path "
+             "(errors too).")
 def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_index: bool,
            index_url: str | None, ignore_hardware: bool, as_json: bool) -> None:
     """Create the environment locked by `samepack package-env` (hashes verified)."""
@@ -42,7 +42,6 @@ def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_inde
         python = create_environment(path, options)
     info(f"environment ready: {python.parent.parent}")
     if as_json:
-        click.echo(json.dumps({"prefix": str(python.parent.parent), "python": str(python)},
-                              indent=2, sort_keys=True))
+        emit({"ok": True, "prefix": str(python.parent.parent), "python": str(python)})
         return
     result(str(python))

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import click
 
+from samepack.commands.jsonmode import emit, json_option
 from samepack.console import byte_progress, info, json_result, out
 from samepack.errors import InputError
 
@@ -121,8 +122,9 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
 @click.option("--key", "key_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Require a signature by this PEM public key (repeatable; the policy's keys "
                    "count too).")
+@json_option()
 def pull(reference: str, output: Path | None, force: bool, do_import: bool,
-         insecure: bool, key_files: tuple[Path, ...]) -> None:
+         insecure: bool, key_files: tuple[Path, ...], as_json: bool) -> None:
     """Pull oci://HOST[:PORT]/REPO:TAG (or @sha256:DIGEST) into a verified bundle file.
 
     Its signature (a referrer of the artifact) is checked before any layer is fetched when
@@ -150,13 +152,20 @@ def pull(reference: str, output: Path | None, force: bool, do_import: bool,
     manifest = result.remote.manifest
     info(f"pulled {manifest.name} {manifest.version} ({result.remote.artifact.digest}), "
          f"{_size(result.received)} received")
-    out.print(str(result.path), highlight=False)
+    if not as_json:
+        out.print(str(result.path), highlight=False)
+    document = {"ok": True, "path": str(result.path), "program": f"{manifest.name}:"
+                f"{manifest.version}", "digest": result.remote.artifact.digest,
+                "received": result.received, "signed": bool(verdict.signed), "imported": None}
     if do_import:
         from samepack.bundle.read.importer import import_bundle
 
         imported = import_bundle(result.path, force=force)
         entry = getattr(imported, "entry", imported)
         info(f"imported {entry.ref} into the local store")
+        document["imported"] = entry.ref
+    if as_json:
+        emit(document)
 
 
 @click.command("login")

@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from samepack.commands.index_args import channels_from_cwd, from_cwd, index_options
+from samepack.commands.jsonmode import emit, error_document, json_option
 from samepack.console import columns, info, out, status, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
 from samepack.lock.base import LOCKER_NAMES
+from samepack.lock.download_size import download_size
 from samepack.lock.model import IndexOptions
 from samepack.lock.platforms import UV_PLATFORMS
 
@@ -37,8 +38,7 @@ from samepack.lock.platforms import UV_PLATFORMS
 @click.option("--force", is_flag=True, help="Replace the project's own lock files.")
 @click.option("--check", is_flag=True, help="Only check that the lock still matches the project.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the outcome as JSON on stdout (messages stay on stderr).")
+@json_option()
 def package_env_command(path: Path, locker: str | None, python: str | None,
                         platforms: tuple[str, ...], from_env: bool, channels: tuple[str, ...],
                         find_links: tuple[str, ...], no_index: bool, index_url: str | None,
@@ -58,7 +58,7 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
     if as_json:
         for note in report.inputs.notes:
             warn(note)
-        click.echo(json.dumps(report_json(report, dry_run), indent=2, sort_keys=True))
+        emit(report_json(report, dry_run))
         return
     _show(report, dry_run)
 
@@ -66,25 +66,34 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
 def report_json(report: PackageReport, dry_run: bool) -> dict:
     """``package-env --json``: what was locked and what happened to each file."""
     result = report.result
-    return {"locker": report.choice.name, "locker_source": report.choice.source,
+    size = download_size(result.files)
+    return {"ok": True, "locker": report.choice.name, "locker_source": report.choice.source,
             "python": result.python, "platforms": result.platforms,
             "packages": {f"{p.manager}:{p.name}": p.version for p in result.pins},
             "kept_from_existing_locks": len(report.kept), "notes": report.inputs.notes,
             "files": [{"path": f.path, "action": f.action} for f in report.files],
+            "download_size": size.total if size and size.known else None,
+            "download_size_unknown_packages": size.unsized if size else None,
             "dry_run": dry_run}
 
 
 def _check(path: Path, options: EnvOptions, as_json: bool = False) -> None:
     differences = check_env(path, options)
-    if as_json:
-        click.echo(json.dumps({"up_to_date": not differences, "differences": differences},
-                              indent=2, sort_keys=True))
-    elif differences:
-        out.print("\n".join(differences), highlight=False, markup=False)
+    drift = None
     if differences:
         plural = "s" if len(differences) != 1 else ""
-        raise DriftError(f"{path}: the lock is out of date ({len(differences)} difference{plural})",
-                         hint=f"run `samepack package-env {path}` and commit the result")
+        drift = DriftError(f"{path}: the lock is out of date ({len(differences)} difference{plural})",
+                           hint=f"run `samepack package-env {path}` and commit the result")
+    if as_json:
+        document = {"ok": drift is None, "up_to_date": drift is None, "differences": differences}
+        if drift is not None:
+            document["error"] = error_document(drift.message, drift.hint, drift.exit_code,
+                                               type(drift).__name__)["error"]
+        emit(document)
+    elif differences:
+        out.print("\n".join(differences), highlight=False, markup=False)
+    if drift is not None:
+        raise drift
     info(f"{path}: the lock matches the project")
 
 
@@ -97,5 +106,9 @@ def _show(report: PackageReport, dry_run: bool) -> None:
     if report.kept:
         info(f"kept the versions of {len(report.kept)} packages pinned by the existing lock files "
              "(--upgrade or --upgrade-package NAME lets them move)")
+    size = download_size(report.result.files)
+    info(f"download size: {size.describe()}" if size else
+         "download size: unknown (this lock records no file sizes; --pylock with the uv "
+         "locker records the index's sizes)")
     columns(("file", "action" if not dry_run else "would"),
             [(item.path, item.action) for item in report.files])

@@ -61,6 +61,12 @@ class DeployOutcome:
     client_only: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # Secrets a real deploy would stop at
 
+    def to_dict(self) -> dict[str, list[str]]:
+        """What ``deploy --json`` prints: each list by name."""
+        return {name: list(getattr(self, name)) for name in
+                ("applied", "unchanged", "replaced", "removed", "pending", "diffs",
+                 "client_only", "missing")}
+
 
 def program_selector(program_name: str) -> str:
     """The label selector of everything samepack applied for a program (any version)."""

@@ -79,9 +79,13 @@ def test_buildah_builds_the_same_image_twice_pushes_it_and_it_runs(samepack, win
 
     require_tool("docker-registry", "the loopback registry for --push")
     env = {**buildah_env, "SOURCE_DATE_EPOCH": "1700000000"}
-    _build(samepack, wine_project, wheelhouse_lock[0], env, "--builder", "buildah",
-           "--tag", "localhost/wine-quality:one")
+    built = _build(samepack, wine_project, wheelhouse_lock[0], env, "--builder", "buildah",
+                   "--tag", "localhost/wine-quality:one", "--json")
     first = _recorded(wine_project)
+    assert json.loads(built.stdout) == {"ok": True, "ref": "localhost/wine-quality:one",
+                                        "builder": "buildah", "digest": first["digest"],
+                                        "image_id": first["image_id"], "base": first["base"],
+                                        "pushed": False, "pinned": "localhost/wine-quality:one"}
     registry = LocalRegistry(tmp_path / "registry").start()
     try:
         ref = f"{registry.host}/ml/wine:1.0"
@@ -117,3 +121,15 @@ def test_no_builder_is_a_one_line_error_and_leaves_the_dockerfile(samepack, wine
     assert (wine_project / ".samepack" / "build" / "Dockerfile").is_file()
     assert (wine_project / ".samepack" / "build" / "context" / "app" / "train.py").is_file()
     assert not (wine_project / ".samepack" / "build" / "context" / "app" / ".env").exists()
+
+
+def test_build_json_answers_failures_as_one_document(samepack, wine_project, tmp_path):
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/nothing.sock", "PATH": str(empty_bin)}
+    result = samepack("build", wine_project, "--json", env=env)
+    assert result.exit_code == 6
+    error = json.loads(result.stdout)["error"]
+    assert error["exit_code"] == 6 and error["message"].startswith("no image builder")
+    usage = samepack("build", wine_project, "--push", "--json")
+    assert usage.exit_code == 2 and "--push needs --tag" in json.loads(usage.stdout)["error"]["message"]

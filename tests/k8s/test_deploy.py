@@ -4,6 +4,8 @@ API server in test_*_api.py)."""
 
 from __future__ import annotations
 
+import json
+
 import base64
 from pathlib import Path
 
@@ -167,3 +169,11 @@ def test_unknown_kubernetes_version_fails_before_the_cluster(samepack, registere
                       env={"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""})
     assert result.exit_code == 3
     assert result.stderr.startswith("error: --kubernetes-version: no schemas for Kubernetes 1.9")
+
+
+def test_deploy_json_failure_is_one_document(samepack, registered, tmp_path):
+    result = samepack("deploy", registered, "--json",
+                      env={"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""})
+    assert result.exit_code == 3
+    error = json.loads(result.stdout)["error"]
+    assert error["exit_code"] == 3 and error["message"].startswith("no kubeconfig")

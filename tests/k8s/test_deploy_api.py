@@ -285,3 +285,18 @@ def test_a_data_set_over_768_kib_is_deployed_through_the_registry_with_no_hand_w
     assert (claim / "winequality-red.csv").read_bytes() == (
         project / "data" / "winequality-red.csv").read_bytes()
     assert samepack("undeploy", "wine-quality", "-n", "wine-big", "--purge").exit_code == 0
+
+
+def test_deploy_json_is_one_document_of_what_changed(deploy, kube, namespace, tmp_path):
+    ref = register(pipeline(), tmp_path)
+    dry = deploy(ref, "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert planned["ok"] is True and planned["dry_run"] is True and planned["program"] == ref
+    assert planned["diffs"] and not jobs(kube, namespace)
+    with FakeKubelet(str(kube.kubeconfig()), namespace, succeed):
+        done = deploy(ref, "--timeout", "60", "--json")
+    assert done.exit_code == 0, done.stderr
+    applied = json.loads(done.stdout)
+    assert applied["dry_run"] is False and "Job/pipe-train" in " ".join(applied["applied"])
+    assert {"pipe-prepare", "pipe-train"} <= set(jobs(kube, namespace))

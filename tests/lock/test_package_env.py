@@ -452,7 +452,7 @@ def test_json_output_of_package_env_and_check(samepack, project, offline):
     assert {"path": "requirements.txt", "action": "create"} in report["files"]
     assert (report["locker"], report["dry_run"]) == ("uv", False)
     check = samepack("package-env", root, "--check", "--json")
-    assert check.exit_code == 0 and json.loads(check.stdout) == {"up_to_date": True,
+    assert check.exit_code == 0 and json.loads(check.stdout) == {"ok": True, "up_to_date": True,
                                                                   "differences": []}
     (root / "train.py").write_text("import alpha\nimport gamma\n")
     drifted = samepack("package-env", root, "--check", "--json")

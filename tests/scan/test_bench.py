@@ -36,3 +36,24 @@ def test_one_project_against_pipreqs(bench):
     assert result.declared == ["numpy", "pyyaml", "rich", "scipy"]
     assert result.samepack_score.f1 == 1.0
     assert "conda-project" in bench.report([result])
+
+
+def test_import_truth_checks_each_name_against_the_distributions_own_files(tmp_path):
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    try:
+        import import_truth
+    finally:
+        sys.path.remove(str(REPO_ROOT / "bench"))
+    assert "yaml" in import_truth.providers("pyyaml")
+    assert import_truth.providers("no-such-distribution-here") is None
+    (tmp_path / "utils.py").write_text("")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "__init__.py").write_text("")
+    own = import_truth.own_modules(tmp_path, lambda root: sorted(root.rglob("*")))
+    assert own == {"utils", "models"}
+    tops = {"os", "yaml", "utils", "models", "urllib2", "click"}
+    third = import_truth.third_party_imports(tops, own, declared={"click"})
+    assert third == {"yaml", "urllib2", "click"}  # urllib2: no distribution will provide it
+    right, wrong, unverified = import_truth.judge(["pyyaml", "click", "rich", "urllib3"], third,
+                                                  declared={"click"})
+    assert right == ["pyyaml", "click"] and wrong == ["rich", "urllib3"] and unverified == []

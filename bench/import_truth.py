@@ -1,0 +1,115 @@
+"""The truth the scan precision is measured against, built without samepack's scanner or its
+import table: which third-party top-level modules a project's code imports, and which
+distribution really provides each.
+
+- imports: the top-level names of absolute imports (``scan_corpus.imported_tops``, a plain
+  ``ast`` walk), minus ``sys.stdlib_module_names`` and minus the project's own modules (a
+  ``NAME.py`` or ``NAME/`` package anywhere in the tree), except names a declared distribution
+  provides (then the declared files say it is third-party);
+- providers: the top-level modules a distribution ships, read from its own files: the
+  installed distribution's ``top_level.txt`` or ``RECORD``, else the ``RECORD`` of a wheel
+  unpacked in uv's cache. A distribution found in neither cannot be checked; it counts as
+  wrong and is listed as unverified.
+
+A predicted name is right when it provides one of the project's third-party imports.
+Python 2 modules (``urllib2``, ``StringIO``) are not in 3.x's stdlib list, but no real
+distribution provides them, so a tool that predicts a name for them is counted wrong.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+
+def own_modules(root: Path, files) -> set[str]:
+    """Names the project's own files give an import: every ``NAME.py`` and package ``NAME/``."""
+    names: set[str] = set()
+    for path in files(root):
+        if path.suffix == ".py":
+            names.add(path.stem if path.name != "__init__.py" else path.parent.name)
+    return names
+
+
+def third_party_imports(tops: set[str], own: set[str], declared: set[str]) -> set[str]:
+    declared_tops = {top for dist in declared
+                     for top in (providers(dist) or {dist.replace("-", "_")})}
+    return {top for top in tops
+            if top not in sys.stdlib_module_names and top != "__future__"
+            and (top not in own or top in declared_tops)}
+
+
+def _tops_of_record(lines: list[str]) -> set[str]:
+    tops = set()
+    for line in lines:
+        path = line.split(",", 1)[0]
+        first = path.split("/", 1)[0]
+        if not first or first.endswith((".dist-info", ".data")) or first == "__pycache__" \
+                or first.startswith(".."):
+            continue
+        if "/" in path:
+            tops.add(first)
+        elif first.endswith(".py"):
+            tops.add(first[:-3])
+        elif first.endswith((".so", ".pyd")):
+            tops.add(first.split(".", 1)[0])
+    return tops
+
+
+@lru_cache(maxsize=1)
+def _uv_cache_records() -> dict[str, set[str]]:
+    try:
+        cache = Path(subprocess.run(["uv", "cache", "dir"], capture_output=True, text=True,
+                                    timeout=30).stdout.strip())
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    found: dict[str, set[str]] = {}
+    for record in cache.glob("archive-v*/*/*.dist-info/RECORD"):
+        name = canonicalize_name(record.parent.name.rsplit("-", 1)[0])
+        try:
+            tops = _tops_of_record(record.read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError):
+            continue
+        found.setdefault(name, set()).update(tops)
+    return found
+
+
+@lru_cache(maxsize=None)
+def providers(distribution: str) -> frozenset[str] | None:
+    """The top-level modules ``distribution`` ships, from its own files; None if not found."""
+    try:
+        dist = metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        dist = None
+    if dist is not None:
+        top_level = dist.read_text("top_level.txt")
+        if top_level:
+            return frozenset(line.strip() for line in top_level.splitlines() if line.strip())
+        record = dist.read_text("RECORD")
+        if record:
+            return frozenset(_tops_of_record(record.splitlines()))
+    cached = _uv_cache_records().get(canonicalize_name(distribution))
+    return frozenset(cached) if cached else None
+
+
+def judge(predicted: list[str], third_party: set[str],
+          declared: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """(right, wrong, unverified) among the predicted distribution names. A declared name found
+    nowhere here is right when its own name is one of the imports."""
+    right, wrong, unverified = [], [], []
+    for name in predicted:
+        provided = providers(name)
+        if provided is None and name in declared and name.replace("-", "_") in third_party:
+            right.append(name)
+        elif provided is None:
+            unverified.append(name)
+        elif provided & third_party:
+            right.append(name)
+        else:
+            wrong.append(name)
+    return right, wrong, unverified

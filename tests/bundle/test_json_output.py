@@ -1,0 +1,40 @@
+"""``verify --json`` and ``import --json``: one JSON document on stdout, the result or the
+refusal, on a real exported bundle and on a damaged copy of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.bundle.conftest import register
+
+
+def test_verify_and_import_answer_in_json(mini_project: Path, tmp_path: Path, samepack,
+                                          monkeypatch) -> None:
+    register(mini_project)
+    bundle = tmp_path / "mini.tgz"
+    assert samepack("export", "program", "-n", "mini", "-o", bundle).exit_code == 0
+
+    verified = samepack("verify", bundle, "--json")
+    assert verified.exit_code == 0, verified.stderr
+    result = json.loads(verified.stdout)
+    assert result["ok"] is True and result["program"] == "mini:0.1"
+    assert result["members"] > 0 and "code" in result["parts"] and result["signed"] is False
+
+    monkeypatch.setenv("SAMEPACK_HOME", str(tmp_path / "elsewhere"))
+    imported = samepack("import", bundle, "--json")
+    assert imported.exit_code == 0, imported.stderr
+    entry = json.loads(imported.stdout)
+    assert entry["ok"] is True and entry["ref"] == "mini:0.1"
+    assert (Path(entry["path"]) / "entry.json").is_file()
+
+    damaged = tmp_path / "damaged.tgz"
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    for command in ("verify", "import"):
+        refused = samepack(command, damaged, "--json")
+        assert refused.exit_code != 0
+        answer = json.loads(refused.stdout)
+        assert answer["ok"] is False and answer["error"]["exit_code"] == refused.exit_code
+        assert "corrupt" in answer["error"]["message"] and "Traceback" not in refused.stderr
