@@ -204,3 +204,13 @@ def status(text: str) -> Iterator[None]:
                   console=err.real, transient=True) as progress:
         progress.add_task(text, total=None)
         yield
+
+
+def decimal_size(size: int) -> str:
+    """``812 B``, ``19.1 kB``, ``1,024.0 MB``: decimal units, as registries and package indexes
+    show them."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:,.1f} MB"

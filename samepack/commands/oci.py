@@ -13,7 +13,7 @@ from typing import Iterator
 import click
 
 from samepack.commands.jsonmode import emit, json_option
-from samepack.console import byte_progress, info, json_result, out
+from samepack.console import byte_progress, decimal_size, info, json_result, out
 from samepack.errors import InputError
 
 _PROGRAM_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9_.+-]+)?$")
@@ -56,15 +56,6 @@ def _bundle_file(source: str) -> Iterator[_PushSource]:
         yield _PushSource(result.path, git.commit if git else None)
 
 
-def _size(size: int) -> str:
-    """``812 B``, ``19.1 kB``, ``1,024.0 MB``: decimal units, as registries and rich show."""
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} kB"
-    return f"{size / 1_000_000:,.1f} MB"
-
-
 @click.command("push")
 @click.argument("source")
 @click.argument("target")
@@ -102,8 +93,8 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
                      "blobs": result.outcomes, "referrers": referrers,
                      "signed": envelope is not None})
         return
-    info(f"pushed {result.reference}: sent {_size(result.sent)}, already there "
-         f"{_size(result.skipped)}, mounted {_size(result.mounted)}")
+    info(f"pushed {result.reference}: sent {decimal_size(result.sent)}, already there "
+         f"{decimal_size(result.skipped)}, mounted {decimal_size(result.mounted)}")
     if referrers:
         info(f"attached {len(referrers)} referrers (provenance, SBOM"
              f"{', signature' if envelope else ''})")
@@ -151,7 +142,7 @@ def pull(reference: str, output: Path | None, force: bool, do_import: bool,
     keep_signature(result.path, envelopes, verdict)
     manifest = result.remote.manifest
     info(f"pulled {manifest.name} {manifest.version} ({result.remote.artifact.digest}), "
-         f"{_size(result.received)} received")
+         f"{decimal_size(result.received)} received")
     if not as_json:
         out.print(str(result.path), highlight=False)
     document = {"ok": True, "path": str(result.path), "program": f"{manifest.name}:"
@@ -220,6 +211,6 @@ def copy(source: str, destination: str, insecure: bool, as_json: bool) -> None:
         json_result(result.__dict__)
         return
     info(f"copied {source} to {destination}: {result.blobs_copied} blobs "
-         f"({_size(result.bytes_copied)}), {result.blobs_present} already there, "
+         f"({decimal_size(result.bytes_copied)}), {result.blobs_present} already there, "
          f"{len(result.referrers)} referrers")
     out.print(result.digest, highlight=False)

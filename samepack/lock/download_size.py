@@ -11,6 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from typing import Mapping
 
+from samepack.console import decimal_size
+
 
 @dataclass(frozen=True)
 class DownloadSize:
@@ -25,7 +27,7 @@ class DownloadSize:
     def describe(self) -> str:
         if not self.known:
             return f"unknown (the lock records no size for its {self.unsized} package(s))"
-        figure = _human(self.total)
+        figure = decimal_size(self.total)
         if self.unsized:
             return f"at least {figure} ({self.unsized} package(s) without a recorded size)"
         return figure
@@ -64,9 +66,3 @@ def _package_size(package: dict) -> int | None:
     return size if isinstance(size, int) and size >= 0 else None
 
 
-def _human(size: int) -> str:
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} kB"
-    return f"{size / 1_000_000:,.1f} MB"
