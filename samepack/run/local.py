@@ -40,7 +40,8 @@ from samepack.run.params import resolve_params
 from samepack.run.preflight import shortfalls
 from samepack.run.printed import StepOutput
 from samepack.run.steps import (
-    StepContext, command_line, discard_notebook_state, metrics_file, read_metrics, step_environment, stream_step,
+    StepContext, command_line, discard_notebook_state, metrics_file, read_metrics,
+    step_environment, stream_step,
 )
 
 # Fixed unless the program sets them, so that re-runs hash, seed and date their files alike.
