@@ -48,6 +48,14 @@ def without_credentials(uri: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _may_hold_runs(local: Path) -> bool:
+    """Whether a local store could hold runs: a folder with no experiment's ``meta.yaml`` is
+    only where MLflow put artifacts (its default artifact root beside a database), not a store."""
+    if not local.exists():
+        return False
+    return not local.is_dir() or any(local.glob("*/meta.yaml"))
+
+
 def millis(iso: str | None) -> int | None:
     if not iso:
         return None
@@ -69,8 +77,8 @@ class MlflowLink:
         since = (millis(started_at) or 0) - SLACK_MS
         for source in self._sources(cwd):
             local = store_path(source, cwd)
-            if local is not None and not local.exists():
-                continue  # the step logged nothing to MLflow
+            if local is not None and not _may_hold_runs(local):
+                continue  # the step logged nothing to MLflow there
             try:
                 records = read_mlflow(source, since_ms=since, cwd=cwd)
             except SamepackError as error:
