@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from samepack.commands.jsonmode import emit, json_option
-from samepack.console import byte_counter, info, json_result, out, warn
+from samepack.console import byte_counter, info, out, warn
 from samepack.console import result as result_line
 
 
@@ -84,7 +84,7 @@ def export() -> None:
 @click.option("--k8s-version", metavar="MAJOR.MINOR",
               help="Validate infra/ manifests for this Kubernetes version.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def export_program(ref: str, output: Path | None, runs: str, compression: str,
                    include_data: bool, no_code: bool, include_image: bool,
                    k8s_version: str | None, force: bool, as_json: bool) -> None:
@@ -105,11 +105,10 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
         warn(message)
     manifest = result.manifest
     if as_json:
-        json_result({"path": str(result.path), "size": result.size,
-                     "program": f"{manifest.name}:{manifest.version}",
-                     "parts": [p.name for p in manifest.parts],
-                     "members": len(manifest.members()),
-                     "skipped": [{"path": p, "reason": r} for p, r in result.skipped]})
+        emit({"ok": True, "path": str(result.path), "size": result.size,
+              "program": f"{manifest.name}:{manifest.version}",
+              "parts": [p.name for p in manifest.parts], "members": len(manifest.members()),
+              "skipped": [{"path": p, "reason": r} for p, r in result.skipped]})
         return
     info(f"exported {manifest.name}:{manifest.version}: {len(manifest.members())} files in "
          f"{', '.join(p.name for p in manifest.parts)} ({human(result.size)})")
@@ -290,7 +289,7 @@ def _open_report(source: Path, target: Path | None, open_it: bool, limits) -> No
 
 @click.command("inspect")
 @click.argument("source")
-@click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
+@json_option("Print everything as one JSON document on stdout (errors too).")
 @click.option("--report", "report_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the bundle's HTML report of its runs to this file.")
 @click.option("--open", "open_report", is_flag=True,
@@ -316,7 +315,7 @@ def inspect(source: str, as_json: bool, report_to: Path | None, open_report: boo
 
     summary = summarise(Path(source), _limits(max_size, max_member_size, max_ratio))
     if as_json:
-        json_result(summary.to_dict(), sort_keys=True)
+        emit(summary.to_dict())
     else:
         _print_summary(summary)
 

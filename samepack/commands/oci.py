@@ -13,7 +13,7 @@ from typing import Iterator
 import click
 
 from samepack.commands.jsonmode import emit, json_option
-from samepack.console import byte_progress, decimal_size, info, json_result, out
+from samepack.console import byte_progress, decimal_size, info, out
 from samepack.errors import InputError
 
 _PROGRAM_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9_.+-]+)?$")
@@ -62,7 +62,7 @@ def _bundle_file(source: str) -> Iterator[_PushSource]:
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
 @click.option("--source-url", "source_url", help="Annotation org.opencontainers.image.source.")
 @click.option("--revision", help="Annotation org.opencontainers.image.revision (a commit).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def push(source: str, target: str, insecure: bool, source_url: str | None,
          revision: str | None, as_json: bool) -> None:
     """Push a bundle (FILE, or a registered program NAME[:VERSION]) to
@@ -87,11 +87,10 @@ def push(source: str, target: str, insecure: bool, source_url: str | None,
         registry = Registry.open(ref.host, insecure=insecure)
         referrers = publish_trust(registry, result.pinned, chosen.bundle, envelope)
     if as_json:
-        json_result({"reference": str(result.reference), "digest": result.digest,
-                     "pinned": str(result.pinned), "sent": result.sent,
-                     "skipped": result.skipped, "mounted": result.mounted,
-                     "blobs": result.outcomes, "referrers": referrers,
-                     "signed": envelope is not None})
+        emit({"ok": True, "reference": str(result.reference), "digest": result.digest,
+              "pinned": str(result.pinned), "sent": result.sent, "skipped": result.skipped,
+              "mounted": result.mounted, "blobs": result.outcomes, "referrers": referrers,
+              "signed": envelope is not None})
         return
     info(f"pushed {result.reference}: sent {decimal_size(result.sent)}, already there "
          f"{decimal_size(result.skipped)}, mounted {decimal_size(result.mounted)}")
@@ -196,7 +195,7 @@ def logout(host: str) -> None:
 @click.argument("source")
 @click.argument("destination")
 @click.option("--insecure", is_flag=True, help=_INSECURE_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def copy(source: str, destination: str, insecure: bool, as_json: bool) -> None:
     """Copy an artifact and its signatures, SBOM and provenance, byte for byte, between
     registries and OCI layout folders: SOURCE and DESTINATION are oci://HOST/REPO:TAG or
@@ -208,7 +207,7 @@ def copy(source: str, destination: str, insecure: bool, as_json: bool) -> None:
         result = copy_artifact(source, destination, insecure=insecure,
                                on_bytes=lambda n: progress.advance(progress.task_ids[0], n))
     if as_json:
-        json_result(result.__dict__)
+        emit({"ok": True, **result.__dict__})
         return
     info(f"copied {source} to {destination}: {result.blobs_copied} blobs "
          f"({decimal_size(result.bytes_copied)}), {result.blobs_present} already there, "

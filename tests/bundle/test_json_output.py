@@ -38,3 +38,23 @@ def test_verify_and_import_answer_in_json(mini_project: Path, tmp_path: Path, sa
         answer = json.loads(refused.stdout)
         assert answer["ok"] is False and answer["error"]["exit_code"] == refused.exit_code
         assert "corrupt" in answer["error"]["message"] and "Traceback" not in refused.stderr
+
+
+def test_export_and_inspect_answer_in_json(mini_project: Path, tmp_path: Path, samepack) -> None:
+    register(mini_project)
+    bundle = tmp_path / "mini.tgz"
+    exported = samepack("export", "program", "-n", "mini", "-o", bundle, "--json")
+    assert exported.exit_code == 0, exported.stderr
+    result = json.loads(exported.stdout)
+    assert result["ok"] is True and result["program"] == "mini:0.1"
+    assert result["size"] == bundle.stat().st_size
+
+    again = samepack("export", "program", "-n", "mini", "-o", bundle, "--json")
+    assert again.exit_code != 0
+    answer = json.loads(again.stdout)
+    assert answer["ok"] is False and "exists" in answer["error"]["message"]
+    assert answer["error"]["hint"] and answer["error"]["exit_code"] == again.exit_code
+
+    missing = samepack("inspect", tmp_path / "absent.tgz", "--json")
+    assert missing.exit_code != 0
+    assert json.loads(missing.stdout)["error"]["exit_code"] == missing.exit_code

@@ -29,3 +29,21 @@ def test_pull_answers_in_json(samepack, registry, bundle_factory, tmp_path: Path
     error = json.loads(refused.stdout)["error"]
     assert error["exit_code"] == 5 and "demo-1.0.tgz exists" in error["message"]
     assert error["hint"]
+
+
+def test_push_and_copy_refusals_are_json_documents(samepack, bundle_factory,
+                                                   tmp_path: Path) -> None:
+    """A registry that does not answer (a closed loopback port) is one error document."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    bundle = bundle_factory()
+    for args in (("push", bundle, f"oci://127.0.0.1:{closed}/json/demo"),
+                 ("copy", f"oci://127.0.0.1:{closed}/json/demo:1.0", f"oci-layout:{tmp_path}/out")):
+        refused = samepack(*args, "--json", "--insecure")
+        assert refused.exit_code != 0, refused.stdout
+        error = json.loads(refused.stdout)["error"]
+        assert error["exit_code"] == refused.exit_code and f"127.0.0.1:{closed}" in error["message"]
+        assert "Traceback" not in refused.stderr
