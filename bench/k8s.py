@@ -27,8 +27,8 @@ from pathlib import Path
 from samepack.image.base import choose_base_image
 from samepack.image.dockerfile import DockerfileInputs, render_dockerfile
 from samepack.k8s import render_manifests, validate_manifests
-from samepack.k8s.argo import render_workflow
-from samepack.k8s.preflight import NodeFacts, preflight, step_needs
+from samepack.k8s.objects.argo import render_workflow
+from samepack.k8s.api.preflight import NodeFacts, preflight, step_needs
 from samepack.program.model import Parameter, Program, Resources, Step
 
 
@@ -57,9 +57,9 @@ def cluster_bench(steps: int, repeat: int) -> None:
     """Render, validate and apply ``steps`` steps against a real API server, beside kubectl."""
     import importlib.util
 
-    from samepack.k8s.cluster import Cluster
-    from samepack.k8s.dump import dump_manifests
-    from samepack.k8s.plan import retarget
+    from samepack.k8s.api.cluster import Cluster
+    from samepack.k8s.api.dump import dump_manifests
+    from samepack.k8s.apply.plan import retarget
 
     tests = Path(__file__).resolve().parent.parent / "tests"
     sys.path.insert(0, str(tests))  # the control plane helper imports `support` from there

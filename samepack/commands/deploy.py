@@ -9,7 +9,7 @@ import click
 
 from samepack.commands.jsonmode import emit, json_option
 from samepack.console import info, out, warn
-from samepack.k8s.validate import DEFAULT_KUBERNETES_VERSION
+from samepack.k8s.api.validate import DEFAULT_KUBERNETES_VERSION
 
 
 def _entry(target: str):
@@ -29,8 +29,8 @@ def entry_manifests(entry, namespace: str | None) -> list[dict]:
     """The entry's ``infra/`` manifests (rendered now when it has none), moved to ``namespace``."""
     from samepack.image.record import read_image
     from samepack.k8s import render_manifests
-    from samepack.k8s.dump import load_manifests
-    from samepack.k8s.plan import retarget
+    from samepack.k8s.api.dump import load_manifests
+    from samepack.k8s.apply.plan import retarget
 
     infra = Path(entry.path) / "infra"
     files = sorted(infra.rglob("*.yaml")) if infra.is_dir() else []
@@ -65,15 +65,15 @@ def deploy_entry(entry, *, context: str | None = None, namespace: str | None = N
     returns the outcome (``samepack import --cluster`` uses it too). ``registry`` (else
     ``$SAMEPACK_K8S_REGISTRY``) carries data sets too large for a ConfigMap."""
     from samepack.errors import InputError
-    from samepack.k8s.argo import ARGO_API, with_argo
-    from samepack.k8s.cluster import Cluster
-    from samepack.k8s.deploy import JOB_TIMEOUT, DeployRequest, argo_schemas, deploy
-    from samepack.k8s.plan import namespace_of
+    from samepack.k8s.objects.argo import ARGO_API, with_argo
+    from samepack.k8s.api.cluster import Cluster
+    from samepack.k8s.apply.deploy import JOB_TIMEOUT, DeployRequest, argo_schemas, deploy
+    from samepack.k8s.apply.plan import namespace_of
 
     from samepack.k8s import validate_manifests
 
-    from samepack.k8s.carry import carried_datasets, fetch_from_registry, needs_registry
-    from samepack.k8s.transfer import open_registry
+    from samepack.k8s.exchange.carry import carried_datasets, fetch_from_registry, needs_registry
+    from samepack.k8s.exchange.transfer import open_registry
 
     objects = entry_manifests(entry, namespace)
     # the registry of $SAMEPACK_K8S_REGISTRY only when a data set needs it
@@ -170,9 +170,9 @@ def undeploy(target: str, context: str | None, namespace: str | None, purge: boo
              dry_run: bool) -> None:
     """Remove what samepack applied for a program, found by its labels (one version with
     NAME:VERSION). Volume claims, and so the data on them, stay unless --purge."""
-    from samepack.k8s.cluster import Cluster
-    from samepack.k8s.names import dns_name
-    from samepack.k8s.undeploy import undeploy as remove
+    from samepack.k8s.api.cluster import Cluster
+    from samepack.k8s.objects.names import dns_name
+    from samepack.k8s.apply.undeploy import undeploy as remove
 
     name, _, version = target.partition(":")
     cluster = Cluster.connect(context)

@@ -193,7 +193,7 @@ def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resourc
 
 def _run_k8s(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
              env_manager: str = "samepack", cluster: ClusterOptions = ClusterOptions()):
-    from samepack.k8s.run import run_target
+    from samepack.k8s.runs.run import run_target
 
     return run_target(program, workdir, overrides, ignore_resources, cluster.timeout,
                       wait=not cluster.no_wait, registry=cluster.registry)

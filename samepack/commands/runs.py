@@ -99,15 +99,15 @@ ARTIFACT_ORIGINS = {"output": "working directory", "cell": "notebook cell output
 
 def _collected(history, run_id: str, *, wait: bool, timeout: float):
     """The run's record; a cluster run submitted with --no-wait has what the cluster says now
-    recorded first (``samepack.k8s.collect``)."""
+    recorded first (``samepack.k8s.runs.collect``)."""
     record = history.get_run(run_id)
     if record.status != "running" or record.tags.get("target") != "k8s":
         return record
-    from samepack.k8s.collect import collect, is_detached
+    from samepack.k8s.runs.collect import collect, is_detached
 
     if not is_detached(record):
         return record
-    from samepack.k8s.cluster import Cluster
+    from samepack.k8s.api.cluster import Cluster
 
     cluster = Cluster.connect()
     try:

@@ -55,7 +55,7 @@ def needs_from_record(record: Any) -> Needs:
 
 def needs_from_program(program: Any) -> Needs:
     """The most any step of a program asks for (``resources`` merged over the defaults)."""
-    from samepack.k8s.quantity import parse_quantity
+    from samepack.k8s.objects.quantity import parse_quantity
 
     def most(field: str) -> int:
         values = [getattr(program.step_resources(step), field) for step in program.steps.values()]

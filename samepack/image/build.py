@@ -18,7 +18,7 @@ from samepack.image.dockerfile import (
 )
 from samepack.image.project import ProjectFacts
 from samepack.image.record import ImageRecord, record_image
-from samepack.k8s.names import dns_name, image_tag
+from samepack.k8s.objects.names import dns_name, image_tag
 
 BUILD_DIR = Path(".samepack") / "build"
 

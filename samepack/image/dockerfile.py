@@ -13,7 +13,7 @@ from samepack import __version__
 from samepack.image.base import BaseImage
 from samepack.paths import templates_dir
 
-RUN_AS_UID = 1000  # the Kubernetes pods run as this uid too (samepack.k8s.pod.RUN_AS)
+RUN_AS_UID = 1000  # the Kubernetes pods run as this uid too (samepack.k8s.objects.pod.RUN_AS)
 RUN_AS_USER = "samepack"
 
 

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
 def _bytes(value: str, field: str) -> "Decimal":
     # Imported here: samepack.k8s loads the manifest renderer, which a step asking for no
     # memory, disk or VRAM never needs.
-    from samepack.k8s.quantity import parse_quantity
+    from samepack.k8s.objects.quantity import parse_quantity
 
     return parse_quantity(value, field)
 
 
 def human_bytes(count: int) -> str:
-    from samepack.k8s.quantity import human_bytes as human
+    from samepack.k8s.objects.quantity import human_bytes as human
 
     return human(count)
 

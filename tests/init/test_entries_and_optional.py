@@ -217,7 +217,7 @@ def test_runner_leaves_out_unset_optional_words() -> None:
 
 
 def test_pod_commands_leave_out_unset_optional_words() -> None:
-    from samepack.k8s.params import resolve_params as pod_params, step_command
+    from samepack.k8s.objects.params import resolve_params as pod_params, step_command
 
     step = Step(name="s", run="python t.py --seed={params.seed} --epochs {params.epochs}")
     program = Program(name="demo", version="1", steps={"s": step},

@@ -12,10 +12,10 @@ import yaml
 
 from samepack.errors import VerificationError
 from samepack.k8s import validate_manifests
-from samepack.k8s.argo import executor_rbac, render_cron_workflows, render_workflow
-from samepack.k8s.dump import dump_manifests
-from samepack.k8s.render import pod_context
-from samepack.k8s.validate import crd_schema, supported_versions
+from samepack.k8s.objects.argo import executor_rbac, render_cron_workflows, render_workflow
+from samepack.k8s.api.dump import dump_manifests
+from samepack.k8s.objects.render import pod_context
+from samepack.k8s.api.validate import crd_schema, supported_versions
 from tests.k8s.golden import assert_golden
 from tests.k8s.programs import single_step, step_argv, wine_quality
 

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from samepack.k8s.argo import ARGO_API
-from samepack.k8s.cluster import Cluster
+from samepack.k8s.objects.argo import ARGO_API
+from samepack.k8s.api.cluster import Cluster
 from tests.k8s.programs import pipeline
 from tests.k8s.test_deploy_api import jobs, register
 

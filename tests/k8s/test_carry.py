@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from samepack.errors import VerificationError
-from samepack.k8s.carry import CARRY_LIMIT, carried_datasets
-from samepack.k8s.pod import FETCH_SCRIPT
+from samepack.k8s.exchange.carry import CARRY_LIMIT, carried_datasets
+from samepack.k8s.objects.pod import FETCH_SCRIPT
 from samepack.program import load_program
 from support import FIXTURES
 
@@ -89,8 +89,8 @@ def bigger_wine(project) -> str:
 def test_a_data_set_over_the_limit_goes_through_the_registry_and_is_pulled_and_checked(
         registry, fixture_project, tmp_path):
     from samepack.k8s import render_manifests
-    from samepack.k8s.carry import fetch_from_registry
-    from samepack.k8s.transfer import open_registry
+    from samepack.k8s.exchange.carry import fetch_from_registry
+    from samepack.k8s.exchange.transfer import open_registry
 
     project = fixture_project("wine-quality")
     sha = bigger_wine(project)

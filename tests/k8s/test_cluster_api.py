@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from samepack.errors import RemoteError
-from samepack.k8s.cluster import Cluster
+from samepack.k8s.api.cluster import Cluster
 
 pytestmark = pytest.mark.xdist_group("k8s-api")
 
@@ -126,7 +126,7 @@ def test_404_names_what_is_missing_with_its_own_hint(kube):
                                            (404, "CRD"), (409, "again"), (422, "fix the field"),
                                            (500, "health"), (418, "server's message")])
 def test_each_status_gets_its_own_hint(status, words):
-    from samepack.k8s.errors import api_error
+    from samepack.k8s.api.errors import api_error
 
     error = api_error("applying Job/x", status, "Reason", b'{"message": "m"}')
     assert error.message == f"applying Job/x: the API server answered {status} Reason: m"
@@ -136,7 +136,7 @@ def test_each_status_gets_its_own_hint(status, words):
 def test_quoted_objects_in_a_servers_message_are_shortened():
     import json
 
-    from samepack.k8s.errors import api_error
+    from samepack.k8s.api.errors import api_error
 
     body = json.dumps({"message": 'Job.batch "t" is invalid: spec.template: Invalid value: '
                                   '{"labels":{"a":"b"},"spec":{"containers":[{"name":"c"}]}}: '

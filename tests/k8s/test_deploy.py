@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from samepack.k8s import render_manifests, validate_manifests
-from samepack.k8s.plan import object_diff, retarget, split_dry_run
-from samepack.k8s.secrets import secret_objects
-from samepack.k8s.status import job_verdict, workflow_verdict
+from samepack.k8s.apply.plan import object_diff, retarget, split_dry_run
+from samepack.k8s.objects.secrets import secret_objects
+from samepack.k8s.api.status import job_verdict, workflow_verdict
 from samepack.program.model import SecretRef
 from samepack.store import Store
 from tests.k8s.programs import single_step, wine_quality

@@ -249,7 +249,7 @@ def test_a_data_set_over_768_kib_is_deployed_through_the_registry_with_no_hand_w
     import subprocess
     import sys
 
-    from samepack.k8s.transfer import open_registry
+    from samepack.k8s.exchange.transfer import open_registry
     from tests.k8s.test_carry import bigger_wine
 
     project = fixture_project("wine-quality")

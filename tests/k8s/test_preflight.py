@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from samepack.k8s.preflight import NodeFacts, node_facts, preflight, step_needs
+from samepack.k8s.api.preflight import NodeFacts, node_facts, preflight, step_needs
 from tests.k8s.programs import single_step, wine_quality
 
 

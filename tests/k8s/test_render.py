@@ -8,9 +8,9 @@ import pytest
 
 from samepack.errors import InputError, VerificationError
 from samepack.k8s import render_manifests, validate_manifests
-from samepack.k8s.dump import dump_manifests, load_manifests
-from samepack.k8s.names import dns_name, label_value
-from samepack.k8s.validate import supported_versions
+from samepack.k8s.api.dump import dump_manifests, load_manifests
+from samepack.k8s.objects.names import dns_name, label_value
+from samepack.k8s.api.validate import supported_versions
 from tests.k8s.golden import assert_golden
 from tests.k8s.programs import single_step, step_argv, wine_quality
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from samepack.k8s.results import MESSAGE_LIMIT, read_result, result_script, wrap_command
+from samepack.k8s.exchange.results import MESSAGE_LIMIT, read_result, result_script, wrap_command
 from samepack.program.model import MetricPattern, Step
 
 NUMBER = MetricPattern(r"^(?P<name>[a-z_]+)\s*[:=]\s*(?P<value>[-+]?\d*\.?\d+)\s*$")
@@ -63,7 +63,7 @@ def test_a_message_that_is_not_samepacks_keeps_the_exit_code():
 def test_output_files_are_named_with_their_sha256_and_the_message_stays_bounded(tmp_path):
     import hashlib
 
-    from samepack.k8s.results import MAX_OUTPUTS
+    from samepack.k8s.exchange.results import MAX_OUTPUTS
 
     workspace = tmp_path / "workspace"
     (workspace / ".venv").mkdir(parents=True)
@@ -88,7 +88,7 @@ def test_output_files_are_named_with_their_sha256_and_the_message_stays_bounded(
 def test_the_pod_uploads_its_outputs_to_the_registry_by_digest(tmp_path, registry):
     import hashlib
 
-    from samepack.k8s.transfer import open_registry
+    from samepack.k8s.exchange.transfer import open_registry
 
     exchange = open_registry(f"oci://{registry.host}/results/upload")
     workspace = tmp_path / "workspace"
@@ -124,9 +124,9 @@ def test_an_output_the_registry_cannot_confirm_is_not_recorded(tmp_path, registr
     import hashlib
 
     from samepack.history import History
-    from samepack.k8s.record import RunRecorder, outputs_dir
-    from samepack.k8s.results import OutputFile, StepResult
-    from samepack.k8s.transfer import open_registry
+    from samepack.k8s.runs.record import RunRecorder, outputs_dir
+    from samepack.k8s.exchange.results import OutputFile, StepResult
+    from samepack.k8s.exchange.transfer import open_registry
 
     exchange = open_registry(f"oci://{registry.host}/results/confirm")
     (tmp_path / "real.bin").write_bytes(b"real bytes")

@@ -149,7 +149,7 @@ def test_output_files_come_back_verified_and_match_a_local_run_of_the_same_progr
         samepack, kube, program_name, exchange, tmp_path):
     import hashlib
 
-    from samepack.k8s.record import outputs_dir
+    from samepack.k8s.runs.record import outputs_dir
     from samepack.reproduce.compare import compare_artifacts
 
     project = tmp_path / "project"
@@ -181,7 +181,7 @@ def test_output_files_come_back_verified_and_match_a_local_run_of_the_same_progr
 
 def test_without_a_registry_the_outputs_are_named_not_fetched(samepack, kube, program_name,
                                                                tmp_path, monkeypatch):
-    from samepack.k8s.record import outputs_dir
+    from samepack.k8s.runs.record import outputs_dir
 
     monkeypatch.delenv("SAMEPACK_K8S_REGISTRY", raising=False)
     ref = register(writing_program(program_name), tmp_path)

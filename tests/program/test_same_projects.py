@@ -229,7 +229,7 @@ def test_notebook_steps_render_on_the_cluster_with_their_cells(tmp_path):
     import sys
 
     from samepack.k8s import render_manifests, validate_manifests
-    from samepack.k8s.notebook import notebook_command
+    from samepack.k8s.objects.notebook import notebook_command
 
     project = four_step_notebook(tmp_path / "four")
     program = load_program(project / "same.yaml", show_warnings=False)

@@ -36,9 +36,9 @@ def infra_sources(program: Program, image: str | None, k8s_version: str | None,
     (``imported``: their paths under ``root``) unless a Kubernetes version is asked for."""
     if imported is not None and k8s_version is None:
         return tree_sources(root, "infra", imported), []
-    from samepack.k8s.dump import dump_manifests
-    from samepack.k8s.render import render_manifests
-    from samepack.k8s.validate import DEFAULT_KUBERNETES_VERSION
+    from samepack.k8s.api.dump import dump_manifests
+    from samepack.k8s.objects.render import render_manifests
+    from samepack.k8s.api.validate import DEFAULT_KUBERNETES_VERSION
 
     objects = render_manifests(program, image=image)
     warnings = []

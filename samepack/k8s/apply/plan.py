@@ -7,8 +7,8 @@ import copy
 import difflib
 from typing import Any, Iterable
 
-from samepack.k8s.dump import dump_manifests
-from samepack.k8s.validate import describe
+from samepack.k8s.api.dump import dump_manifests
+from samepack.k8s.api.validate import describe
 
 CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
                   "PersistentVolume", "StorageClass", "PriorityClass"}

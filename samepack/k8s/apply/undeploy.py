@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Callable
 
 from samepack.errors import NotFoundError
-from samepack.k8s.argo import ARGO_API
-from samepack.k8s.deploy import PRUNABLE, program_selector
-from samepack.k8s.names import label_value
+from samepack.k8s.objects.argo import ARGO_API
+from samepack.k8s.apply.deploy import PRUNABLE, program_selector
+from samepack.k8s.objects.names import label_value
 
 CLAIMS = ("v1", "PersistentVolumeClaim")
 

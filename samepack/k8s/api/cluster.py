@@ -1,7 +1,7 @@
 """The only module that talks to a cluster: a thin layer over the kubernetes client's dynamic
 client (server-side apply with field manager ``samepack``, reads, deletes, logs). Decisions live
 in the pure modules; this one only carries them out and turns client errors into RemoteError
-with the server's own reason and a hint that fits it (``samepack.k8s.errors``).
+with the server's own reason and a hint that fits it (``samepack.k8s.api.errors``).
 
 Every request has a timeout (``REQUEST_TIMEOUT``: connect, read), and API discovery is never
 taken from a cache another process left behind: the dynamic client's discovery cache lives in a
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from samepack.errors import InputError, RemoteError, ToolMissingError
-from samepack.k8s.errors import api_error, connection_error
-from samepack.k8s.names import FIELD_MANAGER
-from samepack.k8s.validate import describe
+from samepack.k8s.api.errors import api_error, connection_error
+from samepack.k8s.objects.names import FIELD_MANAGER
+from samepack.k8s.api.validate import describe
 
 POLL_SECONDS = 1.0
 REQUEST_TIMEOUT = (10.0, 60.0)  # seconds to connect, seconds to wait for an answer

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from samepack.errors import InputError, ResourceError, RunFailedError
-from samepack.k8s.errors import ApiError
-from samepack.k8s.names import MANAGED_BY, dns_name, label_value
-from samepack.k8s.order import sort_objects
-from samepack.k8s.plan import namespace_of, object_diff, removal_diff, split_dry_run
-from samepack.k8s.preflight import node_facts, preflight, step_needs
-from samepack.k8s.render import NEEDS_ANNOTATION, RUN_LABEL, STEP_LABEL
-from samepack.k8s.secrets import secret_objects
-from samepack.k8s.status import job_verdict, pending_reason, workflow_verdict
-from samepack.k8s.validate import DEFAULT_KUBERNETES_VERSION, describe, validate_manifests
+from samepack.k8s.api.errors import ApiError
+from samepack.k8s.objects.names import MANAGED_BY, dns_name, label_value
+from samepack.k8s.objects.order import sort_objects
+from samepack.k8s.apply.plan import namespace_of, object_diff, removal_diff, split_dry_run
+from samepack.k8s.api.preflight import node_facts, preflight, step_needs
+from samepack.k8s.objects.render import NEEDS_ANNOTATION, RUN_LABEL, STEP_LABEL
+from samepack.k8s.objects.secrets import secret_objects
+from samepack.k8s.api.status import job_verdict, pending_reason, workflow_verdict
+from samepack.k8s.api.validate import DEFAULT_KUBERNETES_VERSION, describe, validate_manifests
 from samepack.program.model import Program
 
 Report = Callable[[str], None]
@@ -90,7 +90,7 @@ ARGO_CRDS = {"Workflow": "workflows.argoproj.io", "CronWorkflow": "cronworkflows
 def argo_schemas(cluster) -> dict[str, Any]:
     """The Argo kinds' schemas as this cluster's own CRDs define them (made strict), for
     client-side validation before anything is applied."""
-    from samepack.k8s.validate import crd_schema
+    from samepack.k8s.api.validate import crd_schema
 
     schemas = {}
     for kind, name in ARGO_CRDS.items():

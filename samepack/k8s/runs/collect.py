@@ -14,13 +14,13 @@ import time
 from typing import Any, Callable
 
 from samepack.errors import RemoteError
-from samepack.k8s.argo import ARGO_API
-from samepack.k8s.record import RunRecorder
-from samepack.k8s.render import NEEDS_ANNOTATION, RUN_LABEL
-from samepack.k8s.results import container_result
-from samepack.k8s.run import DETACHED_TAG, REGISTRY_TAG, close_run, record_workflow
-from samepack.k8s.status import job_verdict, pod_phase, workflow_verdict
-from samepack.k8s.transfer import open_registry
+from samepack.k8s.objects.argo import ARGO_API
+from samepack.k8s.runs.record import RunRecorder
+from samepack.k8s.objects.render import NEEDS_ANNOTATION, RUN_LABEL
+from samepack.k8s.exchange.results import container_result
+from samepack.k8s.runs.run import DETACHED_TAG, REGISTRY_TAG, close_run, record_workflow
+from samepack.k8s.api.status import job_verdict, pod_phase, workflow_verdict
+from samepack.k8s.exchange.transfer import open_registry
 
 Line = Callable[[str], None]
 COMPONENT_LABEL = "app.kubernetes.io/component"

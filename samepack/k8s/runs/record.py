@@ -1,7 +1,7 @@
 """What a cluster run writes into the run history: each step's result (exit code, metric points,
 log tail) and its output files as artifacts of ``kind: output``, pulled from the exchange
 registry by digest where the pods uploaded them. Shared by a run samepack waits for and by one
-collected later (``samepack.k8s.collect``)."""
+collected later (``samepack.k8s.runs.collect``)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 from samepack.errors import SamepackError
 from samepack.history.records import MetricPoint
-from samepack.k8s.results import (
+from samepack.k8s.exchange.results import (
     OUTPUT_FILE_LIMIT, OUTPUT_TOTAL_LIMIT, OutputFile, StepResult, mask,
 )
-from samepack.k8s.transfer import ClusterRegistry
+from samepack.k8s.exchange.transfer import ClusterRegistry
 
 Line = Callable[[str], None]
 FAILED_TAIL_LINES = 5  # lines of a failed step's tail shown when it is recorded

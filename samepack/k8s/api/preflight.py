@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Mapping
 
-from samepack.k8s.pod import GPU_MEMORY_LABEL, GPU_RESOURCE
-from samepack.k8s.quantity import MIB, human_bytes, parse_quantity
+from samepack.k8s.objects.pod import GPU_MEMORY_LABEL, GPU_RESOURCE
+from samepack.k8s.objects.quantity import MIB, human_bytes, parse_quantity
 from samepack.program.model import Program
 
 

@@ -8,8 +8,8 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from samepack.k8s.names import dns_name, program_labels
-from samepack.k8s.pod import secret_key
+from samepack.k8s.objects.names import dns_name, program_labels
+from samepack.k8s.objects.pod import secret_key
 from samepack.program.model import Program, SecretRef
 
 

@@ -4,14 +4,14 @@ Argo's CRDs now; otherwise (and for single steps) Jobs are submitted in dependen
 watched, their logs streamed back where the cluster serves them.
 
 Each step's exit code, metric points, log tail and output files come back through its
-container's termination message (``samepack.k8s.results``), the files themselves through the
-exchange registry when one is given (``samepack.k8s.transfer``), so ``runs compare`` and
+container's termination message (``samepack.k8s.exchange.results``), the files themselves through the
+exchange registry when one is given (``samepack.k8s.exchange.transfer``), so ``runs compare`` and
 ``reproduce`` see cluster runs like local ones. Ctrl-C or SIGTERM records the run as cancelled
 and removes the run's objects.
 
 With ``--no-wait`` the run is submitted and left: every Job is created at once, those whose
 steps need others suspended, and ``samepack runs wait ID`` (or ``runs show ID``) later records
-what finished and lets the next steps start (``samepack.k8s.collect``)."""
+what finished and lets the next steps start (``samepack.k8s.runs.collect``)."""
 
 from __future__ import annotations
 
@@ -23,20 +23,20 @@ from pathlib import Path
 from typing import Any, Callable
 
 from samepack.errors import CancelledError, InputError, RemoteError, RunFailedError
-from samepack.k8s.argo import ARGO_API, executor_rbac, render_workflow
-from samepack.k8s.carry import carried_datasets, fetch_from_registry
-from samepack.k8s.deploy import JOB_TIMEOUT, check_fit
-from samepack.k8s.names import dns_name
-from samepack.k8s.params import resolve_params
-from samepack.k8s.record import RunRecorder
-from samepack.k8s.render import (
+from samepack.k8s.objects.argo import ARGO_API, executor_rbac, render_workflow
+from samepack.k8s.exchange.carry import carried_datasets, fetch_from_registry
+from samepack.k8s.apply.deploy import JOB_TIMEOUT, check_fit
+from samepack.k8s.objects.names import dns_name
+from samepack.k8s.objects.params import resolve_params
+from samepack.k8s.runs.record import RunRecorder
+from samepack.k8s.objects.render import (
     NEEDS_ANNOTATION, RUN_LABEL, default_namespace, pod_context, render_manifests,
 )
-from samepack.k8s.results import container_result
-from samepack.k8s.secrets import secret_objects
-from samepack.k8s.status import job_verdict, pending_reason, pod_phase, workflow_verdict
-from samepack.k8s.transfer import ClusterRegistry
-from samepack.k8s.validate import validate_manifests
+from samepack.k8s.exchange.results import container_result
+from samepack.k8s.objects.secrets import secret_objects
+from samepack.k8s.api.status import job_verdict, pending_reason, pod_phase, workflow_verdict
+from samepack.k8s.exchange.transfer import ClusterRegistry
+from samepack.k8s.api.validate import validate_manifests
 from samepack.program.model import Program
 
 Line = Callable[[str], None]
@@ -324,8 +324,8 @@ def run_target(program: Program, workdir: Path, overrides: dict[str, Any],
     ``$SAMEPACK_K8S_REGISTRY``)."""
     from samepack.console import err, info
     from samepack.history import History
-    from samepack.k8s.cluster import Cluster
-    from samepack.k8s.transfer import open_registry
+    from samepack.k8s.api.cluster import Cluster
+    from samepack.k8s.exchange.transfer import open_registry
 
     resolve_params(program, overrides)  # bad parameters fail before the cluster is asked
     timeout = _timeout_from_env() if timeout is None else timeout

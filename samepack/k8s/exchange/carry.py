@@ -2,8 +2,8 @@
 pod could fetch, so ``deploy`` and ``run --target k8s`` carry its file:
 
 - up to ``CARRY_LIMIT`` in a ConfigMap (``binaryData``) of its own, which the data set's init
-  container copies into the data set's claim, checking its sha256 (``samepack.k8s.pod``);
-- larger, through the exchange registry (``samepack.k8s.transfer``): the file goes up as the
+  container copies into the data set's claim, checking its sha256 (``samepack.k8s.objects.pod``);
+- larger, through the exchange registry (``samepack.k8s.exchange.transfer``): the file goes up as the
   blob named by its sha256 and the init container downloads that blob by digest, checking it
   as it streams. Without a registry such a data set is reported, not carried.
 
@@ -18,9 +18,9 @@ from typing import Any
 
 from samepack.errors import VerificationError
 from samepack.history.files import sha256_file
-from samepack.k8s.names import dns_name, program_labels
-from samepack.k8s.pod import carried_file, carry_config_map, is_local
-from samepack.k8s.transfer import ClusterRegistry
+from samepack.k8s.objects.names import dns_name, program_labels
+from samepack.k8s.objects.pod import carried_file, carry_config_map, is_local
+from samepack.k8s.exchange.transfer import ClusterRegistry
 from samepack.program.model import Program
 
 CARRY_LIMIT = 768 * 1024  # bytes; base64 and the object's own fields must stay under 1 MiB

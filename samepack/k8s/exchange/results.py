@@ -14,7 +14,7 @@ Output files are found as a local run finds them (``samepack.run.outputs``: the 
 listed before and after the command, size and modification time, the same folders left out):
 each new or changed file is reported as ``[path, size, sha256, uploaded]``, at most
 ``MAX_OUTPUTS`` of them (``more`` counts the rest). When the pod is given an upload URL
-(``SAMEPACK_OUTPUTS_URL``, the exchange registry of ``samepack.k8s.transfer``), each file up to
+(``SAMEPACK_OUTPUTS_URL``, the exchange registry of ``samepack.k8s.exchange.transfer``), each file up to
 ``OUTPUT_FILE_LIMIT`` (and ``OUTPUT_TOTAL_LIMIT`` in all) is uploaded as the blob named by its
 sha256, for samepack to pull by digest."""
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from samepack.errors import SamepackError
-from samepack.k8s.transfer import check_digest
+from samepack.k8s.exchange.transfer import check_digest
 from samepack.program.model import Step
 
 MESSAGE_LIMIT = 4096  # bytes Kubernetes keeps of a termination message

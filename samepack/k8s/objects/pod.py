@@ -10,10 +10,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from samepack.k8s.names import dns_name, env_name
-from samepack.k8s.params import dataset_file, dataset_mount, interpolate, step_command
-from samepack.k8s.results import SHA256_FUNCTION, UPLOAD_ENV, wrap_command
-from samepack.k8s.quantity import MIB, cpu_quantity, parse_quantity
+from samepack.k8s.objects.names import dns_name, env_name
+from samepack.k8s.objects.params import dataset_file, dataset_mount, interpolate, step_command
+from samepack.k8s.exchange.results import SHA256_FUNCTION, UPLOAD_ENV, wrap_command
+from samepack.k8s.objects.quantity import MIB, cpu_quantity, parse_quantity
 from samepack.program.model import Program, Resources, Step
 
 APP_DIR = "/app"
@@ -79,7 +79,7 @@ def is_local(dataset) -> bool:
 
 
 def carry_config_map(program: Program, name: str) -> str:
-    """The ConfigMap that carries a local data set's file (``samepack.k8s.carry``)."""
+    """The ConfigMap that carries a local data set's file (``samepack.k8s.exchange.carry``)."""
     return dns_name(program.name, "carry", name, limit=253)
 
 
@@ -147,7 +147,7 @@ def _container_security() -> dict[str, Any]:
 def _command(ctx: PodContext, step: Step) -> list[str]:
     command = step_command(ctx.program, step, ctx.params)
     if step.notebook:  # the notebook's cells, as a local run makes them into a script
-        from samepack.k8s.notebook import notebook_command
+        from samepack.k8s.objects.notebook import notebook_command
 
         return notebook_command(ctx.program, step, ctx.params, WORKSPACE, command)
     return command

@@ -1,6 +1,6 @@
 """Argo Workflows objects for multi-step programs: a Workflow whose DAG mirrors the steps'
 ``needs``, a CronWorkflow per schedule, and the Role Argo's executor needs to report results.
-Each step's pod is the same one a Job would run (``samepack.k8s.pod``)."""
+Each step's pod is the same one a Job would run (``samepack.k8s.objects.pod``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import hashlib
 import json
 from typing import Any
 
-from samepack.k8s.names import dns_name, program_labels
-from samepack.k8s.pod import PodContext, pod_spec
-from samepack.k8s.render import RUN_LABEL, pod_context, schedule_context, schedule_steps
+from samepack.k8s.objects.names import dns_name, program_labels
+from samepack.k8s.objects.pod import PodContext, pod_spec
+from samepack.k8s.objects.render import RUN_LABEL, pod_context, schedule_context, schedule_steps
 
 ARGO_API = "argoproj.io/v1alpha1"
 ENTRYPOINT = "pipeline"

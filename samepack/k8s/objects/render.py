@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from samepack.k8s.names import dns_name, image_tag, program_labels
-from samepack.k8s.order import sort_objects
-from samepack.k8s.params import resolve_params
-from samepack.k8s.results import SCRIPT_NAME, result_script
-from samepack.k8s.pod import PodContext, dataset_claim, dataset_size, pod_spec
+from samepack.k8s.objects.names import dns_name, image_tag, program_labels
+from samepack.k8s.objects.order import sort_objects
+from samepack.k8s.objects.params import resolve_params
+from samepack.k8s.exchange.results import SCRIPT_NAME, result_script
+from samepack.k8s.objects.pod import PodContext, dataset_claim, dataset_size, pod_spec
 from samepack.program.model import Program, topological_order
 
 DEFAULT_WORKSPACE_SIZE = "1Gi"
@@ -150,7 +150,7 @@ def render_manifests(program: Program, *, image: str | None, namespace: str | No
 
     ``run_id`` names one run: its Jobs and ConfigMap get the id as a suffix so runs do not
     collide; without it (``infra/``) names are stable and re-applying changes nothing.
-    ``outputs_url`` is where a run's steps upload their output files (``samepack.k8s.results``).
+    ``outputs_url`` is where a run's steps upload their output files (``samepack.k8s.exchange.results``).
     """
     namespace = namespace or default_namespace(program)
     ctx = pod_context(program, image=image, params=params, run_id=run_id, outputs_url=outputs_url)
