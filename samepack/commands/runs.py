@@ -108,8 +108,9 @@ def _collected(history, run_id: str, *, wait: bool, timeout: float):
     if not is_detached(record):
         return record
     from samepack.k8s.api.cluster import Cluster
+    from samepack.k8s.runs.run import CONTEXT_TAG
 
-    cluster = Cluster.connect()
+    cluster = Cluster.connect(record.tags.get(CONTEXT_TAG))
     try:
         return collect(cluster, history, record.id, wait=wait, timeout=timeout, report=info,
                        on_line=lambda line: err.print(line, markup=False, highlight=False))

@@ -45,9 +45,11 @@ def test_deploy_submits_a_workflow_and_cron_workflows(argo, kube, deploy, namesp
     assert "deployed pipe:1.0: 0 objects applied" in again.stdout, again.stderr
 
 
-def _finish_as_argo_would(kube, namespace: str, workflow: dict, messages: dict[str, str]) -> None:
-    """What Argo's controller and the kubelet would leave: a finished pod per step (its ``main``
-    container's termination message) and the Workflow's node statuses and phase."""
+def _finish_as_argo_would(kube, namespace: str, workflow: dict, messages: dict[str, str],
+                          phase: str = "Succeeded") -> None:
+    """What Argo's controller and the kubelet would leave: a finished pod per step that ran
+    (its ``main`` container's termination message; a step's phase follows its exit code) and
+    the Workflow's node statuses and ``phase``."""
     name = workflow["metadata"]["name"]
     nodes, now = {}, "2026-01-01T00:00:00Z"
     for index, (step, message) in enumerate(messages.items()):
@@ -60,17 +62,19 @@ def _finish_as_argo_would(kube, namespace: str, workflow: dict, messages: dict[s
                         "automountServiceAccountToken": False,
                         "containers": [{"name": "main", "image": "img:1"}]}}
         kube.kubectl("create", "-f", "-", input=json.dumps(pod))
-        status = {"status": {"phase": "Succeeded", "containerStatuses": [{
+        exit_code = json.loads(message)["exit"]
+        step_phase = "Succeeded" if exit_code == 0 else "Failed"
+        status = {"status": {"phase": step_phase, "containerStatuses": [{
             "name": "main", "image": "img:1", "imageID": "", "ready": False, "restartCount": 0,
-            "state": {"terminated": {"exitCode": 0, "message": message, "startedAt": now,
-                                     "finishedAt": now}}}]}}
+            "state": {"terminated": {"exitCode": exit_code, "message": message,
+                                     "startedAt": now, "finishedAt": now}}}]}}
         kube.kubectl("-n", namespace, "patch", "pod", pod["metadata"]["name"],
                      "--subresource=status", "--type=merge", "-p", json.dumps(status))
         nodes[f"{name}-{index}"] = {"id": f"{name}-{index}", "name": node, "displayName": step,
-                                    "type": "Pod", "phase": "Succeeded",
+                                    "type": "Pod", "phase": step_phase,
                                     "startedAt": f"2026-01-01T00:00:0{index}Z"}
     kube.kubectl("-n", namespace, "patch", "workflow", name, "--type=merge", "-p",
-                 json.dumps({"status": {"phase": "Succeeded", "nodes": nodes}}))
+                 json.dumps({"status": {"phase": phase, "nodes": nodes}}))
 
 
 def test_run_submits_a_workflow_and_runs_wait_records_what_argo_reports(argo, kube, samepack,
@@ -104,6 +108,32 @@ def test_run_submits_a_workflow_and_runs_wait_records_what_argo_reports(argo, ku
     assert [(s["name"], s["exit_code"]) for s in record["steps"]] == [("prepare", 0), ("train", 0)]
     assert record["artifacts"] == [{"path": "model.pkl", "size": 12, "sha256": weights,
                                     "kind": "output"}]
+
+
+def test_a_failed_workflow_collected_later_names_its_steps_and_skips_what_never_ran(
+        argo, kube, samepack, namespace, tmp_path):
+    """Argo names a step's task by its DNS form (``prep_data`` runs as ``prep-data``); the
+    history keeps the program's names, and the steps after a failure are recorded skipped."""
+    program = pipeline(name=namespace, secrets=[], schedule=False)
+    prepare = program.steps.pop("prepare")
+    prepare.name = "prep_data"
+    program.steps = {"prep_data": prepare, **program.steps}
+    program.steps["train"].needs = ["prep_data"]
+    ref = register(program, tmp_path)
+    submitted = samepack("run", "--target", "k8s", "--no-wait", "program", ref, "--json")
+    assert submitted.exit_code == 0, submitted.stderr
+    run_id = json.loads(submitted.stdout)["id"]
+    [workflow] = json.loads(kube.kubectl("-n", namespace, "get", "workflows", "-l",
+                                         f"samepack.dev/run={run_id[:8]}", "-o", "json"))["items"]
+    _finish_as_argo_would(kube, namespace, workflow, {
+        "prep-data": json.dumps({"exit": 2, "points": [], "tail": "no such file: raw.csv"})},
+        phase="Failed")
+    waited = samepack("runs", "wait", run_id[:8], "--timeout", "30", "--json")
+    assert waited.exit_code != 0
+    shown = json.loads(samepack("runs", "show", run_id[:8], "--json").stdout)
+    assert shown["status"] == "failed"
+    assert [(s["name"], s["status"], s["exit_code"]) for s in shown["steps"]] == [
+        ("prep_data", "failed", 2), ("train", "skipped", None)]
 
 
 def test_the_choice_follows_the_cluster_as_it_is_now(argo, kube, deploy, namespace, tmp_path):

@@ -73,7 +73,7 @@ def test_metrics_exit_codes_and_log_tails_come_back_into_the_history(samepack, k
     assert steps["prepare"].log_tail == "rows: 1599"
     assert steps["train"].log_tail.splitlines() == ["epoch 1", "accuracy: 0.5", "accuracy: 0.91"]
     assert [p.value for p in run.metric_series["accuracy"]] == [0.5, 0.91]
-    assert run.tags == {"target": "k8s", "namespace": program_name}
+    assert run.tags == {"target": "k8s", "namespace": program_name, "k8s.context": "local"}
 
 
 def test_a_failing_step_is_recorded_with_its_exit_code_and_tail(samepack, kube, program_name,
@@ -256,3 +256,48 @@ def test_cluster_options_are_refused_where_they_do_not_apply_or_are_malformed(sa
                          "program", ref)
     assert versioned.exit_code != 0 and "names a version" in versioned.stderr
     assert history(lambda h: h.list_runs("opts")) == []  # nothing recorded
+
+
+def test_a_run_is_collected_through_the_context_it_was_submitted_from(samepack, kube,
+                                                                     program_name, tmp_path,
+                                                                     monkeypatch):
+    """Switching kubeconfig's current context after --no-wait does not send the collection to
+    another cluster; a kubeconfig without that context is one clear line."""
+    import socket
+
+    import yaml
+
+    ref = register(writing_program(program_name), tmp_path)
+    submitted = samepack("run", "--target", "k8s", "--no-wait", "program", ref, "--json")
+    assert submitted.exit_code == 0, submitted.stderr
+    record = json.loads(submitted.stdout)
+    assert record["tags"]["k8s.context"] == "local"
+    short = record["id"][:8]
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    config = yaml.safe_load(kube.kubeconfig().read_text())
+    config["clusters"].append({"name": "elsewhere",
+                               "cluster": {"server": f"https://127.0.0.1:{closed}"}})
+    config["contexts"].append({"name": "elsewhere",
+                               "context": {"cluster": "elsewhere", "user": "admin"}})
+    config["current-context"] = "elsewhere"
+    switched = tmp_path / "switched-kubeconfig"
+    switched.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("KUBECONFIG", str(switched))
+    work = tmp_path / "pods"
+    work.mkdir()
+    with LocalKubelet(kube, program_name, work):
+        waited = samepack("runs", "wait", short, "--timeout", "90", "--json")
+    assert waited.exit_code == 0, waited.stderr
+    assert json.loads(waited.stdout)["status"] == "succeeded"
+
+    second = samepack("run", "--target", "k8s", "--no-wait", "program", ref, "--json",
+                      env={"KUBECONFIG": str(kube.kubeconfig())})
+    assert second.exit_code == 0, second.stderr
+    config["contexts"] = [c for c in config["contexts"] if c["name"] != "local"]
+    switched.write_text(yaml.safe_dump(config))
+    shown = samepack("runs", "wait", json.loads(second.stdout)["id"][:8], "--timeout", "5")
+    assert shown.exit_code != 0
+    assert "has no context 'local'" in shown.stderr and "Traceback" not in shown.stderr

@@ -88,9 +88,10 @@ def _remote(what: str, timeout: tuple[float, float] = REQUEST_TIMEOUT) -> Iterat
 class Cluster:
     """A connection to one cluster (one kubeconfig context)."""
 
-    def __init__(self, api_client) -> None:
+    def __init__(self, api_client, context: str | None = None) -> None:
         kubernetes = _kubernetes()
         self.api_client = api_client
+        self.context = context  # the kubeconfig context's name (None inside a cluster)
         self.timeout = _request_timeout()
         _with_timeout(api_client, self.timeout)
         self._cache_dir = tempfile.mkdtemp(prefix="samepack-k8s-discovery-")
@@ -117,11 +118,16 @@ class Cluster:
             raise InputError("no kubeconfig: KUBECONFIG is not set and ~/.kube/config does not exist",
                              hint="point KUBECONFIG at your cluster's kubeconfig file")
         try:
+            contexts, active = config.list_kube_config_contexts(config_file=str(path))
+            if context and context not in {c.get("name") for c in contexts}:
+                raise InputError(f"{path}: has no context '{context}'",
+                                 hint="kubectl config get-contexts lists them; point KUBECONFIG "
+                                      "at the kubeconfig that has it")
             api_client = config.new_client_from_config(config_file=str(path), context=context)
         except config.ConfigException as error:
             raise InputError(f"{path}: {str(error).strip().splitlines()[0]}",
                              hint="check --context and the kubeconfig file") from None
-        return cls(api_client)
+        return cls(api_client, context or (active or {}).get("name"))
 
     def _resource(self, api_version: str, kind: str):
         from kubernetes.dynamic.exceptions import ResourceNotFoundError

@@ -18,7 +18,8 @@ from samepack.k8s.objects.argo import ARGO_API
 from samepack.k8s.runs.record import RunRecorder
 from samepack.k8s.objects.render import NEEDS_ANNOTATION, RUN_LABEL
 from samepack.k8s.exchange.results import container_result
-from samepack.k8s.runs.run import DETACHED_TAG, REGISTRY_TAG, close_run, record_workflow
+from samepack.k8s.runs.run import (
+    DETACHED_TAG, REGISTRY_TAG, close_run, record_workflow, step_names, step_order)
 from samepack.k8s.api.status import job_verdict, pod_phase, workflow_verdict
 from samepack.k8s.exchange.transfer import open_registry
 
@@ -63,8 +64,9 @@ class Collector:
         self.namespace = record.tags.get("namespace", "default")
         registry_ref = record.tags.get(REGISTRY_TAG)
         self.registry = open_registry(registry_ref) if registry_ref else None
-        self.recorder = RunRecorder(history, record.id, _secret_values(record), on_line, report,
-                                    self.registry)
+        self.program = _registered_program(record)
+        self.recorder = RunRecorder(history, record.id, _secret_values(self.program), on_line,
+                                    report, self.registry)
 
     def _recorded(self) -> dict[str, str]:
         return {s.name: s.status for s in self.history.get_run(self.run_id).steps}
@@ -121,8 +123,10 @@ class Collector:
     def pass_workflow(self, workflow: dict[str, Any]) -> bool:
         if workflow_verdict(workflow) is None:
             return False
-        record_workflow(self.cluster, self.namespace, workflow, self.recorder)
-        self._finish(workflow_verdict(workflow) or "failed", [])
+        record_workflow(self.cluster, self.namespace, workflow, self.recorder,
+                        step_names(self.program))
+        self._finish(workflow_verdict(workflow) or "failed",
+                     step_order(self.program) if self.program else [])
         return True
 
     def one_pass(self) -> bool:
@@ -135,16 +139,21 @@ class Collector:
         return self.pass_jobs(self.cluster.list("batch/v1", "Job", self.namespace, selector))
 
 
-def _secret_values(record) -> list[str]:
-    """This machine's values of the program's secrets (to mask them in what comes back)."""
+def _registered_program(record):
+    """The run's program from the local store (None when it is no longer registered: the run
+    is then collected from what the cluster says alone)."""
     from samepack.errors import SamepackError
     from samepack.store import Store
 
     try:
-        program = Store().get(record.ref).program
+        return Store().get(record.ref).program
     except SamepackError:
-        return []
-    return [os.environ.get(ref.env, "") for ref in program.secrets]
+        return None
+
+
+def _secret_values(program) -> list[str]:
+    """This machine's values of the program's secrets (to mask them in what comes back)."""
+    return [os.environ.get(ref.env, "") for ref in program.secrets] if program else []
 
 
 def collect(cluster, history, run_id: str, *, wait: bool, timeout: float, report: Line,

@@ -47,6 +47,7 @@ RUN_KINDS = [(ARGO_API, "Workflow"), ("batch/v1", "Job"), ("v1", "ConfigMap")]
 # Run tags that let a later command collect a run it did not wait for.
 DETACHED_TAG = "k8s.wait"
 REGISTRY_TAG = "k8s.registry"
+CONTEXT_TAG = "k8s.context"  # the kubeconfig context a run went through: collected through it
 
 
 @dataclass
@@ -189,7 +190,8 @@ class _Runner:
     def run_workflow(self, objects: list[dict], run_id: str, short_id: str) -> bool:
         name = self.submit_workflow(objects, short_id)
         final = self._follow_workflow(name)
-        record_workflow(self.cluster, self.namespace, final, self.recorder)
+        record_workflow(self.cluster, self.namespace, final, self.recorder,
+                        step_names(self.request.program))
         return workflow_verdict(final) == "succeeded"
 
     def submit_jobs(self, objects: list[dict]) -> None:
@@ -239,6 +241,8 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
     if request.check_resources:
         check_fit(cluster, program)
     tags = {"target": "k8s", "namespace": runner.namespace}
+    if cluster.context:
+        tags[CONTEXT_TAG] = cluster.context
     if request.registry:
         tags[REGISTRY_TAG] = request.registry.reference
     if not request.wait:
@@ -265,7 +269,7 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
                                  hint=f"see samepack runs show {short_id}") from None
         finally:
             if not submitted:
-                close_run(history, run_id, status, _step_order(program))
+                close_run(history, run_id, status, step_order(program))
     record = history.get_run(run_id)
     if status != "succeeded":
         raise RunFailedError(f"run {run_id} on the cluster failed",
@@ -274,8 +278,16 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
     return record
 
 
-def record_workflow(cluster, namespace: str, final: dict[str, Any], recorder: RunRecorder) -> None:
-    """Record each pod step of a finished Workflow, in the order they started."""
+def step_names(program: Program | None) -> dict[str, str]:
+    """The program's step names by the DNS names their Argo tasks carry (``train_model`` runs
+    as the task ``train-model``)."""
+    return {dns_name(step): step for step in program.steps} if program else {}
+
+
+def record_workflow(cluster, namespace: str, final: dict[str, Any], recorder: RunRecorder,
+                    names: dict[str, str]) -> None:
+    """Record each pod step of a finished Workflow, in the order they started, under the
+    program's own step names (``names``, by task name)."""
     name = final.get("metadata", {}).get("name", "")
     pods = {(p["metadata"].get("annotations") or {}).get(ARGO_NODE_ANNOTATION, ""): p
             for p in cluster.pods(namespace, f"{ARGO_WORKFLOW_LABEL}={name}")}
@@ -285,11 +297,11 @@ def record_workflow(cluster, namespace: str, final: dict[str, Any], recorder: Ru
             status = "succeeded" if node.get("phase") == "Succeeded" else "failed"
             pod = pods.get(node.get("name", ""))
             result = container_result(pod, "main") if pod else None
-            recorder.step(node.get("displayName", "?"), result, status, node.get("startedAt"),
-                          None)
+            task = node.get("displayName", "?")
+            recorder.step(names.get(task, task), result, status, node.get("startedAt"), None)
 
 
-def _step_order(program: Program) -> list[str]:
+def step_order(program: Program) -> list[str]:
     from samepack.program.model import topological_order
 
     return topological_order(program.steps)
