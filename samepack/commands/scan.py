@@ -10,8 +10,8 @@ import click
 from samepack.console import out, warn
 from samepack.errors import InputError
 from samepack.scan import scan_project
-from samepack.scan.render import requirement_lines, scan_json
-from samepack.scan.stdlib import VERSIONS
+from samepack.scan.report.render import requirement_lines, scan_json
+from samepack.scan.resolve.stdlib import VERSIONS
 
 FORMATS = ("table", "json", "requirements")
 
@@ -57,7 +57,7 @@ def scan(path: Path, python: str | None, output_format: str | None, as_json: boo
         lines = requirement_lines(result, used_only)
         click.echo("".join(line + "\n" for line in lines), nl=False)
     else:
-        from samepack.scan.render_table import scan_table  # rich only for the table
+        from samepack.scan.report.table import scan_table  # rich only for the table
 
         out.print(scan_table(result))
     if result.problems and chosen != "table":

@@ -14,8 +14,8 @@ from packaging.utils import canonicalize_name
 
 from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.model import CondaSpec
-from samepack.scan.conda_env import conda_spec_as_pep508
-from samepack.scan.mapping import conda_to_pypi
+from samepack.scan.declared.conda_env import conda_spec_as_pep508
+from samepack.scan.resolve.mapping import conda_to_pypi
 
 _NAME = re.compile(r"^(?:[\w.\-/]+::)?(?P<name>[A-Za-z0-9_.\-]+)")
 _CONDA_ONLY = re.compile(r"^(lib|r-|_|font-|xorg-|cuda-)")

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from samepack.errors import InputError
-from samepack.scan.conda_env import ENVIRONMENT_FILES, CondaEnvironment, read_environment
+from samepack.scan.declared.conda_env import ENVIRONMENT_FILES, CondaEnvironment, read_environment
 from samepack.scan.model import Problem
-from samepack.scan.walk import ProjectFiles
+from samepack.scan.sources.walk import ProjectFiles
 
 if sys.version_info >= (3, 11):
     import tomllib

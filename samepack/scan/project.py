@@ -6,21 +6,21 @@ from pathlib import Path
 
 from samepack.errors import InputError
 from samepack.scan.context import ScanContext
-from samepack.scan.declared import declared_requirements, requirement_files
-from samepack.scan.facts import FileFacts
-from samepack.scan.hints import find_hints
-from samepack.scan.hardware import cuda_from_requirement, hardware_needs, index_cuda_hints
-from samepack.scan.imports import ImportPruner, resolve_imports
-from samepack.scan.join import join_dependencies
-from samepack.scan.local import local_modules
+from samepack.scan.declared.files import declared_requirements, requirement_files
+from samepack.scan.sources.facts import FileFacts
+from samepack.scan.sources.hints import find_hints
+from samepack.scan.detect.hardware import cuda_from_requirement, hardware_needs, index_cuda_hints
+from samepack.scan.resolve.imports import ImportPruner, resolve_imports
+from samepack.scan.resolve.join import join_dependencies
+from samepack.scan.resolve.local import local_modules
 from samepack.scan.model import DeclaredRequirement, Evidence, HardwareNeeds, Problem, Scan
-from samepack.scan.parallel import read_all
-from samepack.scan.pythonver import exact_minor, python_finding, running_python
-from samepack.scan.requirements_txt import parse_requirement_line
-from samepack.scan.system import system_libraries
-from samepack.scan.walk import collect_files
+from samepack.scan.sources.parallel import read_all
+from samepack.scan.detect.pythonver import exact_minor, python_finding, running_python
+from samepack.scan.declared.requirements_txt import parse_requirement_line
+from samepack.scan.detect.system import system_libraries
+from samepack.scan.sources.walk import collect_files
 
-# Trees with more Python than this are read in the fast mode (see samepack/scan/source.py).
+# Trees with more Python than this are read in the fast mode (see samepack/scan/sources/python.py).
 FAST_MODE_ABOVE_BYTES = 4_000_000
 PARSE_MODES = ("auto", "full", "fast")
 

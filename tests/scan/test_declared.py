@@ -6,10 +6,10 @@ import pytest
 
 from samepack.errors import InputError
 from samepack.scan.context import ScanContext
-from samepack.scan.declared import declared_requirements, from_setup_py
-from samepack.scan.pyproject_deps import poetry_specifier
-from samepack.scan.conda_env import conda_spec_as_pep508
-from samepack.scan.walk import collect_files
+from samepack.scan.declared.files import declared_requirements, from_setup_py
+from samepack.scan.declared.pyproject_deps import poetry_specifier
+from samepack.scan.declared.conda_env import conda_spec_as_pep508
+from samepack.scan.sources.walk import collect_files
 
 
 def declared(root, files: dict[str, str]):

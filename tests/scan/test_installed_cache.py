@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from samepack.scan import installed_cache
-from samepack.scan.mapping import InstalledIndex
+from samepack.scan.resolve import installed_cache
+from samepack.scan.resolve.mapping import InstalledIndex
 
 
 def _install(site, name: str) -> None:

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from samepack.scan.local import local_modules
-from samepack.scan.mapping import DATA, DistributionResolver, InstalledIndex, table_lookup
-from samepack.scan.stdlib import VERSIONS, is_stdlib, stdlib_modules
+from samepack.scan.resolve.local import local_modules
+from samepack.scan.resolve.mapping import DATA, DistributionResolver, InstalledIndex, table_lookup
+from samepack.scan.resolve.stdlib import VERSIONS, is_stdlib, stdlib_modules
 
 
 @pytest.mark.parametrize("dotted,module,distribution", [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from samepack.scan import scan_project
-from samepack.scan.notebook import pip_install_requirements
+from samepack.scan.sources.notebook import pip_install_requirements
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

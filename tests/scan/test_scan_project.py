@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 from samepack.scan import scan_project
-from samepack.scan.parallel import read_all
-from samepack.scan.walk import collect_files
+from samepack.scan.sources.parallel import read_all
+from samepack.scan.sources.walk import collect_files
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

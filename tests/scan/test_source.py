@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from samepack.scan.fastimports import fast_imports
-from samepack.scan.notebook import notebook_code, pip_install_requirements
-from samepack.scan.source import full_imports, read_facts
+from samepack.scan.sources.fastimports import fast_imports
+from samepack.scan.sources.notebook import notebook_code, pip_install_requirements
+from samepack.scan.sources.python import full_imports, read_facts
 
 OPTIONAL_CASES = [
     # (source, {module: optional})
@@ -124,7 +124,7 @@ def test_pip_install_lines(command, expected):
 
 
 def test_hints_skip_comments_and_find_devices():
-    from samepack.scan.hints import find_hints
+    from samepack.scan.sources.hints import find_hints
 
     text = textwrap.dedent('''\
         import torch

@@ -6,7 +6,7 @@ import re
 
 from packaging.utils import canonicalize_name
 
-from samepack.scan.conda_env import conda_spec_as_pep508
+from samepack.scan.declared.conda_env import conda_spec_as_pep508
 from samepack.scan.model import DeclaredRequirement, Dependency, ImportFinding
 
 RUNTIME_GROUPS = (None, "notebook")

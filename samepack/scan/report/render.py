@@ -1,5 +1,5 @@
 """Pure renderings of a Scan for programs: JSON (docs/scan-json.md) and a requirements list
-(one per line, like pipreqs). The table for people is in ``render_table`` (it needs rich,
+(one per line, like pipreqs). The table for people is in ``report.table`` (it needs rich,
 which these outputs do not pay for)."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from samepack.scan.facts import Hint
+from samepack.scan.sources.facts import Hint
 from samepack.scan.model import DeclaredRequirement, Evidence, HardwareNeeds
 
 _CU_LOCAL = re.compile(r"\+cu(\d{2,3})\b")

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from samepack.scan.model import Scan
-from samepack.scan.render import evidence_text
+from samepack.scan.report.render import evidence_text
 
 
 def scan_table(scan: Scan) -> RenderableType:

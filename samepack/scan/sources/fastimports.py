@@ -13,7 +13,7 @@ import ast
 import re
 from functools import lru_cache
 
-from samepack.scan.facts import ImportUse, import_uses
+from samepack.scan.sources.facts import ImportUse, import_uses
 
 _STARTS = ("import ", "import\t", "import\\", "import(", "from ", "from\t", "from\\")
 # Python 2 statements; each pattern starts with a literal, which the regex engine finds fast.

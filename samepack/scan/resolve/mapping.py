@@ -16,10 +16,10 @@ from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 
-from samepack.scan import installed_cache
+from samepack.scan.resolve import installed_cache
 from samepack.scan.model import MappingSource
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "import_map.json"
+DATA = Path(__file__).resolve().parents[2] / "data" / "import_map.json"
 _MAX_DEPTH = 3
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from samepack.scan.context import ScanContext
 from samepack.scan.model import Evidence, ImportFinding, SystemLibrary
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "system_libraries.json"
+DATA = Path(__file__).resolve().parents[2] / "data" / "system_libraries.json"
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """The standard library of a *target* Python version, from lists shipped in ``samepack/data/stdlib``.
 
 The lists are generated from ``sys.stdlib_module_names`` of the running Python, adjusted by the
-modules each release added or removed (``python -m samepack.scan.stdlib`` rewrites them).
+modules each release added or removed (``python -m samepack.scan.resolve.stdlib`` rewrites them).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "stdlib"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "stdlib"
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 
 # Top-level modules that appeared in (ADDED) or left (REMOVED) the standard library at a version.

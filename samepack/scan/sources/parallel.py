@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from samepack.scan.facts import FileFacts
-from samepack.scan.source import read_facts
+from samepack.scan.sources.facts import FileFacts
+from samepack.scan.sources.python import read_facts
 
 SERIAL_BELOW_BYTES = 1_000_000
 CHUNKS_PER_WORKER = 8

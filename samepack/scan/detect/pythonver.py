@@ -51,7 +51,7 @@ def _from_requires_python(ctx: ScanContext) -> tuple[str, Evidence] | None:
     if not spec:
         spec = data.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
         if isinstance(spec, str):
-            from samepack.scan.pyproject_deps import poetry_specifier
+            from samepack.scan.declared.pyproject_deps import poetry_specifier
 
             spec = poetry_specifier(spec)
     if not isinstance(spec, str) or not spec:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
-from samepack.scan.mapping import conda_to_pypi
+from samepack.scan.resolve.mapping import conda_to_pypi
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
-from samepack.scan.requirements_txt import parse_requirement_line
+from samepack.scan.declared.requirements_txt import parse_requirement_line
 
 ENVIRONMENT_FILES = ("environment.yml", "environment.yaml")
 _CONDA_SPEC = re.compile(r"^(?:[\w.\-/]+::)?(?P<name>[A-Za-z0-9_.\-]+)\s*(?P<spec>.*)$")

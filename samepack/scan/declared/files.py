@@ -13,8 +13,8 @@ from packaging.utils import canonicalize_name
 
 from samepack.scan.context import ScanContext, line_of
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
-from samepack.scan.pyproject_deps import poetry_specifier, pyproject_requirements
-from samepack.scan.requirements_txt import parse_requirement_line, parse_requirements_file
+from samepack.scan.declared.pyproject_deps import poetry_specifier, pyproject_requirements
+from samepack.scan.declared.requirements_txt import parse_requirement_line, parse_requirements_file
 
 
 def requirement_files(ctx: ScanContext) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from samepack.scan.facts import Hint
+from samepack.scan.sources.facts import Hint
 
 _PATTERNS = {
     "cuda": [

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from samepack.scan.facts import FileFacts, ImportUse
-from samepack.scan.local import LocalModules, local_modules
-from samepack.scan.mapping import DistributionResolver, Resolution
+from samepack.scan.sources.facts import FileFacts, ImportUse
+from samepack.scan.resolve.local import LocalModules, local_modules
+from samepack.scan.resolve.mapping import DistributionResolver, Resolution
 from samepack.scan.model import Evidence, ImportFinding
-from samepack.scan.stdlib import PYTHON2_ONLY, is_stdlib
+from samepack.scan.resolve.stdlib import PYTHON2_ONLY, is_stdlib
 
 
 # Imports of these files serve the build (setuptools), not the program: they are declared in

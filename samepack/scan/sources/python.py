@@ -17,10 +17,10 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from samepack.scan.facts import FileFacts, ImportUse, import_uses
-from samepack.scan.fastimports import fast_imports
-from samepack.scan.hints import find_hints
-from samepack.scan.notebook import notebook_cells
+from samepack.scan.sources.facts import FileFacts, ImportUse, import_uses
+from samepack.scan.sources.fastimports import fast_imports
+from samepack.scan.sources.hints import find_hints
+from samepack.scan.sources.notebook import notebook_cells
 
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")

@@ -11,7 +11,7 @@ from packaging.utils import canonicalize_name
 
 from samepack.scan.context import TomlFile, line_of
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
-from samepack.scan.requirements_txt import parse_requirement_line
+from samepack.scan.declared.requirements_txt import parse_requirement_line
 
 
 def pyproject_requirements(toml: TomlFile, problems: list[Problem]) -> list[DeclaredRequirement]:

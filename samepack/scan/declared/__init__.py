@@ -1,0 +1,1 @@
+"""Reading what a project declares: requirement files, pyproject, setup files, conda environments."""

@@ -1,0 +1,1 @@
+"""Detectors beyond packages: the Python version, system libraries, hardware needs."""

@@ -1,0 +1,1 @@
+"""Rendering a scan: JSON and requirement lines (no rich), and the terminal table."""
