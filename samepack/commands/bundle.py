@@ -128,11 +128,17 @@ def export_program(ref: str, output: Path | None, runs: str, compression: str,
 @click.option("--image-registry", metavar="HOST[:PORT]",
               help="Load the image carried in the bundle (export --include-image) into this "
                    "registry, same repository and digest, before any deploy.")
+@click.option("--context", help="With --cluster: the kubeconfig context (default: the current one).")
+@click.option("--namespace", "-n", help="With --cluster: the namespace (default: the program's name).")
+@click.option("--registry", metavar="oci://HOST/REPO",
+              help="With --cluster: carry data sets over 768 KiB through this registry "
+                   "(default $SAMEPACK_K8S_REGISTRY).")
 @_limit_options
 @_trust_options
 @json_option()
 def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force: bool,
-            cluster: bool, image_registry: str | None, max_size: str, max_member_size: str,
+            cluster: bool, image_registry: str | None, context: str | None,
+            namespace: str | None, registry: str | None, max_size: str, max_member_size: str,
             max_ratio: float, key_files: tuple[Path, ...], signature: Path | None,
             as_json: bool) -> None:
     """Verify a bundle FILE (or an extracted bundle DIR) completely, then register it.
@@ -141,6 +147,15 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     importing the same bundle again changes nothing.
     """
     from samepack.bundle.read.importer import fetch_data, import_with_report
+
+    for flag, value in (("--context", context), ("--namespace", namespace),
+                        ("--registry", registry)):
+        if value and not cluster:
+            raise click.UsageError(f"{flag}: applies to import --cluster only")
+    if registry:
+        from samepack.k8s.exchange.transfer import registry_reference
+
+        registry_reference(registry)  # a malformed reference fails before anything is imported
 
     verdict = check_trust(source, key_files, signature)
     report = import_with_report(source, as_ref=as_ref, force=force,
@@ -172,7 +187,8 @@ def import_(source: Path, as_ref: str | None, make_env: bool, fetch: bool, force
     if cluster:
         from samepack.commands.deploy import deploy_entry
 
-        document["deploy"] = deploy_entry(entry, show=not as_json).to_dict()
+        document["deploy"] = deploy_entry(entry, context=context, namespace=namespace,
+                                          registry=registry, show=not as_json).to_dict()
     if as_json:
         emit(document)
 

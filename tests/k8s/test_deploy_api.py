@@ -300,3 +300,34 @@ def test_deploy_json_is_one_document_of_what_changed(deploy, kube, namespace, tm
     applied = json.loads(done.stdout)
     assert applied["dry_run"] is False and "Job/pipe-train" in " ".join(applied["applied"])
     assert {"pipe-prepare", "pipe-train"} <= set(jobs(kube, namespace))
+
+
+def test_import_cluster_takes_the_registry_namespace_and_context_deploy_takes(
+        samepack, kube, fixture_project, registry, tmp_path, monkeypatch):
+    """A bundle whose data set is too large for a ConfigMap, imported onto the cluster with
+    --registry (no environment variable), into another namespace, through a named context."""
+    from tests.k8s.test_carry import bigger_wine
+
+    monkeypatch.delenv("SAMEPACK_K8S_REGISTRY", raising=False)
+    project = fixture_project("wine-quality")
+    sha = bigger_wine(project)
+    assert samepack("create", "program", "-f", project / "samepack.yaml", "--force").exit_code == 0
+    bundle = tmp_path / "wine.tgz"
+    exported = samepack("export", "program", "-n", "wine-quality:1.0", "-o", bundle,
+                        "--include-data")
+    assert exported.exit_code == 0, exported.stderr
+    misplaced = samepack("import", bundle, "--registry", f"oci://{registry.host}/wine/data")
+    assert misplaced.exit_code == 2 and "applies to import --cluster only" in misplaced.stderr
+    malformed = samepack("import", bundle, "--cluster", "--registry",
+                         f"oci://{registry.host}/wine/data:1.0")
+    assert malformed.exit_code != 0 and "names a version" in malformed.stderr
+
+    result = samepack("import", bundle, "--cluster", "--force",
+                      "-n", "wine-imported", "--context", "local",
+                      "--registry", f"oci://{registry.host}/wine/data", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["deploy"]["applied"]
+    spec = jobs(kube, "wine-imported")["wine-quality-train"]["spec"]["template"]["spec"]
+    command = next(c for c in spec["initContainers"] if c["name"] == "fetch-wine")["command"]
+    assert command[3] == f"http://{registry.host}/v2/wine/data/blobs/sha256:{sha}"
+    assert samepack("undeploy", "wine-quality", "-n", "wine-imported", "--purge").exit_code == 0

@@ -74,21 +74,28 @@ class ClusterRegistry:
         self.registry.transport.session.close()  # type: ignore[attr-defined]
 
 
-def open_registry(text: str | None) -> ClusterRegistry | None:
-    """The exchange registry named by ``text`` (else ``$SAMEPACK_K8S_REGISTRY``); None when
-    neither is set."""
+def registry_reference(text: str):
+    """``--registry``'s value as an OCI reference to a repository (no tag, no digest)."""
     from samepack.oci.reference import parse_reference
-    from samepack.oci.registry import Registry
 
-    text = text or os.environ.get(REGISTRY_ENV) or None
-    if text is None:
-        return None
     try:
         ref = parse_reference(text)
     except InputError as error:
         raise InputError(f"--registry: {error.message}", HINT) from None
     if ref.tag or ref.digest:
         raise InputError(f"--registry: {text} names a version; give only HOST/REPO", HINT)
+    return ref
+
+
+def open_registry(text: str | None) -> ClusterRegistry | None:
+    """The exchange registry named by ``text`` (else ``$SAMEPACK_K8S_REGISTRY``); None when
+    neither is set."""
+    from samepack.oci.registry import Registry
+
+    text = text or os.environ.get(REGISTRY_ENV) or None
+    if text is None:
+        return None
+    ref = registry_reference(text)
     return ClusterRegistry(Registry.open(ref.host), ref.repository)
 
 
