@@ -169,6 +169,11 @@ def _sp_save(namespace, path, warn, final=False):
                    "wb") as handle:
         pickle.dump(state, handle)
     os.replace(path + ".part", path)
+    if final:  # what carried the state between steps may hold a secret: gone with the last step
+        try:
+            os.unlink(path + ".carry")
+        except FileNotFoundError:
+            pass
 '''
 
 

@@ -290,5 +290,8 @@ def test_carried_in_the_order_bound_and_what_cannot_be_is_named(tmp_path):
         assert done.returncode == 0, done.stderr
         out, err = out + done.stdout, err + done.stderr
     assert "2 3 9 16\n3 True 25\n" in out
+    # the last step leaves the state itself; what carried it between steps is gone (on a
+    # cluster's shared workspace no run close would remove it)
+    assert Path(state).is_file() and not Path(state + ".carry").exists()
     assert "inner was not carried over from an earlier step (a function: it is defined inside" in out
     assert err.count("cannot be carried to the next step") == 2  # fns and inner, once each
