@@ -15,6 +15,7 @@ import re
 import sqlite3
 import uuid
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -51,6 +52,16 @@ SCHEMA_VERSION = 1  # PRAGMA user_version; bump and migrate in __init__ when tab
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+_first = itemgetter(0)
+
+
+def _sorted_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A decoded JSON object with its keys in sorted order (the last of duplicates kept, as
+    ``dict`` does): a column written by hand or by an older samepack need not be sorted."""
+    pairs.sort(key=_first)  # stable: of duplicate keys the last still wins in dict()
+    return dict(pairs)
 
 
 def _stored(value: float) -> float | str:
@@ -249,7 +260,7 @@ class History:
         decoded by one ``json.loads`` of their texts joined, not four calls per run.
 
         Every dict comes out with its keys in sorted order at every depth (the JSON columns
-        are stored by ``_dumps`` with sorted keys and ``json.loads`` keeps their order), so
+        decoded into sorted dicts, whoever wrote them), so
         ``json.dumps(..., sort_keys=False)`` of the list is already the canonical text: the
         sort that was 40% of ``runs list --json`` is not needed."""
         query, args = _listing_query("id", program, limit, version)
@@ -270,9 +281,11 @@ class History:
             "git_dirty, source, params, artifacts, host, tags "
             f"FROM runs WHERE id IN ({marks})", ids).fetchall()
         try:
-            columns = json.loads("[" + ",".join(",".join(row[10:]) for row in rows) + "]")
+            columns = json.loads("[" + ",".join(",".join(row[10:]) for row in rows) + "]",
+                                 object_pairs_hook=_sorted_object)
         except ValueError:  # one unreadable column: decoded one by one, to fail as get_run does
-            columns = [json.loads(text) for row in rows for text in row[10:]]
+            columns = [json.loads(text, object_pairs_hook=_sorted_object)
+                       for row in rows for text in row[10:]]
         tails = {(r[0], r[1]): r[2] for r in cursor.execute(
             f"SELECT run_id, step, tail FROM logs WHERE run_id IN ({marks})", ids)}
         steps: dict[str, list[dict[str, Any]]] = {}
