@@ -47,7 +47,8 @@ def runs(ctx: click.Context) -> None:
 def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False) -> None:
     """List recent runs."""
     if as_json:
-        _json(_history().list_run_dicts(program=program, limit=limit))
+        # list_run_dicts builds its dicts in sorted key order: the canonical text, unsorted
+        json_result(_history().list_run_dicts(program=program, limit=limit), sort_keys=False)
         return
     records = _history().list_runs(program=program, limit=limit)
     if not records:

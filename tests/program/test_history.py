@@ -109,7 +109,30 @@ def test_listing_as_dicts_is_the_records_to_dict(tmp_path):
         dicts = history.list_run_dicts(**kwargs)
         records = [r.to_dict() for r in history.list_runs(**kwargs)]
         assert json.dumps(dicts, sort_keys=True) == json.dumps(records, sort_keys=True)
+        # built in sorted key order at every depth: the unsorted dump is the canonical text
+        assert json.dumps(dicts, allow_nan=True) == json.dumps(records, sort_keys=True)
     assert [d["id"] for d in history.list_run_dicts()] == [third, second, first]
+
+
+def test_listing_as_dicts_is_canonical_for_columns_written_unsorted(tmp_path):
+    """A JSON column written by hand (or an older samepack) with its keys out of order still
+    lists as the canonical text: the dump without sorting equals the sorted one."""
+    import sqlite3
+
+    history = History(tmp_path / "h.sqlite")
+    run_id = _run(history, {"seed": 1}, [("loss", 0.5)])
+    database = sqlite3.connect(tmp_path / "h.sqlite")
+    with database:
+        database.execute(
+            "UPDATE runs SET params = ?, artifacts = ?, host = ? WHERE id = ?",
+            ('{"z": 1, "a": {"y": 2, "b": [{"s": 1, "c": 2}]}}',
+             '[{"size": 10, "path": "m.pkl", "sha256": "00"}]', '{"os": "x", "cpu": 2}', run_id))
+    database.close()
+    dicts = history.list_run_dicts()
+    assert list(dicts[0]["params"]) == ["a", "z"]
+    assert json.dumps(dicts) == json.dumps(dicts, sort_keys=True)
+    records = [r.to_dict() for r in history.list_runs()]
+    assert json.dumps(dicts) == json.dumps(records, sort_keys=True)
 
 
 def test_a_short_prefix_finds_its_run_among_many(tmp_path):
