@@ -58,3 +58,27 @@ def test_export_and_inspect_answer_in_json(mini_project: Path, tmp_path: Path, s
     missing = samepack("inspect", tmp_path / "absent.tgz", "--json")
     assert missing.exit_code != 0
     assert json.loads(missing.stdout)["error"]["exit_code"] == missing.exit_code
+
+
+def test_a_damaged_bundle_is_named_in_the_one_line_error(mini_project: Path, tmp_path: Path,
+                                                          samepack) -> None:
+    """Whatever the defect (a flipped byte in the header, a cut file, a file that is no bundle),
+    verify, inspect and import say which file it is."""
+    register(mini_project)
+    bundle = tmp_path / "mini.tgz"
+    assert samepack("export", "program", "-n", "mini", "-o", bundle).exit_code == 0
+    data = bundle.read_bytes()
+    flipped = bytearray(data)
+    flipped[5] ^= 0xFF
+    damaged = {"flipped.tgz": bytes(flipped), "cut.tgz": data[: len(data) // 2],
+               "middle.tgz": data[: len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF])
+               + data[len(data) // 2 + 1:], "text.tgz": b"not a bundle\n" * 20}
+    for name, content in damaged.items():
+        (tmp_path / name).write_bytes(content)
+        for command in ("verify", "inspect", "import"):
+            refused = samepack(command, tmp_path / name)
+            assert refused.exit_code != 0, (name, command)
+            first = refused.stderr.splitlines()[0]
+            assert first.startswith(f"error: {tmp_path / name}: ") or first.startswith(
+                f"error: {name}: "), (name, command, first)
+            assert "Traceback" not in refused.stderr

@@ -266,7 +266,24 @@ def read_bundle(path: Path, limits: Limits = Limits(), open_sink: OpenSink | Non
     the sink has it, to ``open_sink.whole(member, view)`` once they are verified. Raises
     VerificationError on the first defect; a sink's output is only trustworthy if this
     returns."""
-    handle, compression = open_bundle(Path(path))
+    try:
+        return _read_bundle(Path(path), limits, open_sink, on_read)
+    except VerificationError as defect:
+        raise named_in(defect, Path(path)) from None
+
+
+def named_in(defect: VerificationError, path: Path) -> VerificationError:
+    """``defect`` with its message starting with the bundle's file, so one line says which file
+    is damaged (the checks below speak of segments and members, not of files)."""
+    if not defect.message.startswith(str(path)):
+        defect.message = f"{path}: {defect.message}"
+        defect.args = (defect.message,)
+    return defect
+
+
+def _read_bundle(path: Path, limits: Limits, open_sink: OpenSink | None,
+                 on_read: "Callable[[int], None] | None") -> VerifiedBundle:
+    handle, compression = open_bundle(path)
     with handle:
         raw = RawReader(handle, on_read)
         decoder = Decoder(raw, compression, max_output=limits.max_size + (1 << 30),
