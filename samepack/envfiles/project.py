@@ -15,7 +15,7 @@ from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_pytho
 from samepack.envfiles.inputs_conda import conda_spec
 from samepack.envfiles.locations import PIP_LOCK_NAMES
 from samepack.lock.base import LockerChoice, choose_locker
-from samepack.lock.existing import existing_pins, is_hashed_lock
+from samepack.lock.existing import conda_lock_conda_pins, existing_pins, is_hashed_lock
 from samepack.lock.model import IndexOptions, LockRequest
 from samepack.scan.model import Scan
 
@@ -105,8 +105,11 @@ def lock_request(inputs: LockInputs, options: EnvOptions, root: Path,
     """What the locker gets: the inputs, the index (the user's flags first, then what the
     project declares) and the pins of the lock files the project has, to keep."""
     kept = existing_pins(root).preferences(options.upgrade, options.upgrade_packages)
+    kept_conda = (conda_lock_conda_pins(root).preferences(options.upgrade,
+                                                          options.upgrade_packages)
+                  if inputs.conda is not None else ())
     return LockRequest(requirements=tuple(r.requirement for r in inputs.requirements),
                        python=inputs.python, platforms=tuple(inputs.platforms),
                        from_env=options.from_env, index=index or options.index,
                        conda=inputs.conda, pylock=options.pylock, workdir=root,
-                       preferences=kept)
+                       preferences=kept, conda_preferences=kept_conda)

@@ -41,7 +41,7 @@ class ExistingPins:
             return ()
         moving = {canonicalize_name(name) for name in upgrade_packages}
         return tuple(f"{name}=={version}" for name, version in sorted(self.pins.items())
-                     if name not in moving)
+                     if canonicalize_name(name) not in moving)
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -113,6 +113,28 @@ def _conda_lock(path: Path) -> dict[str, list[str]]:
                          hint=f"fix {path.name}, or move it aside to lock without it") from bad
     packages = data.get("package") if isinstance(data, dict) else None
     return _from_packages(packages, lambda entry: entry.get("manager") != "pip")
+
+
+def conda_lock_conda_pins(root: Path) -> ExistingPins:
+    """The conda packages an existing ``conda-lock.yml`` chose (``name -> version``, names as
+    conda spells them); a name locked at several versions (one per platform) is left to the
+    solver. A file that does not read is the conda locker's to report, so it gives none."""
+    import yaml  # only conda projects pay for it
+
+    path = root / "conda-lock.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        data = None
+    found: dict[str, set[str]] = {}
+    for entry in (data.get("package") if isinstance(data, dict) else None) or []:
+        if isinstance(entry, dict) and entry.get("manager", "conda") == "conda":
+            name, version = entry.get("name"), entry.get("version")
+            if isinstance(name, str) and isinstance(version, str) and version:
+                found.setdefault(name.lower(), set()).add(version)
+    pins = {name: next(iter(versions)) for name, versions in sorted(found.items())
+            if len(versions) == 1}
+    return ExistingPins(pins=pins, sources=["conda-lock.yml"] if pins else [])
 
 
 def _hashed_requirements(path: Path) -> dict[str, list[str]]:

@@ -82,6 +82,8 @@ class LockRequest:
     workdir: Path | None = None  # where relative find-links / channels are resolved
     # ``name==version`` the resolver keeps where the requirements allow (earlier locks' pins)
     preferences: tuple[str, ...] = ()
+    # ``name==version`` of conda packages the solver keeps where the specs allow (conda-lock.yml)
+    conda_preferences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

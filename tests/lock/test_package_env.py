@@ -458,3 +458,26 @@ def test_json_output_of_package_env_and_check(samepack, project, offline):
     drifted = samepack("package-env", root, "--check", "--json")
     assert drifted.exit_code == 10
     assert json.loads(drifted.stdout)["differences"] == ["+ gamma  (found at train.py:2)"]
+
+
+def test_a_conda_lock_keeps_its_conda_versions_until_upgrade(samepack, project, conda_channel):
+    """An existing conda-lock.yml's conda versions stay while the environment allows them;
+    --upgrade-package NAME (or --upgrade) lets them move (the channel has tinylib 1.0 and 2.0)."""
+    root = project({"environment.yml": f"name: t\nchannels: [{conda_channel}]\n"
+                                       "dependencies:\n  - tinylib <2\n"})
+    assert samepack("package-env", root).exit_code == 0
+
+    def locked() -> set[str]:
+        return {line.split(":", 1)[1].strip() for line in
+                (root / "conda-lock.yml").read_text().splitlines()
+                if line.strip().startswith("url:") and "tinylib" in line}
+
+    assert [url.rsplit("/", 1)[1] for url in locked()] == ["tinylib-1.0-h0_0.tar.bz2"]
+    (root / "environment.yml").write_text(f"name: t\nchannels: [{conda_channel}]\n"
+                                          "dependencies:\n  - tinylib\n")
+    kept = samepack("package-env", root)
+    assert kept.exit_code == 0, kept.stderr
+    assert [url.rsplit("/", 1)[1] for url in locked()] == ["tinylib-1.0-h0_0.tar.bz2"]
+    moved = samepack("package-env", root, "--upgrade-package", "tinylib")
+    assert moved.exit_code == 0, moved.stderr
+    assert [url.rsplit("/", 1)[1] for url in locked()] == ["tinylib-2.0-h0_0.tar.bz2"]
