@@ -62,3 +62,19 @@ def registry(tmp_path_factory: pytest.TempPathFactory):
 def exchange(registry: LocalRegistry, namespace: str) -> str:
     """``oci://HOST/REPO``: this test's repository in the exchange registry."""
     return f"oci://{registry.host}/runs/{namespace}"
+
+
+REGISTRY_USER, REGISTRY_PASSWORD = "runner", "exchange-Pa55-word"
+
+
+@pytest.fixture(scope="session")
+def login_registry(tmp_path_factory: pytest.TempPathFactory):
+    """A registry on 127.0.0.1 with htpasswd (bcrypt) Basic auth for REGISTRY_USER."""
+    require_tool("docker-registry")
+    require_tool("htpasswd")
+    server = LocalRegistry(tmp_path_factory.mktemp("login-registry"), user=REGISTRY_USER,
+                           password=REGISTRY_PASSWORD).start()
+    try:
+        yield server
+    finally:
+        server.stop()

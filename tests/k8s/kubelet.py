@@ -109,8 +109,31 @@ class LocalKubelet(FakeKubelet):
                 for word in container["command"]]
         argv[1] = str(self.work / "result.py")
         log = self.work / f"{pod['metadata']['name']}.termination-log"
-        plain = {e["name"]: e["value"] for e in container.get("env") or [] if "value" in e}
+        plain = self.environment(container)
         done = subprocess.run(argv, cwd=self.workspace, capture_output=True, timeout=60,
                               env={**os.environ, **plain, "SAMEPACK_TERMINATION_LOG": str(log),
                                    "SAMEPACK_WORKSPACE": str(self.workspace)})
         return done.returncode, log.read_text()
+
+    def environment(self, container: dict) -> dict[str, str]:
+        """The container's environment as kubelet makes it: plain values, and ``secretKeyRef``
+        values read from the Secret in the API server. One that is absent is left out (where
+        kubelet would hold a non-optional one's pod in CreateContainerConfigError)."""
+        import base64
+
+        env = {}
+        for entry in container.get("env") or []:
+            if "value" in entry:
+                env[entry["name"]] = entry["value"]
+                continue
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+            if not ref:
+                continue
+            try:
+                secret = self.core.read_namespaced_secret(ref["name"], self.namespace)
+            except Exception:
+                continue
+            value = (secret.data or {}).get(ref["key"])
+            if value is not None:
+                env[entry["name"]] = base64.b64decode(value).decode("utf-8")
+        return env

@@ -301,3 +301,44 @@ def test_a_run_is_collected_through_the_context_it_was_submitted_from(samepack, 
     shown = samepack("runs", "wait", json.loads(second.stdout)["id"][:8], "--timeout", "5")
     assert shown.exit_code != 0
     assert "has no context 'local'" in shown.stderr and "Traceback" not in shown.stderr
+
+
+def test_output_files_reach_an_exchange_registry_that_wants_a_login(
+        samepack, kube, program_name, login_registry, tmp_path, monkeypatch):
+    """This machine's login goes to the pods as a Secret they read by reference: the step's
+    upload answers the registry's Basic challenge, and the password is in no rendered object,
+    no log and no history row."""
+    from tests.k8s.conftest import REGISTRY_PASSWORD, REGISTRY_USER
+    from samepack.k8s.runs.record import outputs_dir
+    from samepack.paths import samepack_home
+
+    monkeypatch.setenv("SAMEPACK_REGISTRY_USER", REGISTRY_USER)
+    monkeypatch.setenv("SAMEPACK_REGISTRY_PASSWORD", REGISTRY_PASSWORD)
+    ref = register(writing_program(program_name), tmp_path)
+    result = run_with_kubelet(samepack, kube, program_name, tmp_path, "--registry",
+                              f"oci://{login_registry.host}/runs/{program_name}", "program", ref)
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (outputs_dir(record["id"]) / "model/weights.txt").read_bytes() == b"w=0.25\n"
+
+    secret = json.loads(kube.kubectl("-n", program_name, "get", "secret", f"{program_name}-registry",
+                                     "-o", "json"))
+    assert secret["data"]["auth"]  # the login, base64, only in the Secret
+    jobs = kube.kubectl("-n", program_name, "get", "jobs", "-o", "json")
+    assert f"{program_name}-registry" in jobs and REGISTRY_PASSWORD not in jobs
+    assert REGISTRY_PASSWORD not in result.stdout + result.stderr
+    for database in samepack_home().rglob("*.sqlite*"):
+        assert REGISTRY_PASSWORD.encode() not in database.read_bytes()
+
+
+def test_without_a_login_the_outputs_are_named_and_the_run_still_records(
+        samepack, kube, program_name, login_registry, tmp_path):
+    ref = register(writing_program(program_name), tmp_path)
+    result = run_with_kubelet(samepack, kube, program_name, tmp_path, "--registry",
+                              f"oci://{login_registry.host}/runs/{program_name}", "program", ref)
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert [a["path"] for a in record["artifacts"]] == ["clean.csv", "model/weights.txt"]
+    assert f"step prepare: 1 output files not uploaded to {login_registry.host} (clean.csv" \
+        in result.stderr
+    assert f"samepack login {login_registry.host}" in result.stderr

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from samepack.errors import SamepackError
+from samepack.k8s.exchange.access import REGISTRY_OPEN_FUNCTION
 from samepack.k8s.exchange.transfer import check_digest
 from samepack.program.model import Step
 
@@ -48,7 +49,7 @@ def sha256(path):
 
 _SCRIPT_BODY = """\
 import collections, hashlib, json, math, os, re, stat, subprocess, sys, urllib.parse, urllib.request
-""" + SHA256_FUNCTION + """\
+""" + SHA256_FUNCTION + REGISTRY_OPEN_FUNCTION + """\
 spec = json.loads(sys.argv[1])
 patterns = [(re.compile(p), n) for p, n in spec.get("metrics", [])]
 secrets = sorted({os.environ[k] for k in spec.get("secrets", []) if os.environ.get(k)}, key=len, reverse=True)
@@ -76,14 +77,16 @@ def listing():
     return files
 def upload(path, digest, size):
     try:
-        start = urllib.request.Request(upload_url, data=b"", method="POST")
-        with urllib.request.urlopen(start, timeout=60) as answer:
+        start = lambda: urllib.request.Request(upload_url, data=b"", method="POST")
+        with registry_open(start, 60) as answer:
             location = urllib.parse.urljoin(upload_url, answer.headers["Location"])
         with open(path, "rb") as body:
-            put = urllib.request.Request(location + ("&" if "?" in location else "?") + "digest=sha256:" + digest,
-                                         data=body, method="PUT", headers={"Content-Length": str(size),
-                                         "Content-Type": "application/octet-stream"})
-            with urllib.request.urlopen(put, timeout=600) as answer:
+            def put():
+                body.seek(0)
+                return urllib.request.Request(location + ("&" if "?" in location else "?") + "digest=sha256:" + digest,
+                                              data=body, method="PUT", headers={"Content-Length": str(size),
+                                              "Content-Type": "application/octet-stream"})
+            with registry_open(put, 600) as answer:
                 return answer.status == 201
     except (OSError, TypeError) as error:
         print(f"samepack: output {path} not uploaded: {error}", file=sys.stderr, flush=True)

@@ -4,8 +4,9 @@ sha256 before the pods start, and the pods' output files come back the same way,
 digest and checked against it. A blob's digest is the file's sha256, so nothing is unpacked and
 a file is verified by the one number the program and the history already keep.
 
-Pods reach the registry anonymously (over plain http only where this machine's client would
-allow it: loopback, ``--insecure`` hosts, ``$SAMEPACK_INSECURE_REGISTRIES``)."""
+Pods reach the registry over plain http only where this machine's client would allow it
+(loopback, ``--insecure`` hosts, ``$SAMEPACK_INSECURE_REGISTRIES``), with this machine's login
+when it has one (``samepack.k8s.exchange.access``)."""
 
 from __future__ import annotations
 

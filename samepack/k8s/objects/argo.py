@@ -8,6 +8,7 @@ import hashlib
 import json
 from typing import Any
 
+from samepack.k8s.exchange.access import ExchangeAccess
 from samepack.k8s.objects.names import dns_name, program_labels
 from samepack.k8s.objects.pod import PodContext, pod_spec
 from samepack.k8s.objects.render import RUN_LABEL, pod_context, schedule_context, schedule_steps
@@ -63,10 +64,10 @@ def executor_rbac(ctx: PodContext, namespace: str) -> list[dict[str, Any]]:
 
 
 def render_workflow(program, *, image: str | None, namespace: str, params: dict | None = None,
-                    run_id: str, outputs_url: str | None = None) -> dict[str, Any]:
+                    run_id: str, exchange: ExchangeAccess | None = None) -> dict[str, Any]:
     """A Workflow running every step of ``program`` once, in dependency order."""
     ctx = pod_context(program, image=image, params=params, run_id=run_id,
-                      outputs_url=outputs_url)
+                      exchange=exchange)
     labels = {**program_labels(program.name, program.version), RUN_LABEL: run_id}
     return {"apiVersion": ARGO_API, "kind": "Workflow",
             "metadata": {"name": dns_name(program.name, run_id, limit=253),

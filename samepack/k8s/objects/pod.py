@@ -12,6 +12,7 @@ from typing import Any
 
 from samepack.k8s.objects.names import dns_name, env_name
 from samepack.k8s.objects.params import dataset_file, dataset_mount, interpolate, step_command
+from samepack.k8s.exchange.access import AUTH_ENV, REGISTRY_OPEN_FUNCTION, ExchangeAccess
 from samepack.k8s.exchange.results import SHA256_FUNCTION, UPLOAD_ENV, wrap_command
 from samepack.k8s.objects.quantity import MIB, cpu_quantity, parse_quantity
 from samepack.program.model import Program, Resources, Step
@@ -31,7 +32,7 @@ CARRY_ROOT = "/etc/samepack-data"  # where a carried local data set's ConfigMap 
 FETCH_SCRIPT = """\
 import hashlib, os, sys, urllib.request
 uri, target, want = sys.argv[1], sys.argv[2], sys.argv[3]
-""" + SHA256_FUNCTION + """\
+""" + SHA256_FUNCTION + REGISTRY_OPEN_FUNCTION + """\
 if want and os.path.exists(target) and sha256(target) != want:
     print(f"{target} does not match sha256 {want}: fetching it again", file=sys.stderr)
     os.remove(target)
@@ -41,7 +42,7 @@ if not os.path.exists(target):
                  f"(it carries local data sets), or put the file on this volume")
     part, hasher = target + ".part", hashlib.sha256()
     try:
-        with urllib.request.urlopen(uri, timeout=60) as response, open(part, "wb") as out:
+        with registry_open(lambda: urllib.request.Request(uri), 60) as response, open(part, "wb") as out:
             for block in iter(lambda: response.read(1 << 20), b""):
                 out.write(block)
                 hasher.update(block)
@@ -66,7 +67,7 @@ class PodContext:
     config_map: str
     service_account: str
     workspace_claim: str
-    outputs_url: str | None = None  # where steps upload their output files (a cluster run's)
+    exchange: ExchangeAccess | None = None  # the registry a cluster run's files travel through
 
 
 def dataset_claim(program: Program, name: str) -> str:
@@ -115,10 +116,11 @@ def _env(ctx: PodContext, step: Step) -> list[dict[str, Any]]:
     program = ctx.program
     plain = {**program.env, **step.env, "SAMEPACK_PROGRAM": program.ref,
              "SAMEPACK_STEP": step.name, "SAMEPACK_PARAMS": f"{PROGRAM_DIR}/params.json"}
-    if ctx.outputs_url:
-        plain[UPLOAD_ENV] = ctx.outputs_url
+    if ctx.exchange:
+        plain[UPLOAD_ENV] = ctx.exchange.outputs_url
     entries = [{"name": name, "value": interpolate(program, step, str(value), ctx.params)}
                for name, value in sorted(plain.items())]
+    entries += ctx.exchange.env() if ctx.exchange else []
     for secret in sorted((s for s in program.secrets if s.for_step(step.name)), key=lambda s: s.env):
         entries.append({"name": secret.env, "valueFrom": {"secretKeyRef": {
             "name": dns_name(secret.name, limit=253), "key": secret_key(secret.key, secret.env)}}})
@@ -161,8 +163,7 @@ def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
         "name": dns_name(step.name),
         "image": step.image or ctx.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": wrap_command(step, _command(ctx, step), PROGRAM_DIR,
-                                [s.env for s in program.secrets if s.for_step(step.name)]),
+        "command": wrap_command(step, _command(ctx, step), PROGRAM_DIR, _masked_envs(ctx, step)),
         "workingDir": workdir,
         "env": _env(ctx, step),
         "securityContext": _container_security(),
@@ -172,6 +173,12 @@ def step_container(ctx: PodContext, step: Step) -> dict[str, Any]:
     if resources:
         container["resources"] = resources
     return container
+
+
+def _masked_envs(ctx: PodContext, step: Step) -> list[str]:
+    """The variables whose values the result script masks in the step's log tail."""
+    envs = [s.env for s in ctx.program.secrets if s.for_step(step.name)]
+    return envs + [AUTH_ENV] if ctx.exchange and ctx.exchange.auth_secret else envs
 
 
 def _setup_container(ctx: PodContext, name: str, command: list[str]) -> dict[str, Any]:
@@ -191,6 +198,9 @@ def _setup_containers(ctx: PodContext) -> list[dict[str, Any]]:
         command = ["python3", "-c", FETCH_SCRIPT, source, dataset_file(program, name),
                    dataset.sha256 or ""]
         container = _setup_container(ctx, dns_name("fetch", name), command)
+        login = ctx.exchange.env() if ctx.exchange else []
+        if login:  # the data set may have been carried through the registry
+            container["env"] = login
         if is_local(dataset):
             container["volumeMounts"].append({"name": _carry_volume(name), "readOnly": True,
                                               "mountPath": f"{CARRY_ROOT}/{name}"})

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from samepack.k8s.exchange.access import ExchangeAccess
 from samepack.k8s.objects.names import dns_name, image_tag, program_labels
 from samepack.k8s.objects.order import sort_objects
 from samepack.k8s.objects.params import resolve_params
@@ -133,27 +134,28 @@ def _cron_job(program: Program, base: PodContext, namespace: str, name: str) -> 
 
 
 def pod_context(program: Program, *, image: str | None, params: dict | None,
-                run_id: str | None = None, outputs_url: str | None = None) -> PodContext:
+                run_id: str | None = None, exchange: ExchangeAccess | None = None) -> PodContext:
     """What the pods of one rendering share (names of the ConfigMap, account and workspace)."""
     return PodContext(program=program, image=image or default_image(program),
                       params=resolve_params(program, params),
                       config_map=dns_name(program.name, run_id or "", "program", limit=253),
                       service_account=dns_name(program.name, "runner", limit=253),
                       workspace_claim=dns_name(program.name, "workspace", limit=253),
-                      outputs_url=outputs_url)
+                      exchange=exchange)
 
 
 def render_manifests(program: Program, *, image: str | None, namespace: str | None = None,
                      params: dict | None = None, run_id: str | None = None,
-                     outputs_url: str | None = None) -> list[dict]:
+                     exchange: ExchangeAccess | None = None) -> list[dict]:
     """Every object the program needs on a cluster, in apply order, the same for the same input.
 
     ``run_id`` names one run: its Jobs and ConfigMap get the id as a suffix so runs do not
     collide; without it (``infra/``) names are stable and re-applying changes nothing.
-    ``outputs_url`` is where a run's steps upload their output files (``samepack.k8s.exchange.results``).
+    ``exchange`` is the registry a run's steps upload their output files to
+    (``samepack.k8s.exchange.results``) and the login they use there (``samepack.k8s.exchange.access``).
     """
     namespace = namespace or default_namespace(program)
-    ctx = pod_context(program, image=image, params=params, run_id=run_id, outputs_url=outputs_url)
+    ctx = pod_context(program, image=image, params=params, run_id=run_id, exchange=exchange)
     run_labels = {RUN_LABEL: run_id} if run_id else {}
     objects = [_namespace(program, namespace), _service_account(program, ctx, namespace),
                _config_map(program, ctx, namespace, run_labels), *_claims(program, ctx, namespace)]

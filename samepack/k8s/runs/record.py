@@ -63,11 +63,24 @@ class RunRecorder:
         self.history.record_step(self.run_id, step, result.exit_code, started, duration, status,
                                  log_tail=result.tail or None)
         before = self.fetched
+        self._say_not_uploaded(step, result.outputs)
         artifacts = [output.artifact() for output in result.outputs if self._bring_back(output)]
         if artifacts:
             self.history.merge_into_run(self.run_id, artifacts=artifacts)
         if self.fetched > before:
             self.report(f"step {step}: output files brought back to {outputs_dir(self.run_id)}")
+
+    def _say_not_uploaded(self, step: str, outputs: list[OutputFile]) -> None:
+        """A pod that had an upload URL but sent a file within the limits could not reach the
+        registry (its log says why): the file is named only."""
+        if self.registry is None:
+            return
+        missed = [o.path for o in outputs if not o.uploaded and o.size <= OUTPUT_FILE_LIMIT]
+        if missed:
+            host = self.registry.registry.host  # type: ignore[attr-defined]
+            self.report(f"warning: step {step}: {len(missed)} output files not uploaded to "
+                        f"{host} ({missed[0]}, ...), so named only; the pod's log says why (a "
+                        f"registry that wants a login: samepack login {host})")
 
     def _bring_back(self, output: OutputFile) -> bool:
         """Pull an uploaded output file (True when it may be recorded)."""

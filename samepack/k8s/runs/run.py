@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from samepack.errors import CancelledError, InputError, RemoteError, RunFailedError
 from samepack.k8s.objects.argo import ARGO_API, executor_rbac, render_workflow
+from samepack.k8s.exchange.access import ExchangeAccess, exchange_access
 from samepack.k8s.exchange.carry import carried_datasets, fetch_from_registry
 from samepack.k8s.apply.deploy import JOB_TIMEOUT, check_fit
 from samepack.k8s.objects.names import dns_name
@@ -84,9 +85,7 @@ class _Runner:
         secrets = [os.environ.get(ref.env, "") for ref in request.program.secrets]
         self.recorder = RunRecorder(history, run_id, secrets, on_line, report, request.registry)
 
-    @property
-    def outputs_url(self) -> str | None:
-        return self.request.registry.upload_url if self.request.registry else None
+        self.exchange: ExchangeAccess | None = None  # set with the run's objects
 
     def _follow(self, pod: str, container: str, prefix: str) -> None:
         try:
@@ -180,7 +179,7 @@ class _Runner:
                 self.cluster.apply(obj)
         workflow = render_workflow(program, image=_image(self.request.workdir),
                                    namespace=self.namespace, params=self.request.overrides,
-                                   run_id=short_id, outputs_url=self.outputs_url)
+                                   run_id=short_id, exchange=self.exchange)
         fetch_from_registry([workflow], self.pulled)
         self.cluster.apply(workflow)
         name = workflow["metadata"]["name"]
@@ -231,10 +230,13 @@ def run_on_cluster(cluster, request: ClusterRun, history, on_line: Line, report:
     for problem in carried.problems:
         report(f"warning: {problem}")
     runner.pulled = carried.pulled
+    login: list[dict] = []
+    if request.registry:
+        runner.exchange, login = exchange_access(request.registry, program, runner.namespace)
     objects = render_manifests(program, image=_image(request.workdir), namespace=runner.namespace,
                                params=request.overrides, run_id=short_id,
-                               outputs_url=runner.outputs_url)
-    objects += secret_objects(program, runner.namespace, os.environ).objects
+                               exchange=runner.exchange)
+    objects += secret_objects(program, runner.namespace, os.environ).objects + login
     objects += carried.objects
     fetch_from_registry(objects, carried.pulled)
     validate_manifests(objects)
