@@ -91,8 +91,11 @@ def _download(url: str, target: Path) -> None:
         return
     import requests
 
+    from samepack.lock.channels import channel_waits
+
+    waits = channel_waits()  # connect, then the longest silence while the file streams
     try:
-        with requests.get(url, stream=True, timeout=60) as response:
+        with requests.get(url, stream=True, timeout=(waits.connect, waits.request)) as response:
             response.raise_for_status()
             with target.open("wb") as stream:
                 for chunk in response.iter_content(1 << 20):

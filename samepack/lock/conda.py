@@ -12,12 +12,13 @@ import asyncio
 import hashlib
 import json
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from samepack.errors import InputError, LockError, RemoteError, ToolMissingError
+from samepack.errors import InputError, LockError, ToolMissingError
+from samepack.lock.channels import (REQUEST_RETRIES, ChannelWaits, channel_url, channel_waits,
+                                    first_contact, unreachable)
 from samepack.lock.model import CondaSpec, LockRequest, LockResult, Pin
 from samepack.lock.platforms import normalise_platforms, target_python
 from samepack.lock.tool import dist_version
@@ -43,9 +44,13 @@ class CondaLocker:
             raise InputError("the conda-lock locker needs an environment.yml",
                              hint="add environment.yml to the project, or use --locker uv")
         spec = request.conda
+        _rattler()  # a missing solver is said before any channel is asked
         platforms = normalise_platforms(request.platforms)
         channels = [channel_url(c, request.workdir) for c in spec.channels]
-        records = {p: solve(channels, list(spec.dependencies), p) for p in platforms}
+        waits = channel_waits()
+        for channel in channels:
+            first_contact(channel, waits)
+        records = {p: solve(channels, list(spec.dependencies), p, waits) for p in platforms}
         python = _solved_python(records) or target_python(request.python)
         lockfile = render_conda_lock(spec, channels, records)
         files = {"conda-lock.yml": lockfile}
@@ -61,23 +66,16 @@ class CondaLocker:
                           python=python, platforms=platforms)
 
 
-def channel_url(channel: str, workdir: Path | None) -> str:
-    """A channel as a URL: names go to conda.anaconda.org, paths become file:// URLs."""
-    if "://" in channel:
-        return channel.rstrip("/")
-    if channel.startswith((".", "/", "~")):
-        base = workdir or Path.cwd()
-        return (base / Path(channel).expanduser()).resolve().as_uri()
-    if channel == "defaults":
-        return "https://repo.anaconda.com/pkgs/main"
-    return f"https://conda.anaconda.org/{channel}"
-
-
-def solve(channels: list[str], specs: list[str], platform: str) -> list[Any]:
-    """Solve for one platform; rattler failures become one-line errors."""
+def solve(channels: list[str], specs: list[str], platform: str,
+          waits: ChannelWaits | None = None) -> list[Any]:
+    """Solve for one platform, each channel request bounded by ``waits.request``; rattler
+    failures become one-line errors."""
     rattler = _rattler()
+    waits = waits or channel_waits()
+    client = rattler.Client.default_client(max_retries=REQUEST_RETRIES,
+                                           timeout=max(1, round(waits.request)))
     with tempfile.TemporaryDirectory(prefix="samepack-rattler-") as cache:
-        gateway = rattler.Gateway(cache_dir=cache)
+        gateway = rattler.Gateway(cache_dir=cache, client=client)
         virtual = virtual_packages(platform)
         try:
             return asyncio.run(rattler.solve(
@@ -93,9 +91,7 @@ def _as_domain_error(failed: Exception, platform: str, channels: list[str] = ())
     if "Fetch" in kind or "Io" in kind or "Transport" in kind or "http" in text.lower():
         named = [c for c in channels if c in text] or list(channels)
         cause = text.rsplit("Caused by:", 1)[-1].strip()
-        return RemoteError(f"conda channel {', '.join(named)} could not be reached for "
-                           f"{platform}: {cause}",
-                           hint="check the channels in environment.yml (or --channel) and the network")
+        return unreachable(", ".join(named), cause, platform)
     if "Spec" in kind or "Parse" in kind:
         return InputError(f"environment.yml: bad package spec: {text}",
                           hint="use conda match specs such as 'numpy>=1.24' or 'scipy=1.11'")
