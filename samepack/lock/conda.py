@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from samepack import progress
 from samepack.errors import InputError, LockError, ToolMissingError
 from samepack.lock.channels import (REQUEST_RETRIES, ChannelWaits, channel_url, channel_waits,
                                     first_contact, unreachable)
@@ -49,8 +50,15 @@ class CondaLocker:
         channels = [channel_url(c, request.workdir) for c in spec.channels]
         waits = channel_waits()
         for channel in channels:
+            if channel.startswith(("http://", "https://")):
+                progress.step(f"asking conda channel {channel}")
             first_contact(channel, waits)
-        records = {p: solve(channels, list(spec.dependencies), p, waits) for p in platforms}
+        records = {}
+        for platform in platforms:
+            specs = len(spec.dependencies)
+            progress.step(f"solving {specs} conda spec{'s' if specs != 1 else ''} with rattler "
+                          f"for {platform}")
+            records[platform] = solve(channels, list(spec.dependencies), platform, waits)
         python = _solved_python(records) or target_python(request.python)
         lockfile = render_conda_lock(spec, channels, records)
         files = {"conda-lock.yml": lockfile}

@@ -75,3 +75,30 @@ def stalling_channel() -> Iterator[str]:
     """Answers the first contact (HEAD) at once, then holds every request for repodata."""
     with _serving(_answer_head_then_hold) as url:
         yield url
+
+
+@contextmanager
+def slow_channel(directory, delay: float) -> Iterator[str]:
+    """A real HTTP conda channel serving ``directory``, each package file only after ``delay``
+    seconds (a slow line: long enough for progress to be drawn between files)."""
+    import functools
+    import http.server
+    import time
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.endswith((".conda", ".tar.bz2")):
+                time.sleep(delay)
+            super().do_GET()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
