@@ -55,14 +55,23 @@ class _Display:
 
 
 _display: _Display | None = None
+_quiet = False  # a command asked for no progress at all (--json)
 
 
 @contextmanager
 def shown(enabled: bool) -> Iterator[None]:
-    """Show progress while the block runs, when ``enabled`` and stderr is a terminal."""
-    global _display
+    """Show progress while the block runs, when ``enabled`` and stderr is a terminal; with
+    ``enabled`` off, nothing may draw progress (see :func:`quiet`)."""
+    global _display, _quiet
+    if not enabled:
+        _quiet, was = True, _quiet
+        try:
+            yield
+        finally:
+            _quiet = was
+        return
     isatty = getattr(sys.stderr, "isatty", None)
-    if not enabled or _display is not None or not (isatty and isatty()):
+    if _display is not None or not (isatty and isatty()):
         yield
         return
     _display = _Display()
@@ -74,6 +83,11 @@ def shown(enabled: bool) -> Iterator[None]:
     finally:
         display, _display = _display, None
         display.close(failed)
+
+
+def quiet() -> bool:
+    """Whether the command asked for no progress (--json): tools must not draw theirs."""
+    return _quiet
 
 
 def active() -> bool:

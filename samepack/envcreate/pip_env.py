@@ -11,8 +11,8 @@ from pathlib import Path
 from samepack import progress
 from samepack.errors import LockError, RemoteError
 from samepack.lock.model import IndexOptions
-from samepack.lock.terminal_run import run_on_terminal
-from samepack.lock.tool import failure_error, shows_progress, summarise_failure, uv_binary
+from samepack.lock.terminal_run import can_run_on_terminal, run_on_terminal
+from samepack.lock.tool import failure_error, summarise_failure, uv_binary
 
 
 @lru_cache(maxsize=None)
@@ -69,9 +69,11 @@ def _locked_count(requirements: Path) -> int:
 
 
 def _uv(args: list[str], what: str, show: bool = False) -> None:
-    """Run uv. With ``show``, on a terminal where progress is shown, uv draws its own
-    (downloads, installs) there; its messages are kept either way, for a failure's error."""
-    shown = show and shows_progress()
+    """Run uv. With ``show``, on a terminal (unless the command asked for no progress), uv
+    draws its own (downloads, installs) there, also for callers that show no steps of their
+    own (a run making its cached environment); its messages are kept either way, for a
+    failure's error."""
+    shown = show and can_run_on_terminal() and not progress.quiet()
     command = [uv_binary(), *args, "--no-config", *([] if shown else ["--quiet"])]
     if shown:
         with progress.handover():

@@ -126,3 +126,27 @@ def test_a_conda_lock_and_environment_on_a_terminal_count_the_packages(tmp_path,
         f"installing 2 conda packages into {prefix} with rattler"]
     assert b"conda-lock.yml locks (1 of 2)" in created.raw  # drawn while the second one came
     assert (prefix / "bin" / "tinyapp").is_file()
+
+
+def test_env_create_json_on_a_terminal_lets_nothing_draw(samepack_proc, tmp_path, offline):
+    """--json asks for no progress: neither samepack's steps nor uv's own reach the terminal."""
+    root = small_project(tmp_path, {"train.py": "import alpha\n"})
+    assert samepack_proc("package-env", root, *offline).returncode == 0
+    prefix = tmp_path / "env"
+    run = run_in_terminal("env", "create", root, "--prefix", prefix, *offline, "--json")
+    assert run.returncode == 0, run.text
+    assert b"Installed" not in run.raw and b"checking the lock" not in run.raw
+    assert json.loads(run.text[run.text.index("{"):])["prefix"] == str(prefix)
+
+
+def test_what_a_terminal_was_sent_is_read_back_as_its_lines():
+    """uv's bytes on a terminal as recorded (colours, a spinner redrawn over one line, CRLF):
+    the text kept for an error is what the screen ends with."""
+    from samepack.lock.terminal_run import plain_text
+
+    sent = (b"\x1b[37m\xe2\xa0\x8b\x1b[0m \x1b[2mResolving dependencies...   \x1b[0m\r\x1b[2K"
+            b"\x1b[37m\xe2\xa0\x99\x1b[0m \x1b[2malpha==2.0   \x1b[0m\r\x1b[2K"
+            b"\x1b[1m\x1b[31merror\x1b[39m\x1b[0m\x1b[1m:\x1b[0m No solution found\r\n"
+            b"  \x1b[1m\x1b[31mcause\x1b[39m\x1b[0m\x1b[1m:\x1b[0m alpha>=9 is unavailable\r\n"
+            b"\x1b[37m\xe2\xa0\xb8\x1b[0m still drawing")
+    assert plain_text(sent) == "error: No solution found\n  cause: alpha>=9 is unavailable\n"
