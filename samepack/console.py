@@ -191,21 +191,6 @@ def columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     sys.stdout.flush()
 
 
-@contextmanager
-def status(text: str) -> Iterator[None]:
-    """A spinner with the elapsed time on stderr while slow work runs (locking, creating an
-    environment), gone when it ends. Only on a terminal: logs and pipes get nothing."""
-    if _plain(sys.stderr):
-        yield
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err.real, transient=True) as progress:
-        progress.add_task(text, total=None)
-        yield
-
-
 def decimal_size(size: int) -> str:
     """``812 B``, ``19.1 kB``, ``1,024.0 MB``: decimal units, as registries and package indexes
     show them."""

@@ -8,7 +8,8 @@ import click
 
 from samepack.commands.index_args import from_cwd, index_options
 from samepack.commands.jsonmode import emit, json_option
-from samepack.console import info, result, status, warn
+from samepack import progress
+from samepack.console import info, result, warn
 from samepack.envcreate import (CreateOptions, create_environment, machine_shortfalls,
                                 program_needs)
 from samepack.envfiles.envjson import read_env_record
@@ -38,7 +39,7 @@ def create(path: Path, prefix: Path | None, find_links: tuple[str, ...], no_inde
             warn(f"this machine falls short: {shortfall.message}")
     index = IndexOptions(from_cwd(find_links), no_index, index_url)
     options = CreateOptions(prefix=prefix, index=index, ignore_hardware=ignore_hardware)
-    with status(f"creating the environment of {path} from its lock"):
+    with progress.shown(not as_json):
         python = create_environment(path, options)
     info(f"environment ready: {python.parent.parent}")
     if as_json:

@@ -9,7 +9,8 @@ import click
 
 from samepack.commands.index_args import channels_from_cwd, from_cwd, index_options
 from samepack.commands.jsonmode import emit, error_document, json_option
-from samepack.console import columns, info, out, status, warn
+from samepack import progress
+from samepack.console import columns, info, out, warn
 from samepack.envfiles.package import PackageReport, check_env, package_env
 from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
@@ -53,7 +54,7 @@ def package_env_command(path: Path, locker: str | None, python: str | None,
     if check:
         _check(path, options, as_json)
         return
-    with status(f"scanning {path} and locking its environment"):
+    with progress.shown(not as_json):
         report = package_env(path, options, write=not dry_run)
     if as_json:
         for note in report.inputs.notes:

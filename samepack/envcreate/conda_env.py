@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from samepack import progress
 from samepack.errors import InputError, LockError, RemoteError, VerificationError
 from samepack.lock.conda import _rattler
 from samepack.program.yamlsource import load_bounded
@@ -38,7 +39,10 @@ def verified_records(lock_path: Path, platform: str, cache_dir: Path) -> list[An
     """Rattler records pointing at hash-checked local copies of the locked packages."""
     rattler = _rattler()
     records = []
-    for package in locked_packages(lock_path, platform):
+    packages = locked_packages(lock_path, platform)
+    progress.step(f"downloading and checking the conda packages {lock_path.name} locks")
+    for done, package in enumerate(packages):
+        progress.count(done, len(packages))
         local = fetch_verified(package["url"], package["hash"], cache_dir)
         records.append(_record(rattler, package, local.as_uri()))
     return records
@@ -91,8 +95,11 @@ def _download(url: str, target: Path) -> None:
         return
     import requests
 
+    from samepack.lock.channels import channel_waits
+
+    waits = channel_waits()  # connect, then the longest silence while the file streams
     try:
-        with requests.get(url, stream=True, timeout=60) as response:
+        with requests.get(url, stream=True, timeout=(waits.connect, waits.request)) as response:
             response.raise_for_status()
             with target.open("wb") as stream:
                 for chunk in response.iter_content(1 << 20):
@@ -104,6 +111,7 @@ def _download(url: str, target: Path) -> None:
 
 def install_conda(records: list[Any], prefix: Path, cache_dir: Path) -> None:
     rattler = _rattler()
+    progress.step(f"installing {len(records)} conda packages into {prefix} with rattler")
     try:
         asyncio.run(rattler.install(records, target_prefix=prefix, cache_dir=cache_dir,
                                     show_progress=False))

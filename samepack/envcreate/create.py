@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samepack import progress
 from samepack.console import warn
 from samepack.envcreate.lockcheck import locked_index, verify_lock_files
 from samepack.envcreate.hardware import (Needs, Shortfall, check_hardware, needs_from_program,
@@ -63,6 +64,7 @@ def create_environment(project_dir: Path, options: CreateOptions = CreateOptions
     """Create the project's environment from its lock and return its Python interpreter
     (for a conda environment without Python, the prefix's ``bin/python`` path, absent)."""
     project_dir = project_dir.resolve()
+    progress.step("checking the lock files and this machine against the lock")
     record = read_env_record(project_dir)
     verify_lock_files(project_dir, record)
     prefix = (options.prefix or project_dir / DEFAULT_PREFIX).resolve()

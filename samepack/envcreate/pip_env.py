@@ -8,8 +8,10 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from samepack import progress
 from samepack.errors import LockError, RemoteError
 from samepack.lock.model import IndexOptions
+from samepack.lock.terminal_run import can_run_on_terminal, run_on_terminal
 from samepack.lock.tool import failure_error, summarise_failure, uv_binary
 
 
@@ -38,6 +40,7 @@ def venv_python(prefix: Path) -> Path:
 
 def make_venv(prefix: Path, python: str) -> Path:
     """Create (or reuse) the venv at ``prefix`` with the given interpreter."""
+    progress.step(f"making the virtual environment at {prefix} with uv venv")
     _uv(["venv", str(prefix), "--python", python, "--no-python-downloads", "--allow-existing"],
         "uv venv")
     return venv_python(prefix)
@@ -48,20 +51,39 @@ def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
     """Install exactly what ``requirements`` pins (``exact``: remove everything else);
     relative find-links are taken from ``base``."""
     verb = ["pip", "sync"] if exact else ["pip", "install", "-r"]
+    what = "uv pip sync" if exact else "uv pip install"
+    progress.step(f"installing the {_locked_count(requirements)} packages {requirements.name} "
+                  f"locks with {what}")
     _uv([*verb, str(requirements), "--require-hashes", "--python", str(python),
-         *index.args(base)], "uv pip sync" if exact else "uv pip install")
+         *index.args(base)], what, show=True)
 
 
-def _uv(args: list[str], what: str) -> None:
-    """Run uv; on a terminal its own progress (downloads, installs) is shown as it goes."""
-    shown = sys.stderr.isatty()
-    done = subprocess.run([uv_binary(), *args, "--no-config", *([] if shown else ["--quiet"])],
-                          stdout=subprocess.DEVNULL if shown else subprocess.PIPE,
-                          stderr=None if shown else subprocess.PIPE, text=True)
+def _locked_count(requirements: Path) -> int:
+    """How many packages a hashed requirements file pins (one ``name==version`` line each)."""
+    try:
+        text = requirements.read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if "==" in line and not line[:1].isspace()
+               and not line.lstrip().startswith(("#", "-")))
+
+
+def _uv(args: list[str], what: str, show: bool = False) -> None:
+    """Run uv. With ``show``, on a terminal (unless the command asked for no progress), uv
+    draws its own (downloads, installs) there, also for callers that show no steps of their
+    own (a run making its cached environment); its messages are kept either way, for a
+    failure's error."""
+    shown = show and can_run_on_terminal() and not progress.quiet()
+    command = [uv_binary(), *args, "--no-config", *([] if shown else ["--quiet"])]
+    if shown:
+        with progress.handover():
+            done = run_on_terminal(command)
+    else:
+        done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        failure = failure_error(what, done.stderr or done.stdout)
+        text = done.stderr or done.stdout
+        failure = failure_error(what, text)
         if isinstance(failure, RemoteError):
             raise failure
-        why = "see uv's message above" if shown else summarise_failure(done.stderr or done.stdout)
-        raise LockError(f"{what} failed: {why}",
+        raise LockError(f"{what} failed: {summarise_failure(text)}",
                         hint="check the lock files, or rerun `samepack package-env` and try again")

@@ -28,11 +28,13 @@ class Translation:
     untranslatable: list[str] = field(default_factory=list)  # conda specs without equivalent
 
     def warning(self, why: str) -> str:
-        renamed = [f"{conda} -> {pypi}" for conda, pypi in self.translated
-                   if _name_of(conda) != canonicalize_name(Requirement(pypi).name)]
+        """``why``, then every conda package locked from PyPI (``conda -> pypi`` where the
+        spelling changes) and every one left out."""
+        translated = [conda if conda == pypi else f"{conda} -> {pypi}"
+                      for conda, pypi in self.translated]
         parts = [f"{why}: locked the PyPI equivalents of environment.yml's conda packages"]
-        if renamed:
-            parts.append("translated " + ", ".join(renamed))
+        if translated:
+            parts.append("translated " + ", ".join(translated))
         if self.untranslatable:
             parts.append("no PyPI equivalent for " + ", ".join(self.untranslatable))
         return "; ".join(parts)
@@ -62,11 +64,6 @@ def pypi_equivalents(spec: CondaSpec) -> Translation:
         result.translated.append((item, requirement))
     result.requirements += list(spec.pip)
     return result
-
-
-def _name_of(conda: str) -> str:
-    match = _NAME.match(conda.strip())
-    return canonicalize_name(match.group("name")) if match else conda
 
 
 def with_equivalents(direct: list[DirectRequirement], translation: Translation,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from samepack import progress
 from samepack.envfiles.accelerators import accelerator_index
 from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.drift import drift
@@ -41,6 +42,7 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
                 write: bool = True) -> PackageReport:
     """Lock the project at ``root`` and write its environment files (unless ``write`` is off)."""
     root = root.resolve()
+    progress.step(f"scanning {root} for what it imports and declares")
     scan = scanner(root, options.python)
     choice = locker_choice(scan, root, options)
     if choice.name == "uv" and is_generated(root / "pylock.toml"):
@@ -54,6 +56,7 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
             raise
         choice = LockerChoice("uv", "auto")  # every package it names may be on PyPI
         why = f"no conda channel could be reached ({unreachable.message})"
+        progress.step("no conda channel answered: locking the PyPI equivalents instead")
         inputs, request, result, used = _lock(root, scan, options, choice, pip_lock, declared,
                                               why)
     planned = plan_files(root, scan, inputs, result, choice, options.force, options.from_env,
@@ -62,6 +65,7 @@ def package_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_loc
     if program:
         planned.insert(-1, program)
     if write:
+        progress.step("writing the environment files")
         write_planned(root, planned)
     return PackageReport(root, planned, choice, inputs, result, request.preferences)
 

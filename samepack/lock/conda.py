@@ -13,12 +13,14 @@ import datetime
 import hashlib
 import json
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from samepack.errors import InputError, LockError, RemoteError, ToolMissingError
+from samepack import progress
+from samepack.errors import InputError, LockError, ToolMissingError
+from samepack.lock.channels import (REQUEST_RETRIES, ChannelWaits, channel_url, channel_waits,
+                                    first_contact, unreachable)
 from samepack.lock.model import CondaSpec, LockRequest, LockResult, Pin
 from samepack.lock.platforms import normalise_platforms, target_python
 from samepack.lock.tool import dist_version
@@ -46,10 +48,21 @@ class CondaLocker:
             raise InputError("the conda-lock locker needs an environment.yml",
                              hint="add environment.yml to the project, or use --locker uv")
         spec = request.conda
+        _rattler()  # a missing solver is said before any channel is asked
         platforms = normalise_platforms(request.platforms)
         channels = [channel_url(c, request.workdir) for c in spec.channels]
-        records = {p: solve(channels, list(spec.dependencies), p, request.conda_preferences)
-                   for p in platforms}
+        waits = channel_waits()
+        for channel in channels:
+            if channel.startswith(("http://", "https://")):
+                progress.step(f"asking conda channel {channel}")
+            first_contact(channel, waits)
+        records = {}
+        for platform in platforms:
+            specs = len(spec.dependencies)
+            progress.step(f"solving {specs} conda spec{'s' if specs != 1 else ''} with rattler "
+                          f"for {platform}")
+            records[platform] = solve(channels, list(spec.dependencies), platform, waits,
+                                      request.conda_preferences)
         python = _solved_python(records) or target_python(request.python)
         lockfile = render_conda_lock(spec, channels, records)
         files = {"conda-lock.yml": lockfile}
@@ -65,25 +78,17 @@ class CondaLocker:
                           python=python, platforms=platforms)
 
 
-def channel_url(channel: str, workdir: Path | None) -> str:
-    """A channel as a URL: names go to conda.anaconda.org, paths become file:// URLs."""
-    if "://" in channel:
-        return channel.rstrip("/")
-    if channel.startswith((".", "/", "~")):
-        base = workdir or Path.cwd()
-        return (base / Path(channel).expanduser()).resolve().as_uri()
-    if channel == "defaults":
-        return "https://repo.anaconda.com/pkgs/main"
-    return f"https://conda.anaconda.org/{channel}"
-
-
 def solve(channels: list[str], specs: list[str], platform: str,
-          preferred: tuple[str, ...] = ()) -> list[Any]:
-    """Solve for one platform, keeping the ``preferred`` ``name==version`` (an earlier lock's)
-    where the specs allow; rattler failures become one-line errors."""
+          waits: ChannelWaits | None = None, preferred: tuple[str, ...] = ()) -> list[Any]:
+    """Solve for one platform, each channel request bounded by ``waits.request``, keeping the
+    ``preferred`` ``name==version`` (an earlier lock's) where the specs allow; rattler failures
+    become one-line errors."""
     rattler = _rattler()
+    waits = waits or channel_waits()
+    client = rattler.Client.default_client(max_retries=REQUEST_RETRIES,
+                                           timeout=max(1, round(waits.request)))
     with tempfile.TemporaryDirectory(prefix="samepack-rattler-") as cache:
-        gateway = rattler.Gateway(cache_dir=cache)
+        gateway = rattler.Gateway(cache_dir=cache, client=client)
         virtual = virtual_packages(platform)
         sources = [rattler.Channel(c) for c in channels]
         subdirs = [platform, "noarch"]
@@ -118,9 +123,7 @@ def _as_domain_error(failed: Exception, platform: str, channels: list[str] = ())
     if "Fetch" in kind or "Io" in kind or "Transport" in kind or "http" in text.lower():
         named = [c for c in channels if c in text] or list(channels)
         cause = text.rsplit("Caused by:", 1)[-1].strip()
-        return RemoteError(f"conda channel {', '.join(named)} could not be reached for "
-                           f"{platform}: {cause}",
-                           hint="check the channels in environment.yml (or --channel) and the network")
+        return unreachable(", ".join(named), cause, platform)
     if "Spec" in kind or "Parse" in kind:
         return InputError(f"environment.yml: bad package spec: {text}",
                           hint="use conda match specs such as 'numpy>=1.24' or 'scipy=1.11'")

@@ -46,11 +46,20 @@ def dist_version(name: str) -> str:
 
 
 def run_tool(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = None,
-             timeout: float = 1800) -> subprocess.CompletedProcess:
-    """Run a tool; a non-zero exit becomes a one-line :class:`LockError`."""
+             timeout: float = 1800, on_terminal: bool = False) -> subprocess.CompletedProcess:
+    """Run a tool; a non-zero exit becomes a one-line :class:`LockError`. ``on_terminal``: the
+    tool draws its own progress on the user's terminal meanwhile (see :func:`shows_progress`)
+    and its messages are kept all the same."""
     try:
-        done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env,
-                              timeout=timeout)
+        if on_terminal:
+            from samepack import progress
+            from samepack.lock.terminal_run import run_on_terminal
+
+            with progress.handover():
+                done = run_on_terminal(args, cwd, env, timeout)
+        else:
+            done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env,
+                                  timeout=timeout)
     except FileNotFoundError as missing:
         raise ToolMissingError(f"{args[0]} is not installed") from missing
     except subprocess.TimeoutExpired as slow:
@@ -58,6 +67,18 @@ def run_tool(args: list[str], cwd: Path, what: str, env: dict[str, str] | None =
     if done.returncode != 0:
         raise failure_error(what, done.stderr or done.stdout)
     return done
+
+
+def shows_progress() -> bool:
+    """Whether a tool run now may draw its progress on the terminal: progress is being shown
+    (a terminal, no --json) and the terminal can be lent to a child."""
+    from samepack import progress
+
+    if not progress.active():
+        return False
+    from samepack.lock.terminal_run import can_run_on_terminal
+
+    return can_run_on_terminal()
 
 
 _FETCH = re.compile(r"Failed to fetch:?\s*`?(?P<url>\w+://[^\s`]+)")

@@ -8,12 +8,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from samepack import progress
 from samepack.errors import InputError
 from samepack.lock.compile import index_args, scratch_inputs, with_header
 from samepack.lock.model import LockRequest, LockResult
 from samepack.lock.pins import pins_from_requirements
 from samepack.lock.platforms import normalise_platforms, target_python, uv_platform_args
-from samepack.lock.tool import dist_version, run_tool, uv_binary
+from samepack.lock.tool import dist_version, run_tool, shows_progress, uv_binary
 
 
 class UvLocker:
@@ -26,18 +27,24 @@ class UvLocker:
         python = target_python(request.python)
         platforms = normalise_platforms(request.platforms)
         files: dict[str, str] = {}
+        shown = shows_progress()  # uv's own progress on the terminal, else nothing from it
         with scratch_inputs(request) as (scratch, extra):
             base = [uv_binary(), "pip", "compile", "requirements.in", "--generate-hashes",
-                    "--no-header", "--no-config", "--quiet", "--python", sys.executable,
+                    "--no-header", "--no-config", *([] if shown else ["--quiet"]),
+                    "--python", sys.executable,
                     "--no-python-downloads", "--python-version", python,
                     *uv_platform_args(platforms), *index_args(request), *extra]
-            run_tool([*base, "--output-file", "requirements.txt"], scratch, "uv pip compile")
+            progress.step(f"resolving {_requirements(len(request.requirements))} with uv pip "
+                          f"compile for Python {python} on {', '.join(platforms)}")
+            run_tool([*base, "--output-file", "requirements.txt"], scratch, "uv pip compile",
+                     on_terminal=shown)
             files["requirements.txt"] = with_header(
                 (scratch / "requirements.txt").read_text(encoding="utf-8"))
             if request.pylock:
                 kept = _same_versions(scratch, files["requirements.txt"], request)
+                progress.step("writing pylock.toml with uv pip compile --format pylock.toml")
                 run_tool([*base, *kept, "--format", "pylock.toml", "--output-file", "pylock.toml"],
-                         scratch, "uv pip compile --format pylock.toml")
+                         scratch, "uv pip compile --format pylock.toml", on_terminal=shown)
                 files["pylock.toml"] = with_header(
                     (scratch / "pylock.toml").read_text(encoding="utf-8"))
         return LockResult(locker=self.name, files=files,
@@ -55,3 +62,7 @@ def _same_versions(scratch: Path, requirements_txt: str, request: LockRequest) -
         f"{p.name}=={p.version}\n" for p in pins_from_requirements(requirements_txt)),
         encoding="utf-8")
     return ["--constraint", "locked.txt"]
+
+
+def _requirements(count: int) -> str:
+    return f"{count} requirement{'s' if count != 1 else ''}"

@@ -43,6 +43,8 @@ CATALOG = [
     FakeDist("google-cloud-storage", "2.17.0", modules=("google",)),
     FakeDist("opencv-python", "4.10.0.84", modules=("cv2",), requires=("numpy>=1.21",)),
     FakeDist("plotly", "5.22.0"), FakeDist("plotly", "5.23.0"), FakeDist("pyyaml", "6.0.1", modules=("yaml",)),
+    # the binder-conda-pip fixture's pip: section
+    FakeDist("nbgitpuller", "1.2.1"), FakeDist("sphinx-gallery", "0.17.1", modules=("sphinx_gallery",)),
 ]
 
 CONDA_PACKAGES = [

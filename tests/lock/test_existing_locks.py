@@ -129,3 +129,49 @@ def test_a_hashed_requirements_txt_is_a_lock_whose_pins_are_kept(samepack, tmp_p
     again = samepack("package-env", root, *offline)
     assert again.exit_code == 0, again.stderr
     assert (root / "requirements.lock").read_text() == lock  # samepack's last lock comes first
+
+
+def test_uv_lock_versions_are_kept_until_that_package_is_upgraded(samepack, tmp_path):
+    """astral-sh/uv-docker-example as published: its uv.lock pins fastapi 0.118.0 and
+    starlette 0.48.0; newer releases of both are offered, and the lock keeps the pinned ones
+    until --upgrade-package lets fastapi alone move."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "uv", root)
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for dist in (FakeDist("fastapi", "0.118.0", requires=("starlette>=0.40,<0.49",)),
+                 FakeDist("fastapi", "0.120.0", requires=("starlette>=0.40,<0.50",)),
+                 FakeDist("starlette", "0.48.0"), FakeDist("starlette", "0.49.0")):
+        build_wheel(dist, wheels)
+    offline = ("--find-links", wheels, "--no-index")
+    first = samepack("package-env", root, *offline)
+    assert first.exit_code == 0, first.stderr
+    assert "kept the versions of" in first.stderr
+    lock = (root / "requirements.txt").read_text()
+    assert "fastapi==0.118.0" in lock and "starlette==0.48.0" in lock
+    assert (root / "uv.lock").read_text() == (FIXTURES / "uv" / "uv.lock").read_text()
+    moved = samepack("package-env", root, *offline, "--upgrade-package", "fastapi")
+    assert moved.exit_code == 0, moved.stderr
+    lock = (root / "requirements.txt").read_text()
+    assert "fastapi==0.120.0" in lock and "starlette==0.48.0" in lock
+
+
+def test_pylock_toml_versions_are_kept(samepack, tmp_path):
+    """The PEP 751 example pylock.toml (pypa/packaging's copy) beside code importing its
+    packages: the lock keeps its versions although newer ones are offered."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "pylock", root)
+    (root / "convert.py").write_text("import attrs\nimport cattrs\nimport numpy\n")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for dist in (FakeDist("attrs", "25.1.0"), FakeDist("attrs", "25.3.0"),
+                 FakeDist("cattrs", "24.1.2", requires=("attrs>=23.1",)),
+                 FakeDist("cattrs", "25.1.1", requires=("attrs>=24.3",)),
+                 FakeDist("numpy", "2.2.3"), FakeDist("numpy", "2.3.1")):
+        build_wheel(dist, wheels)
+    result = samepack("package-env", root, "--find-links", wheels, "--no-index")
+    assert result.exit_code == 0, result.stderr
+    lock = (root / "requirements.txt").read_text()
+    for pin in ("attrs==25.1.0", "cattrs==24.1.2", "numpy==2.2.3"):
+        assert pin in lock, pin
+    assert (root / "pylock.toml").read_text() == (FIXTURES / "pylock" / "pylock.toml").read_text()
