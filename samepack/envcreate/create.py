@@ -17,7 +17,7 @@ from samepack.envcreate.pip_env import (find_python, make_venv, running_python_i
                                         sync_requirements, venv_python)
 from samepack.envfiles.atomic import write_atomic
 from samepack.envfiles.envjson import EnvRecord, read_env_record
-from samepack.envfiles.locations import recorded_pip_lock
+from samepack.envfiles.locations import CONDA_LOCK, recorded_conda_lock, recorded_pip_lock
 from samepack.errors import ConflictError, ResourceError, SamepackError
 from samepack.lock.model import IndexOptions
 from samepack.machine import MachineFacts, probe_machine
@@ -131,7 +131,7 @@ def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFac
            index: IndexOptions) -> Path:
     conda = record.locker == "conda-lock"
     pip_lock = recorded_pip_lock(record.files)
-    lock = "conda-lock.yml" if conda else (pip_lock or "requirements.txt")
+    lock = (recorded_conda_lock(record.files) or CONDA_LOCK) if conda else (pip_lock or "requirements.txt")
     return build_environment(project_dir, conda, record.python, lock, prefix, facts,
                              locked_index(record, index), pip_lock)
 

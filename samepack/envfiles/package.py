@@ -14,7 +14,7 @@ from samepack.envfiles.drift import drift
 from samepack.envfiles.envjson import read_env_record
 from samepack.envfiles.indexes import project_index
 from samepack.envfiles.inputs import LockInputs
-from samepack.envfiles.locations import DEFAULT_LOCK, pip_lock_name
+from samepack.envfiles.locations import CONDA_LOCK, DEFAULT_LOCK, conda_lock_name, pip_lock_name
 from samepack.envfiles.plan import (PlannedFile, check_conflicts, lock_file_names, plan_files,
                                     write_planned)
 from samepack.envfiles.program_lock import program_lock_update
@@ -76,7 +76,9 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
     """One lock with one locker; also returns the index options beyond the flags that it
     used (the project's own, and the PyTorch build index chosen for it)."""
     inputs = lock_inputs(scan, root, options, choice, why_pypi=why_pypi)
-    check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock), options.force)
+    conda_lock = conda_lock_name(root, options.force)
+    check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock, conda_lock),
+                    options.force)
     build, why = accelerator_index(inputs.requirements, inputs.hardware, options.index, declared)
     if why:
         inputs.notes.append(why)
@@ -86,7 +88,7 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
         result = get_locker(choice.name).lock(request)
     except LockError as failed:
         raise blame_inferred(failed, scan, inputs) from failed
-    return inputs, request, with_lock_name(result, pip_lock), used
+    return inputs, request, with_lock_name(result, pip_lock, conda_lock), used
 
 
 def blame_inferred(failed: LockError, scan: Scan, inputs: LockInputs) -> LockError:
@@ -119,12 +121,13 @@ def index_record(options: EnvOptions, declared: IndexOptions) -> dict:
     return record
 
 
-def with_lock_name(result: LockResult, pip_lock: str) -> LockResult:
-    """The lockers write ``requirements.txt``; it goes to ``pip_lock`` in the project."""
-    if pip_lock == DEFAULT_LOCK or DEFAULT_LOCK not in result.files:
+def with_lock_name(result: LockResult, pip_lock: str, conda_lock: str = CONDA_LOCK) -> LockResult:
+    """The lockers write ``requirements.txt`` and ``conda-lock.yml``; they go to ``pip_lock``
+    and ``conda_lock`` in the project."""
+    names = {DEFAULT_LOCK: pip_lock, CONDA_LOCK: conda_lock}
+    if all(names.get(name, name) == name for name in result.files):
         return result
-    files = {(pip_lock if name == DEFAULT_LOCK else name): text for name, text in result.files.items()}
-    return replace(result, files=files)
+    return replace(result, files={names.get(name, name): text for name, text in result.files.items()})
 
 
 def check_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock) -> list[str]:

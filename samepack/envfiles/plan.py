@@ -50,10 +50,11 @@ def plan_files(root: Path, scan: Scan, inputs: LockInputs, result: LockResult,
 
 
 def lock_file_names(choice: LockerChoice, inputs: LockInputs, pylock: bool,
-                    pip_lock: str = "requirements.txt") -> list[str]:
+                    pip_lock: str = "requirements.txt",
+                    conda_lock: str = "conda-lock.yml") -> list[str]:
     """The files the chosen locker will produce, known before the (slow) lock runs."""
     if choice.name == "conda-lock":
-        return ["conda-lock.yml"] + ([pip_lock] if inputs.conda and inputs.conda.pip else [])
+        return [conda_lock] + ([pip_lock] if inputs.conda and inputs.conda.pip else [])
     return [pip_lock] + (["pylock.toml"] if pylock else [])
 
 

@@ -116,12 +116,15 @@ def _conda_lock(path: Path) -> dict[str, list[str]]:
 
 
 def conda_lock_conda_pins(root: Path) -> ExistingPins:
-    """The conda packages an existing ``conda-lock.yml`` chose (``name -> version``, names as
-    conda spells them); a name locked at several versions (one per platform) is left to the
-    solver. A file that does not read is the conda locker's to report, so it gives none."""
+    """The conda packages an existing conda lock chose (``name -> version``, names as conda
+    spells them): samepack's own ``conda-lock.samepack.yml`` when it went beside the user's,
+    else ``conda-lock.yml``. A name locked at several versions (one per platform) is left to
+    the solver. A file that does not read is the conda locker's to report, so it gives none."""
     import yaml  # only conda projects pay for it
 
-    path = root / "conda-lock.yml"
+    name = next((n for n in ("conda-lock.samepack.yml", "conda-lock.yml") if (root / n).is_file()),
+                "conda-lock.yml")
+    path = root / name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (yaml.YAMLError, UnicodeDecodeError, OSError):
@@ -134,7 +137,7 @@ def conda_lock_conda_pins(root: Path) -> ExistingPins:
                 found.setdefault(name.lower(), set()).add(version)
     pins = {name: next(iter(versions)) for name, versions in sorted(found.items())
             if len(versions) == 1}
-    return ExistingPins(pins=pins, sources=["conda-lock.yml"] if pins else [])
+    return ExistingPins(pins=pins, sources=[name] if pins else [])
 
 
 def _hashed_requirements(path: Path) -> dict[str, list[str]]:
@@ -151,6 +154,7 @@ READERS: dict[str, Callable[[Path], dict[str, list[str]]]] = {
     "poetry.lock": _poetry_lock,
     "Pipfile.lock": _pipfile_lock,
     "conda-lock.yml": _conda_lock,
+    "conda-lock.samepack.yml": _conda_lock,
     "requirements.txt": _hashed_requirements,
     "requirements.lock": _hashed_requirements,
 }

@@ -35,7 +35,7 @@ from samepack.reproduce.machines import (
 from samepack.reproduce.report import ReproReport, write_report_files
 
 LOCK_FILES = ("requirements.txt", "requirements.lock", "requirements.in", "environment.yml", "conda-lock.yml",
-              "pylock.toml", ".samepack/env.json")
+              "conda-lock.samepack.yml", "pylock.toml", ".samepack/env.json")
 _INSTALLED = ("import importlib.metadata as m, json, platform, re; print(json.dumps({"
               "'python': platform.python_version(), 'packages': {re.sub(r'[-_.]+', '-', "
               "d.metadata['Name']).lower(): d.version for d in m.distributions() "

@@ -92,13 +92,13 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
 
     if (workdir / ENV_JSON).is_file():
         from samepack.envcreate.lockcheck import locked_index, verify_lock_files
-        from samepack.envfiles.locations import recorded_pip_lock
+        from samepack.envfiles.locations import recorded_conda_lock, recorded_pip_lock
         from samepack.lock.model import IndexOptions
 
         record = read_env_record(workdir)
         verify_lock_files(workdir, record)
         conda = record.locker == "conda-lock"
-        lock_file = "conda-lock.yml" if conda else recorded_pip_lock(record.files)
+        lock_file = recorded_conda_lock(record.files) if conda else recorded_pip_lock(record.files)
         if lock_file in record.files:
             return LockedEnv("conda" if conda else "pip", lock_file,
                              tuple(sorted(record.files.items())),

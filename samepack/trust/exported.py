@@ -12,11 +12,23 @@ from pathlib import Path
 
 from samepack.bundle.write.writer import Source
 from samepack.trust.provenance import ATTESTATION_PATHS, BuildFacts, attestation_members
+from samepack.envfiles.locations import BESIDE_CONDA_LOCK, BESIDE_LOCK, CONDA_LOCK, DEFAULT_LOCK
 from samepack.trust.sbom import READERS
+
 
 def _is_lock(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return name in READERS or (name.startswith("pylock.") and name.endswith(".toml"))
+
+
+def lock_paths(paths: list[str]) -> list[str]:
+    """The env members the SBOM describes. Where samepack's lock went beside a user's file
+    (``requirements.lock``, ``conda-lock.samepack.yml``), that file is the user's declaration or
+    older lock, not the environment's."""
+    names = {path.rsplit("/", 1)[-1] for path in paths}
+    shadowed = {usual for usual, beside in ((DEFAULT_LOCK, BESIDE_LOCK), (CONDA_LOCK, BESIDE_CONDA_LOCK))
+                if beside in names}
+    return [path for path in paths if _is_lock(path) and path.rsplit("/", 1)[-1] not in shadowed]
 
 
 def attestation_sources(entry, subjects: list[tuple[str, str]], git, options,
@@ -32,8 +44,7 @@ def attestation_sources(entry, subjects: list[tuple[str, str]], git, options,
     from samepack.bundle.write.export import created_time
     from samepack.bundle.parts.selection import env_image
 
-    locks = {path: Path(file).read_bytes() for path, file in sorted(env_files.items())
-             if _is_lock(path)}
+    locks = {path: Path(env_files[path]).read_bytes() for path in lock_paths(sorted(env_files))}
     facts = BuildFacts(
         entry.name, entry.version, __version__,
         created_time(entry, git.commit_time if git else None), subjects, locks,

@@ -85,8 +85,9 @@ def from_conda_lock(text: str) -> list[Component]:
     return components
 
 
-READERS = {"requirements.txt": from_requirements, "pylock.toml": from_pylock,
-           "conda-lock.yml": from_conda_lock}
+READERS = {"requirements.txt": from_requirements, "requirements.lock": from_requirements,
+           "pylock.toml": from_pylock, "conda-lock.yml": from_conda_lock,
+           "conda-lock.samepack.yml": from_conda_lock}
 
 
 def lock_components(lock_files: dict[str, str]) -> list[Component]:

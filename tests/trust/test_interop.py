@@ -187,3 +187,16 @@ def test_a_conda_lock_alias_bomb_in_a_bundle_is_refused_before_it_expands() -> N
         from_conda_lock(bomb + "package: []\n")
     assert [c.name for c in from_conda_lock(
         "package:\n- {name: numpy, version: 1.26.4, manager: pip}\n")] == ["numpy"]
+
+
+def test_the_sbom_describes_samepacks_lock_not_the_users_file_beside_it() -> None:
+    """Where the lock went beside a user's file (requirements.lock beside a hand-written
+    requirements.txt, conda-lock.samepack.yml beside conda-lock's own), the SBOM reads the lock."""
+    from samepack.trust.exported import lock_paths
+
+    paths = ["env/requirements.txt", "env/requirements.lock", "env/conda-lock.yml",
+             "env/conda-lock.samepack.yml", "env/pylock.toml", "env/.samepack/env.json"]
+    assert lock_paths(paths) == ["env/requirements.lock", "env/conda-lock.samepack.yml",
+                                 "env/pylock.toml"]
+    assert lock_paths(["env/requirements.txt", "env/conda-lock.yml"]) == [
+        "env/requirements.txt", "env/conda-lock.yml"]

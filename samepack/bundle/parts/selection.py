@@ -19,7 +19,7 @@ from samepack.cache import DigestSet
 from samepack.program.model import Program
 
 ENV_PATTERNS = ("requirements.in", "requirements.txt", "requirements.lock", "environment.yml",
-                "conda-lock.yml", "pylock.toml", "pylock.*.toml", ".samepack/env.json", "Dockerfile")
+                "conda-lock.yml", "conda-lock.samepack.yml", "pylock.toml", "pylock.*.toml", ".samepack/env.json", "Dockerfile")
 RUNS = "metadata/runs.jsonl"
 REPORT = "metadata/report.html"  # the runs' HTML report (samepack.insights), opened by inspect
 
