@@ -10,12 +10,12 @@ anything, and each request rattler makes after that is bounded by ``$SAMEPACK_CO
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from samepack.errors import InputError, RemoteError
+from samepack.errors import RemoteError
+from samepack.settings import seconds_setting
 
 CONNECT_ENV = "SAMEPACK_CONDA_CONNECT_TIMEOUT"
 REQUEST_ENV = "SAMEPACK_CONDA_TIMEOUT"
@@ -36,16 +36,7 @@ def channel_waits() -> ChannelWaits:
 
 
 def _seconds(name: str, default: float) -> float:
-    text = os.environ.get(name, "").strip()
-    try:
-        seconds = float(text) if text else default
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 3600:
-        raise InputError(f"{name}={text!r} is not a number of seconds",
-                         hint=f"set it to a number between 1 and 3600 (default {default:g}), "
-                              "or unset it")
-    return seconds
+    return seconds_setting(name, default)
 
 
 def channel_url(channel: str, workdir: Path | None) -> str:

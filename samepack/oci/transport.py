@@ -39,16 +39,9 @@ TIMEOUT_HINT = (f"the registry accepted the connection but stopped answering; if
 
 def registry_timeout() -> tuple[float, float]:
     """(connect, read) timeouts from ``$SAMEPACK_REGISTRY_TIMEOUT``."""
-    from samepack.errors import InputError
+    from samepack.settings import seconds_setting
 
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        seconds = float(text) if text else DEFAULT_TIMEOUT
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 3600:
-        raise InputError(f"{TIMEOUT_ENV}={text!r} is not a number of seconds",
-                         "set it to a number between 1 and 3600, or unset it")
+    seconds = seconds_setting(TIMEOUT_ENV, DEFAULT_TIMEOUT)
     return (min(5.0, seconds), seconds)
 
 

@@ -48,14 +48,9 @@ def kubeconfig_path() -> Path | None:
 
 def _request_timeout() -> tuple[float, float]:
     """``REQUEST_TIMEOUT``, or ``SAMEPACK_K8S_REQUEST_TIMEOUT`` seconds (read) when set."""
-    configured = os.environ.get("SAMEPACK_K8S_REQUEST_TIMEOUT")
-    if not configured:
-        return REQUEST_TIMEOUT
-    try:
-        seconds = float(configured)
-    except ValueError:
-        raise InputError(f"SAMEPACK_K8S_REQUEST_TIMEOUT: '{configured}' is not a number of seconds",
-                         hint="export SAMEPACK_K8S_REQUEST_TIMEOUT=30") from None
+    from samepack.settings import seconds_setting
+
+    seconds = seconds_setting("SAMEPACK_K8S_REQUEST_TIMEOUT", REQUEST_TIMEOUT[1])
     return (min(REQUEST_TIMEOUT[0], seconds), seconds)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from samepack.errors import CancelledError, InputError, RemoteError, RunFailedError
+from samepack.errors import CancelledError, RemoteError, RunFailedError
 from samepack.k8s.objects.argo import ARGO_API, executor_rbac, render_workflow
 from samepack.k8s.exchange.access import ExchangeAccess, exchange_access
 from samepack.k8s.exchange.carry import carried_datasets, fetch_from_registry
@@ -319,14 +319,9 @@ def close_run(history, run_id: str, status: str, steps: list[str]) -> None:
 
 
 def _timeout_from_env() -> float:
-    configured = os.environ.get("SAMEPACK_K8S_TIMEOUT")
-    if not configured:
-        return JOB_TIMEOUT
-    try:
-        return float(configured)
-    except ValueError:
-        raise InputError(f"SAMEPACK_K8S_TIMEOUT: '{configured}' is not a number of seconds",
-                         hint="export SAMEPACK_K8S_TIMEOUT=600") from None
+    from samepack.settings import seconds_setting
+
+    return seconds_setting("SAMEPACK_K8S_TIMEOUT", JOB_TIMEOUT, most=30 * 86400)
 
 
 def run_target(program: Program, workdir: Path, overrides: dict[str, Any],
