@@ -208,7 +208,7 @@ def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions 
                             options.compression, __version__, [p for p, _ in written])
             sources = data(result.warnings)
             if any(source.file is not None for source in sources):
-                manifest = write_with_data_in_place(base, written, sources, data(None), out,
+                manifest = write_with_data_in_place(base, written, sources, out,
                                                     options.level, pool, options.force,
                                                     options.on_bytes)
             else:

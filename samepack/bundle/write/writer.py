@@ -17,7 +17,8 @@ from samepack.bundle.write.batch import (BATCH_FILES, OPEN_FLAGS, PARALLEL_FROM,
                                          exec_mode, pack, packed_batches)
 from samepack.bundle.system.children import FORK_SAFE
 from samepack.bundle.format.frames import compress_chunk
-from samepack.bundle.format.manifest import Member, Part
+from samepack.bundle.format.index import encode_index, index_path
+from samepack.bundle.format.manifest import Index, Member, Part
 from samepack.bundle.format.tarblocks import member_header, padding
 from samepack.errors import InputError
 
@@ -102,6 +103,14 @@ class SegmentWriter:
     def _output(self, frame: bytes) -> None:
         self.handle.write(frame)
         self.digest.update(frame)
+
+    def cut(self) -> int:
+        """End the current chunk here (what follows starts a frame of its own, and chunks
+        are counted from here on); the compressed size so far."""
+        self._submit()
+        while self.inflight:
+            self._drain_one()
+        return self.size
 
     def close(self) -> tuple[int, str]:
         self._submit()
@@ -229,5 +238,16 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
             if source.produce is not None:
                 source = Source(source.path, source.mode, data=source.produce(members))
             members.append(add_member(writer, source))
+        index = _write_index(writer, name, members)
         size, sha = writer.close()
-    return Part(name, compression, size, sha, members)
+    return Part(name, compression, size, sha, members, index)
+
+
+def _write_index(writer: SegmentWriter, name: str, members: list[Member]) -> Index:
+    """The part's index as its last member, in frames of its own (format 3)."""
+    before = writer.cut()
+    raw = encode_index(name, members)
+    writer.write(member_header(index_path(name), len(raw), 0o644))
+    writer.write(raw)
+    writer.write(padding(len(raw)))
+    return Index(len(raw), hashlib.sha256(raw).hexdigest(), writer.cut() - before)
