@@ -92,3 +92,14 @@ def test_a_bad_index_names_the_file_and_the_field(change, field: str) -> None:
     with pytest.raises(VerificationError, match=re.escape(field)) as raised:
         decode_index("code", canonical_json(data))
     assert raised.value.message.startswith("samepack-bundle/code.json: ")
+
+
+def test_an_index_entry_of_the_wrong_kind_is_named() -> None:
+    data = json.loads(encode_index("code", _members((0, 1, 22, 333, 4444))))
+    data["mode"][3] = ["0644"]
+    with pytest.raises(VerificationError, match=re.escape("mode[3] ['0644']")):
+        decode_index("code", canonical_json(data))
+    data = json.loads(encode_index("code", _members((0, 1, 22, 333, 4444))))
+    data["size"][4] = True
+    with pytest.raises(VerificationError, match=re.escape("size[4]")):
+        decode_index("code", canonical_json(data))

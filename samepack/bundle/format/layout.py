@@ -126,20 +126,23 @@ class _FileRange:
 def _index_bytes(handle, part: Part, end: int) -> bytes:
     """The index at the end of a part's segment (which ends at file offset ``end``): the
     frames decoded, bounded by the length the manifest records, holding exactly one member."""
-    index = part.index
-    name = index_path(part.name)
+    index, name = part.index, index_path(part.name)
+    member = member_header(name, index.size, 0o644)
+    length = len(member) + index.size + len(padding(index.size))
     decoder = Decoder(RawReader(_FileRange(handle, end - index.frame, index.frame)),
-                      part.compression, max_output=BLOCK + index.size + BLOCK)
-    if decoder.read_exact(BLOCK, name) != member_header(name, index.size, 0o644):
+                      part.compression, max_output=length)
+    try:
+        stream = decoder.read(length + 1)  # one byte more is past the bound: refused
+    except VerificationError as error:  # corrupt, truncated or longer than the record
+        stream, why = b"", f" ({error.message})"
+    else:
+        why = ""
+    if len(stream) != length or not stream.startswith(member) or any(stream[length - len(
+            padding(index.size)):]):
         raise VerificationError(f"{name}: the end of part {part.name}'s segment does not hold "
-                                "its index", hint="the bundle is damaged or was not written by "
-                                                  "samepack")
-    raw = decoder.read_exact(index.size, name)
-    if decoder.read_exact(len(padding(index.size)), name).count(0) != len(padding(index.size)) \
-            or decoder.read(1):
-        raise VerificationError(f"{name}: more than the index follows it in part "
-                                f"{part.name}'s segment", hint="the bundle is damaged")
-    return raw
+                                f"its index{why}", hint="the bundle is damaged or was not "
+                                                       "written by samepack")
+    return stream[len(member):len(member) + index.size]
 
 
 def attach_indexes(handle, manifest: Manifest, header_size: int) -> None:
