@@ -10,6 +10,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -162,21 +163,28 @@ def add_member(writer: SegmentWriter, source: Source) -> Member:
     return Member(source.path, size, mode, sha)
 
 
-def _packable(source: Source) -> bool:
-    return source.file is not None and source.produce is None and source.data is None
-
-
 def _plan(ordered: list[Source]) -> list["Source | list[Item]"]:
     """The sources in order, runs of plain files grouped into batches of items to pack."""
     plan: list = []
+    batch: list[Item] | None = None
     for source in ordered:
-        if not _packable(source):
+        if source.file is None or source.produce is not None or source.data is not None:
             plan.append(source)
+            batch = None
             continue
-        if not plan or not isinstance(plan[-1], list) or len(plan[-1]) >= BATCH_FILES:
-            plan.append([])
-        plan[-1].append((source.path, os.fspath(source.file), source.mode))
+        if batch is None or len(batch) >= BATCH_FILES:
+            batch = []
+            plan.append(batch)
+        batch.append((source.path, os.fspath(source.file), source.mode))
     return plan
+
+
+def _in_path_order(sources: list[Source]) -> list[Source]:
+    """Sorted by UTF-8 path bytes. For ASCII paths (nearly always) that is the order of the
+    strings themselves, sorted without encoding each."""
+    if "".join(source.path for source in sources).isascii():
+        return sorted(sources, key=attrgetter("path"))
+    return sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
 
 
 def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", compression: str,
@@ -188,7 +196,7 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
     when there are many; ``screen`` (a :class:`samepack.bundle.parts.selection.SecretScreen`)
     checks their content and records what was left out (links, special files, secrets).
     Without a screen, a file that cannot be packed is an error."""
-    ordered = sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
+    ordered = _in_path_order(sources)
     plan = _plan(ordered)
     batches = [step for step in plan if isinstance(step, list)]
     parallel = sum(map(len, batches)) >= PARALLEL_FROM and FORK_SAFE
