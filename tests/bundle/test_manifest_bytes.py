@@ -4,6 +4,7 @@ numbers; and the index itself, which gives back the members it was made from."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -103,3 +104,11 @@ def test_an_index_entry_of_the_wrong_kind_is_named() -> None:
     data["size"][4] = True
     with pytest.raises(VerificationError, match=re.escape("size[4]")):
         decode_index("code", canonical_json(data))
+
+
+def test_indexes_are_bounded_in_all() -> None:
+    manifest = _manifest((0, 1, 22, 333, 4444), False)
+    big = Index(200 * 1024 * 1024, "e" * 64, 60)
+    manifest.parts = [dataclasses.replace(part, index=big) for part in manifest.parts]
+    with pytest.raises(VerificationError, match="indexes add up to more than"):
+        Manifest.from_bytes(manifest.to_bytes())

@@ -20,8 +20,10 @@ import base64
 import binascii
 import hashlib
 import json
+from pathlib import Path
+from typing import Callable
 
-from samepack.bundle.format.manifest import Index, Member, canonical_json
+from samepack.bundle.format.manifest import Index, Manifest, Member, Part, canonical_json
 from samepack.errors import VerificationError
 
 INDEX_FOLDER = "samepack-bundle"
@@ -106,7 +108,7 @@ def decode_index(part: str, raw: bytes) -> list[Member]:
     raise AssertionError("unreachable: a column failed the bulk check but no entry did")
 
 
-def attach(manifest, read_raw) -> None:
+def attach(manifest: Manifest, read_raw: Callable[[Part], bytes]) -> None:
     """Give a format 3 manifest its members: ``read_raw(part)`` returns the bytes of the
     part's index, checked here against the manifest's record before they are parsed. Older
     formats list their members already."""
@@ -117,9 +119,9 @@ def attach(manifest, read_raw) -> None:
             part.members = decode_index(part.name, raw)
 
 
-def attach_from_folder(manifest, root) -> None:
+def attach_from_folder(manifest: Manifest, root: Path) -> None:
     """``attach`` from the index files of an extracted bundle or a store entry in ``root``."""
-    def read(part) -> bytes:
+    def read(part: Part) -> bytes:
         file = root / index_path(part.name)
         if not file.is_file() or file.is_symlink():
             raise VerificationError(f"{file}: missing (the manifest lists the part's index)",

@@ -299,6 +299,8 @@ def _parse(data: dict, format_version: int) -> Manifest:
         raise _bad(f"compression {compression!r} is not gzip or zstd")
     parts = [_parse_part(item, i, compression, format_version)
              for i, item in enumerate(_field(data, "parts", list, ""))]
+    if sum(part.index.size for part in parts if part.index is not None) > MAX_MANIFEST_BYTES:
+        raise _bad(f"the parts' indexes add up to more than {MAX_MANIFEST_BYTES} bytes")
     names, order = [part.name for part in parts], part_names(format_version)
     if names != [name for name in order if name in names]:
         raise _bad(f"parts are not in the order {', '.join(order)} or repeat")
