@@ -42,11 +42,11 @@ def index_member(part: str, index: Index) -> Member:
 
 def encode_index(part: str, members: list[Member]) -> bytes:
     """The canonical index bytes of ``part``'s members (in their order)."""
-    digests = bytes.fromhex("".join(member.sha256 for member in members))
-    return canonical_json({"format": 3, "part": part, "path": [m.path for m in members],
-                           "size": [m.size for m in members],
-                           "mode": [f"{m.mode:04o}" for m in members],
-                           "sha256": base64.b64encode(digests).decode("ascii")})
+    paths, sizes, modes, digests = zip(*members) if members else ((), (), (), ())
+    return canonical_json({"format": 3, "part": part, "path": paths, "size": sizes,
+                           "mode": [f"{mode:04o}" for mode in modes],
+                           "sha256": base64.b64encode(bytes.fromhex("".join(digests))
+                                                      ).decode("ascii")})
 
 
 def _bad(part: str, what: str) -> VerificationError:
