@@ -189,6 +189,7 @@ def bench_tree(work: Path, count: int, env: dict, repeat: int) -> None:
     ours_size, tar_size = bundle.stat().st_size, tarball.stat().st_size
     print(row(median(ours), tar, f"; bundle {ours_size / 1e6:.1f} MB vs {tar_size / 1e6:.1f} MB "
                                  f"= {ours_size / tar_size:.2f}x the size"))
+    print(records_line(bundle))
     print(row(median(zours), ztar, f"; bundle {zbundle.stat().st_size / 1e6:.1f} MB vs "
                                    f"{ztarball.stat().st_size / 1e6:.1f} MB"))
     print(row(median(colds), tar))
@@ -213,6 +214,19 @@ def bench_tree(work: Path, count: int, env: dict, repeat: int) -> None:
     print(row(median(imports), median(boths)))
     print(median([hashlib_time(files, nbytes) for _ in range(repeat)]).line())
     print(checks_share(bundle, median(imports), repeat))
+
+
+def records_line(bundle: Path) -> str:
+    """What the members' records cost in the bundle: the manifest in the (uncompressed) header,
+    and in format 3 the parts' indexes, compressed at the end of each part's segment."""
+    from samepack.bundle.format.layout import read_manifest
+
+    raw, manifest = read_manifest(bundle)
+    frames = sum(part.index.frame for part in manifest.parts if part.index is not None)
+    listed = sum(part.index.size for part in manifest.parts if part.index is not None)
+    return (f"  {'member records':<38} manifest {len(raw) / 1e6:.3f} MB in the header, indexes "
+            f"{listed / 1e6:.2f} MB compressed to {frames / 1e6:.2f} MB "
+            f"({len(manifest.members())} members, format {manifest.format})")
 
 
 def checks_share(bundle: Path, imported: Timing, repeat: int) -> str:

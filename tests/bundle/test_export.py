@@ -71,7 +71,9 @@ def test_parts_hold_the_expected_files(mini_project: Path, tmp_path: Path, samep
         "samepack-bundle.json", "program/samepack.yaml", "env/requirements.txt",
         "code/data/table.csv", "code/main.py", "code/requirements.txt", "code/run.sh",
         "code/samepack.yaml", "infra/manifests.yaml", "metadata/runs.jsonl", "data/pointers.json",
-        "metadata/report.html", "metadata/provenance.intoto.json", "metadata/sbom.cdx.json"}
+        "metadata/report.html", "metadata/provenance.intoto.json", "metadata/sbom.cdx.json",
+        *(f"samepack-bundle/{part}.json" for part in ("program", "env", "code", "metadata",
+                                                     "data"))}
     with tarfile.open(out) as archive:
         assert archive.getmember("code/run.sh").mode == 0o755
         assert archive.getmember("code/main.py").mode == 0o644
@@ -82,10 +84,14 @@ def test_parts_hold_the_expected_files(mini_project: Path, tmp_path: Path, samep
                          "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest()}]
     assert b"kind: Job" in files["infra/manifests.yaml"]
     manifest = json.loads(files["samepack-bundle.json"])
-    listed = {m["path"]: m for p in manifest["parts"] for m in p["members"]}
+    assert all("members" not in part for part in manifest["parts"])  # in the indexes
+    indexes = {f"samepack-bundle/{p['name']}.json": p["index"] for p in manifest["parts"]}
+    listed = {m.path: m for m in layout.read_manifest(out)[1].members()}
     for name, data in files.items():
-        if name != "samepack-bundle.json":
-            assert listed[name]["sha256"] == hashlib.sha256(data).hexdigest()
+        if name in indexes:
+            assert indexes[name]["sha256"] == hashlib.sha256(data).hexdigest()
+        elif name != "samepack-bundle.json":
+            assert listed[name].sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_options_runs_no_code_include_data(mini_project: Path, tmp_path: Path, samepack) -> None:

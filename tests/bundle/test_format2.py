@@ -54,7 +54,7 @@ def test_program_only_change_leaves_other_parts_identical(fixture_project, samep
     assert {k: v for k, v in first.items() if k != "program"} == \
            {k: v for k, v in second.items() if k != "program"}
     _, manifest = read_manifest(bundles[1])
-    assert manifest.format == FORMAT_VERSION == 2
+    assert manifest.format == FORMAT_VERSION == 3
     program = [m.path for m in manifest.part("program").members]
     assert program == ["code/samepack.yaml", "infra/manifests.yaml",
                        "metadata/provenance.intoto.json", "metadata/sbom.cdx.json",
@@ -93,7 +93,7 @@ def test_format1_bundle_is_read_imported_and_exported_again(samepack, tmp_path: 
     again = tmp_path / "again.tgz"
     assert samepack("export", "program", "-n", "wine-quality:1.0", "-o", again).exit_code == 0
     _, exported = read_manifest(again)
-    assert exported.format == 2 and [p.name for p in exported.parts] == [
+    assert exported.format == 3 and [p.name for p in exported.parts] == [
         "program", "env", "code", "data"]
     with tarfile.open(FORMAT1) as old, tarfile.open(again) as new:
         for path in ("infra/manifests.yaml", "metadata/provenance.intoto.json"):
@@ -144,5 +144,5 @@ def test_format2_places_rendered_files_in_the_program_part_only() -> None:
                                "code": ["code/a.py"]})
     with pytest.raises(VerificationError, match="duplicate name"):
         check_manifest(twice, Limits())
-    with pytest.raises(VerificationError, match="unknown bundle format version 3"):
-        _manifest_with(3, {})
+    with pytest.raises(VerificationError, match="unknown bundle format version 4"):
+        _manifest_with(4, {})

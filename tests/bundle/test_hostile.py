@@ -88,7 +88,7 @@ CASES: dict[str, dict] = {
     "outside-part": {"members": [reg("program/samepack.yaml")]},
     "control-char": {"members": [reg("code/a\nb.py")]},
     "manifest-not-first": {"members": [reg("code/a.py")], "manifest_first": False},
-    "unknown-format": {"members": [reg("code/a.py")], "version": 3},
+    "unknown-format": {"members": [reg("code/a.py")], "version": 4},
     "non-utf8-name": {"members": [reg(NON_UTF8)], "listed": [],
                       "encoding_errors": "surrogateescape", "fmt": tarfile.GNU_FORMAT},
 }

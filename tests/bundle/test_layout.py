@@ -42,8 +42,9 @@ def test_gzip_bundle_reads_with_tarfile_and_gnu_tar(tmp_path: Path) -> None:
     with tarfile.open(out) as archive:
         names = archive.getnames()
         assert archive.extractfile("code/train.py").read() == b"print(1)\n" * 1000
-    assert names == ["samepack-bundle.json", "program/samepack.yaml", "code/big.bin",
-                     "code/train.py"]
+    assert names == ["samepack-bundle.json", "program/samepack.yaml",
+                     "samepack-bundle/program.json", "code/big.bin", "code/train.py",
+                     "samepack-bundle/code.json"]
     listing = subprocess.run(["tar", "-tzf", out], capture_output=True, text=True, check=True)
     assert listing.stdout.split() == names
     assert gzip.decompress(out.read_bytes())[-1024:] == bytes(1024)

@@ -1,18 +1,23 @@
-"""The bundle manifest (``samepack-bundle.json``), format 2 (format 1 is still read): what a
-bundle holds, part by part and member by member, in canonical JSON so equal content gives equal
-bytes."""
+"""The bundle manifest (``samepack-bundle.json``), format 3 (formats 1 and 2 are still read):
+what a bundle holds, part by part and member by member, in canonical JSON so equal content gives
+equal bytes.
+
+In memory a :class:`Manifest` always lists every member. In format 3 the file lists the parts
+only, each with a record of its index (:mod:`samepack.bundle.format.index`), the member records
+travelling compressed in the part's own segment; a manifest read from format 3 bytes has no
+members until its indexes are attached (``Part.members`` is None until then)."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from samepack.errors import VerificationError
 
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 MANIFEST_NAME = "samepack-bundle.json"
 PART_ORDER = ("program", "env", "code", "infra", "metadata", "data")
 # What is rendered from the program file travels beside it in format 2's program part, so a new
@@ -69,22 +74,55 @@ class Member(NamedTuple):
                 "sha256": self.sha256}
 
 
+@dataclass(frozen=True)
+class Index:
+    """Where a part's index lies and what it is (format 3): ``size`` bytes of JSON with
+    ``sha256``, held by the last ``frame`` bytes of the part's segment."""
+
+    size: int
+    sha256: str
+    frame: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"frame": self.frame, "sha256": self.sha256, "size": self.size}
+
+
+class MembersNotLoaded(RuntimeError):
+    """A format 3 manifest's members were asked for before its indexes were attached."""
+
+
 @dataclass
 class Part:
     name: str
     compression: str
     size: int
     sha256: str
-    members: list[Member] = field(default_factory=list)
+    members: "list[Member] | None" = field(default_factory=list)
+    index: Index | None = None  # format 3: the record of the part's index
+
+    def listed(self) -> list[Member]:
+        """The part's members (its index not among them)."""
+        if self.members is None:
+            raise MembersNotLoaded(f"part {self.name}: the index was not read")
+        return self.members
 
     @property
     def media_type(self) -> str:
         return media_type(self.name, self.compression)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "compression": self.compression, "media_type": self.media_type,
-                "size": self.size, "sha256": self.sha256,
-                "members": [member.to_dict() for member in self.members]}
+        data = {"name": self.name, "compression": self.compression,
+                "media_type": self.media_type, "size": self.size, "sha256": self.sha256,
+                "members": [member.to_dict() for member in self.listed()]}
+        if self.index is not None:
+            data["index"] = self.index.to_dict()
+        return data
+
+    def header_dict(self) -> dict[str, Any]:
+        """The part as the format 3 manifest file records it: no members, its index."""
+        return {"name": self.name, "compression": self.compression,
+                "media_type": self.media_type, "size": self.size, "sha256": self.sha256,
+                "index": self.index.to_dict()}
 
 
 @dataclass
@@ -98,25 +136,36 @@ class Manifest:
     format: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
+        """Everything the manifest says, members included (whatever the format)."""
+        return self._dict([part.to_dict() for part in self.parts])
+
+    def _dict(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
         return {"format": self.format, "kind": "samepack-bundle",
                 "program": {"name": self.name, "version": self.version},
                 "created": self.created, "compression": self.compression,
                 "tool": {"name": "samepack", "version": self.tool_version},
-                "parts": [part.to_dict() for part in self.parts]}
+                "parts": parts}
 
     def to_bytes(self) -> bytes:
-        """Canonical JSON; with a data part, followed by ``SIZE_DIGITS`` minus the digits of
-        that part's size in spaces, so the length does not depend on that size and the data
-        segment can be written in place before the manifest is complete."""
+        """The manifest file: canonical JSON; with a data part, followed by spaces, so the
+        length does not depend on that part's numbers and the data segment can be written in
+        place before the manifest is complete: ``SIZE_DIGITS`` minus the digits of each of
+        its size (and, in format 3, its index's size and frame)."""
         data = self.part("data")
-        pad = SIZE_DIGITS - len(str(data.size)) if data is not None else 0
-        return _canonical_manifest(self) + b" " * pad
+        numbers = [] if data is None else [data.size] + (
+            [data.index.size, data.index.frame] if self.format >= 3 else [])
+        pad = sum(SIZE_DIGITS - len(str(number)) for number in numbers)
+        if self.format >= 3:
+            body = canonical_json(self._dict([part.header_dict() for part in self.parts]))
+        else:
+            body = canonical_json(self.to_dict())
+        return body + b" " * pad
 
     def part(self, name: str) -> Part | None:
         return next((part for part in self.parts if part.name == name), None)
 
     def members(self) -> list[Member]:
-        return [member for part in self.parts for member in part.members]
+        return [member for part in self.parts for member in part.listed()]
 
     @property
     def total_size(self) -> int:
@@ -140,33 +189,6 @@ class Manifest:
                 hint=f"this samepack reads formats {', '.join(map(str, READABLE_FORMATS))}; "
                      "upgrade samepack to read it")
         return _parse(data, version)
-
-
-_EMPTY_MEMBERS = '"members":[]'
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\ud800-\udfff]')  # what JSON escapes, lone surrogates
-_encode_string = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def _canonical_manifest(manifest: Manifest) -> bytes:
-    """``canonical_json(manifest.to_dict())``, with the member lists (all but a few bytes of a
-    large manifest) formatted directly: the same bytes, several times faster."""
-    skeleton = replace(manifest, parts=[replace(part, members=[]) for part in manifest.parts]
-                       ).to_dict()
-    pieces = canonical_json(skeleton).decode().split(_EMPTY_MEMBERS)
-    if len(pieces) != len(manifest.parts) + 1:  # cannot happen: keys are fixed, strings escaped
-        return canonical_json(manifest.to_dict())
-    out = [pieces[0]]
-    for part, rest in zip(manifest.parts, pieces[1:]):
-        if _NEEDS_ESCAPE.search("".join(m.path for m in part.members)):
-            members = ('{"mode":"%04o","path":%s,"sha256":"%s","size":%d}'
-                       % (m.mode, _encode_string(m.path), m.sha256, m.size)
-                       for m in part.members)
-        else:  # no path needs escaping: each is its own JSON string between quotes
-            members = ('{"mode":"%04o","path":"%s","sha256":"%s","size":%d}'
-                       % (m.mode, m.path, m.sha256, m.size) for m in part.members)
-        out.append('"members":[' + ",".join(members) + "]")
-        out.append(rest)
-    return "".join(out).encode()
 
 
 def _bad(what: str, hint: str | None = None) -> VerificationError:
@@ -230,7 +252,22 @@ def _check_member(data: Any, where: str) -> Member:
     return Member(_field(data, "path", str, where), size, mode, digest)
 
 
-def _parse_part(data: Any, index: int, compression: str) -> Part:
+def _parse_index(data: Any, where: str) -> Index:
+    if not isinstance(data, dict):
+        raise _bad(f"field {where}index is missing or not an object")
+    where += "index."
+    digest = _field(data, "sha256", str, where)
+    if not _SHA256.match(digest):
+        raise _bad(f"{where}sha256 is not a sha256 hex digest")
+    size, frame = _field(data, "size", int, where), _field(data, "frame", int, where)
+    if size < 0 or frame <= 0:
+        raise _bad(f"{where}size or frame is not a positive number of bytes")
+    if size > MAX_MANIFEST_BYTES:
+        raise _bad(f"{where}size {size} is over the limit of {MAX_MANIFEST_BYTES} bytes")
+    return Index(size, digest, frame)
+
+
+def _parse_part(data: Any, index: int, compression: str, format_version: int) -> Part:
     where = f"parts[{index}]."
     if not isinstance(data, dict):
         raise _bad(f"parts[{index}] is not an object")
@@ -242,10 +279,15 @@ def _parse_part(data: Any, index: int, compression: str) -> Part:
     digest = _field(data, "sha256", str, where)
     if not _SHA256.match(digest):
         raise _bad(f"{where}sha256 is not a sha256 hex digest")
-    members = _parse_members(_field(data, "members", list, where), where)
     size = _field(data, "size", int, where)
     if size < 0:
         raise _bad(f"{where}size is negative")
+    if format_version >= 3:  # the members are in the part's index, read later
+        record = _parse_index(data.get("index"), where)
+        if record.frame > size:
+            raise _bad(f"{where}index.frame is larger than the part's segment")
+        return Part(name, compression, size, digest, None, record)
+    members = _parse_members(_field(data, "members", list, where), where)
     return Part(name, compression, size, digest, members)
 
 
@@ -255,8 +297,10 @@ def _parse(data: dict, format_version: int) -> Manifest:
     compression = _field(data, "compression", str, "")
     if compression not in ("gzip", "zstd"):
         raise _bad(f"compression {compression!r} is not gzip or zstd")
-    parts = [_parse_part(item, i, compression)
+    parts = [_parse_part(item, i, compression, format_version)
              for i, item in enumerate(_field(data, "parts", list, ""))]
+    if sum(part.index.size for part in parts if part.index is not None) > MAX_MANIFEST_BYTES:
+        raise _bad(f"the parts' indexes add up to more than {MAX_MANIFEST_BYTES} bytes")
     names, order = [part.name for part in parts], part_names(format_version)
     if names != [name for name in order if name in names]:
         raise _bad(f"parts are not in the order {', '.join(order)} or repeat")

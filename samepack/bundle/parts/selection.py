@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from samepack.bundle.parts.code import CodeFiles, collect_code, collect_tree, walk_files
+from samepack.bundle.format.index import attach_from_folder
 from samepack.bundle.format.manifest import MANIFEST_NAME, Manifest, Member, canonical_json
 from samepack.bundle.parts.secrets import (SCAN_LIMIT, redact, rules_digest, secret_by_name,
                                            secret_in_content, secret_in_file)
@@ -32,8 +33,16 @@ def listed_paths(entry, folder: str) -> list[str] | None:
     if entry.project_dir is not None or not original.is_file():
         return None
     prefix = folder + "/"
-    return [m.path.removeprefix(prefix) for m in Manifest.from_bytes(original.read_bytes()).members()
+    return [m.path.removeprefix(prefix) for m in entry_manifest(Path(entry.path)).members()
             if m.path.startswith(prefix)]
+
+
+def entry_manifest(folder: Path) -> Manifest:
+    """The original manifest of a program imported into ``folder``, every member listed
+    (format 3 keeps them in the parts' index files beside it)."""
+    manifest = Manifest.from_bytes((folder / MANIFEST_NAME).read_bytes())
+    attach_from_folder(manifest, folder)
+    return manifest
 
 
 def source_digests(sources: list[Source]) -> list[tuple[str, str]]:
@@ -122,8 +131,7 @@ def program_own_files(entry) -> tuple[Path, list[str]]:
         own = program_file_in(project, entry.source)
         return project, [own] if own and (project / own).is_file() else []
     original = Path(entry.path) / MANIFEST_NAME
-    part = Manifest.from_bytes(original.read_bytes()).part("program") \
-        if original.is_file() else None
+    part = entry_manifest(Path(entry.path)).part("program") if original.is_file() else None
     return Path(entry.path) / "code", [m.path.removeprefix("code/") for m in
                                        (part.members if part else []) if m.path.startswith("code/")]
 

@@ -9,8 +9,9 @@ import os
 import stat
 from pathlib import Path
 
+from samepack.bundle.format.index import attach_from_folder
 from samepack.bundle.format.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES, Manifest
-from samepack.bundle.read.reader import OpenSink, VerifiedBundle, hand_over_verified
+from samepack.bundle.read.reader import OpenSink, VerifiedBundle, hand_over_verified, stream_order
 from samepack.bundle.read.safety import Limits, check_manifest, reject
 from samepack.errors import InputError, VerificationError
 
@@ -51,10 +52,11 @@ def read_directory(root: Path, limits: Limits = Limits(),
     root = Path(root)
     raw = _read_manifest(root)
     manifest = Manifest.from_bytes(raw)
+    attach_from_folder(manifest, root)
     check_manifest(manifest, limits)
     present = _listing(root)
     present.pop(MANIFEST_NAME, None)
-    for member in manifest.members():
+    for member in stream_order(manifest):
         info = present.pop(member.path, None)
         if info is None:
             raise reject(member.path, "listed in the manifest but missing")

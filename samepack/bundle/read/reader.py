@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from samepack.bundle.format.layout import (header_segment, open_bundle, read_manifest_from,
-                                           trailer_segment)
+from samepack.bundle.format.index import index_member
+from samepack.bundle.format.layout import (attach_indexes, header_segment, named_in,
+                                           open_bundle, read_manifest_from, trailer_segment)
 from samepack.bundle.format.manifest import Manifest, Member
 from samepack.bundle.read.safety import Limits, check_manifest, check_name, name_key, reject
 from samepack.bundle.read.stream import Decoder, RawReader
@@ -39,8 +40,19 @@ class VerifiedBundle:
     manifest_bytes: bytes
 
 
+def stream_order(manifest: Manifest) -> list[Member]:
+    """Every member in the order of the tar stream: each part's members, then (format 3) its
+    index."""
+    order: list[Member] = []
+    for part in manifest.parts:
+        order += part.listed()
+        if part.index is not None:
+            order.append(index_member(part.name, part.index))
+    return order
+
+
 class _Expected:
-    """The manifest's members in the order they must appear.
+    """The manifest's members (and the parts' indexes) in the order they must appear.
 
     Each member is claimed in turn. The lookup by collision key (``name_key``) that tells an
     unlisted, repeated or misplaced name apart is built only when a header is not the
@@ -49,7 +61,7 @@ class _Expected:
     """
 
     def __init__(self, manifest: Manifest) -> None:
-        self.order = manifest.members()
+        self.order = stream_order(manifest)
         self.index = 0
         self._positions: dict[str, int] | None = None
 
@@ -247,8 +259,9 @@ def _check_length(handle, header: bytes, expected: int) -> None:
 def _expanded_bound(manifest: Manifest, manifest_bytes: bytes) -> int:
     """The most bytes a faithful tar stream of this manifest can expand to (headers, pax
     records and padding included); anything more is not what the manifest describes."""
-    overhead = sum(2560 + 2 * len(m.path.encode()) for m in manifest.members())
-    return len(manifest_bytes) + 4096 + manifest.total_size + overhead
+    order = stream_order(manifest)
+    overhead = sum(2560 + 2 * len(m.path.encode()) for m in order)
+    return len(manifest_bytes) + 4096 + sum(m.size for m in order) + overhead
 
 
 def _bounds(manifest: Manifest, header: bytes) -> list[int]:
@@ -272,15 +285,6 @@ def read_bundle(path: Path, limits: Limits = Limits(), open_sink: OpenSink | Non
         raise named_in(defect, Path(path)) from None
 
 
-def named_in(defect: VerificationError, path: Path) -> VerificationError:
-    """``defect`` with its message starting with the bundle's file, so one line says which file
-    is damaged (the checks below speak of segments and members, not of files)."""
-    if not defect.message.startswith(str(path)):
-        defect.message = f"{path}: {defect.message}"
-        defect.args = (defect.message,)
-    return defect
-
-
 def _read_bundle(path: Path, limits: Limits, open_sink: OpenSink | None,
                  on_read: "Callable[[int], None] | None") -> VerifiedBundle:
     handle, compression = open_bundle(path)
@@ -290,11 +294,12 @@ def _read_bundle(path: Path, limits: Limits, open_sink: OpenSink | None,
                           max_ratio=limits.max_ratio, ratio_floor=limits.ratio_floor)
         manifest_bytes = read_manifest_from(decoder)
         manifest = Manifest.from_bytes(manifest_bytes)
-        check_manifest(manifest, limits)
-        decoder.max_output = _expanded_bound(manifest, manifest_bytes)
         header = header_segment(manifest_bytes, manifest.compression)
         bounds = _bounds(manifest, header)
         _check_length(handle, header, bounds[-1])
+        attach_indexes(handle, manifest, len(header))
+        check_manifest(manifest, limits)
+        decoder.max_output = _expanded_bound(manifest, manifest_bytes)
         raw.set_ranges(bounds)
         raw.read_ahead()
         try:

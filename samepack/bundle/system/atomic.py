@@ -7,7 +7,6 @@ process is gone, so a killed export leaves nothing that outlives the next one.
 from __future__ import annotations
 
 import os
-import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -19,7 +18,7 @@ _MARK = ".samepack-tmp-"
 
 def temp_path(target: Path, suffix: str = "") -> Path:
     """A fresh temp path beside ``target`` that names this process."""
-    return target.with_name(f".{target.name}{_MARK}{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+    return target.with_name(f".{target.name}{_MARK}{os.getpid()}-{os.urandom(4).hex()}{suffix}")
 
 
 def pid_alive(pid: int) -> bool:

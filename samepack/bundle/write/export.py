@@ -28,7 +28,6 @@ from samepack.bundle.parts.selection import (REPORT, RUNS, SecretScreen, code_fi
                                              program_own_files, source_digests, tree_sources)
 from samepack.bundle.write.writer import Source, write_part
 from samepack.errors import InputError
-from samepack.insights.build import bundle_report
 from samepack.trust.exported import attestation_sources
 
 DEFAULT_RUNS = "last:5"
@@ -174,8 +173,12 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     parts.write("program", sorted(program_files + refuse_secrets(infra) + attestations,
                                   key=lambda s: s.path.encode("utf-8")))
     records = redacted_runs(_history(entry, options.runs), result.warnings)
-    history = [Source(RUNS, 0o644, data=runs_bytes(records)),
-               Source(REPORT, 0o644, data=bundle_report(records, entry.ref))] if records else []
+    history = []
+    if records:
+        from samepack.insights.build import bundle_report  # HTML rendering: only with runs
+
+        history = [Source(RUNS, 0o644, data=runs_bytes(records)),
+                   Source(REPORT, 0o644, data=bundle_report(records, entry.ref))]
     parts.write("metadata", history)
     code_members = code.members if code else []
 
@@ -208,7 +211,7 @@ def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions 
                             options.compression, __version__, [p for p, _ in written])
             sources = data(result.warnings)
             if any(source.file is not None for source in sources):
-                manifest = write_with_data_in_place(base, written, sources, data(None), out,
+                manifest = write_with_data_in_place(base, written, sources, out,
                                                     options.level, pool, options.force,
                                                     options.on_bytes)
             else:

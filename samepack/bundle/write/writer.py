@@ -10,6 +10,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -17,7 +18,8 @@ from samepack.bundle.write.batch import (BATCH_FILES, OPEN_FLAGS, PARALLEL_FROM,
                                          exec_mode, pack, packed_batches)
 from samepack.bundle.system.children import FORK_SAFE
 from samepack.bundle.format.frames import compress_chunk
-from samepack.bundle.format.manifest import Member, Part
+from samepack.bundle.format.index import encode_index, index_path
+from samepack.bundle.format.manifest import Index, Member, Part
 from samepack.bundle.format.tarblocks import member_header, padding
 from samepack.errors import InputError
 
@@ -103,6 +105,14 @@ class SegmentWriter:
         self.handle.write(frame)
         self.digest.update(frame)
 
+    def cut(self) -> int:
+        """End the current chunk here (what follows starts a frame of its own, and chunks
+        are counted from here on); the compressed size so far."""
+        self._submit()
+        while self.inflight:
+            self._drain_one()
+        return self.size
+
     def close(self) -> tuple[int, str]:
         self._submit()
         while self.inflight:
@@ -153,21 +163,28 @@ def add_member(writer: SegmentWriter, source: Source) -> Member:
     return Member(source.path, size, mode, sha)
 
 
-def _packable(source: Source) -> bool:
-    return source.file is not None and source.produce is None and source.data is None
-
-
 def _plan(ordered: list[Source]) -> list["Source | list[Item]"]:
     """The sources in order, runs of plain files grouped into batches of items to pack."""
     plan: list = []
+    batch: list[Item] | None = None
     for source in ordered:
-        if not _packable(source):
+        if source.file is None or source.produce is not None or source.data is not None:
             plan.append(source)
+            batch = None
             continue
-        if not plan or not isinstance(plan[-1], list) or len(plan[-1]) >= BATCH_FILES:
-            plan.append([])
-        plan[-1].append((source.path, os.fspath(source.file), source.mode))
+        if batch is None or len(batch) >= BATCH_FILES:
+            batch = []
+            plan.append(batch)
+        batch.append((source.path, os.fspath(source.file), source.mode))
     return plan
+
+
+def _in_path_order(sources: list[Source]) -> list[Source]:
+    """Sorted by UTF-8 path bytes. For ASCII paths (nearly always) that is the order of the
+    strings themselves, sorted without encoding each."""
+    if "".join(source.path for source in sources).isascii():
+        return sorted(sources, key=attrgetter("path"))
+    return sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
 
 
 def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", compression: str,
@@ -179,7 +196,7 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
     when there are many; ``screen`` (a :class:`samepack.bundle.parts.selection.SecretScreen`)
     checks their content and records what was left out (links, special files, secrets).
     Without a screen, a file that cannot be packed is an error."""
-    ordered = sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
+    ordered = _in_path_order(sources)
     plan = _plan(ordered)
     batches = [step for step in plan if isinstance(step, list)]
     parallel = sum(map(len, batches)) >= PARALLEL_FROM and FORK_SAFE
@@ -229,5 +246,16 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
             if source.produce is not None:
                 source = Source(source.path, source.mode, data=source.produce(members))
             members.append(add_member(writer, source))
+        index = _write_index(writer, name, members)
         size, sha = writer.close()
-    return Part(name, compression, size, sha, members)
+    return Part(name, compression, size, sha, members, index)
+
+
+def _write_index(writer: SegmentWriter, name: str, members: list[Member]) -> Index:
+    """The part's index as its last member, in frames of its own (format 3)."""
+    before = writer.cut()
+    raw = encode_index(name, members)
+    writer.write(member_header(index_path(name), len(raw), 0o644))
+    writer.write(raw)
+    writer.write(padding(len(raw)))
+    return Index(len(raw), hashlib.sha256(raw).hexdigest(), writer.cut() - before)
