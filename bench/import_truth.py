@@ -8,8 +8,10 @@ distribution really provides each.
   provides (then the declared files say it is third-party);
 - providers: the top-level modules a distribution ships, read from its own files: the
   installed distribution's ``top_level.txt`` or ``RECORD``, else the ``RECORD`` of a wheel
-  unpacked in uv's cache. A distribution found in neither cannot be checked; it counts as
-  wrong and is listed as unverified.
+  unpacked in uv's cache, else the file names of its newest wheel on PyPI, read without
+  downloading the wheel (``pypi_tops``). A distribution found nowhere (not on PyPI, or only as
+  a source archive too large to read) cannot be checked; it counts as wrong and is listed as
+  unverified.
 
 A predicted name is right when it provides one of the project's third-party imports.
 Python 2 modules (``urllib2``, ``StringIO``) are not in 3.x's stdlib list, but no real
@@ -25,6 +27,8 @@ from importlib import metadata
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+
+from pypi_tops import pypi_tops
 
 
 def own_modules(root: Path, files) -> set[str]:
@@ -94,7 +98,10 @@ def providers(distribution: str) -> frozenset[str] | None:
         if record:
             return frozenset(_tops_of_record(record.splitlines()))
     cached = _uv_cache_records().get(canonicalize_name(distribution))
-    return frozenset(cached) if cached else None
+    if cached:
+        return frozenset(cached)
+    remote = pypi_tops(distribution)
+    return frozenset(remote) if remote else None
 
 
 def judge(predicted: list[str], third_party: set[str],

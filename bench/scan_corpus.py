@@ -196,7 +196,7 @@ def audit(results: list[CorpusProject], attribute: str) -> list[str]:
                                                   set(r.declared))
         if wrong or unverified:
             lines.append(f"  {r.project}: provides no third-party import {wrong or '-'}; "
-                         f"unverified (no wheel here) {unverified or '-'}")
+                         f"unverified (no file of it found here or on PyPI) {unverified or '-'}")
     return lines
 
 

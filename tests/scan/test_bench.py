@@ -38,7 +38,9 @@ def test_one_project_against_pipreqs(bench):
     assert "conda-project" in bench.report([result])
 
 
-def test_import_truth_checks_each_name_against_the_distributions_own_files(tmp_path):
+def test_import_truth_checks_each_name_against_the_distributions_own_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAMEPACK_BENCH_OFFLINE", "1")  # PyPI's answers: tests/scan/test_bench_pypi.py
+    monkeypatch.setenv("SAMEPACK_BENCH_CACHE", str(tmp_path / "cache"))
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     try:
         import import_truth
