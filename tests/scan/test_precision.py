@@ -159,3 +159,51 @@ def test_a_module_elsewhere_in_the_tree_is_local_unless_a_package_has_the_name(t
                                            "import run_glue\nimport rich\n",
                      "tools/rich.py": "x = 1\n"})
     assert needed(tmp_path) == {"numpy", "rich"}  # rich is installed: tools/rich.py is no match
+
+
+@pytest.mark.parametrize("parse_mode", ["full", "fast"])
+def test_a_handler_that_only_rewords_the_failure_leaves_the_import_required(tmp_path, parse_mode):
+    # whisper/triton_ops.py: the handler raises a clearer error, the module needs triton
+    write(tmp_path, {"whisper/__init__.py": "",
+                     "whisper/triton_ops.py": (
+                         "import numpy as np\n\ntry:\n    import triton\n    import triton.language as tl\n"
+                         "except ImportError:\n    raise RuntimeError(\"triton import failed; try "
+                         "`pip install --pre triton`\")\n"),
+                     "whisper/cli.py": (
+                         "import sys\ntry:\n    import tqdm\nexcept ImportError as error:\n"
+                         "    print('pip install tqdm', file=sys.stderr)\n    sys.exit(\n        1)\n"
+                         "try:\n    import ujson as json\nexcept ImportError:\n    import json\n")})
+    found = {d.name: d.optional for d in scan_project(tmp_path, "3.11", use_installed=False,
+                                                       parse_mode=parse_mode).dependencies}
+    assert found == {"numpy": False, "triton": False, "tqdm": False, "ujson": True}
+
+
+@pytest.mark.parametrize("parse_mode", ["full", "fast"])
+def test_imports_under_an_availability_check_are_optional(tmp_path, parse_mode):
+    # a vendored copy of transformers: SageMaker, apex and XLA only where they are present
+    write(tmp_path, {"transformers/__init__.py": "",
+                     "transformers/trainer.py": (
+                         "import importlib.util\nimport torch\n"
+                         "from .file_utils import is_apex_available, is_sagemaker_dp_enabled\n\n"
+                         "if is_apex_available():\n    from apex import amp\n\n"
+                         "if is_sagemaker_dp_enabled():\n    import smdistributed.dataparallel.torch.distributed as dist\n"
+                         "else:\n    import torch.distributed as dist\n\n"
+                         "def world_size():\n    if _torch_xla_available:\n        import torch_xla.core.xla_model as xm\n"
+                         "        return xm.xrt_world_size()\n"
+                         "    elif importlib.util.find_spec('horovod') is not None:\n        import horovod.torch as hvd\n"
+                         "        return hvd.size()\n    return 1\n"),
+                     "train.py": "if torch_version > (2, 0):\n    import accelerate\n"})
+    found = {d.name: d.optional for d in scan_project(tmp_path, "3.11", use_installed=False,
+                                                       parse_mode=parse_mode).dependencies}
+    assert found == {"torch": False, "apex": True, "torch-xla": True, "horovod": True,
+                     "accelerate": False}  # a version test is no availability check
+
+
+def test_research_code_imports_map_to_the_distributions_that_ship_them(tmp_path):
+    # stable-diffusion's imports of CLIP and taming-transformers: PyPI's "clip" is a clipboard
+    # tool and there is no "taming"; a SageMaker-only module and Azure ML's namespace
+    write(tmp_path, {"ldm/modules/encoders/modules.py": (
+        "import clip\nfrom taming.modules.vqvae.quantize import VectorQuantizer2 as VectorQuantizer\n"),
+        "integrations.py": "from azureml.core.run import Run\nimport smdistributed.modelparallel.torch as smp\n"})
+    assert needed(tmp_path, use_installed=False) == {"openai-clip", "taming-transformers",
+                                                      "azureml-core"}

@@ -1,8 +1,11 @@
 """Read one source file (``.py`` or ``.ipynb``) into :class:`FileFacts`.
 
 Two ways to find imports, with the same meaning of "optional" (inside the body of a
-``try`` whose handlers catch ImportError/ModuleNotFoundError or inside such a handler, or under
-``if TYPE_CHECKING``, without crossing a ``def``/``class``):
+``try`` with a handler that catches ImportError/ModuleNotFoundError and goes on, or inside such
+a handler, or under ``if TYPE_CHECKING`` or an availability check such as
+``if is_torch_available():`` / ``if find_spec("x")``, without crossing a ``def``/``class``).
+A handler whose last statement raises or exits only words the failure better: the import it
+guards is required.
 
 - ``full``: the whole file through ``ast.parse``; files that do not parse are problems.
 - ``fast`` (large trees): only the import statements are parsed with ``ast`` — found by their
@@ -107,13 +110,15 @@ def _visit(body: list[ast.stmt], optional: bool, found: list[ImportUse]) -> None
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             _visit(node.body, False, found)
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            _visit(node.body, optional or catches_import_error(node.handlers), found)
+            fallbacks = [h for h in node.handlers if not ends_in_failure(h.body)]
+            _visit(node.body, optional or catches_import_error(fallbacks), found)
             for handler in node.handlers:  # the fallback for a missing import is optional too
                 _visit(handler.body, optional or catches_import_error([handler]), found)
             _visit(node.orelse, optional, found)
             _visit(node.finalbody, optional, found)
         elif isinstance(node, ast.If):
-            _visit(node.body, optional or _is_type_checking(node.test), found)
+            _visit(node.body, optional or _is_type_checking(node.test)
+                   or is_availability_check(node.test), found)
             _visit(node.orelse, optional, found)
         else:
             for name in ("body", "orelse", "finalbody"):
@@ -128,6 +133,31 @@ def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
         if any(_name_of(kind) in IMPORT_ERRORS for kind in kinds if kind is not None):
             return True
     return False
+
+
+_EXITS = frozenset({"exit", "quit", "_exit"})  # sys.exit, exit(), os._exit
+
+
+def ends_in_failure(body: list[ast.stmt]) -> bool:
+    """Whether a handler ends by raising or exiting (``raise ImportError("pip install x")``):
+    it is no fallback, the program cannot go on without the import."""
+    last = body[-1] if body else None
+    if isinstance(last, ast.Raise):
+        return True
+    return isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) \
+        and _name_of(last.value.func) in _EXITS
+
+
+AVAILABILITY_NAME = re.compile(r"^(?:_?is_\w+_available|_?\w+_available|_?[A-Z0-9_]+_AVAILABLE|find_spec)$")
+
+
+def is_availability_check(test: ast.expr) -> bool:
+    """Whether an ``if`` test asks if a package can be imported: a call or flag named like
+    ``is_torch_available()``, ``_apex_available``, ``TORCH_AVAILABLE`` or ``find_spec(...)``
+    anywhere in it (``if is_x_available() and not y:``). The code under it runs without the
+    package too."""
+    return any(isinstance(node, (ast.Name, ast.Attribute))
+               and AVAILABILITY_NAME.match(_name_of(node) or "") for node in ast.walk(test))
 
 
 def _is_type_checking(test: ast.expr) -> bool:
