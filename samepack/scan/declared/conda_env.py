@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.scan.resolve.mapping import conda_to_pypi
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
@@ -68,7 +68,7 @@ def _add_conda(env: CondaEnvironment, spec: str, evidence: Evidence) -> None:
     pypi = conda_to_pypi(name)
     if pypi:
         env.requirements.append(DeclaredRequirement(
-            canonicalize_name(pypi), spec.strip(), "conda", evidence, None))
+            canonical_name(pypi), spec.strip(), "conda", evidence, None))
 
 
 def _add_pip(env: CondaEnvironment, items, problems: list[Problem]) -> None:

@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 from typing import Callable
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.scan.context import ScanContext, line_of
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
@@ -142,7 +142,7 @@ def from_pipfile(ctx: ScanContext) -> list[DeclaredRequirement]:
             specifier = "" if spec in ("*", "") else poetry_specifier(str(spec))
             requirement = name + (f"[{extras}]" if extras else "") + specifier
             evidence = Evidence("Pipfile", line_of(pipfile.lines, f"{name} =", f'"{name}" =', f"{name}="))
-            found.append(DeclaredRequirement(canonicalize_name(name), requirement, "pypi", evidence, group))
+            found.append(DeclaredRequirement(canonical_name(name), requirement, "pypi", evidence, group))
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.scan.declared.conda_env import conda_spec_as_pep508
 from samepack.scan.model import DeclaredRequirement, Dependency, ImportFinding
@@ -52,7 +52,7 @@ def prefer_declared_forks(imports: list[ImportFinding], declared: list[DeclaredR
     for finding in imports:
         if finding.mapping_source not in ("identity", "table") or finding.distribution in names:
             continue
-        base = canonicalize_name(finding.module.split(".", 1)[0])
+        base = canonical_name(finding.module.split(".", 1)[0])
         forks = sorted(n for n in names if n.startswith(base) and _FORK_SUFFIX.match(n[len(base):]))
         if base and len(forks) == 1:
             finding.distribution = forks[0]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.scan.resolve import installed_cache
 from samepack.scan.model import MappingSource
@@ -187,7 +187,7 @@ class DistributionResolver:
         if hit is None:
             return None
         module, distribution = hit
-        return Resolution(module, canonicalize_name(distribution) if distribution else None, "user")
+        return Resolution(module, canonical_name(distribution) if distribution else None, "user")
 
     def resolve(self, dotted: str) -> Resolution:
         known = self._known.get(dotted)
@@ -202,9 +202,9 @@ class DistributionResolver:
         if self.installed:
             hit = self.installed.lookup(dotted)
             if hit:
-                return Resolution(hit[0], canonicalize_name(hit[1]), "installed")
+                return Resolution(hit[0], canonical_name(hit[1]), "installed")
         hit = table_lookup(dotted)
         if hit:
-            return Resolution(hit[0], canonicalize_name(hit[1]), "table")
+            return Resolution(hit[0], canonical_name(hit[1]), "table")
         top = dotted.split(".", 1)[0]
-        return Resolution(top, canonicalize_name(top), "identity")
+        return Resolution(top, canonical_name(top), "identity")
