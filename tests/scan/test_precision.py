@@ -128,7 +128,7 @@ def test_pip_installs_nothing_imports_are_not_requirements(tmp_path):
 @pytest.mark.parametrize("module,distribution", [
     ("mmseg.apis", "mmsegmentation"), ("github", "pygithub"), ("haystack", "haystack-ai"),
     ("skmultilearn.problem_transform", "scikit-multilearn"), ("ignite.engine", "pytorch-ignite"),
-    ("mlx.data", "mlx-data"), ("opentelemetry.sdk.trace", "opentelemetry-sdk"),
+    ("mlx.data", "mlx-data"), ("opentelemetry.sdk.trace", "opentelemetry-sdk"), ("Mykytea", "kytea"),
 ])
 def test_import_names_that_differ_from_their_distribution(tmp_path, module, distribution):
     write(tmp_path, {"app.py": f"import {module}\n"})
@@ -207,3 +207,43 @@ def test_research_code_imports_map_to_the_distributions_that_ship_them(tmp_path)
         "integrations.py": "from azureml.core.run import Run\nimport smdistributed.modelparallel.torch as smp\n"})
     assert needed(tmp_path, use_installed=False) == {"openai-clip", "taming-transformers",
                                                       "azureml-core"}
+
+
+def test_a_notebooks_install_from_a_repository_is_the_requirement_of_its_import(tmp_path):
+    # CLIP's notebook installs ImageNetV2 from GitHub (it is not on PyPI), then imports it
+    write(tmp_path, {"Prompt_Engineering.ipynb": notebook([
+        "! pip install ftfy regex tqdm\n! pip install git+https://github.com/openai/CLIP.git\n",
+        "import clip\nimport ftfy\n",
+        "! pip install git+https://github.com/modestyachts/ImageNetV2_pytorch\n\n"
+        "from imagenetv2_pytorch import ImageNetV2Dataset\n",
+        "!pip install git+https://github.com/huggingface/peft.git@v0.3.0#egg=peft  # pinned\n"
+        "!pip install https://example.org/wheels/nothing_imports_me-1.0-py3-none-any.whl\n"
+        "import peft\n"])})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert scan.requirements() == [
+        "CLIP @ git+https://github.com/openai/CLIP.git",  # the user's source, not the table's
+        "ftfy", "ImageNetV2_pytorch @ git+https://github.com/modestyachts/ImageNetV2_pytorch",
+        "peft @ git+https://github.com/huggingface/peft.git@v0.3.0"]
+
+
+def test_a_declared_repository_wins_over_the_tables_name_for_the_same_import(tmp_path):
+    # stable-diffusion's environment.yaml: CLIP from GitHub; the table alone would add
+    # openai-clip beside it
+    write(tmp_path, {"requirements.txt": "-e git+https://github.com/openai/CLIP.git@main#egg=clip\n"
+                                         "git+https://github.com/openai/CLIP.git@main#egg=clip\n",
+                     "ldm/encoders.py": "import clip\n"})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert [d.name for d in scan.dependencies] == ["clip"]
+    assert scan.requirements() == ["clip @ git+https://github.com/openai/CLIP.git@main"]
+
+
+def test_a_project_pypi_does_not_serve_installs_from_its_repository(tmp_path):
+    # DETR's d2/ uses detectron2 (never on PyPI); LoRA's examples NVIDIA's apex (PyPI's
+    # "apex" is a Pyramid toolkit)
+    write(tmp_path, {"d2/train_net.py": "import detectron2.utils.comm as comm\nimport torch\n",
+                     "train.py": "from apex import amp\n"})
+    assert scan_project(tmp_path, "3.11", use_installed=False).requirements() == [
+        "apex @ git+https://github.com/NVIDIA/apex.git",
+        "detectron2 @ git+https://github.com/facebookresearch/detectron2.git", "torch"]
+    write(tmp_path, {"pyproject.toml": "[tool.samepack.mapping]\napex = \"apex\"\n"})
+    assert "apex" in scan_project(tmp_path, "3.11", use_installed=False).requirements()

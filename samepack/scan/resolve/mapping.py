@@ -41,6 +41,13 @@ def conda_to_pypi(name: str) -> str | None:
     return table[name.lower()] if name.lower() in table else name
 
 
+def source_requirement(distribution: str) -> str | None:
+    """``NAME @ URL`` for a distribution whose project PyPI does not serve under that name
+    (``detectron2``; ``apex``, whose PyPI name is another project), else None."""
+    url = _table()["sources"].get(distribution)
+    return f"{distribution} @ {url}" if url else None
+
+
 def _prefixes(dotted: str) -> list[str]:
     parts = dotted.split(".")[:_MAX_DEPTH + 1]
     return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
