@@ -56,20 +56,57 @@ def _files(root: Path):
 
 
 def declarations(root: Path) -> tuple[set[str], set[str]]:
-    """(runtime names, names of every group) declared anywhere in the tree."""
+    """(runtime names, names of every group) declared anywhere in the tree, less the project
+    itself (``own_distributions``, ``installs_itself``): a notebook's ``!pip install
+    git+https://github.com/openai/CLIP.git`` in CLIP's own tree is no dependency of CLIP."""
     from samepack.scan import scan_project
 
     runtime, every = set(), set()
+    own = own_distributions(root)
     folders = sorted({p.parent for p in _files(root) if is_declaration(p)})
     for folder in folders:  # each folder holding declarations is read as a project of its own
         scan = scan_project(folder, "3.11", use_installed=False)
         for declared in scan.declared:
             if declared.ecosystem == "conda" and declared.name in ("python", "pip"):
                 continue
+            if declared.name in own or installs_itself(declared.requirement, root.name):
+                continue
             every.add(declared.name)
             if declared.group in (None, "notebook"):
                 runtime.add(declared.name)
     return runtime, every
+
+
+def own_distributions(root: Path) -> set[str]:
+    """The project's own distribution names: ``[project].name`` of its root pyproject.toml and
+    the literal ``name=`` of its root setup.py (LoRA's examples declare ``loralib``, which is
+    LoRA itself)."""
+    import tomllib
+
+    names = set()
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+        if isinstance(project.get("name"), str):
+            names.add(canonicalize_name(project["name"]))
+    except (OSError, ValueError):
+        pass
+    try:
+        tree = ast.parse((root / "setup.py").read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        tree = None
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.keyword) and node.arg == "name" and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            names.add(canonicalize_name(node.value.value))
+    return names
+
+
+def installs_itself(requirement: str, project: str) -> bool:
+    """Whether a requirement installs the corpus project (``owner+name``) from its own GitHub
+    repository."""
+    owner, _, name = project.partition("+")
+    return bool(name) and re.search(rf"github\.com[/:]{re.escape(owner)}/{re.escape(name)}(?:\.git)?(?:[@#/\s]|$)",
+                                    requirement, re.IGNORECASE) is not None
 
 
 def imported_tops(root: Path) -> set[str]:
