@@ -4,7 +4,6 @@ function over the scan context; ``DECLARATION_READERS`` is the ordered registry.
 from __future__ import annotations
 
 import ast
-import configparser
 import re
 from dataclasses import replace
 from typing import Callable
@@ -48,6 +47,8 @@ def from_setup_cfg(ctx: ScanContext) -> list[DeclaredRequirement]:
     text = ctx.read_text("setup.cfg")
     if text is None:
         return []
+    import configparser  # only projects with a setup.cfg pay for it
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)
