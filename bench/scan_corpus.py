@@ -7,7 +7,8 @@ For each project of the corpus (``bench/corpus.py`` writes it):
 2. what its code imports: the top-level names of every import statement, by a plain ``ast``
    walk of each ``.py`` file and notebook cell (independent of samepack's scanner);
 3. truth T = declared runtime distributions whose import names (installed metadata, then the
-   shipped table, then the name itself) appear among the imports: "declared and imported";
+   shipped table, then the name itself) appear among the imports: "declared and imported"
+   (the project's own distribution is not among them, see ``declarations``);
    R = the same over every declaration group (dev and test too); K = R plus the
    distributions this machine's installed metadata says provide one of the imports (real
    third-party imports the project forgot to declare);
