@@ -193,3 +193,18 @@ def test_import_truth_asks_pypi_only_for_what_is_not_here(pypi_tops, index, monk
     assert right == ["taming-transformers"] and wrong == [] and unverified == ["taming"]
     import_truth.providers.cache_clear()
     sys.modules.pop("import_truth", None)
+
+
+def test_a_zip64_directory_is_found_through_its_locator(pypi_tops, index):
+    # more than 65,535 members: the classic end record says 0xFFFF, the zip64 one has the truth
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for number in range(65_600):
+            archive.writestr(f"many_files/m{number}.py", b"")
+        archive.writestr("other_top.py", b"")
+        archive.writestr("many_files/weights.bin", bytes(range(256)) * 8192)  # 2 MB of data
+    wheel = buffer.getvalue()
+    assert wheel.rfind(b"PK\x06\x06") > 0  # really zip64
+    index.publish("many-files", "many_files-1.0-py3-none-any.whl", wheel)
+    assert pypi_tops.pypi_tops("many-files") == {"many_files", "other_top"}
+    assert index.bytes_sent < len(wheel) - 2_000_000  # the directory, not the members

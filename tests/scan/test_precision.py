@@ -192,11 +192,12 @@ def test_imports_under_an_availability_check_are_optional(tmp_path, parse_mode):
                          "        return xm.xrt_world_size()\n"
                          "    elif importlib.util.find_spec('horovod') is not None:\n        import horovod.torch as hvd\n"
                          "        return hvd.size()\n    return 1\n"),
-                     "train.py": "if torch_version > (2, 0):\n    import accelerate\n"})
+                     "train.py": "if torch_version > (2, 0):\n    import accelerate\n"
+                                 "if torch.cuda.is_available():\n    import pynvml\n"})
     found = {d.name: d.optional for d in scan_project(tmp_path, "3.11", use_installed=False,
                                                        parse_mode=parse_mode).dependencies}
     assert found == {"torch": False, "apex": True, "torch-xla": True, "horovod": True,
-                     "accelerate": False}  # a version test is no availability check
+                     "accelerate": False, "pynvml": False}  # a version or device test is none
 
 
 def test_research_code_imports_map_to_the_distributions_that_ship_them(tmp_path):

@@ -24,7 +24,7 @@ _PY2 = (re.compile(r"print[ \t]+[\"'\w]"), re.compile(r"exec[ \t]+[\"']"),
 _HEADER = re.compile(r"(try|except|else|finally|if|elif|for|while|with|def|class|async)\b")
 _TYPE_CHECKING = re.compile(r"if[ \t]+(?:\w+\.)?TYPE_CHECKING[ \t]*:")
 # An availability check (python.is_availability_check): a name of that shape in the test.
-_AVAILABILITY = re.compile(r"(?:el)?if\b[^#]*?\b(?:_?is_\w+_available|_?\w+_available|"
+_AVAILABILITY = re.compile(r"(?:el)?if\b[^#]*?\b(?:_?is_\w+_available|_\w+_available|"
                            r"_?[A-Z0-9_]+_AVAILABLE|find_spec)\b")
 # A handler's last statement that fails instead of falling back (python.ends_in_failure).
 _FAILS = re.compile(r"(?:raise\b|(?:sys\.|os\.)?(?:exit|quit|_exit)[ \t]*\()")

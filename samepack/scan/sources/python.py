@@ -148,7 +148,8 @@ def ends_in_failure(body: list[ast.stmt]) -> bool:
         and _name_of(last.value.func) in _EXITS
 
 
-AVAILABILITY_NAME = re.compile(r"^(?:_?is_\w+_available|_?\w+_available|_?[A-Z0-9_]+_AVAILABLE|find_spec)$")
+# ``torch.cuda.is_available()`` asks about hardware, not a package: not one of these.
+AVAILABILITY_NAME = re.compile(r"^(?:_?is_\w+_available|_\w+_available|_?[A-Z0-9_]+_AVAILABLE|find_spec)$")
 
 
 def is_availability_check(test: ast.expr) -> bool:
