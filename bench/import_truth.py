@@ -4,8 +4,9 @@ distribution really provides each.
 
 - imports: the top-level names of absolute imports (``scan_corpus.imported_tops``, a plain
   ``ast`` walk), minus ``sys.stdlib_module_names`` and minus the project's own modules (a
-  ``NAME.py`` or ``NAME/`` package anywhere in the tree), except names a declared distribution
-  provides (then the declared files say it is third-party);
+  ``NAME.py`` or ``NAME/`` package anywhere in the tree that does not itself import ``NAME``),
+  except names a declared distribution provides (then the declared files say it is
+  third-party);
 - providers: the top-level modules a distribution ships, read from its own files: the
   installed distribution's ``top_level.txt`` or ``RECORD``, else the ``RECORD`` of a wheel
   unpacked in uv's cache, else the file names of its newest wheel on PyPI, read without
@@ -32,12 +33,32 @@ from pypi_tops import pypi_tops
 
 
 def own_modules(root: Path, files) -> set[str]:
-    """Names the project's own files give an import: every ``NAME.py`` and package ``NAME/``."""
+    """Names the project's own files give an import: every ``NAME.py`` and package ``NAME/``,
+    except a ``NAME.py`` (or ``NAME/__init__.py``) that itself imports ``NAME``: a wrapper named
+    after the package it wraps (mmcv's ``hooks/logger/wandb.py``, timm's ``utils/onnx.py``)."""
     names: set[str] = set()
     for path in files(root):
         if path.suffix == ".py":
-            names.add(path.stem if path.name != "__init__.py" else path.parent.name)
+            name = path.stem if path.name != "__init__.py" else path.parent.name
+            if not _imports_itself(path, name):
+                names.add(name)
     return names
+
+
+def _imports_itself(path: Path, name: str) -> bool:
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == name for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module \
+                and node.module.split(".")[0] == name:
+            return True
+    return False
 
 
 def third_party_imports(tops: set[str], own: set[str], declared: set[str]) -> set[str]:

@@ -51,6 +51,8 @@ def test_import_truth_checks_each_name_against_the_distributions_own_files(tmp_p
     (tmp_path / "utils.py").write_text("")
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "__init__.py").write_text("")
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "wandb.py").write_text("def log(x):\n    import wandb\n    wandb.log(x)\n")
     own = import_truth.own_modules(tmp_path, lambda root: sorted(root.rglob("*")))
     assert own == {"utils", "models"}
     tops = {"os", "yaml", "utils", "models", "urllib2", "click"}

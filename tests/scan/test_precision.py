@@ -129,6 +129,7 @@ def test_pip_installs_nothing_imports_are_not_requirements(tmp_path):
     ("mmseg.apis", "mmsegmentation"), ("github", "pygithub"), ("haystack", "haystack-ai"),
     ("skmultilearn.problem_transform", "scikit-multilearn"), ("ignite.engine", "pytorch-ignite"),
     ("mlx.data", "mlx-data"), ("opentelemetry.sdk.trace", "opentelemetry-sdk"), ("Mykytea", "kytea"),
+    ("open_clip", "open-clip-torch"),
 ])
 def test_import_names_that_differ_from_their_distribution(tmp_path, module, distribution):
     write(tmp_path, {"app.py": f"import {module}\n"})
@@ -162,7 +163,7 @@ def test_a_module_elsewhere_in_the_tree_is_local_unless_a_package_has_the_name(t
 
 
 @pytest.mark.parametrize("parse_mode", ["full", "fast"])
-def test_a_handler_that_only_rewords_the_failure_leaves_the_import_required(tmp_path, parse_mode):
+def test_a_module_level_handler_that_only_rewords_the_failure_leaves_the_import_required(tmp_path, parse_mode):
     # whisper/triton_ops.py: the handler raises a clearer error, the module needs triton
     write(tmp_path, {"whisper/__init__.py": "",
                      "whisper/triton_ops.py": (
@@ -172,10 +173,15 @@ def test_a_handler_that_only_rewords_the_failure_leaves_the_import_required(tmp_
                      "whisper/cli.py": (
                          "import sys\ntry:\n    import tqdm\nexcept ImportError as error:\n"
                          "    print('pip install tqdm', file=sys.stderr)\n    sys.exit(\n        1)\n"
-                         "try:\n    import ujson as json\nexcept ImportError:\n    import json\n")})
+                         "try:\n    import ujson as json\nexcept ImportError:\n    import json\n"),
+                     # mmcv's file backends: a function asks for its package only when used
+                     "mmcv/fileio/file_client.py": (
+                         "class CephBackend:\n    def __init__(self, path_mapping=None):\n"
+                         "        try:\n            import ceph\n        except ImportError:\n"
+                         "            raise ImportError('Please install ceph to enable CephBackend.')\n")})
     found = {d.name: d.optional for d in scan_project(tmp_path, "3.11", use_installed=False,
                                                        parse_mode=parse_mode).dependencies}
-    assert found == {"numpy": False, "triton": False, "tqdm": False, "ujson": True}
+    assert found == {"numpy": False, "triton": False, "tqdm": False, "ujson": True, "ceph": True}
 
 
 @pytest.mark.parametrize("parse_mode", ["full", "fast"])

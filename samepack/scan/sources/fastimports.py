@@ -175,7 +175,8 @@ def _is_optional(lines: list[str], index: int, indent: int) -> bool:
         keyword = header.group(1)
         if keyword in ("def", "class", "async"):
             return False
-        if keyword == "try" and _try_catches_import_error(lines, index, level):
+        if keyword == "try" and _try_catches_import_error(lines, index, level,
+                                                          _inside_def(lines, i, level)):
             return True
         if keyword == "except" and _IMPORT_ERROR.search(stripped):
             return True  # a fallback for when the first choice is missing
@@ -189,17 +190,38 @@ def _is_optional(lines: list[str], index: int, indent: int) -> bool:
     return False
 
 
-def _try_catches_import_error(lines: list[str], index: int, level: int) -> bool:
+def _try_catches_import_error(lines: list[str], index: int, level: int, in_function: bool) -> bool:
     """Whether an ``except`` clause of the try at ``level`` below ``lines[index]`` catches it
-    and falls back (does not end by raising or exiting)."""
+    and falls back; at module level a handler that ends by raising or exiting does not."""
     for i in range(index + 1, len(lines)):
         stripped = lines[i].strip()
         if not stripped or stripped.startswith("#") or _indent_of(lines[i]) > level:
             continue
         if not stripped.startswith("except"):
             return False
-        if _IMPORT_ERROR.search(stripped) and not _handler_fails(lines, i, level):
+        if _IMPORT_ERROR.search(stripped) and (in_function or not _handler_fails(lines, i, level)):
             return True
+    return False
+
+
+def _inside_def(lines: list[str], index: int, level: int) -> bool:
+    """Whether the line ``lines[index]`` (indented ``level``) sits in a function body."""
+    if not level:
+        return False
+    current = level
+    for i in range(index - 1, -1, -1):
+        if not lines[i][:current].strip():
+            continue
+        stripped = lines[i].strip()
+        if stripped.startswith("#"):
+            continue
+        header = _HEADER.match(stripped)
+        if header:
+            if header.group(1) in ("def", "async"):
+                return True
+            current = _indent_of(lines[i])
+            if current == 0:
+                return False
     return False
 
 

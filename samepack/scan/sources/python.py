@@ -4,8 +4,9 @@ Two ways to find imports, with the same meaning of "optional" (inside the body o
 ``try`` with a handler that catches ImportError/ModuleNotFoundError and goes on, or inside such
 a handler, or under ``if TYPE_CHECKING`` or an availability check such as
 ``if is_torch_available():`` / ``if find_spec("x")``, without crossing a ``def``/``class``).
-A handler whose last statement raises or exits only words the failure better: the import it
-guards is required.
+At module level, a handler whose last statement raises or exits only words the failure
+better: the import it guards is required (the module cannot load without it). Inside a
+function it still marks an optional feature (``please install ceph to use CephBackend``).
 
 - ``full``: the whole file through ``ast.parse``; files that do not parse are problems.
 - ``fast`` (large trees): only the import statements are parsed with ``ast`` — found by their
@@ -99,32 +100,34 @@ def syntax_problem(error: SyntaxError, offset: int = 0) -> str:
 def full_imports(text: str) -> list[ImportUse]:
     """Every import in ``text``, read from its full syntax tree."""
     found: list[ImportUse] = []
-    _visit(ast.parse(text).body, False, found)
+    _visit(ast.parse(text).body, False, found, in_function=False)
     return found
 
 
-def _visit(body: list[ast.stmt], optional: bool, found: list[ImportUse]) -> None:
+def _visit(body: list[ast.stmt], optional: bool, found: list[ImportUse], in_function: bool) -> None:
     for node in body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             found.extend(import_uses(node, node.lineno, optional))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            _visit(node.body, False, found)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _visit(node.body, False, found, in_function=True)
+        elif isinstance(node, ast.ClassDef):  # a class body runs when the module loads
+            _visit(node.body, False, found, in_function)
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            fallbacks = [h for h in node.handlers if not ends_in_failure(h.body)]
-            _visit(node.body, optional or catches_import_error(fallbacks), found)
+            fallbacks = [h for h in node.handlers if in_function or not ends_in_failure(h.body)]
+            _visit(node.body, optional or catches_import_error(fallbacks), found, in_function)
             for handler in node.handlers:  # the fallback for a missing import is optional too
-                _visit(handler.body, optional or catches_import_error([handler]), found)
-            _visit(node.orelse, optional, found)
-            _visit(node.finalbody, optional, found)
+                _visit(handler.body, optional or catches_import_error([handler]), found, in_function)
+            _visit(node.orelse, optional, found, in_function)
+            _visit(node.finalbody, optional, found, in_function)
         elif isinstance(node, ast.If):
             _visit(node.body, optional or _is_type_checking(node.test)
-                   or is_availability_check(node.test), found)
-            _visit(node.orelse, optional, found)
+                   or is_availability_check(node.test), found, in_function)
+            _visit(node.orelse, optional, found, in_function)
         else:
             for name in ("body", "orelse", "finalbody"):
-                _visit(getattr(node, name, None) or [], optional, found)
+                _visit(getattr(node, name, None) or [], optional, found, in_function)
             for case in getattr(node, "cases", None) or []:
-                _visit(case.body, optional, found)
+                _visit(case.body, optional, found, in_function)
 
 
 def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
