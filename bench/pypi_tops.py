@@ -35,6 +35,8 @@ TIMEOUT_SECONDS = 20
 MAX_JSON_BYTES = 32 << 20  # torch's whole release history is under 1 MB
 MAX_CENTRAL_DIRECTORY_BYTES = 32 << 20  # a wheel of 100,000 files lists in about 10 MB
 MAX_SDIST_BYTES = 20 << 20
+MAX_MEMBERS = 100_000  # of a source archive
+MAX_MEMBER_BYTES = 1 << 20  # read of one member (top_level.txt)
 MAX_META_DEPTH = 2
 CACHE_SCHEMA = 2
 TAIL_BYTES = 65_536 + 22  # the end record and the longest comment a zip can have
@@ -75,8 +77,8 @@ def pypi_tops(distribution: str, depth: int = 0) -> set[str] | None:
             return None
         try:
             entry = _look_up(name)
-        except (Unreadable, OSError, ValueError, KeyError, tarfile.TarError,
-                zipfile.BadZipFile) as error:  # a hostile or broken answer: unverified
+        except (Unreadable, OSError, ValueError, KeyError, TypeError, AttributeError, EOFError,
+                tarfile.TarError, zipfile.BadZipFile) as error:  # a hostile or broken answer: unverified
             print(f"pypi_tops: {name}: {error}", file=sys.stderr)
             return None
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -272,11 +274,22 @@ def _ships_code(members: dict[str, Callable[[], bytes]]) -> bool:
 
 
 def _archive_members(filename: str, data: bytes) -> dict[str, Callable[[], bytes]]:
-    """Member path -> a reader of its bytes; nothing is extracted to disk."""
+    """Member path -> a reader of its first bytes (at most MAX_MEMBER_BYTES); nothing is
+    extracted to disk, and an archive of more than MAX_MEMBERS members is not read."""
+    members: dict[str, Callable[[], bytes]] = {}
     if filename.endswith(".zip"):
         archive = zipfile.ZipFile(io.BytesIO(data))
-        return {info.filename: (lambda info=info: archive.read(info))
-                for info in archive.infolist() if not info.is_dir()}
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise Unreadable(f"{filename}: more than {MAX_MEMBERS} members")
+        for info in infos:
+            if not info.is_dir():
+                members[info.filename] = lambda info=info: archive.open(info).read(MAX_MEMBER_BYTES)
+        return members
     archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
-    return {member.name: (lambda member=member: archive.extractfile(member).read())
-            for member in archive.getmembers() if member.isfile()}
+    for count, member in enumerate(archive, start=1):  # streamed: a bomb stops at the cap
+        if count > MAX_MEMBERS:
+            raise Unreadable(f"{filename}: more than {MAX_MEMBERS} members")
+        if member.isfile():
+            members[member.name] = lambda member=member: archive.extractfile(member).read(MAX_MEMBER_BYTES)
+    return members

@@ -68,7 +68,7 @@ class Index:
 
             def do_GET(self):
                 index.requests.append((self.path, self.headers.get("Range")))
-                if self.path.startswith("/pypi/"):
+                if self.path.startswith("/pypi/") and self.path not in index.files:
                     name = self.path.split("/")[2]
                     if name not in index.releases:
                         return self.send_error(404)
@@ -208,3 +208,13 @@ def test_a_zip64_directory_is_found_through_its_locator(pypi_tops, index):
     index.publish("many-files", "many_files-1.0-py3-none-any.whl", wheel)
     assert pypi_tops.pypi_tops("many-files") == {"many_files", "other_top"}
     assert index.bytes_sent < len(wheel) - 2_000_000  # the directory, not the members
+
+
+@pytest.mark.parametrize("answer", [
+    b"[1, 2]", b'{"info": 3, "urls": 4}', b"not json",
+    b'{"urls": [{"filename": "x-1-py3-none-any.whl", "url": "/packages/x", "size": -5}]}'])
+def test_a_hostile_json_answer_is_unverified_not_a_crash(pypi_tops, index, answer, capsys):
+    index.files["/pypi/hostile/json"] = answer  # raw bytes where PyPI's JSON should be
+    assert pypi_tops.pypi_tops("hostile") is None
+    assert "pypi_tops: hostile:" in capsys.readouterr().err
+    assert not (pypi_tops.cache_dir() / "hostile.json").exists()
