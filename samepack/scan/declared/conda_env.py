@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from samepack.scan.names import canonical_name
-
 from samepack.scan.resolve.mapping import conda_to_pypi
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
 from samepack.scan.declared.requirements_txt import parse_requirement_line
+from samepack.scan.names import canonical_name
 
 ENVIRONMENT_FILES = ("environment.yml", "environment.yaml")
 _CONDA_SPEC = re.compile(r"^(?:[\w.\-/]+::)?(?P<name>[A-Za-z0-9_.\-]+)\s*(?P<spec>.*)$")

@@ -8,12 +8,11 @@ import re
 from dataclasses import replace
 from typing import Callable
 
-from samepack.scan.names import canonical_name
-
 from samepack.scan.context import ScanContext, line_of
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
 from samepack.scan.declared.pyproject_deps import poetry_specifier, pyproject_requirements
 from samepack.scan.declared.requirements_txt import parse_requirement_line, parse_requirements_file
+from samepack.scan.names import canonical_name
 
 
 def requirement_files(ctx: ScanContext) -> list[str]:

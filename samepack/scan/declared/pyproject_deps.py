@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from samepack.scan.names import canonical_name
-
 from samepack.scan.context import TomlFile, line_of
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
 from samepack.scan.declared.requirements_txt import parse_requirement_line
+from samepack.scan.names import canonical_name
 
 
 def pyproject_requirements(toml: TomlFile, problems: list[Problem]) -> list[DeclaredRequirement]:

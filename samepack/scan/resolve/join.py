@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from samepack.scan.names import canonical_name
-
 from samepack.scan.declared.conda_env import conda_spec_as_pep508
 from samepack.scan.model import DeclaredRequirement, Dependency, ImportFinding
 from samepack.scan.resolve.mapping import source_requirement
+from samepack.scan.names import canonical_name
 
 RUNTIME_GROUPS = (None, "notebook")
 

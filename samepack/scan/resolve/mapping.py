@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from samepack.scan.names import canonical_name
-
 from samepack.scan.resolve import installed_cache
 from samepack.scan.model import MappingSource
+from samepack.scan.names import canonical_name
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "import_map.json"
 _MAX_DEPTH = 3
