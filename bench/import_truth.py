@@ -4,12 +4,15 @@ distribution really provides each.
 
 - imports: the top-level names of absolute imports (``scan_corpus.imported_tops``, a plain
   ``ast`` walk), minus ``sys.stdlib_module_names`` and minus the project's own modules (a
-  ``NAME.py`` or ``NAME/`` package anywhere in the tree), except names a declared distribution
-  provides (then the declared files say it is third-party);
+  ``NAME.py`` or ``NAME/`` package anywhere in the tree that does not itself import ``NAME``),
+  except names a declared distribution provides (then the declared files say it is
+  third-party);
 - providers: the top-level modules a distribution ships, read from its own files: the
   installed distribution's ``top_level.txt`` or ``RECORD``, else the ``RECORD`` of a wheel
-  unpacked in uv's cache. A distribution found in neither cannot be checked; it counts as
-  wrong and is listed as unverified.
+  unpacked in uv's cache, else the file names of its newest wheel on PyPI, read without
+  downloading the wheel (``pypi_tops``). A distribution found nowhere (not on PyPI, or only as
+  a source archive too large to read) cannot be checked; it counts as wrong and is listed as
+  unverified.
 
 A predicted name is right when it provides one of the project's third-party imports.
 Python 2 modules (``urllib2``, ``StringIO``) are not in 3.x's stdlib list, but no real
@@ -26,14 +29,36 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from pypi_tops import pypi_tops
+
 
 def own_modules(root: Path, files) -> set[str]:
-    """Names the project's own files give an import: every ``NAME.py`` and package ``NAME/``."""
+    """Names the project's own files give an import: every ``NAME.py`` and package ``NAME/``,
+    except a ``NAME.py`` (or ``NAME/__init__.py``) that itself imports ``NAME``: a wrapper named
+    after the package it wraps (mmcv's ``hooks/logger/wandb.py``, timm's ``utils/onnx.py``)."""
     names: set[str] = set()
     for path in files(root):
         if path.suffix == ".py":
-            names.add(path.stem if path.name != "__init__.py" else path.parent.name)
+            name = path.stem if path.name != "__init__.py" else path.parent.name
+            if not _imports_itself(path, name):
+                names.add(name)
     return names
+
+
+def _imports_itself(path: Path, name: str) -> bool:
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == name for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module \
+                and node.module.split(".")[0] == name:
+            return True
+    return False
 
 
 def third_party_imports(tops: set[str], own: set[str], declared: set[str]) -> set[str]:
@@ -94,7 +119,10 @@ def providers(distribution: str) -> frozenset[str] | None:
         if record:
             return frozenset(_tops_of_record(record.splitlines()))
     cached = _uv_cache_records().get(canonicalize_name(distribution))
-    return frozenset(cached) if cached else None
+    if cached:
+        return frozenset(cached)
+    remote = pypi_tops(distribution)
+    return frozenset(remote) if remote else None
 
 
 def judge(predicted: list[str], third_party: set[str],

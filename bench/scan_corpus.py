@@ -7,7 +7,8 @@ For each project of the corpus (``bench/corpus.py`` writes it):
 2. what its code imports: the top-level names of every import statement, by a plain ``ast``
    walk of each ``.py`` file and notebook cell (independent of samepack's scanner);
 3. truth T = declared runtime distributions whose import names (installed metadata, then the
-   shipped table, then the name itself) appear among the imports: "declared and imported";
+   shipped table, then the name itself) appear among the imports: "declared and imported"
+   (the project's own distribution is not among them, see ``declarations``);
    R = the same over every declaration group (dev and test too); K = R plus the
    distributions this machine's installed metadata says provide one of the imports (real
    third-party imports the project forgot to declare);
@@ -56,20 +57,57 @@ def _files(root: Path):
 
 
 def declarations(root: Path) -> tuple[set[str], set[str]]:
-    """(runtime names, names of every group) declared anywhere in the tree."""
+    """(runtime names, names of every group) declared anywhere in the tree, less the project
+    itself (``own_distributions``, ``installs_itself``): a notebook's ``!pip install
+    git+https://github.com/openai/CLIP.git`` in CLIP's own tree is no dependency of CLIP."""
     from samepack.scan import scan_project
 
     runtime, every = set(), set()
+    own = own_distributions(root)
     folders = sorted({p.parent for p in _files(root) if is_declaration(p)})
     for folder in folders:  # each folder holding declarations is read as a project of its own
         scan = scan_project(folder, "3.11", use_installed=False)
         for declared in scan.declared:
             if declared.ecosystem == "conda" and declared.name in ("python", "pip"):
                 continue
+            if declared.name in own or installs_itself(declared.requirement, root.name):
+                continue
             every.add(declared.name)
             if declared.group in (None, "notebook"):
                 runtime.add(declared.name)
     return runtime, every
+
+
+def own_distributions(root: Path) -> set[str]:
+    """The project's own distribution names: ``[project].name`` of its root pyproject.toml and
+    the literal ``name=`` of its root setup.py (LoRA's examples declare ``loralib``, which is
+    LoRA itself)."""
+    import tomllib
+
+    names = set()
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+        if isinstance(project.get("name"), str):
+            names.add(canonicalize_name(project["name"]))
+    except (OSError, ValueError):
+        pass
+    try:
+        tree = ast.parse((root / "setup.py").read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        tree = None
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.keyword) and node.arg == "name" and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            names.add(canonicalize_name(node.value.value))
+    return names
+
+
+def installs_itself(requirement: str, project: str) -> bool:
+    """Whether a requirement installs the corpus project (``owner+name``) from its own GitHub
+    repository."""
+    owner, _, name = project.partition("+")
+    return bool(name) and re.search(rf"github\.com[/:]{re.escape(owner)}/{re.escape(name)}(?:\.git)?(?:[@#/\s]|$)",
+                                    requirement, re.IGNORECASE) is not None
 
 
 def imported_tops(root: Path) -> set[str]:
@@ -196,7 +234,7 @@ def audit(results: list[CorpusProject], attribute: str) -> list[str]:
                                                   set(r.declared))
         if wrong or unverified:
             lines.append(f"  {r.project}: provides no third-party import {wrong or '-'}; "
-                         f"unverified (no wheel here) {unverified or '-'}")
+                         f"unverified (no file of it found here or on PyPI) {unverified or '-'}")
     return lines
 
 

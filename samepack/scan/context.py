@@ -14,11 +14,6 @@ from samepack.scan.declared.conda_env import ENVIRONMENT_FILES, CondaEnvironment
 from samepack.scan.model import Problem
 from samepack.scan.sources.walk import ProjectFiles
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 @dataclass
 class TomlFile:
@@ -48,6 +43,10 @@ class ScanContext:
         text = self.read_text(rel)
         if text is None:
             return None
+        if sys.version_info >= (3, 11):  # imported here: most projects have no TOML to read
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
         try:
             return TomlFile(rel, tomllib.loads(text), text.splitlines())
         except tomllib.TOMLDecodeError as error:

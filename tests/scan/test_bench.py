@@ -38,7 +38,9 @@ def test_one_project_against_pipreqs(bench):
     assert "conda-project" in bench.report([result])
 
 
-def test_import_truth_checks_each_name_against_the_distributions_own_files(tmp_path):
+def test_import_truth_checks_each_name_against_the_distributions_own_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAMEPACK_BENCH_OFFLINE", "1")  # PyPI's answers: tests/scan/test_bench_pypi.py
+    monkeypatch.setenv("SAMEPACK_BENCH_CACHE", str(tmp_path / "cache"))
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     try:
         import import_truth
@@ -49,6 +51,8 @@ def test_import_truth_checks_each_name_against_the_distributions_own_files(tmp_p
     (tmp_path / "utils.py").write_text("")
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "__init__.py").write_text("")
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "wandb.py").write_text("def log(x):\n    import wandb\n    wandb.log(x)\n")
     own = import_truth.own_modules(tmp_path, lambda root: sorted(root.rglob("*")))
     assert own == {"utils", "models"}
     tops = {"os", "yaml", "utils", "models", "urllib2", "click"}

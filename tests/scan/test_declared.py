@@ -130,3 +130,46 @@ def test_invalid_pyproject_is_an_input_error_naming_the_line(tmp_path):
 def test_setup_py_with_syntax_error_declares_nothing(tmp_path):
     (tmp_path / "setup.py").write_text("setup(install_requires=[\n")
     assert from_setup_py(ScanContext(tmp_path, collect_files(tmp_path))) == []
+
+
+PLAIN_AND_NOT = [
+    "pandas", "Pandas>=1.5", "pandas >= 1.5", "scikit_learn>=1.2,<2", "a >1, <3 ,!=2.1",
+    "rich[jupyter, b]==13", "A[Foo_Bar]", "numpy==1.*", "numpy!=1.2.*", "a~=1.2", "a~=1.2rc1",
+    "torch==2.3.1+cu121", "x==1.0rc1", "x>=1.0.post2.dev3", "x===1.0", "x.y-z==1.0", "a==1,==1",
+    # not plain: packaging decides (and may refuse)
+    "x>=1.5.x", "a~=1", "a>=1.*", "torch>=2.3+cu121", "x==1!2.0", "x==1.0RC1", "x (>=1.0)",
+    "pywin32; sys_platform == 'win32'", "pkg @ https://example.org/pkg-1.0.tar.gz", "-bad",
+    "x[", "x==", "x>=1,", "name with space",
+]
+
+
+@pytest.mark.parametrize("line", PLAIN_AND_NOT)
+def test_plain_requirement_lines_read_exactly_as_packaging_reads_them(line):
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from samepack.scan.declared.requirements_txt import plain_requirement
+
+    try:
+        parsed = Requirement(line)
+        expected = (parsed.name, str(parsed))
+    except InvalidRequirement:
+        expected = None
+    plain = plain_requirement(line)
+    assert plain is None or plain == expected  # the fast path never disagrees with packaging
+    if "; " not in line and "@" not in line and "(" not in line and expected and \
+            PLAIN_AND_NOT.index(line) < PLAIN_AND_NOT.index("x>=1.5.x"):
+        assert plain == expected  # and the plain lines do take it
+
+
+def test_a_scan_of_plain_requirements_does_not_import_packaging(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "requirements.txt").write_text("pandas>=1.5\nscikit-learn\nrich[jupyter]==13\n")
+    (tmp_path / "train.py").write_text("import pandas\nimport sklearn\n")
+    probe = ("import sys; from samepack.scan import scan_project; "
+             "scan = scan_project(sys.argv[1], '3.11', use_installed=False); "
+             "print(scan.requirements()); print(sorted(m for m in sys.modules if m.startswith('packaging')))")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.splitlines() == ["['pandas>=1.5', 'rich[jupyter]==13', 'scikit-learn']", "[]"]

@@ -79,7 +79,7 @@ def test_a_damaged_cache_is_rebuilt(site, damage):
     _install(site, "cachedemo_alpha")
     path = installed_cache.cache_path()
     path.parent.mkdir(parents=True)
-    path.write_text(damage.replace("%s", installed_cache.environment_key()))
+    path.write_text(damage.replace('"%s"', json.dumps(installed_cache.environment_key())))
     assert _index_lookup("cachedemo_alpha") == ("cachedemo_alpha", "cachedemo_alpha")
     assert json.loads(path.read_text())["top"]["cachedemo_alpha"] == ["cachedemo_alpha"]
 

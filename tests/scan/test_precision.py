@@ -128,7 +128,8 @@ def test_pip_installs_nothing_imports_are_not_requirements(tmp_path):
 @pytest.mark.parametrize("module,distribution", [
     ("mmseg.apis", "mmsegmentation"), ("github", "pygithub"), ("haystack", "haystack-ai"),
     ("skmultilearn.problem_transform", "scikit-multilearn"), ("ignite.engine", "pytorch-ignite"),
-    ("mlx.data", "mlx-data"), ("opentelemetry.sdk.trace", "opentelemetry-sdk"),
+    ("mlx.data", "mlx-data"), ("opentelemetry.sdk.trace", "opentelemetry-sdk"), ("Mykytea", "kytea"),
+    ("open_clip", "open-clip-torch"),
 ])
 def test_import_names_that_differ_from_their_distribution(tmp_path, module, distribution):
     write(tmp_path, {"app.py": f"import {module}\n"})
@@ -159,3 +160,97 @@ def test_a_module_elsewhere_in_the_tree_is_local_unless_a_package_has_the_name(t
                                            "import run_glue\nimport rich\n",
                      "tools/rich.py": "x = 1\n"})
     assert needed(tmp_path) == {"numpy", "rich"}  # rich is installed: tools/rich.py is no match
+
+
+@pytest.mark.parametrize("parse_mode", ["full", "fast"])
+def test_a_module_level_handler_that_only_rewords_the_failure_leaves_the_import_required(tmp_path, parse_mode):
+    # whisper/triton_ops.py: the handler raises a clearer error, the module needs triton
+    write(tmp_path, {"whisper/__init__.py": "",
+                     "whisper/triton_ops.py": (
+                         "import numpy as np\n\ntry:\n    import triton\n    import triton.language as tl\n"
+                         "except ImportError:\n    raise RuntimeError(\"triton import failed; try "
+                         "`pip install --pre triton`\")\n"),
+                     "whisper/cli.py": (
+                         "import sys\ntry:\n    import tqdm\nexcept ImportError as error:\n"
+                         "    print('pip install tqdm', file=sys.stderr)\n    sys.exit(\n        1)\n"
+                         "try:\n    import ujson as json\nexcept ImportError:\n    import json\n"),
+                     # mmcv's file backends: a function asks for its package only when used
+                     "mmcv/fileio/file_client.py": (
+                         "class CephBackend:\n    def __init__(self, path_mapping=None):\n"
+                         "        try:\n            import ceph\n        except ImportError:\n"
+                         "            raise ImportError('Please install ceph to enable CephBackend.')\n")})
+    found = {d.name: d.optional for d in scan_project(tmp_path, "3.11", use_installed=False,
+                                                       parse_mode=parse_mode).dependencies}
+    assert found == {"numpy": False, "triton": False, "tqdm": False, "ujson": True, "ceph": True}
+
+
+@pytest.mark.parametrize("parse_mode", ["full", "fast"])
+def test_imports_under_an_availability_check_are_optional(tmp_path, parse_mode):
+    # a vendored copy of transformers: SageMaker, apex and XLA only where they are present
+    write(tmp_path, {"transformers/__init__.py": "",
+                     "transformers/trainer.py": (
+                         "import importlib.util\nimport torch\n"
+                         "from .file_utils import is_apex_available, is_sagemaker_dp_enabled\n\n"
+                         "if is_apex_available():\n    from apex import amp\n\n"
+                         "if is_sagemaker_dp_enabled():\n    import smdistributed.dataparallel.torch.distributed as dist\n"
+                         "else:\n    import torch.distributed as dist\n\n"
+                         "def world_size():\n    if _torch_xla_available:\n        import torch_xla.core.xla_model as xm\n"
+                         "        return xm.xrt_world_size()\n"
+                         "    elif importlib.util.find_spec('horovod') is not None:\n        import horovod.torch as hvd\n"
+                         "        return hvd.size()\n    return 1\n"),
+                     "train.py": "if torch_version > (2, 0):\n    import accelerate\n"
+                                 "if torch.cuda.is_available():\n    import pynvml\n"})
+    found = {d.name: d.optional for d in scan_project(tmp_path, "3.11", use_installed=False,
+                                                       parse_mode=parse_mode).dependencies}
+    assert found == {"torch": False, "apex": True, "torch-xla": True, "horovod": True,
+                     "accelerate": False, "pynvml": False}  # a version or device test is none
+
+
+def test_research_code_imports_map_to_the_distributions_that_ship_them(tmp_path):
+    # stable-diffusion's imports of CLIP and taming-transformers: PyPI's "clip" is a clipboard
+    # tool and there is no "taming"; a SageMaker-only module and Azure ML's namespace
+    write(tmp_path, {"ldm/modules/encoders/modules.py": (
+        "import clip\nfrom taming.modules.vqvae.quantize import VectorQuantizer2 as VectorQuantizer\n"),
+        "integrations.py": "from azureml.core.run import Run\nimport smdistributed.modelparallel.torch as smp\n"})
+    assert needed(tmp_path, use_installed=False) == {"openai-clip", "taming-transformers",
+                                                      "azureml-core"}
+
+
+def test_a_notebooks_install_from_a_repository_is_the_requirement_of_its_import(tmp_path):
+    # CLIP's notebook installs ImageNetV2 from GitHub (it is not on PyPI), then imports it
+    write(tmp_path, {"Prompt_Engineering.ipynb": notebook([
+        "! pip install ftfy regex tqdm\n! pip install git+https://github.com/openai/CLIP.git\n",
+        "import clip\nimport ftfy\n",
+        "! pip install git+https://github.com/modestyachts/ImageNetV2_pytorch\n\n"
+        "from imagenetv2_pytorch import ImageNetV2Dataset\n",
+        "!pip install git+https://github.com/huggingface/peft.git@v0.3.0#egg=peft  # pinned\n"
+        "!pip install https://example.org/wheels/nothing_imports_me-1.0-py3-none-any.whl\n"
+        "import peft\n"])})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert scan.requirements() == [
+        "CLIP @ git+https://github.com/openai/CLIP.git",  # the user's source, not the table's
+        "ftfy", "ImageNetV2_pytorch @ git+https://github.com/modestyachts/ImageNetV2_pytorch",
+        "peft @ git+https://github.com/huggingface/peft.git@v0.3.0"]
+
+
+def test_a_declared_repository_wins_over_the_tables_name_for_the_same_import(tmp_path):
+    # stable-diffusion's environment.yaml: CLIP from GitHub; the table alone would add
+    # openai-clip beside it
+    write(tmp_path, {"requirements.txt": "-e git+https://github.com/openai/CLIP.git@main#egg=clip\n"
+                                         "git+https://github.com/openai/CLIP.git@main#egg=clip\n",
+                     "ldm/encoders.py": "import clip\n"})
+    scan = scan_project(tmp_path, "3.11", use_installed=False)
+    assert [d.name for d in scan.dependencies] == ["clip"]
+    assert scan.requirements() == ["clip @ git+https://github.com/openai/CLIP.git@main"]
+
+
+def test_a_project_pypi_does_not_serve_installs_from_its_repository(tmp_path):
+    # DETR's d2/ uses detectron2 (never on PyPI); LoRA's examples NVIDIA's apex (PyPI's
+    # "apex" is a Pyramid toolkit)
+    write(tmp_path, {"d2/train_net.py": "import detectron2.utils.comm as comm\nimport torch\n",
+                     "train.py": "from apex import amp\n"})
+    assert scan_project(tmp_path, "3.11", use_installed=False).requirements() == [
+        "apex @ git+https://github.com/NVIDIA/apex.git",
+        "detectron2 @ git+https://github.com/facebookresearch/detectron2.git", "torch"]
+    write(tmp_path, {"pyproject.toml": "[tool.samepack.mapping]\napex = \"apex\"\n"})
+    assert "apex" in scan_project(tmp_path, "3.11", use_installed=False).requirements()

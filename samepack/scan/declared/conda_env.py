@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from packaging.utils import canonicalize_name
-
 from samepack.scan.resolve.mapping import conda_to_pypi
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
 from samepack.scan.declared.requirements_txt import parse_requirement_line
+from samepack.scan.names import canonical_name
 
 ENVIRONMENT_FILES = ("environment.yml", "environment.yaml")
 _CONDA_SPEC = re.compile(r"^(?:[\w.\-/]+::)?(?P<name>[A-Za-z0-9_.\-]+)\s*(?P<spec>.*)$")
@@ -68,7 +67,7 @@ def _add_conda(env: CondaEnvironment, spec: str, evidence: Evidence) -> None:
     pypi = conda_to_pypi(name)
     if pypi:
         env.requirements.append(DeclaredRequirement(
-            canonicalize_name(pypi), spec.strip(), "conda", evidence, None))
+            canonical_name(pypi), spec.strip(), "conda", evidence, None))
 
 
 def _add_pip(env: CondaEnvironment, items, problems: list[Problem]) -> None:

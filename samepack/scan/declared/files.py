@@ -4,17 +4,15 @@ function over the scan context; ``DECLARATION_READERS`` is the ordered registry.
 from __future__ import annotations
 
 import ast
-import configparser
 import re
 from dataclasses import replace
 from typing import Callable
-
-from packaging.utils import canonicalize_name
 
 from samepack.scan.context import ScanContext, line_of
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
 from samepack.scan.declared.pyproject_deps import poetry_specifier, pyproject_requirements
 from samepack.scan.declared.requirements_txt import parse_requirement_line, parse_requirements_file
+from samepack.scan.names import canonical_name
 
 
 def requirement_files(ctx: ScanContext) -> list[str]:
@@ -48,6 +46,8 @@ def from_setup_cfg(ctx: ScanContext) -> list[DeclaredRequirement]:
     text = ctx.read_text("setup.cfg")
     if text is None:
         return []
+    import configparser  # only projects with a setup.cfg pay for it
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)
@@ -142,7 +142,7 @@ def from_pipfile(ctx: ScanContext) -> list[DeclaredRequirement]:
             specifier = "" if spec in ("*", "") else poetry_specifier(str(spec))
             requirement = name + (f"[{extras}]" if extras else "") + specifier
             evidence = Evidence("Pipfile", line_of(pipfile.lines, f"{name} =", f'"{name}" =', f"{name}="))
-            found.append(DeclaredRequirement(canonicalize_name(name), requirement, "pypi", evidence, group))
+            found.append(DeclaredRequirement(canonical_name(name), requirement, "pypi", evidence, group))
     return found
 
 

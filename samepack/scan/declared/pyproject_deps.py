@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from samepack.scan.context import TomlFile, line_of
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
 from samepack.scan.declared.requirements_txt import parse_requirement_line
+from samepack.scan.names import canonical_name
 
 
 def pyproject_requirements(toml: TomlFile, problems: list[Problem]) -> list[DeclaredRequirement]:
@@ -57,7 +56,7 @@ def _poetry_table(toml: TomlFile, table: Any, group: str | None) -> list[Declare
             spec = spec.get("version", "*")
         requirement = name + (f"[{extras}]" if extras else "") + poetry_specifier(str(spec))
         evidence = Evidence(toml.rel, line_of(toml.lines, f"{name} =", f'"{name}" =', f"{name}="))
-        found.append(DeclaredRequirement(canonicalize_name(name), requirement, "pypi", evidence,
+        found.append(DeclaredRequirement(canonical_name(name), requirement, "pypi", evidence,
                                          group or ("extra" if optional else None)))
     return found
 

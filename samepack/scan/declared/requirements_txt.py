@@ -7,10 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from samepack.scan.model import DeclaredRequirement, Evidence, Problem
+from samepack.scan.names import canonical_name
 
 _INCLUDE = re.compile(r"^(?:-r|--requirement)(?:\s+|=)(\S+)")
 _EGG = re.compile(r"#egg=([A-Za-z0-9_.\-]+)")
@@ -39,13 +37,45 @@ def parse_requirement_line(text: str, evidence: Evidence, group: str | None,
         egg = _EGG.search(text)
         if not egg:
             return None
-        return DeclaredRequirement(canonicalize_name(egg.group(1)), line, ecosystem, evidence, group)
+        return DeclaredRequirement(canonical_name(egg.group(1)), line, ecosystem, evidence, group)
+    plain = plain_requirement(line)
+    if plain:
+        return DeclaredRequirement(canonical_name(plain[0]), plain[1], ecosystem, evidence, group)
+    from packaging.requirements import InvalidRequirement, Requirement  # markers, URLs, odd forms
+
     try:
         requirement = Requirement(line)
     except InvalidRequirement as error:
         return f"line {evidence.line}: not a requirement ({error})"
-    return DeclaredRequirement(canonicalize_name(requirement.name), str(requirement), ecosystem,
+    return DeclaredRequirement(canonical_name(requirement.name), str(requirement), ecosystem,
                                evidence, group)
+
+
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_RELEASE = r"\d+(?:\.\d+)*"
+_PUBLIC = _RELEASE + r"(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
+_LOCAL = r"(?:\+[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)?"  # only == and != may name a local version
+_SPECIFIER = (rf"\s*(?:(?:==|!=)\s*{_RELEASE}\.\*|(?:===|==|!=)\s*{_PUBLIC}{_LOCAL}"
+              rf"|~=\s*\d+(?:\.\d+)+(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
+              rf"|(?:>=|<=|>|<)\s*{_PUBLIC})\s*")
+_PLAIN = re.compile(rf"^(?P<name>{_NAME})\s*(?:\[(?P<extras>\s*{_NAME}\s*(?:,\s*{_NAME}\s*)*)\])?"
+                    rf"\s*(?P<specs>{_SPECIFIER}(?:,{_SPECIFIER})*)?$")
+
+
+def plain_requirement(line: str) -> tuple[str, str] | None:
+    """(name, requirement as ``str(packaging Requirement)`` writes it) for the common line with
+    only a name, extras and version specifiers; None for anything else (markers, URLs,
+    parentheses), which ``packaging`` parses. Most files hold only plain lines, so a scan
+    seldom pays for importing ``packaging``'s full PEP 508 parser."""
+    match = _PLAIN.match(line)
+    if not match:
+        return None
+    text = match.group("name")
+    if match.group("extras"):
+        text += "[" + ",".join(sorted({e.strip() for e in match.group("extras").split(",")})) + "]"
+    if match.group("specs"):
+        text += ",".join(sorted({re.sub(r"\s+", "", spec) for spec in match.group("specs").split(",")}))
+    return match.group("name"), text
 
 
 def parse_requirements_file(root: Path, rel: str, problems: list[Problem],

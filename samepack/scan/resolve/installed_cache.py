@@ -10,16 +10,14 @@ cache is simply rebuilt; failing to write it never fails a scan.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from samepack.paths import samepack_home
 
-FORMAT = 1
+FORMAT = 2
 METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
@@ -28,10 +26,10 @@ def cache_path() -> Path:
 
 
 def environment_key() -> str:
-    """Changes whenever the set of installed distributions can have changed."""
+    """Changes whenever the set of installed distributions can have changed: the state itself,
+    compared whole (a digest would cost a scan the import of hashlib for nothing)."""
     entries = [[entry, _metadata_state(entry)] for entry in sys.path]
-    material = json.dumps([FORMAT, sys.executable, sys.version, entries])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return json.dumps([FORMAT, sys.executable, sys.version, entries])
 
 
 def _metadata_state(entry: str) -> list | int | None:
@@ -74,6 +72,8 @@ def save(key: str, top: dict[str, list[str]], modules: dict[str, dict[str, bool]
     text = json.dumps({"key": key, "top": top, "modules": modules}, sort_keys=True)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only when the index changed
+
         handle, temp = tempfile.mkstemp(prefix=".installed-index.", dir=target.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from packaging.utils import canonicalize_name
-
 from samepack.scan.resolve import installed_cache
 from samepack.scan.model import MappingSource
+from samepack.scan.names import canonical_name
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "import_map.json"
 _MAX_DEPTH = 3
@@ -39,6 +38,13 @@ def conda_to_pypi(name: str) -> str | None:
     """The PyPI name of a conda package (None for conda-only packages such as ``python``)."""
     table = _table()["conda_to_pypi"]
     return table[name.lower()] if name.lower() in table else name
+
+
+def source_requirement(distribution: str) -> str | None:
+    """``NAME @ URL`` for a distribution whose project PyPI does not serve under that name
+    (``detectron2``; ``apex``, whose PyPI name is another project), else None."""
+    url = _table()["sources"].get(distribution)
+    return f"{distribution} @ {url}" if url else None
 
 
 def _prefixes(dotted: str) -> list[str]:
@@ -187,7 +193,7 @@ class DistributionResolver:
         if hit is None:
             return None
         module, distribution = hit
-        return Resolution(module, canonicalize_name(distribution) if distribution else None, "user")
+        return Resolution(module, canonical_name(distribution) if distribution else None, "user")
 
     def resolve(self, dotted: str) -> Resolution:
         known = self._known.get(dotted)
@@ -202,9 +208,9 @@ class DistributionResolver:
         if self.installed:
             hit = self.installed.lookup(dotted)
             if hit:
-                return Resolution(hit[0], canonicalize_name(hit[1]), "installed")
+                return Resolution(hit[0], canonical_name(hit[1]), "installed")
         hit = table_lookup(dotted)
         if hit:
-            return Resolution(hit[0], canonicalize_name(hit[1]), "table")
+            return Resolution(hit[0], canonical_name(hit[1]), "table")
         top = dotted.split(".", 1)[0]
-        return Resolution(top, canonicalize_name(top), "identity")
+        return Resolution(top, canonical_name(top), "identity")

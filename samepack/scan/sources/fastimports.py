@@ -23,6 +23,11 @@ _PY2 = (re.compile(r"print[ \t]+[\"'\w]"), re.compile(r"exec[ \t]+[\"']"),
 # do not end with a colon on their first line.
 _HEADER = re.compile(r"(try|except|else|finally|if|elif|for|while|with|def|class|async)\b")
 _TYPE_CHECKING = re.compile(r"if[ \t]+(?:\w+\.)?TYPE_CHECKING[ \t]*:")
+# An availability check (python.is_availability_check): a name of that shape in the test.
+_AVAILABILITY = re.compile(r"(?:el)?if\b[^#]*?\b(?:_?is_\w+_available|_\w+_available|"
+                           r"_?[A-Z0-9_]+_AVAILABLE|find_spec)\b")
+# A handler's last statement that fails instead of falling back (python.ends_in_failure).
+_FAILS = re.compile(r"(?:raise\b|(?:sys\.|os\.)?(?:exit|quit|_exit)[ \t]*\()")
 _IMPORT_ERROR = re.compile(r"\b(?:ImportError|ModuleNotFoundError)\b")
 _MAX_CONTINUATION_LINES = 200
 
@@ -170,11 +175,14 @@ def _is_optional(lines: list[str], index: int, indent: int) -> bool:
         keyword = header.group(1)
         if keyword in ("def", "class", "async"):
             return False
-        if keyword == "try" and _try_catches_import_error(lines, index, level):
+        if keyword == "try" and _try_catches_import_error(lines, index, level,
+                                                          _inside_def(lines, i, level)):
             return True
         if keyword == "except" and _IMPORT_ERROR.search(stripped):
             return True  # a fallback for when the first choice is missing
         if keyword == "if" and _TYPE_CHECKING.match(stripped):
+            return True
+        if keyword in ("if", "elif") and _AVAILABILITY.match(stripped):
             return True
         current = level
         if current == 0:
@@ -182,14 +190,55 @@ def _is_optional(lines: list[str], index: int, indent: int) -> bool:
     return False
 
 
-def _try_catches_import_error(lines: list[str], index: int, level: int) -> bool:
-    """Whether the ``except`` clauses of the try at ``level`` below ``lines[index]`` catch it."""
+def _try_catches_import_error(lines: list[str], index: int, level: int, in_function: bool) -> bool:
+    """Whether an ``except`` clause of the try at ``level`` below ``lines[index]`` catches it
+    and falls back; at module level a handler that ends by raising or exiting does not."""
     for i in range(index + 1, len(lines)):
         stripped = lines[i].strip()
         if not stripped or stripped.startswith("#") or _indent_of(lines[i]) > level:
             continue
         if not stripped.startswith("except"):
             return False
-        if _IMPORT_ERROR.search(stripped):
+        if _IMPORT_ERROR.search(stripped) and (in_function or not _handler_fails(lines, i, level)):
             return True
     return False
+
+
+def _inside_def(lines: list[str], index: int, level: int) -> bool:
+    """Whether the line ``lines[index]`` (indented ``level``) sits in a function body."""
+    if not level:
+        return False
+    current = level
+    for i in range(index - 1, -1, -1):
+        if not lines[i][:current].strip():
+            continue
+        stripped = lines[i].strip()
+        if stripped.startswith("#"):
+            continue
+        header = _HEADER.match(stripped)
+        if header:
+            if header.group(1) in ("def", "async"):
+                return True
+            current = _indent_of(lines[i])
+            if current == 0:
+                return False
+    return False
+
+
+def _handler_fails(lines: list[str], header: int, level: int) -> bool:
+    """Whether the last statement of the handler starting at ``lines[header]`` raises or
+    exits: the last line at the handler body's own indentation (continuation lines are deeper)."""
+    inline = lines[header].split(":", 1)[1].strip() if ":" in lines[header] else ""
+    last, body_indent = inline, None
+    for i in range(header + 1, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = _indent_of(lines[i])
+        if indent <= level:
+            break
+        if body_indent is None:
+            body_indent = indent
+        if indent == body_indent:
+            last = stripped
+    return bool(_FAILS.match(last))

@@ -116,10 +116,11 @@ def pip_install_requirements(command: str) -> list[str]:
     match = _PIP.match(command.lstrip("!%").strip())
     if not match:
         return []
-    try:
-        words = shlex.split(match.group("args"), comments=True)
+    args = re.sub(r"(^|\s)#.*$", "", match.group("args"))  # a shell comment starts a word;
+    try:  # inside one (``…#egg=clip``) it is part of the word
+        words = shlex.split(args)
     except ValueError:
-        words = match.group("args").split()
+        words = args.split()
     found, skip_next = [], False
     for word in words:
         if skip_next:
@@ -128,9 +129,38 @@ def pip_install_requirements(command: str) -> list[str]:
             skip_next = word in _PIP_VALUE_OPTIONS
         elif word.startswith("-"):
             skip_next = _takes_value(word)
-        elif not any(ch in word for ch in "/{}$") and not word.endswith(_NOT_NAMES):
+        elif any(ch in word for ch in "{}$"):
+            continue  # a notebook variable or shell expansion: unknown until it runs
+        elif "://" in word:
+            reference = direct_reference(word)
+            if reference:
+                found.append(reference)
+        elif "/" not in word and not word.endswith(_NOT_NAMES):
             found.append(word)
     return found
+
+
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+_DIST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+def direct_reference(url: str) -> str | None:
+    """``NAME @ URL`` for an install from a repository or a wheel URL, named by its
+    ``#egg=`` fragment, else by the repository's last path part (``…/ImageNetV2_pytorch.git@v1``
+    -> ``ImageNetV2_pytorch``) or the wheel's file name. The name is a guess that only counts
+    when an import maps to it (see ``join_dependencies``); a source archive URL names nothing."""
+    base, _, fragment = url.partition("#")
+    egg = re.search(r"(?:^|&)egg=([^&]+)", fragment)
+    if egg:
+        name = egg.group(1)
+    elif url.startswith(_VCS):
+        path = base.split("://", 1)[-1].split("/", 1)[-1]
+        name = path.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].removesuffix(".git")
+    elif base.endswith(".whl"):
+        name = base.rsplit("/", 1)[-1].split("-", 1)[0]
+    else:
+        return None
+    return f"{name} @ {base}" if _DIST_NAME.match(name) else None
 
 
 _NOT_NAMES = (".whl", ".tar.gz", ".zip", ".txt", ".in", ".cfg", ".toml")

@@ -1,8 +1,12 @@
 """Read one source file (``.py`` or ``.ipynb``) into :class:`FileFacts`.
 
 Two ways to find imports, with the same meaning of "optional" (inside the body of a
-``try`` whose handlers catch ImportError/ModuleNotFoundError or inside such a handler, or under
-``if TYPE_CHECKING``, without crossing a ``def``/``class``):
+``try`` with a handler that catches ImportError/ModuleNotFoundError and goes on, or inside such
+a handler, or under ``if TYPE_CHECKING`` or an availability check such as
+``if is_torch_available():`` / ``if find_spec("x")``, without crossing a ``def``/``class``).
+At module level, a handler whose last statement raises or exits only words the failure
+better: the import it guards is required (the module cannot load without it). Inside a
+function it still marks an optional feature (``please install ceph to use CephBackend``).
 
 - ``full``: the whole file through ``ast.parse``; files that do not parse are problems.
 - ``fast`` (large trees): only the import statements are parsed with ``ast`` — found by their
@@ -96,30 +100,34 @@ def syntax_problem(error: SyntaxError, offset: int = 0) -> str:
 def full_imports(text: str) -> list[ImportUse]:
     """Every import in ``text``, read from its full syntax tree."""
     found: list[ImportUse] = []
-    _visit(ast.parse(text).body, False, found)
+    _visit(ast.parse(text).body, False, found, in_function=False)
     return found
 
 
-def _visit(body: list[ast.stmt], optional: bool, found: list[ImportUse]) -> None:
+def _visit(body: list[ast.stmt], optional: bool, found: list[ImportUse], in_function: bool) -> None:
     for node in body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             found.extend(import_uses(node, node.lineno, optional))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            _visit(node.body, False, found)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _visit(node.body, False, found, in_function=True)
+        elif isinstance(node, ast.ClassDef):  # a class body runs when the module loads
+            _visit(node.body, False, found, in_function)
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            _visit(node.body, optional or catches_import_error(node.handlers), found)
+            fallbacks = [h for h in node.handlers if in_function or not ends_in_failure(h.body)]
+            _visit(node.body, optional or catches_import_error(fallbacks), found, in_function)
             for handler in node.handlers:  # the fallback for a missing import is optional too
-                _visit(handler.body, optional or catches_import_error([handler]), found)
-            _visit(node.orelse, optional, found)
-            _visit(node.finalbody, optional, found)
+                _visit(handler.body, optional or catches_import_error([handler]), found, in_function)
+            _visit(node.orelse, optional, found, in_function)
+            _visit(node.finalbody, optional, found, in_function)
         elif isinstance(node, ast.If):
-            _visit(node.body, optional or _is_type_checking(node.test), found)
-            _visit(node.orelse, optional, found)
+            _visit(node.body, optional or _is_type_checking(node.test)
+                   or is_availability_check(node.test), found, in_function)
+            _visit(node.orelse, optional, found, in_function)
         else:
             for name in ("body", "orelse", "finalbody"):
-                _visit(getattr(node, name, None) or [], optional, found)
+                _visit(getattr(node, name, None) or [], optional, found, in_function)
             for case in getattr(node, "cases", None) or []:
-                _visit(case.body, optional, found)
+                _visit(case.body, optional, found, in_function)
 
 
 def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
@@ -128,6 +136,32 @@ def catches_import_error(handlers: list[ast.ExceptHandler]) -> bool:
         if any(_name_of(kind) in IMPORT_ERRORS for kind in kinds if kind is not None):
             return True
     return False
+
+
+_EXITS = frozenset({"exit", "quit", "_exit"})  # sys.exit, exit(), os._exit
+
+
+def ends_in_failure(body: list[ast.stmt]) -> bool:
+    """Whether a handler ends by raising or exiting (``raise ImportError("pip install x")``):
+    it is no fallback, the program cannot go on without the import."""
+    last = body[-1] if body else None
+    if isinstance(last, ast.Raise):
+        return True
+    return isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) \
+        and _name_of(last.value.func) in _EXITS
+
+
+# ``torch.cuda.is_available()`` asks about hardware, not a package: not one of these.
+AVAILABILITY_NAME = re.compile(r"^(?:_?is_\w+_available|_\w+_available|_?[A-Z0-9_]+_AVAILABLE|find_spec)$")
+
+
+def is_availability_check(test: ast.expr) -> bool:
+    """Whether an ``if`` test asks if a package can be imported: a call or flag named like
+    ``is_torch_available()``, ``_apex_available``, ``TORCH_AVAILABLE`` or ``find_spec(...)``
+    anywhere in it (``if is_x_available() and not y:``). The code under it runs without the
+    package too."""
+    return any(isinstance(node, (ast.Name, ast.Attribute))
+               and AVAILABILITY_NAME.match(_name_of(node) or "") for node in ast.walk(test))
 
 
 def _is_type_checking(test: ast.expr) -> bool:
