@@ -31,3 +31,13 @@ def test_program_lock_is_pointed_at_the_hashed_file_only_when_it_names_a_pip_loc
     assert pointed_at(own, "requirements.lock") == own  # a lock of the user's choosing
     elsewhere = "steps:\n  train:\n    lock: requirements.txt\nenvironment:\n  python: '3.11'\n"
     assert pointed_at(elsewhere, "requirements.lock") == elsewhere  # not environment's key
+
+
+def test_conda_graphviz_is_the_program_and_python_graphviz_the_bindings():
+    """conda-forge's ``graphviz`` is the C program (``dot``), not PyPI's ``graphviz`` (the
+    Python bindings, conda's ``python-graphviz``): it has no PyPI equivalent."""
+    translation = pypi_equivalents(CondaSpec(channels=("conda-forge",), pip=(),
+                                             dependencies=("graphviz", "python-graphviz")))
+    assert translation.requirements == ["graphviz"]
+    assert translation.translated == [("python-graphviz", "graphviz")]
+    assert translation.untranslatable == ["graphviz"]
