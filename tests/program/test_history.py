@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from samepack.errors import InputError, NotFoundError
-from samepack.history import History
+from samepack.history import History, MetricPoint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -158,3 +158,27 @@ def test_an_older_history_gets_the_new_indexes_at_open(tmp_path):
     plan = " ".join(str(row) for row in db.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 20"))
     assert "runs_started" in plan  # the newest runs are read from the index, not sorted
+
+
+def test_listing_as_dicts_is_the_same_whether_tables_are_scanned_or_looked_up(tmp_path):
+    """A listing of most runs reads the steps, metrics and tails tables whole; a short one
+    looks its runs up by id (in chunks below SQLite's parameter limit). Both give exactly the
+    records' dicts, in listing order."""
+    history = History(tmp_path / "h.sqlite")
+    for index in range(1900):
+        program = "small" if index % 2 else "big"
+        run_id = history.start_run(program, "1.0", {"i": index})
+        history.log_metrics(run_id, [("loss", MetricPoint(1.0 / (index + 1), 0, None, "train")),
+                                     ("acc", MetricPoint(float(index), 1, 5, "train"))])
+        history.record_step(run_id, "train", 0, None, 0.5, "succeeded", f"line {index}\n")
+        history.finish_run(run_id, "succeeded")
+    cases = ({"limit": 0},  # every run: whole tables
+             {"program": "small", "limit": 0},  # 950 of 1900: whole tables, rows of others unused
+             {"program": "small", "limit": 940},  # fewer than half: looked up, two chunks
+             {"limit": 20})
+    for kwargs in cases:
+        dicts = history.list_run_dicts(**kwargs)
+        records = [r.to_dict() for r in history.list_runs(**kwargs)]
+        assert len(dicts) == len(records) == (kwargs["limit"] or
+                                               (950 if "program" in kwargs else 1900))
+        assert json.dumps(dicts, allow_nan=True) == json.dumps(records, sort_keys=True)
