@@ -20,6 +20,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class GpuInfo:
+    """One GPU as NVML reports it."""
+
     name: str
     memory_bytes: int
     driver: str | None = None
@@ -28,6 +30,8 @@ class GpuInfo:
 
 @dataclass(frozen=True)
 class MachineFacts:
+    """What ``probe_machine`` found."""
+
     cpus: int
     memory_bytes: int
     disk_free_bytes: int

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlparse
 
 import click
 
@@ -54,6 +53,8 @@ def create_program(location: str, project_dir: Path | None, force: bool, as_json
 
 
 def _is_url(location: str) -> bool:
+    from urllib.parse import urlparse
+
     return urlparse(location).scheme in {"http", "https"}
 
 
@@ -95,6 +96,8 @@ def _register_code_source(source, store, force: bool):
 
 
 def _register_url(url: str, store, project_dir: Path, force: bool):
+    from urllib.parse import urlparse
+
     import requests
 
     from samepack.program import load_program

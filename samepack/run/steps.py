@@ -19,7 +19,6 @@ from samepack.history.records import MetricPoint
 from samepack.program.model import Step
 from samepack.run.cells import cell_outputs_file
 from samepack.run.masking import mask
-from samepack.program.notebook import read_notebook, split_selector, step_script
 from samepack.program.values import as_text, substitute, substitute_words
 
 TERMINATE_GRACE_S = 5.0
@@ -55,6 +54,8 @@ def command_line(step: Step, ctx: StepContext) -> list[str]:
 
 
 def write_notebook_script(step: Step, ctx: StepContext) -> Path:
+    from samepack.program.notebook import read_notebook, split_selector, step_script
+
     notebook_path, step_name = split_selector(step.notebook or "")
     notebook = read_notebook(ctx.workdir / notebook_path).data
     script = ctx.run_dir / "scripts" / f"{step.name}.py"

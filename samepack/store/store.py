@@ -19,15 +19,16 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Iterator
 
 from samepack.errors import ConflictError, InputError, NotFoundError
 from samepack.paths import samepack_home
 from samepack.program.canonical import canonical_yaml, program_digest
 from samepack.program.model import Program
 from samepack.store.entry import Entry, entry_json_bytes
+
+if TYPE_CHECKING:  # packaging is imported where versions are ordered, not at every run
+    from packaging.version import Version
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
@@ -40,6 +41,8 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
 
 def version_key(version: str) -> tuple[int, Version | str]:
     """Order versions by PEP 440; versions it cannot parse sort before, by text."""
+    from packaging.version import InvalidVersion, Version
+
     try:
         return (1, Version(version))
     except InvalidVersion:
