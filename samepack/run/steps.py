@@ -17,7 +17,6 @@ from typing import Any, Callable
 from samepack.errors import InputError
 from samepack.history.records import MetricPoint
 from samepack.program.model import Step
-from samepack.run.cells import cell_outputs_file
 from samepack.run.masking import mask
 from samepack.program.values import as_text, substitute, substitute_words
 
@@ -91,6 +90,8 @@ def step_environment(step: Step, ctx: StepContext) -> dict[str, str]:
         "SAMEPACK_ARTIFACTS": str(ctx.run_dir / "artifacts"),
     })
     if step.notebook:  # the notebook's state is saved without these variables' values
+        from samepack.run.cells import cell_outputs_file  # its patterns: notebook steps only
+
         env["SAMEPACK_SECRET_ENV"] = ",".join(sorted(k for k in ctx.secret_env if k in env))
         outputs = cell_outputs_file(ctx.run_dir, step.name)
         outputs.parent.mkdir(parents=True, exist_ok=True)

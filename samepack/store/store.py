@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -82,6 +81,8 @@ class Store:
         """A fresh directory under ``staging/`` (same filesystem as the store)."""
         staging = self.home / "staging"
         staging.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only where a registration is staged, not where one is read
+
         return Path(tempfile.mkdtemp(prefix="stage-", dir=staging))
 
     def register(self, program: Program, project_dir: Path | None, source: str | None,

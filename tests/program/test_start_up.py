@@ -76,7 +76,7 @@ def test_the_collector_is_back_on_when_the_command_runs(tmp_path):
     """The entry point pauses the cyclic collector for start-up only: a step's command sees
     it on again (the run's command re-enables it once its modules are loaded)."""
     (tmp_path / "samepack.yaml").write_text(PROGRAM)
-    code = ("import gc, sys; from samepack.cli import main; import samepack.commands.program as p;"
+    code = ("import gc, sys; from samepack.cli import main; import samepack.commands.run as p;"
             "real = p.TARGETS['local']\n"
             "def spy(*a, **k):\n    print('collector on:', gc.isenabled()); return real(*a, **k)\n"
             "p.TARGETS['local'] = spy; sys.argv = ['samepack', 'run', '-f', sys.argv[1]]; main()")
