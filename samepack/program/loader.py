@@ -94,7 +94,7 @@ def load_program(path: Path | str, show_warnings: bool = True) -> Program:
     path = find_program_file(Path(path))
     resolved = path.resolve()
     raw = remembered.file_bytes(path)
-    names = [fmt.name for fmt in FORMATS]
+    names = ["load_program", *(fmt.name for fmt in FORMATS)]  # the formats tried, in order
     program = remembered.recall(resolved, raw, names) if raw is not None else None
     if program is None:
         program, fmt = _parsed_program(path, raw)

@@ -8,7 +8,9 @@ jsonschema, the registered formats). Loading the same file again reads the recor
 of every field of the Program, instead of importing PyYAML and parsing (about a fifth of a
 short run's cost). Any change to one of those is another digest, and the file is loaded
 afresh. Only the native format is remembered: the other formats' translators may read files
-beside the program file, which the digest does not cover.
+beside the program file, which the digest does not cover. A store entry's canonical file is
+remembered the same way, with the digest the entry was registered with in the key
+(``Entry.program``), so a run of a registered program parses no YAML either.
 
 A record is used only if it reads back to exactly the program it was made from (checked when
 it is written, by comparing representations, so a type JSON cannot carry is never
@@ -72,10 +74,11 @@ def _built(cls: type, data: dict[str, Any]) -> Any:
     return cls(**values)
 
 
-def _code_fingerprint(format_names: Iterable[str]) -> bytes:
+def _code_fingerprint(context: Iterable[str]) -> bytes:
     """What else a load depends on: samepack's version and program package (its files' sizes
-    and modification times: an edited checkout counts), PyYAML, jsonschema, the formats."""
-    parts = [__version__, ",".join(format_names),
+    and modification times: an edited checkout counts), PyYAML, jsonschema, and the caller's
+    ``context`` (the formats a file is tried in, the digest a store entry must have)."""
+    parts = [__version__, "\0".join(context),
              module_fingerprint("yaml") or "", module_fingerprint("jsonschema") or ""]
     with os.scandir(PACKAGE_DIR / "program") as entries:
         for entry in sorted(entries, key=lambda e: e.name):
@@ -85,9 +88,9 @@ def _code_fingerprint(format_names: Iterable[str]) -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
-def _record_path(path: Path, raw: bytes, format_names: Iterable[str]) -> Path:
+def _record_path(path: Path, raw: bytes, context: Iterable[str]) -> Path:
     digest = hashlib.sha256(b"samepack loaded program\0")
-    for piece in (_code_fingerprint(format_names), str(path).encode("utf-8"), raw):
+    for piece in (_code_fingerprint(context), str(path).encode("utf-8"), raw):
         digest.update(len(piece).to_bytes(8, "big"))
         digest.update(piece)
     return samepack_home() / "cache" / CACHE_DIR / f"{digest.hexdigest()}.json"
@@ -104,11 +107,12 @@ def file_bytes(path: Path) -> bytes | None:
     return raw if len(raw) <= MAX_RECORD_BYTES else None
 
 
-def recall(path: Path, raw: bytes, format_names: Iterable[str]) -> Program | None:
-    """The program remembered for the file at ``path`` (resolved) holding ``raw``, or None."""
+def recall(path: Path, raw: bytes, context: Iterable[str]) -> Program | None:
+    """The program remembered for the file at ``path`` (resolved) holding ``raw``,
+    loaded in ``context``, or None."""
     if not cache_enabled():
         return None
-    record = _record_path(path, raw, format_names)
+    record = _record_path(path, raw, context)
     try:
         with open(record, "rb") as handle:
             text = handle.read(MAX_RECORD_BYTES + 1)
@@ -122,7 +126,7 @@ def recall(path: Path, raw: bytes, format_names: Iterable[str]) -> Program | Non
         return None
 
 
-def remember(path: Path, raw: bytes, format_names: Iterable[str], program: Program) -> None:
+def remember(path: Path, raw: bytes, context: Iterable[str], program: Program) -> None:
     """Remember ``program`` as what the file at ``path`` holding ``raw`` loads to (best
     effort: a program that does not read back exactly, or a cache that cannot be written, is
     simply not remembered)."""
@@ -135,7 +139,7 @@ def remember(path: Path, raw: bytes, format_names: Iterable[str], program: Progr
             return
     except (TypeError, ValueError):
         return
-    record = _record_path(path, raw, format_names)
+    record = _record_path(path, raw, context)
     temporary = record.with_name(f".{record.name}.{os.getpid()}")
     try:
         record.parent.mkdir(parents=True, exist_ok=True)

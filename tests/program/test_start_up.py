@@ -228,3 +228,24 @@ def test_a_program_that_does_not_read_back_exactly_is_not_remembered(tmp_path, s
         record.unlink()
     remember(path.resolve(), raw, ["samepack"], program)
     assert _records(samepack_home) == [] and recall(path.resolve(), raw, ["samepack"]) is None
+
+
+def test_a_registered_program_is_read_back_while_it_has_its_digest(tmp_path, samepack_home):
+    """``run program NAME`` loads the store's canonical file: remembered by its bytes and the
+    entry's digest, so the second load parses nothing and gives the same program."""
+    from samepack.store import Store
+
+    (tmp_path / "samepack.yaml").write_text(RICH_PROGRAM)
+    Store().register(load_program(tmp_path / "samepack.yaml"), tmp_path, "here")
+    code = ("import sys; from samepack.store import Store; program = Store().get('rich:2.0').program;"
+            "print('yaml' in sys.modules); print(repr(program))")
+
+    def load() -> tuple[str, str]:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True)
+        parsed, shown = done.stdout.splitlines()
+        return parsed, shown
+
+    first, again = load(), load()
+    assert first[0] == "True" and again[0] == "False" and again[1] == first[1]
+    assert again[1] == repr(Store().get("rich:2.0").program)
