@@ -94,6 +94,18 @@ def json_result(data: object, sort_keys: bool = False) -> None:
     out.print_json(text)
 
 
+def json_text_result(text: str) -> None:
+    """A command's JSON result already encoded (``json.dumps`` defaults): written as it is to
+    a pipe or file, shown as ``json_result`` shows it on a terminal."""
+    if _plain(sys.stdout):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    import json
+
+    json_result(json.loads(text))
+
+
 def result(text: str) -> None:
     """Print one line of a command's result on stdout, as it is (paths, references)."""
     if _plain(sys.stdout):

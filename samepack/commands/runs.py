@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from samepack.console import err, info, json_result, out, warn
+from samepack.console import err, info, json_result, json_text_result, out, warn
 
 if TYPE_CHECKING:  # rich is imported where a table is drawn: a --json listing never needs it
     from rich.table import Table
@@ -48,8 +48,8 @@ def runs(ctx: click.Context) -> None:
 def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False) -> None:
     """List recent runs."""
     if as_json:
-        # list_run_dicts builds its dicts in sorted key order: the canonical text, unsorted
-        json_result(_history().list_run_dicts(program=program, limit=limit), sort_keys=False)
+        # the canonical text (keys sorted at every depth), made in two processes when long
+        json_text_result(_history().list_runs_json(program=program, limit=limit))
         return
     records = _history().list_runs(program=program, limit=limit)
     if not records:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from samepack.errors import InputError, NotFoundError
-from samepack.history.listing import IDS_PER_QUERY, RUN_COLUMNS, listed_run_dicts
+from samepack.history.listing import IDS_PER_QUERY, RUN_COLUMNS, listed_run_dicts, listed_runs_json
 from samepack.history.records import MetricPoint, RunRecord, StepRecord, utc_now
 from samepack.paths import samepack_home
 
@@ -249,6 +249,13 @@ class History:
         see :mod:`samepack.history.listing`."""
         query, args = _listing_query(RUN_COLUMNS, program, limit, version)
         return listed_run_dicts(self._db, query, args)
+
+    def list_runs_json(self, program: str | None = None, limit: int | None = None,
+                       version: str | None = None, parallel: bool | None = None) -> str:
+        """The JSON text of ``list_run_dicts(...)`` (``json.dumps`` with NaN allowed), made in
+        two processes at once for a long listing: see :mod:`samepack.history.listing`."""
+        query, args = _listing_query(RUN_COLUMNS, program, limit, version)
+        return listed_runs_json(self._db, self.path, query, args, parallel)
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
         return self._records([row])[0]
