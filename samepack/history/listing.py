@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
 import signal
 import sqlite3
 from contextlib import contextmanager
@@ -160,6 +159,8 @@ def _forked_half(path: Path, rows: list[tuple]) -> Iterator[Callable[[], str]]:
         if status == b"0":
             return payload.decode("ascii")
         if status == b"1":
+            import pickle
+
             from samepack.bundle.system.children import revive_error
 
             raise revive_error(pickle.loads(payload))
@@ -185,6 +186,8 @@ def _serve_half(path: Path, rows: list[tuple], pipe: int) -> int:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)  # never the parent's connection
         text = b"0" + _inner_json(_dicts_of_rows(_tuple_cursor(db), rows, half=True)).encode("ascii")
     except Exception as error:  # reported to the parent, which raises it
+        import pickle
+
         text = b"1" + pickle.dumps(describe_error(error))
     write_all(pipe, text)
     return 0

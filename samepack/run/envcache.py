@@ -14,7 +14,6 @@ import fcntl
 import hashlib
 import json
 import platform
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -158,6 +157,8 @@ def ensure_environment(spec: LockedEnv, workdir: Path, prefix: Path,
             python = Path(json.loads(marker.read_text(encoding="utf-8"))["python"])
             if python.is_file():
                 return python
+        import shutil  # an environment is made or replaced: not at a run that reuses one
+
         shutil.rmtree(prefix, ignore_errors=True)  # an unfinished or broken one
         started = time.monotonic()
         info(f"creating the environment from {spec.lock_file} ({_package_count(workdir, spec)} "

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -90,6 +89,8 @@ class Store:
         """Register a program loaded from a file; steps will run in ``project_dir``, or, with
         ``code`` (a directory under ``staging_dir()``, moved into the entry), in the entry's
         ``code/``."""
+        import shutil  # registering, not reading: a run of a registered program needs none
+
         staged = self.staging_dir()
         try:
             entry = Entry(name=program.name, version=program.version,
@@ -111,6 +112,8 @@ class Store:
 
     def register_directory(self, staged_dir: Path, force: bool = False) -> Entry:
         """Move a fully prepared staging directory (with ``entry.json``) into place."""
+        import shutil
+
         staged = Entry.read(staged_dir)
         target = self.programs / staged.name / staged.version
         with self._lock():
@@ -133,6 +136,8 @@ class Store:
         return Entry.read(target)
 
     def _discard(self, target: Path) -> None:
+        import shutil
+
         trash = self.staging_dir()
         os.rename(target, trash / "old")
         shutil.rmtree(trash, ignore_errors=True)
