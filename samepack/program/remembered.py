@@ -112,8 +112,8 @@ def recall(path: Path, raw: bytes, context: Iterable[str]) -> Program | None:
     loaded in ``context``, or None."""
     if not cache_enabled():
         return None
-    record = _record_path(path, raw, context)
     try:
+        record = _record_path(path, raw, context)  # OSError: the package cannot be listed
         with open(record, "rb") as handle:
             text = handle.read(MAX_RECORD_BYTES + 1)
         if len(text) > MAX_RECORD_BYTES:
@@ -137,9 +137,12 @@ def remember(path: Path, raw: bytes, context: Iterable[str], program: Program) -
                           ensure_ascii=False, allow_nan=True)
         if repr(_built(Program, json.loads(text)["program"])) != repr(program):
             return
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
         return
-    record = _record_path(path, raw, context)
+    try:
+        record = _record_path(path, raw, context)
+    except OSError:
+        return
     temporary = record.with_name(f".{record.name}.{os.getpid()}")
     try:
         record.parent.mkdir(parents=True, exist_ok=True)
