@@ -121,7 +121,8 @@ def listed_runs_json(db: sqlite3.Connection, path: Path, query: str, args: list[
 
 def _free_second_core() -> bool:
     """A second core this process may use that the machine's load (the last minute's
-    average) leaves free: on a busy machine a second process only competes with the first."""
+    average, this process included) leaves mostly free: on a busy machine a second process
+    only competes with the first."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -130,7 +131,7 @@ def _free_second_core() -> bool:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
         load = 0.0
-    return cores > 1 and load <= cores - 1
+    return cores > 1 and load < cores - 0.5
 
 
 def _can_fork() -> bool:
