@@ -249,3 +249,12 @@ def test_a_registered_program_is_read_back_while_it_has_its_digest(tmp_path, sam
     first, again = load(), load()
     assert first[0] == "True" and again[0] == "False" and again[1] == first[1]
     assert again[1] == repr(Store().get("rich:2.0").program)
+
+
+def test_the_runner_looks_for_the_lock_record_where_package_env_writes_it():
+    """The environment cache names ``.samepack/env.json`` itself (so a project without one
+    loads no reader of it): the same path as the module that writes it."""
+    from samepack.envfiles.envjson import ENV_JSON
+    from samepack.run.envcache import ENV_RECORD
+
+    assert ENV_RECORD == ENV_JSON
