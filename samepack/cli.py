@@ -22,7 +22,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "scan": "samepack.commands.scan:scan",
     "create": "samepack.commands.program:create",
     "programs": "samepack.commands.program:programs",
-    "run": "samepack.commands.program:run",
+    "run": "samepack.commands.run:run",
     "runs": "samepack.commands.runs:runs",
     "build": "samepack.commands.build:build",
     "deploy": "samepack.commands.deploy:deploy",

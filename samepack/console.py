@@ -81,7 +81,9 @@ def json_result(data: object, sort_keys: bool = False) -> None:
     import json
 
     if _plain(sys.stdout):
-        sys.stdout.write(json.dumps(data, sort_keys=sort_keys, allow_nan=True) + "\n")
+        # Results are trees of plain data: no cycle to look for (a tenth of a large listing).
+        sys.stdout.write(json.dumps(data, sort_keys=sort_keys, allow_nan=True,
+                                    check_circular=False) + "\n")
         sys.stdout.flush()
         return
     text = json.dumps(data, sort_keys=sort_keys, indent=2, allow_nan=True)
@@ -90,6 +92,18 @@ def json_result(data: object, sort_keys: bool = False) -> None:
         sys.stdout.flush()
         return
     out.print_json(text)
+
+
+def json_text_result(text: str) -> None:
+    """A command's JSON result already encoded (``json.dumps`` defaults): written as it is to
+    a pipe or file, shown as ``json_result`` shows it on a terminal."""
+    if _plain(sys.stdout):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    import json
+
+    json_result(json.loads(text))
 
 
 def result(text: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import platform as _platform
-import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class GpuInfo:
+    """One GPU as NVML reports it."""
+
     name: str
     memory_bytes: int
     driver: str | None = None
@@ -28,6 +29,8 @@ class GpuInfo:
 
 @dataclass(frozen=True)
 class MachineFacts:
+    """What ``probe_machine`` found."""
+
     cpus: int
     memory_bytes: int
     disk_free_bytes: int
@@ -120,12 +123,23 @@ def memory_bytes() -> int:
         return int(psutil.virtual_memory().total)
 
 
+def disk_free_bytes(path: Path) -> int:
+    """Free space for an unprivileged user at ``path``: what ``shutil.disk_usage`` reports,
+    from ``os.statvfs`` where POSIX has it (shutil loads three compression modules)."""
+    if hasattr(os, "statvfs"):
+        status = os.statvfs(path)
+        return int(status.f_bavail * status.f_frsize)
+    import shutil
+
+    return int(shutil.disk_usage(path).free)
+
+
 def probe_machine(disk_path: Path | str = ".") -> MachineFacts:
     """Probe this machine. ``disk_path`` is where free space is measured (e.g. the env prefix)."""
     return MachineFacts(
         cpus=_usable_cpus(),
         memory_bytes=memory_bytes(),
-        disk_free_bytes=int(shutil.disk_usage(_existing_parent(Path(disk_path))).free),
+        disk_free_bytes=disk_free_bytes(_existing_parent(Path(disk_path))),
         gpus=probe_gpus(),
         python=f"{sys.version_info.major}.{sys.version_info.minor}",
         platform=conda_platform(),

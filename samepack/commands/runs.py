@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
-from rich.table import Table
 
-from samepack.console import err, info, json_result, out, warn
+from samepack.console import err, info, json_result, json_text_result, out, warn
+
+if TYPE_CHECKING:  # rich is imported where a table is drawn: a --json listing never needs it
+    from rich.table import Table
 
 
 def _history():
@@ -47,8 +48,8 @@ def runs(ctx: click.Context) -> None:
 def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False) -> None:
     """List recent runs."""
     if as_json:
-        # list_run_dicts builds its dicts in sorted key order: the canonical text, unsorted
-        json_result(_history().list_run_dicts(program=program, limit=limit), sort_keys=False)
+        # the canonical text (keys sorted at every depth), made in two processes when long
+        json_text_result(_history().list_runs_json(program=program, limit=limit))
         return
     records = _history().list_runs(program=program, limit=limit)
     if not records:
@@ -68,10 +69,13 @@ def _items(values: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def runs_table(records, width: int | None = None) -> Table:
+def runs_table(records, width: int | None = None) -> "Table":
     """The runs as a table that fits ``width`` (the terminal's): fixed columns never wrap, the
     program is elided past 24 characters, params and metrics share what is left, one
     ``name=value`` a line, elided (never folded) when the line is longer."""
+    from rich import box
+    from rich.table import Table
+
     imported = any(r.source != "samepack" for r in records)
     width = width or out.width
     fixed = [8, 9, 11] + ([8] if imported else [])
@@ -159,6 +163,8 @@ def show_run(run_id: str, as_json: bool) -> None:
     if as_json:
         _json(record.to_dict())
         return
+    from rich.table import Table
+
     summary = Table(show_header=False, box=None)
     for key in ("id", "program", "version", "status", "started_at", "ended_at", "source",
                 "lock_digest", "git_commit", "git_dirty"):
@@ -191,6 +197,8 @@ def _print_tail(step) -> None:
 def _section(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     if not rows:
         return
+    from rich.table import Table
+
     table = Table(*columns, title=title, title_justify="left")
     for row in rows:
         table.add_row(*row)
@@ -215,8 +223,11 @@ def compare_runs(run_ids: tuple[str, ...], as_json: bool) -> None:
     info(f"{differing} of {len(rows)} values differ (marked *)")
 
 
-def compare_table(records, rows: list[dict[str, Any]]) -> Table:
+def compare_table(records, rows: list[dict[str, Any]]) -> "Table":
     """Runs side by side; a row whose values differ is marked ``*`` and its values shown bold."""
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("", no_wrap=True, width=1)
     table.add_column("name", overflow="fold")

@@ -17,6 +17,8 @@ ENV_JSON = Path(".samepack") / "env.json"
 
 @dataclass
 class EnvRecord:
+    """The content of ``.samepack/env.json``: what a lock was made from and with."""
+
     inputs_hash: str
     inputs: dict[str, Any]  # canonical lock inputs, kept so drift can be shown, not just detected
     locker: str

@@ -15,12 +15,12 @@ import re
 import sqlite3
 import uuid
 from contextlib import contextmanager
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
 
 from samepack.errors import InputError, NotFoundError
-from samepack.history.records import RECORD_FORMAT, MetricPoint, RunRecord, StepRecord, utc_now
+from samepack.history.listing import IDS_PER_QUERY, RUN_COLUMNS, listed_run_dicts, listed_runs_json
+from samepack.history.records import MetricPoint, RunRecord, StepRecord, utc_now
 from samepack.paths import samepack_home
 
 SCHEMA = """
@@ -46,22 +46,11 @@ CREATE TABLE IF NOT EXISTS logs (
 """
 _SCHEMA_OBJECTS = frozenset(re.findall(r"IF NOT EXISTS (\w+)", SCHEMA))
 BUSY_TIMEOUT_MS = 30_000
-_IDS_PER_QUERY = 900  # below SQLite's oldest limit on bound parameters (999)
 SCHEMA_VERSION = 1  # PRAGMA user_version; bump and migrate in __init__ when tables change
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
-
-
-_first = itemgetter(0)
-
-
-def _sorted_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A decoded JSON object with its keys in sorted order (the last of duplicates kept, as
-    ``dict`` does): a column written by hand or by an older samepack need not be sorted."""
-    pairs.sort(key=_first)  # stable: of duplicate keys the last still wins in dict()
-    return dict(pairs)
 
 
 def _stored(value: float) -> float | str:
@@ -256,64 +245,17 @@ class History:
     def list_run_dicts(self, program: str | None = None, limit: int | None = None,
                        version: str | None = None) -> list[dict[str, Any]]:
         """``[r.to_dict() for r in list_runs(...)]``, built straight from the rows (what
-        ``runs list --json`` prints): no record objects, and the JSON columns of all the runs
-        decoded by one ``json.loads`` of their texts joined, not four calls per run.
+        ``runs list --json`` prints), every dict with its keys in sorted order at every depth:
+        see :mod:`samepack.history.listing`."""
+        query, args = _listing_query(RUN_COLUMNS, program, limit, version)
+        return listed_run_dicts(self._db, query, args)
 
-        Every dict comes out with its keys in sorted order at every depth (the JSON columns
-        decoded into sorted dicts, whoever wrote them), so
-        ``json.dumps(..., sort_keys=False)`` of the list is already the canonical text: the
-        sort that was 40% of ``runs list --json`` is not needed."""
-        query, args = _listing_query("id", program, limit, version)
-        cursor = self._db.cursor()
-        cursor.row_factory = None  # plain tuples: a third of the time of sqlite3.Row
-        ids = [row[0] for row in cursor.execute(query, args)]
-        by_id: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start:start + _IDS_PER_QUERY]
-            by_id.update(self._dicts_of(cursor, chunk))
-        return [by_id[run_id] for run_id in ids]
-
-    @staticmethod
-    def _dicts_of(cursor: sqlite3.Cursor, ids: list[str]) -> dict[str, dict[str, Any]]:
-        marks = ",".join("?" * len(ids))
-        rows = cursor.execute(
-            "SELECT id, program, version, status, started_at, ended_at, lock_digest, git_commit, "
-            "git_dirty, source, params, artifacts, host, tags "
-            f"FROM runs WHERE id IN ({marks})", ids).fetchall()
-        try:
-            columns = json.loads("[" + ",".join(",".join(row[10:]) for row in rows) + "]",
-                                 object_pairs_hook=_sorted_object)
-        except ValueError:  # one unreadable column: decoded one by one, to fail as get_run does
-            columns = [json.loads(text, object_pairs_hook=_sorted_object)
-                       for row in rows for text in row[10:]]
-        tails = {(r[0], r[1]): r[2] for r in cursor.execute(
-            f"SELECT run_id, step, tail FROM logs WHERE run_id IN ({marks})", ids)}
-        steps: dict[str, list[dict[str, Any]]] = {}
-        for run_id, _, name, code, started, duration, status in cursor.execute(
-                f"SELECT * FROM steps WHERE run_id IN ({marks}) ORDER BY run_id, seq", ids):
-            steps.setdefault(run_id, []).append(
-                {"duration_s": duration, "exit_code": code, "log_tail": tails.get((run_id, name)),
-                 "name": name, "started_at": started, "status": status})
-        series: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        for run_id, _, name, value, step, timestamp, stage in cursor.execute(
-                f"SELECT * FROM metrics WHERE run_id IN ({marks}) ORDER BY run_id, seq", ids):
-            series.setdefault(run_id, {}).setdefault(name, []).append(
-                {"stage": stage, "step": step, "timestamp": timestamp, "value": float(value)})
-        dicts = {}
-        for index, row in enumerate(rows):
-            run_id = row[0]
-            params, artifacts, host, tags = columns[4 * index:4 * index + 4]
-            metric_series = dict(sorted(series.get(run_id, {}).items()))
-            dicts[run_id] = {  # keys in sorted order: see list_run_dicts
-                "artifacts": artifacts, "ended_at": row[5], "format": RECORD_FORMAT,
-                "git_commit": row[7], "git_dirty": None if row[8] is None else bool(row[8]),
-                "host": host, "id": run_id, "lock_digest": row[6],
-                "metric_series": metric_series,
-                "metrics": {name: points[-1]["value"] for name, points in metric_series.items()},
-                "params": params, "program": row[1], "source": row[9], "started_at": row[4],
-                "status": row[3], "steps": steps.get(run_id, []), "tags": tags,
-                "version": row[2]}
-        return dicts
+    def list_runs_json(self, program: str | None = None, limit: int | None = None,
+                       version: str | None = None, parallel: bool | None = None) -> str:
+        """The JSON text of ``list_run_dicts(...)`` (``json.dumps`` with NaN allowed), made in
+        two processes at once for a long listing: see :mod:`samepack.history.listing`."""
+        query, args = _listing_query(RUN_COLUMNS, program, limit, version)
+        return listed_runs_json(self._db, self.path, query, args, parallel)
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
         return self._records([row])[0]
@@ -326,8 +268,8 @@ class History:
         series: dict[str, dict[str, list[MetricPoint]]] = {}
         tails: dict[tuple[str, str], str] = {}
         ids = [row["id"] for row in rows]
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start:start + _IDS_PER_QUERY]
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start:start + IDS_PER_QUERY]
             marks = ",".join("?" * len(chunk))
             tails.update(((r[0], r[1]), r[2]) for r in self._db.execute(
                 f"SELECT run_id, step, tail FROM logs WHERE run_id IN ({marks})", chunk))

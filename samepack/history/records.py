@@ -25,6 +25,8 @@ def iso_from_millis(millis: int | float | None) -> str | None:
 
 @dataclass
 class StepRecord:
+    """One step of a run as recorded: how it ended and the tail of what it printed."""
+
     name: str
     exit_code: int | None
     started_at: str | None
@@ -35,6 +37,8 @@ class StepRecord:
 
 @dataclass
 class MetricPoint:
+    """One value a run logged for a metric."""
+
     value: float
     step: int = 0  # the training step the script gave (MLflow's meaning)
     timestamp: int | None = None  # milliseconds since the epoch
@@ -43,6 +47,8 @@ class MetricPoint:
 
 @dataclass
 class RunRecord:
+    """What one run of a program did; ``to_dict`` is its JSON form."""
+
     id: str
     program: str
     version: str

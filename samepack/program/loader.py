@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import importlib
 
 from samepack.console import warn
 from samepack.errors import InputError
 from samepack.program.model import Program
-from samepack.program.yamlsource import Source, read_yaml
+
+if TYPE_CHECKING:  # PyYAML is loaded only when a file is parsed (a remembered one is not)
+    from samepack.program.yamlsource import Source
 
 Detector = Callable[[Path, "Source | None"], bool]
 Loader = Callable[[Path, "Source | None"], Program]
@@ -29,6 +31,8 @@ DEFAULT_NAMES = ["samepack.yaml", "samepack.yml", "same.yaml", "same.yml", "ame.
 
 @dataclass(frozen=True)
 class ProgramFormat:
+    """A program format: its name, how a file in it is recognised and how it is loaded."""
+
     name: str
     detect: Detector
     load: Loader
@@ -83,19 +87,34 @@ def find_program_file(path: Path) -> Path:
 
 
 def load_program(path: Path | str, show_warnings: bool = True) -> Program:
-    """Load a program in any known format; ``source_path`` is set, warnings printed."""
+    """Load a program in any known format; ``source_path`` is set, warnings printed. A
+    ``samepack.yaml`` loaded before is read back from its record (``samepack.program.remembered``)."""
+    from samepack.program import remembered
+
     path = find_program_file(Path(path))
-    source = None if path.suffix == ".ipynb" else read_yaml(path)
-    for fmt in FORMATS:
-        if fmt.detect(path, source):
-            program = fmt.load(path, source)
-            break
-    else:
-        raise InputError(f"{path.name}:1: not a program file samepack knows",
-                         "samepack reads samepack.yaml, same.yaml (or a SAME notebook) and ame.yaml")
-    program.source_path = str(path.resolve())
-    program.project_dir = program.project_dir or str(path.resolve().parent)
+    resolved = path.resolve()
+    raw = remembered.file_bytes(path)
+    names = ["load_program", *(fmt.name for fmt in FORMATS)]  # the formats tried, in order
+    program = remembered.recall(resolved, raw, names) if raw is not None else None
+    if program is None:
+        program, fmt = _parsed_program(path, raw)
+        program.source_path = str(resolved)
+        program.project_dir = program.project_dir or str(resolved.parent)
+        if fmt.name == "samepack" and raw is not None:
+            remembered.remember(resolved, raw, names, program)
     if show_warnings:
         for message in program.warnings:
             warn(message)
     return program
+
+
+def _parsed_program(path: Path, raw: bytes | None) -> tuple[Program, ProgramFormat]:
+    """Parsed from ``raw`` when given: what is remembered is what those bytes load to."""
+    from samepack.program.yamlsource import read_yaml
+
+    source = None if path.suffix == ".ipynb" else read_yaml(path, raw)
+    for fmt in FORMATS:
+        if fmt.detect(path, source):
+            return fmt.load(path, source), fmt
+    raise InputError(f"{path.name}:1: not a program file samepack knows",
+                     "samepack reads samepack.yaml, same.yaml (or a SAME notebook) and ame.yaml")

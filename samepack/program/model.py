@@ -44,6 +44,8 @@ class Resources:
 
 @dataclass
 class Parameter:
+    """A parameter of the program: its type, default and allowed values."""
+
     name: str
     type: ParameterType = "str"
     default: Any = None
@@ -150,6 +152,8 @@ class Step:
 
 @dataclass
 class Schedule:
+    """A cron schedule running the program (or some of its steps) with set parameters."""
+
     name: str
     cron: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -166,6 +170,8 @@ class Schedule:
 
 @dataclass
 class Environment:
+    """Where the steps' software comes from: Python version, lock file, image, conda file."""
+
     python: str | None = None
     lock: str | None = None  # path of the lock file relative to the project, e.g. requirements.txt
     image: str | None = None  # image reference, by digest once built
@@ -178,6 +184,8 @@ class Environment:
 
 @dataclass
 class Program:
+    """A program in samepack's model, whichever format it was loaded from."""
+
     name: str
     version: str
     steps: dict[str, Step]

@@ -15,10 +15,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from samepack.errors import InputError
-from samepack.program.yamlsource import Source, parse_yaml
+
+if TYPE_CHECKING:  # PyYAML is loaded where a notebook is read: a run of other steps needs none
+    from samepack.program.yamlsource import Source
 
 STEP_TAG = re.compile(r"^same_step_(\d+)$")
 ENV_TAG = re.compile(r"^environment=(.+)$")
@@ -30,6 +32,8 @@ NO_CACHE = {"P0D", "PT0S", "0"}  # SAME's default: results are never reused
 
 @dataclass
 class NotebookStep:
+    """One SAME step of a notebook: its code cells and what its tags set."""
+
     name: str
     environment: str | None = None
     image: str | None = None
@@ -38,8 +42,10 @@ class NotebookStep:
     magics: int = 0  # shell/magic lines that become comments
 
 
-def read_notebook(path: Path) -> Source:
+def read_notebook(path: Path) -> "Source":
     """Parse a notebook, keeping line numbers (JSON is YAML); errors name the file."""
+    from samepack.program.yamlsource import Source, parse_yaml
+
     try:
         text = path.read_text(encoding="utf-8")
         json.loads(text)

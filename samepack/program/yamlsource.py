@@ -169,11 +169,12 @@ def load_bounded(path: Path) -> Any:
     return read_yaml(path).data
 
 
-def read_yaml(path: Path) -> Source:
-    """Read and parse a YAML file (errors name the file)."""
+def read_yaml(path: Path, raw: bytes | None = None) -> Source:
+    """Read and parse a YAML file (errors name the file); ``raw``: its bytes, already read."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        if raw is None:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read: {error}", "check the path") from None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -31,6 +29,9 @@ def verify(dataset: Dataset, path: Path) -> None:
 
 def _download(uri: str, target: Path) -> None:
     """Copy ``uri`` to ``target`` through a temp file beside it (no partial files)."""
+    import shutil  # a run whose data sets are all local never downloads one
+    import tempfile
+
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
     try:

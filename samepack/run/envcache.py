@@ -14,7 +14,6 @@ import fcntl
 import hashlib
 import json
 import platform
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -33,6 +32,8 @@ if TYPE_CHECKING:
 EnvManager = Literal["samepack", "local"]
 ENV_MANAGERS: tuple[str, ...] = ("samepack", "local")
 COMPLETE = ".samepack-env.json"  # written last: an environment without it is unfinished
+# samepack.envfiles.envjson.ENV_JSON, named here so that a project without one loads no reader
+ENV_RECORD = Path(".samepack") / "env.json"
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,9 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
     """The program's lock, read from the project: ``.samepack/env.json`` (written by
     ``samepack package-env``, its files checked against their recorded sha256), else a hashed
     requirements file named by ``environment.lock``. None when the program has no lock."""
-    from samepack.envfiles.envjson import ENV_JSON, read_env_record
-
-    if (workdir / ENV_JSON).is_file():
+    if (workdir / ENV_RECORD).is_file():
         from samepack.envcreate.lockcheck import locked_index, verify_lock_files
+        from samepack.envfiles.envjson import read_env_record
         from samepack.envfiles.locations import recorded_conda_lock, recorded_pip_lock
         from samepack.lock.model import IndexOptions
 
@@ -158,6 +158,8 @@ def ensure_environment(spec: LockedEnv, workdir: Path, prefix: Path,
             python = Path(json.loads(marker.read_text(encoding="utf-8"))["python"])
             if python.is_file():
                 return python
+        import shutil  # an environment is made or replaced: not at a run that reuses one
+
         shutil.rmtree(prefix, ignore_errors=True)  # an unfinished or broken one
         started = time.monotonic()
         info(f"creating the environment from {spec.lock_file} ({_package_count(workdir, spec)} "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import platform
 import shlex
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -81,9 +80,19 @@ def interpreter_version(interpreter: Path | None) -> str:
     return result.stdout.strip() or "unknown"
 
 
+def hostname() -> str:
+    """This machine's name: the kernel's node name where POSIX has it (what gethostname
+    returns there, without loading the socket module), else the socket module's answer."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 def host_facts(workdir: Path, interpreter: Path | None = None) -> dict[str, Any]:
     """The machine a run ran on; ``python`` is the version of the interpreter the steps use."""
     facts = probe_machine(workdir)
-    return {"hostname": socket.gethostname(), "platform": facts.platform or platform.platform(),
+    return {"hostname": hostname(), "platform": facts.platform or platform.platform(),
             "python": interpreter_version(interpreter), "cpus": facts.cpus,
             "memory": facts.memory_bytes, "gpus": [g.name for g in facts.gpus]}

@@ -31,8 +31,6 @@ from samepack.machine import probe_machine
 from samepack.paths import samepack_home
 from samepack.program.model import Program, Step, topological_order
 from samepack.run import environment as envs
-from samepack.program.notebook import split_selector
-from samepack.run.cells import cell_outputs_file, cell_records
 from samepack.run.datasets import resolve_datasets
 from samepack.run.envcache import EnvManager, run_environment
 from samepack.run.outputs import Listing, changed_files, list_workdir
@@ -50,6 +48,8 @@ REPRODUCIBLE_DEFAULTS = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "315532800"
 
 @dataclass
 class RunRequest:
+    """What to run: the program, where, with which overrides, tags and environment."""
+
     program: Program
     workdir: Path
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -177,6 +177,9 @@ class _Runner:
         tail = output.close()
         notebook = self.program.steps[name].notebook
         if notebook:
+            from samepack.program.notebook import split_selector
+            from samepack.run.cells import cell_outputs_file, cell_records
+
             self.cells += cell_records(cell_outputs_file(ctx.run_dir, name),
                                        split_selector(notebook)[0], ctx.secret_values)
         points, problems = read_metrics(metrics_file(ctx.run_dir, name), name)

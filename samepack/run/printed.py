@@ -21,6 +21,8 @@ TAIL_LINE_CHARS = 1000  # one very long line (a progress bar redrawn with \r) is
 
 @dataclass
 class _Compiled:
+    """A metric pattern, compiled."""
+
     regex: re.Pattern
     name: str | None
 

@@ -17,9 +17,7 @@ from typing import Any, Callable
 from samepack.errors import InputError
 from samepack.history.records import MetricPoint
 from samepack.program.model import Step
-from samepack.run.cells import cell_outputs_file
 from samepack.run.masking import mask
-from samepack.program.notebook import read_notebook, split_selector, step_script
 from samepack.program.values import as_text, substitute, substitute_words
 
 TERMINATE_GRACE_S = 5.0
@@ -55,6 +53,8 @@ def command_line(step: Step, ctx: StepContext) -> list[str]:
 
 
 def write_notebook_script(step: Step, ctx: StepContext) -> Path:
+    from samepack.program.notebook import read_notebook, split_selector, step_script
+
     notebook_path, step_name = split_selector(step.notebook or "")
     notebook = read_notebook(ctx.workdir / notebook_path).data
     script = ctx.run_dir / "scripts" / f"{step.name}.py"
@@ -90,6 +90,8 @@ def step_environment(step: Step, ctx: StepContext) -> dict[str, str]:
         "SAMEPACK_ARTIFACTS": str(ctx.run_dir / "artifacts"),
     })
     if step.notebook:  # the notebook's state is saved without these variables' values
+        from samepack.run.cells import cell_outputs_file  # its patterns: notebook steps only
+
         env["SAMEPACK_SECRET_ENV"] = ",".join(sorted(k for k in ctx.secret_env if k in env))
         outputs = cell_outputs_file(ctx.run_dir, step.name)
         outputs.parent.mkdir(parents=True, exist_ok=True)

@@ -52,15 +52,26 @@ class Entry:
         return self._program
 
     def _load_program(self) -> Program:
+        """The canonical file built, remembered while it has the registered digest
+        (``samepack.program.remembered``: a run of a stored program parses no YAML again)."""
         from samepack.console import warn
+        from samepack.program import remembered
+
+        raw = remembered.file_bytes(self.program_file)
+        where, context = self.program_file.resolve(), ["store entry", self.digest]
+        program = remembered.recall(where, raw, context) if raw is not None else None
+        if program is not None:
+            return program
         from samepack.program.build import build_program
         from samepack.program.canonical import program_digest
         from samepack.program.yamlsource import read_yaml
 
-        source = read_yaml(self.program_file)
+        source = read_yaml(self.program_file, raw)
         try:
             program = build_program(source.data, source.error)
             if program_digest(program) == self.digest:
+                if raw is not None:
+                    remembered.remember(where, raw, context, program)
                 return program
         except (InputError, KeyError, TypeError, AttributeError):
             pass

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
-
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Iterator
 
 from samepack.errors import ConflictError, InputError, NotFoundError
 from samepack.paths import samepack_home
 from samepack.program.canonical import canonical_yaml, program_digest
 from samepack.program.model import Program
 from samepack.store.entry import Entry, entry_json_bytes
+
+if TYPE_CHECKING:  # packaging is imported where versions are ordered, not at every run
+    from packaging.version import Version
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
@@ -40,6 +39,8 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
 
 def version_key(version: str) -> tuple[int, Version | str]:
     """Order versions by PEP 440; versions it cannot parse sort before, by text."""
+    from packaging.version import InvalidVersion, Version
+
     try:
         return (1, Version(version))
     except InvalidVersion:
@@ -79,6 +80,8 @@ class Store:
         """A fresh directory under ``staging/`` (same filesystem as the store)."""
         staging = self.home / "staging"
         staging.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only where a registration is staged, not where one is read
+
         return Path(tempfile.mkdtemp(prefix="stage-", dir=staging))
 
     def register(self, program: Program, project_dir: Path | None, source: str | None,
@@ -86,6 +89,8 @@ class Store:
         """Register a program loaded from a file; steps will run in ``project_dir``, or, with
         ``code`` (a directory under ``staging_dir()``, moved into the entry), in the entry's
         ``code/``."""
+        import shutil  # registering, not reading: a run of a registered program needs none
+
         staged = self.staging_dir()
         try:
             entry = Entry(name=program.name, version=program.version,
@@ -107,6 +112,8 @@ class Store:
 
     def register_directory(self, staged_dir: Path, force: bool = False) -> Entry:
         """Move a fully prepared staging directory (with ``entry.json``) into place."""
+        import shutil
+
         staged = Entry.read(staged_dir)
         target = self.programs / staged.name / staged.version
         with self._lock():
@@ -129,6 +136,8 @@ class Store:
         return Entry.read(target)
 
     def _discard(self, target: Path) -> None:
+        import shutil
+
         trash = self.staging_dir()
         os.rename(target, trash / "old")
         shutil.rmtree(trash, ignore_errors=True)

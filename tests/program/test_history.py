@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from samepack.errors import InputError, NotFoundError
-from samepack.history import History
+from samepack.history import History, MetricPoint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -158,3 +158,71 @@ def test_an_older_history_gets_the_new_indexes_at_open(tmp_path):
     plan = " ".join(str(row) for row in db.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 20"))
     assert "runs_started" in plan  # the newest runs are read from the index, not sorted
+
+
+def test_listing_as_dicts_is_the_same_whether_tables_are_scanned_or_looked_up(tmp_path):
+    """A listing of most runs reads the steps, metrics and tails tables whole; a short one
+    looks its runs up by id (in chunks below SQLite's parameter limit). Both give exactly the
+    records' dicts, in listing order."""
+    history = History(tmp_path / "h.sqlite")
+    for index in range(1900):
+        program = "small" if index % 2 else "big"
+        run_id = history.start_run(program, "1.0", {"i": index})
+        history.log_metrics(run_id, [("loss", MetricPoint(1.0 / (index + 1), 0, None, "train")),
+                                     ("acc", MetricPoint(float(index), 1, 5, "train"))])
+        history.record_step(run_id, "train", 0, None, 0.5, "succeeded", f"line {index}\n")
+        history.finish_run(run_id, "succeeded")
+    cases = ({"limit": 0},  # every run: whole tables
+             {"program": "small", "limit": 0},  # 950 of 1900: whole tables, rows of others unused
+             {"program": "small", "limit": 940},  # fewer than half: looked up, two chunks
+             {"limit": 20})
+    for kwargs in cases:
+        dicts = history.list_run_dicts(**kwargs)
+        records = [r.to_dict() for r in history.list_runs(**kwargs)]
+        assert len(dicts) == len(records) == (kwargs["limit"] or
+                                               (950 if "program" in kwargs else 1900))
+        assert json.dumps(dicts, allow_nan=True) == json.dumps(records, sort_keys=True)
+
+
+def test_listing_as_json_text_is_the_same_in_one_process_or_two(tmp_path):
+    """``runs list --json`` prints ``list_runs_json``: the dump of ``list_run_dicts``, whether
+    it is made here or in halves, the older one by a forked child."""
+    import sqlite3
+
+    history = History(tmp_path / "h.sqlite")
+    ids = []
+    for index in range(41):
+        program = "demo" if index % 3 else "other"
+        run_id = history.start_run(program, f"{index % 2}.0", {"i": index, "name": "é"},
+                                   host={"cpus": index})
+        ids.append(run_id)
+        if index % 5 == 4:
+            continue  # still running: no steps, no metrics
+        history.log_metrics(run_id, [("loss", MetricPoint(float("nan") if index == 7 else
+                                                          1.0 / (index + 1), 0, None, "fit"))])
+        history.record_step(run_id, "fit", 0, None, 0.25, "succeeded", "out\n")
+        history.finish_run(run_id, "succeeded", [{"path": f"m{index}", "size": 1, "sha256": "0"}])
+    database = sqlite3.connect(tmp_path / "h.sqlite")
+    with database:
+        database.execute("UPDATE runs SET params = ? WHERE id = ?", ('{"z": 1, "a": 2}', ids[3]))
+    database.close()
+    for kwargs in ({"limit": 0}, {"limit": 7}, {"program": "demo", "limit": 0}, {"limit": 1},
+                   {"program": "none"}):
+        expected = json.dumps(history.list_run_dicts(**kwargs), allow_nan=True)
+        for parallel in (False, True):
+            assert history.list_runs_json(**kwargs, parallel=parallel) == expected
+
+
+def test_a_failure_in_the_other_half_of_a_listing_is_raised_here(tmp_path):
+    import sqlite3
+
+    history = History(tmp_path / "h.sqlite")
+    ids = [history.start_run("demo", "1.0", {"i": index}) for index in range(10)]
+    database = sqlite3.connect(tmp_path / "h.sqlite")
+    with database:
+        database.execute("UPDATE runs SET params = '{broken' WHERE id = ?", (ids[0],))  # oldest
+    database.close()
+    with pytest.raises((ValueError, RuntimeError), match="Expecting property name"):
+        history.list_runs_json(limit=0, parallel=True)
+    with pytest.raises(ValueError, match="Expecting property name"):
+        history.list_runs_json(limit=0, parallel=False)
