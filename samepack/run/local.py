@@ -30,7 +30,7 @@ from samepack.history.records import utc_now
 from samepack.machine import probe_machine
 from samepack.paths import samepack_home
 from samepack.program.model import Program, Step, topological_order
-from samepack.run import environment as envs
+import samepack.run.environment as envs
 from samepack.run.datasets import resolve_datasets
 from samepack.run.envcache import EnvManager, run_environment
 from samepack.run.outputs import Listing, changed_files, list_workdir
