@@ -13,9 +13,9 @@ from samepack.envfiles.envjson import EnvRecord
 from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_python,
                                   direct_requirements, hardware_needs)
 from samepack.envfiles.inputs_conda import conda_spec
-from samepack.envfiles.locations import PIP_LOCK_NAMES
 from samepack.lock.base import LockerChoice, choose_locker
-from samepack.lock.existing import conda_lock_conda_pins, existing_pins, is_compiled_lock
+from samepack.lock.existing import (compiled_requirement_files, conda_lock_conda_pins,
+                                    existing_pins)
 from samepack.lock.model import IndexOptions, LockRequest
 from samepack.scan.model import Scan
 
@@ -91,10 +91,10 @@ def replaced_lock_files(root: Path, force: bool) -> frozenset[str]:
 
 def compiled_user_locks(root: Path) -> frozenset[str]:
     """A user's requirements file a resolver compiled (hashed, or pip-compile's output in
-    pip-tools' ``.in`` -> ``.txt`` flow) is a lock: its pins are kept as pins (preferences),
-    not declared as direct requirements, so ``--upgrade`` can still move them."""
-    return frozenset(name for name in PIP_LOCK_NAMES
-                     if not is_generated(root / name) and is_compiled_lock(root / name))
+    pip-tools' ``.in`` -> ``.txt`` flow, at the root or in ``requirements/``) is a lock: its
+    pins are kept as pins (preferences), not declared as direct requirements, so ``--upgrade``
+    can still move them."""
+    return frozenset(compiled_requirement_files(root))
 
 
 def locker_choice(scan: Scan, root: Path, options: EnvOptions) -> LockerChoice:

@@ -177,19 +177,37 @@ def is_compiled_lock(path: Path) -> bool:
     return "--hash=" in text or any(line.startswith(_COMPILED_BY) for line in head)
 
 
+def compiled_requirement_files(root: Path) -> list[str]:
+    """The user's requirement files a resolver compiled, relative to ``root``: besides
+    ``requirements.txt`` and ``requirements.lock``, ``requirements*.txt`` at the root and the
+    ``.txt`` files in ``requirements/`` (pip-tools' ``requirements/NAME.in`` ->
+    ``requirements/NAME.txt``). samepack's own generated files are not among them."""
+    names = {name for name in ("requirements.txt", "requirements.lock") if (root / name).is_file()}
+    names |= {p.name for p in root.glob("requirements*.txt")}
+    folder = root / "requirements"
+    if folder.is_dir():
+        names |= {f"requirements/{p.name}" for p in folder.glob("*.txt")}
+    return sorted(name for name in names
+                  if not is_generated(root / name) and is_compiled_lock(root / name))
+
+
 def existing_pins(root: Path, names: tuple[str, ...] | None = None) -> ExistingPins:
-    """Pins from the lock files at the project root (all known kinds, or just ``names``). A
-    name a file pins to several versions (one per platform or Python) is left to the
-    resolver."""
+    """Pins from the lock files at the project root (all known kinds and every compiled
+    requirement file, or just ``names``). A name a file pins to several versions (one per
+    platform or Python) is left to the resolver."""
     result = ExistingPins()
-    candidates = names if names is not None else tuple(READERS)
+    if names is not None:
+        candidates = names
+    else:
+        candidates = tuple(dict.fromkeys([*READERS, *compiled_requirement_files(root)]))
     # samepack's own last lock first: once it has locked, its versions are the project's
     ordered = sorted(candidates, key=lambda name: not is_generated(root / name))
     for name in ordered:
         path = root / name
-        if name not in READERS or not path.is_file():
+        reader = READERS.get(name) or (_compiled_requirements if name.endswith(".txt") else None)
+        if reader is None or not path.is_file():
             continue
-        found = READERS[name](path)
+        found = reader(path)
         if not found:
             continue
         result.sources.append(name)

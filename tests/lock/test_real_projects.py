@@ -93,6 +93,31 @@ def test_pip_tools_compiled_requirements_are_a_lock_whose_versions_are_kept(same
 
 
 @pytest.mark.network
+def test_pip_tools_files_in_a_requirements_folder_are_declaration_and_lock(samepack_proc,
+                                                                         tmp_path):
+    """pypa/gh-action-pypi-publish: requirements/runtime.in and runtime-prerequisites.in
+    compiled into .txt files. The lock declares what the .in files and the script name, and
+    keeps every version the compiled files pin until --upgrade-package twine."""
+    root = copy("real-pip-tools-folder", tmp_path)
+    before = theirs(root)
+    compiled = {**pins(root / "requirements" / "runtime-prerequisites.txt"),
+                **pins(root / "requirements" / "runtime.txt")}
+    done = run(samepack_proc, root)
+    assert "kept the versions of" in done.stderr
+    assert theirs(root) == before
+    declared = [line.split("~=")[0].split("==")[0]
+                for line in (root / "requirements.in").read_text().splitlines()
+                if line and not line.startswith(("#", " "))]
+    assert sorted(declared) == ["id", "pip-with-requires-python", "requests", "twine"]
+    locked = pins(root / "requirements.txt")
+    assert {name: locked.get(name) for name in compiled} == compiled
+    run(samepack_proc, root, "--upgrade-package", "twine")
+    moved = pins(root / "requirements.txt")
+    assert moved["twine"] != compiled["twine"] and moved["certifi"] == compiled["certifi"]
+    assert theirs(root) == before
+
+
+@pytest.mark.network
 def test_a_hashed_requirements_txt_keeps_its_versions_until_upgraded(samepack_proc, tmp_path):
     """sigstore-python's install/ folder: requirements.in (``sigstore==4.5.0``) compiled by
     ``pip-compile --generate-hashes``. Its versions are kept although newer ones exist,
