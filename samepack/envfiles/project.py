@@ -13,9 +13,9 @@ from samepack.envfiles.envjson import EnvRecord
 from samepack.envfiles.inputs import (LockInputs, choose_platforms, choose_python,
                                   direct_requirements, hardware_needs)
 from samepack.envfiles.inputs_conda import conda_spec
-from samepack.envfiles.locations import PIP_LOCK_NAMES
 from samepack.lock.base import LockerChoice, choose_locker
-from samepack.lock.existing import conda_lock_conda_pins, existing_pins, is_hashed_lock
+from samepack.lock.existing import (compiled_requirement_files, conda_lock_conda_pins,
+                                    existing_pins)
 from samepack.lock.model import IndexOptions, LockRequest
 from samepack.scan.model import Scan
 
@@ -53,7 +53,7 @@ def lock_inputs(scan: Scan, root: Path, options: EnvOptions, choice: LockerChoic
     python = choose_python(options.python, scan, recorded.python if recorded else None)
     platforms = choose_platforms(options.platforms, recorded.platforms if recorded else None)
     direct = direct_requirements(scan, root, replaced_lock_files(root, options.force)
-                                 | hashed_user_locks(root))
+                                 | compiled_user_locks(root))
     inputs = LockInputs(requirements=direct, python=python, platforms=platforms,
                         hardware=hardware_needs(scan))
     if choice.name == "conda-lock":
@@ -89,11 +89,12 @@ def replaced_lock_files(root: Path, force: bool) -> frozenset[str]:
     return frozenset()
 
 
-def hashed_user_locks(root: Path) -> frozenset[str]:
-    """A user's requirements file pinned with hashes is a lock: its pins are kept as pins
-    (preferences), not declared as direct requirements."""
-    return frozenset(name for name in PIP_LOCK_NAMES
-                     if not is_generated(root / name) and is_hashed_lock(root / name))
+def compiled_user_locks(root: Path) -> frozenset[str]:
+    """A user's requirements file a resolver compiled (hashed, or pip-compile's output in
+    pip-tools' ``.in`` -> ``.txt`` flow, at the root or in ``requirements/``) is a lock: its
+    pins are kept as pins (preferences), not declared as direct requirements, so ``--upgrade``
+    can still move them."""
+    return frozenset(compiled_requirement_files(root))
 
 
 def locker_choice(scan: Scan, root: Path, options: EnvOptions) -> LockerChoice:
