@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import sqlite3
 from contextlib import contextmanager
 from operator import itemgetter
@@ -144,7 +143,7 @@ def _can_fork() -> bool:
 def _forked_half(path: Path, rows: list[tuple]) -> Iterator[Callable[[], str]]:
     """A child making the inner JSON text of ``rows``; yields the function that waits for it
     (the child is killed and reaped however the block ends)."""
-    from samepack.bundle.system.children import fork_child
+    from samepack.bundle.system.children import fork_child, stop_child
 
     read_end, write_end = os.pipe()
     try:
@@ -174,11 +173,7 @@ def _forked_half(path: Path, rows: list[tuple]) -> Iterator[Callable[[], str]]:
         yield received
     finally:
         pipe.close()
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
+        stop_child(pid)
 
 
 def _serve_half(path: Path, rows: list[tuple], pipe: int) -> int:

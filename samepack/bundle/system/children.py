@@ -98,6 +98,15 @@ def fork_child(body: Callable[[], int]) -> int:
     return pid
 
 
+def stop_child(pid: int) -> None:
+    """Kill the child ``pid`` (finished or not) and reap it, so no zombie is left."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
 def describe_error(error: BaseException) -> tuple:
     """An error of the child as plain values; ``revive_error`` makes it an exception again."""
     if isinstance(error, SamepackError):

@@ -14,14 +14,13 @@ import hashlib
 import io
 import os
 import pickle
-import signal
 import stat
 import struct
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from samepack.bundle.system.children import (describe_error, fork_child, read_exact, revive_error,
-                                             write_all)
+                                             stop_child, write_all)
 from samepack.bundle.parts.secrets import SCAN_LIMIT
 from samepack.bundle.format.tarblocks import member_header, padding
 from samepack.errors import ResourceError
@@ -204,11 +203,7 @@ class ForkedPackers:
         """Stop the workers (finished or not) and reap them."""
         for pid, pipe in self.workers:
             pipe.close()
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
+            stop_child(pid)
         self.workers = []
 
 
