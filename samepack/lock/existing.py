@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -102,42 +103,49 @@ def _pipfile_lock(path: Path) -> dict[str, list[str]]:
     return found
 
 
-def _conda_lock(path: Path) -> dict[str, list[str]]:
-    """The pip packages of a conda-lock file (its conda part is the conda locker's)."""
+def _conda_lock_packages(path: Path) -> list[Any]:
+    """A conda-lock file's ``package`` entries, parsed once per version of the file: both its
+    pip part (a pin reader) and its conda part (the conda solve's preferences) read them."""
+    facts = path.stat()
+    return _parsed_conda_lock(str(path), facts.st_mtime_ns, facts.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parsed_conda_lock(path: str, mtime_ns: int, size: int) -> list[Any]:
     import yaml  # only conda projects pay for it
 
+    name = Path(path).name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as bad:
-        raise InputError(f"{path.name}: not valid YAML ({bad})",
-                         hint=f"fix {path.name}, or move it aside to lock without it") from bad
+        raise InputError(f"{name}: not valid YAML ({bad})",
+                         hint=f"fix {name}, or move it aside to lock without it") from bad
     packages = data.get("package") if isinstance(data, dict) else None
-    return _from_packages(packages, lambda entry: entry.get("manager") != "pip")
+    return packages if isinstance(packages, list) else []
+
+
+def _conda_lock(path: Path) -> dict[str, list[str]]:
+    """The pip packages of a conda-lock file (its conda part is the conda locker's)."""
+    return _from_packages(_conda_lock_packages(path), lambda entry: entry.get("manager") != "pip")
 
 
 def conda_lock_conda_pins(root: Path) -> ExistingPins:
     """The conda packages an existing conda lock chose (``name -> version``, names as conda
     spells them): samepack's own ``conda-lock.samepack.yml`` when it went beside the user's,
     else ``conda-lock.yml``. A name locked at several versions (one per platform) is left to
-    the solver. A file that does not read is the conda locker's to report, so it gives none."""
-    import yaml  # only conda projects pay for it
+    the solver."""
+    from samepack.envfiles.locations import BESIDE_CONDA_LOCK, CONDA_LOCK
 
-    name = next((n for n in ("conda-lock.samepack.yml", "conda-lock.yml") if (root / n).is_file()),
-                "conda-lock.yml")
-    path = root / name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (yaml.YAMLError, UnicodeDecodeError, OSError):
-        data = None
+    name = next((n for n in (BESIDE_CONDA_LOCK, CONDA_LOCK) if (root / n).is_file()), None)
     found: dict[str, set[str]] = {}
-    for entry in (data.get("package") if isinstance(data, dict) else None) or []:
+    for entry in _conda_lock_packages(root / name) if name else []:
         if isinstance(entry, dict) and entry.get("manager", "conda") == "conda":
-            name, version = entry.get("name"), entry.get("version")
-            if isinstance(name, str) and isinstance(version, str) and version:
-                found.setdefault(name.lower(), set()).add(version)
-    pins = {name: next(iter(versions)) for name, versions in sorted(found.items())
+            package, version = entry.get("name"), entry.get("version")
+            if isinstance(package, str) and isinstance(version, str) and version:
+                found.setdefault(package.lower(), set()).add(version)
+    pins = {package: next(iter(versions)) for package, versions in sorted(found.items())
             if len(versions) == 1}
-    return ExistingPins(pins=pins, sources=[name] if pins else [])
+    return ExistingPins(pins=pins, sources=[name] if pins and name else [])
 
 
 def _compiled_requirements(path: Path) -> dict[str, list[str]]:
