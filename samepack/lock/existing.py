@@ -118,7 +118,9 @@ def _parsed_conda_lock(path: str, mtime_ns: int, size: int) -> list[Any]:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as bad:
-        raise InputError(f"{name}: not valid YAML ({bad})",
+        mark, problem = getattr(bad, "problem_mark", None), getattr(bad, "problem", None)
+        where = f"line {mark.line + 1}: {problem}" if mark and problem else str(bad).splitlines()[0]
+        raise InputError(f"{name}: not valid YAML ({where})",
                          hint=f"fix {name}, or move it aside to lock without it") from bad
     packages = data.get("package") if isinstance(data, dict) else None
     return packages if isinstance(packages, list) else []

@@ -49,6 +49,14 @@ def test_a_broken_lock_file_is_a_one_line_input_error(tmp_path):
     assert "move it aside" in raised.value.hint
 
 
+def test_a_broken_conda_lock_is_one_line_naming_its_line(tmp_path):
+    (tmp_path / "conda-lock.yml").write_text("package: [\n")
+    with pytest.raises(InputError) as raised:
+        existing_pins(tmp_path)
+    assert raised.value.message.startswith("conda-lock.yml: not valid YAML (line 2: ")
+    assert "\n" not in raised.value.message
+
+
 @pytest.fixture
 def pipenv_wheels(tmp_path_factory) -> Path:
     """The versions pipenv's example Pipfile.lock pins, and a newer release of each."""
