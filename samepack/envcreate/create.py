@@ -119,7 +119,10 @@ def build_environment(project_dir: Path, conda: bool, python_version: str | None
     if conda:
         return _build_conda(project_dir, project_dir / lock_file, pip_lock, prefix, facts, index)
     if python_version and running_python_is(python_version):
-        interpreter = python_version  # uv venv finds it as `uv python find` would: one call less
+        # This interpreter is the version the lock asks for. Named by its path, uv takes it
+        # (or the interpreter its venv was made from) at once; named by its version, uv
+        # searches PATH, through shims such as pyenv's: a tenth of a second per search.
+        interpreter = sys.executable
     else:
         interpreter = (find_python(python_version) if python_version else None) or sys.executable
     python = make_venv(prefix, interpreter)  # sys.executable only with --ignore-hardware

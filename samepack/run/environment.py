@@ -19,9 +19,14 @@ from typing import Any
 from samepack.machine import probe_machine
 
 
-def prepare_bin(run_dir: Path, interpreter: Path) -> Path:
-    """``run_dir/bin`` with ``python`` and ``python3`` scripts that exec ``interpreter`` (a
-    wrapper, not a symlink: a virtual environment is only recognised from its own path)."""
+def prepare_bin(run_dir: Path, interpreter: Path) -> Path | None:
+    """A folder whose ``python`` and ``python3`` start ``interpreter``, to go first on PATH:
+    the interpreter's own folder when both names there are it (a virtual environment's
+    ``bin``, a Python installation's), else ``run_dir/bin`` with scripts that exec it (a
+    wrapper, not a symlink: a virtual environment is only recognised from its own path).
+    None: the interpreter's own folder, which :func:`step_path` puts first anyway."""
+    if _names_start(interpreter):
+        return None
     bin_dir = run_dir / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
     for name in ("python", "python3"):
@@ -31,9 +36,20 @@ def prepare_bin(run_dir: Path, interpreter: Path) -> Path:
     return bin_dir
 
 
-def step_path(bin_dir: Path, interpreter: Path) -> str:
-    """PATH for steps: the run's bin, the interpreter's own bin (console scripts), then the rest."""
-    parts = [str(bin_dir), str(interpreter.parent), os.environ.get("PATH", "")]
+def _names_start(interpreter: Path) -> bool:
+    """Whether ``python`` and ``python3`` beside ``interpreter`` are the same program: run by
+    either name from that folder, Python finds the same environment as ``interpreter``."""
+    try:
+        return all(os.path.samefile(interpreter.parent / name, interpreter)
+                   for name in ("python", "python3"))
+    except OSError:
+        return False
+
+
+def step_path(bin_dir: Path | None, interpreter: Path) -> str:
+    """PATH for steps: the run's bin (if it needs one), the interpreter's own bin (console
+    scripts), then the rest."""
+    parts = [str(bin_dir) if bin_dir else "", str(interpreter.parent), os.environ.get("PATH", "")]
     return os.pathsep.join(p for p in parts if p)
 
 
@@ -60,11 +76,25 @@ def git_state(workdir: Path) -> tuple[str | None, bool | None]:
             return None
         return result.stdout if result.returncode == 0 else None
 
+    if not _may_be_in_git(workdir):
+        return None, None
     commit = git("rev-parse", "HEAD")
     if not commit:
         return None, None
     status = git("status", "--porcelain", "--untracked-files=no", "--", ".")
     return commit.strip(), bool(status and status.strip())
+
+
+def _may_be_in_git(workdir: Path) -> bool:
+    """Whether git could find a repository for ``workdir``: a ``.git`` in it or above, or git
+    told where one is. Looked up with a few stats, so a run outside a checkout starts no git."""
+    if any(os.environ.get(name) for name in ("GIT_DIR", "GIT_WORK_TREE")):
+        return True
+    folder = workdir.resolve()
+    for candidate in (folder, *folder.parents):
+        if os.path.lexists(candidate / ".git"):
+            return True
+    return False
 
 
 def interpreter_version(interpreter: Path | None) -> str:

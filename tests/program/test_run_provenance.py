@@ -1,0 +1,120 @@
+"""What a run records of where it ran (the git commit of the checkout, clean or not), and which
+Python ``python`` and ``python3`` start in its steps, with real git and real interpreters."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from samepack.history import History
+from tests.program.helpers import py, step, write_program
+
+# The step asks both names, from PATH as a shell would, which environment they start.
+PREFIXES = py("import subprocess\n"
+              "for name in ('python', 'python3'):\n"
+              "    prefix = subprocess.run([name, '-c', 'import sys; print(sys.prefix)'],\n"
+              "                            capture_output=True, text=True).stdout.strip()\n"
+              "    print(name + '=' + prefix)\n")
+
+
+def _last_run():
+    history = History()
+    try:
+        return history.list_runs(limit=1)[0]
+    finally:
+        history.close()
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def git_tool():
+    if shutil.which("git") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("git is not installed")
+        pytest.skip("git is not installed")
+
+
+def test_a_run_in_a_git_checkout_records_its_commit_and_whether_it_was_edited(
+        samepack_proc, tmp_path, git_tool):
+    project = tmp_path / "project"
+    path = write_program(project, "steps:\n" + step("hello", py("print(1)")))
+    _git(project, "init", "-q")
+    _git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", ".")
+    _git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "x")
+    head = _git(project, "rev-parse", "HEAD")
+    assert samepack_proc("run", "-f", path).returncode == 0
+    first = _last_run()
+    assert (first.git_commit, first.git_dirty) == (head, False)
+    path.write_text(path.read_text() + "# edited\n")
+    assert samepack_proc("run", "-f", path).returncode == 0
+    second = _last_run()
+    assert (second.git_commit, second.git_dirty) == (head, True)
+
+
+def test_a_run_outside_any_checkout_starts_no_git(samepack_proc, tmp_path):
+    """A ``git`` first on PATH that notes each call: outside a checkout it is never asked."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    calls = tmp_path / "git-calls"
+    (tools / "git").write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nexit 128\n")
+    (tools / "git").chmod(0o755)
+    project = tmp_path / "project"
+    path = write_program(project, "steps:\n" + step("hello", py("print(1)")))
+    assert not any((folder / ".git").exists() for folder in (project, *project.parents))
+    done = samepack_proc("run", "-f", path,
+                         env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    assert not calls.exists()
+    assert _last_run().git_commit is None
+    (project / ".git").mkdir()  # a folder git would look at: now it is asked
+    done = samepack_proc("run", "-f", path,
+                         env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    assert "rev-parse HEAD" in calls.read_text()
+
+
+def _run_with(interpreter: Path, program: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """``samepack run`` started by ``interpreter``, which finds samepack and its packages on
+    PYTHONPATH (the interpreter's own environment has none)."""
+    repo = Path(__file__).resolve().parents[2]
+    paths = [str(repo), *site.getsitepackages()]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run([str(interpreter), "-m", "samepack", "run", "-f", str(program),
+                           "--env-manager", "local"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300)
+
+
+def _printed_prefixes(stdout: str) -> dict[str, str]:
+    """name -> sys.prefix, from the step's lines (shown as ``[step] name=prefix``)."""
+    found = {}
+    for line in stdout.splitlines():
+        for name in ("python", "python3"):
+            if f" {name}=" in f" {line.split('] ', 1)[-1]}":
+                found[name] = line.split(f"{name}=", 1)[1]
+    return found
+
+
+def test_python_and_python3_in_a_step_are_the_runs_interpreter(tmp_path):
+    """Both names start the interpreter samepack runs the steps with: a virtual environment's
+    own, even where its folder has no ``python3`` (then the run brings its own)."""
+    program = write_program(tmp_path / "project", "steps:\n" + step("which", PREFIXES))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    done = _run_with(venv / "bin" / "python", program, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _printed_prefixes(done.stdout) == {"python": str(venv), "python3": str(venv)}
+    (venv / "bin" / "python3").unlink()
+    done = _run_with(venv / "bin" / "python", program, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _printed_prefixes(done.stdout) == {"python": str(venv), "python3": str(venv)}
