@@ -1,5 +1,6 @@
 """Benchmark: ``samepack package-env`` against ``uv pip compile --generate-hashes`` on the same
-input, cold (empty caches) and warm (each tool's cache filled by its cold run), then
+input, cold (empty caches) and warm (each tool's cache filled by a first run), each the median
+of ``--repeat`` turns taken, then
 ``samepack env create`` from a warm cache against ``uv venv`` + ``uv pip sync --require-hashes``
 of the same lock (turns taken, medians). ``--pip-compile`` adds plain
 ``pip-compile --generate-hashes`` (minutes with hashes on this kind of machine).
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--set", choices=sorted(SETS), default="small")
     parser.add_argument("--find-links", action="append", default=[])
     parser.add_argument("--no-index", action="store_true")
-    parser.add_argument("--repeat", type=int, default=5, help="turns of env create and uv")
+    parser.add_argument("--repeat", type=int, default=5, help="turns of each measurement")
     parser.add_argument("--pip-compile", action="store_true", help="also time pip-compile")
     args = parser.parse_args()
     index = [a for link in args.find_links for a in ("--find-links", link)]
@@ -73,12 +74,27 @@ def main() -> None:
                         "--output-file", "requirements.txt", *index]
         times: dict[str, float] = {}
         loads: dict[str, float] = {}
-        for round_name in ("cold", "warm"):
+        colds: dict[str, list[float]] = {"samepack": [], "uv": []}
+        for turn in range(args.repeat):  # turns taken, each tool with an empty cache of its own
             project = fresh_project(work, "project", requirements)
-            times[f"samepack {round_name}"] = timed([*samepack, str(project), *index], work, ours_env)
+            colds["samepack"].append(timed([*samepack, str(project), *index], work,
+                                           {**ours_env, "UV_CACHE_DIR": str(work / f"cold-s{turn}")}))
             compare = fresh_project(work, "compare", requirements)
-            times[f"uv {round_name}"] = timed(compile_args, compare, theirs_env)
-            loads[round_name] = os.getloadavg()[0]
+            colds["uv"].append(timed(compile_args, compare,
+                                     {**theirs_env, "UV_CACHE_DIR": str(work / f"cold-u{turn}")}))
+        times["samepack cold"], times["uv cold"] = map(statistics.median, colds.values())
+        loads["cold"] = os.getloadavg()[0]
+        timed([*samepack, str(fresh_project(work, "project", requirements)), *index], work,
+              ours_env)  # fills each tool's own cache, as a first lock does
+        timed(compile_args, fresh_project(work, "compare", requirements), theirs_env)
+        warms: dict[str, list[float]] = {"samepack": [], "uv": []}
+        for turn in range(args.repeat):
+            project = fresh_project(work, "project", requirements)
+            warms["samepack"].append(timed([*samepack, str(project), *index], work, ours_env))
+            compare = fresh_project(work, "compare", requirements)
+            warms["uv"].append(timed(compile_args, compare, theirs_env))
+        times["samepack warm"], times["uv warm"] = map(statistics.median, warms.values())
+        loads["warm"] = os.getloadavg()[0]
         pins = sum(1 for line in (project / "requirements.txt").read_text().splitlines()
                    if "==" in line)
         if args.pip_compile:
@@ -109,7 +125,8 @@ def main() -> None:
     print(f"input: {', '.join(requirements)} ({pins} pinned packages, hashes on)")
     for round_name in ("cold", "warm"):
         ours, theirs = times[f"samepack {round_name}"], times[f"uv {round_name}"]
-        print(f"{round_name}: samepack package-env {ours:7.2f} s   uv pip compile {theirs:7.2f} s"
+        print(f"{round_name} (median of {args.repeat}): samepack package-env {ours:7.2f} s   "
+              f"uv pip compile {theirs:7.2f} s"
               f"   ratio samepack/uv {ours / theirs:5.2f}x   load {loads[round_name]:.2f}")
     if "pip-compile cold" in times:
         print(f"cold: pip-compile --generate-hashes {times['pip-compile cold']:7.2f} s")
