@@ -11,12 +11,25 @@ from packaging.utils import canonicalize_name
 
 from samepack.envfiles.envjson import EnvRecord, sha256_file
 from samepack.envfiles.inputs import LockInputs
+from samepack.lock.index_lines import option_lines
+from samepack.lock.model import IndexOptions
 from samepack.lock.pins import pins_from_requirements
 
 
-def drift(root: Path, record: EnvRecord, inputs: LockInputs) -> list[str]:
-    """Differences between the recorded lock and the project as it is now."""
-    return [*_input_changes(record.inputs, inputs), *_file_changes(root, record)]
+def drift(root: Path, record: EnvRecord, inputs: LockInputs,
+          project_index: dict[str, Any] | None = None) -> list[str]:
+    """Differences between the recorded lock and the project as it is now
+    (``project_index``: the index options the project calls for now, as env.json keeps them)."""
+    return [*_input_changes(record.inputs, inputs),
+            *_index_changes(record.index.get("project"), project_index),
+            *_file_changes(root, record)]
+
+
+def _index_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
+    """The project's index options (which the lock carries at its top) that changed."""
+    before, after = (option_lines(IndexOptions.from_json(v)) for v in (old, new))
+    lines = [f"+ index: {line}" for line in after if line not in before]
+    return lines + [f"- index: {line}" for line in before if line not in after]
 
 
 def _input_changes(old: dict[str, Any], inputs: LockInputs) -> list[str]:

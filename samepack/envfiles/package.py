@@ -11,7 +11,7 @@ from samepack import progress
 from samepack.envfiles.accelerators import accelerator_index
 from samepack.envfiles.atomic import is_generated
 from samepack.envfiles.drift import drift
-from samepack.envfiles.envjson import read_env_record
+from samepack.envfiles.envjson import EnvRecord, read_env_record
 from samepack.envfiles.indexes import project_index
 from samepack.envfiles.inputs import LockInputs
 from samepack.envfiles.locations import CONDA_LOCK, DEFAULT_LOCK, conda_lock_name, pip_lock_name
@@ -22,6 +22,8 @@ from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, lo
                                        scan_for_lock)
 from samepack.errors import DriftError, LockError, NotFoundError, RemoteError
 from samepack.lock.base import LockerChoice, get_locker
+from samepack.lock.compile import HEADER
+from samepack.lock.index_lines import credential_free, lock_index, with_option_lines
 from samepack.lock.model import IndexOptions, LockRequest, LockResult
 from samepack.scan.model import Scan
 
@@ -88,7 +90,13 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
         result = get_locker(choice.name).lock(request)
     except LockError as failed:
         raise blame_inferred(failed, scan, inputs) from failed
-    return inputs, request, with_lock_name(result, pip_lock, conda_lock), used
+    result = with_lock_name(result, pip_lock, conda_lock)
+    if pip_lock in result.files:
+        emitted = lock_index(request.index, root, pip_lock)
+        inputs.notes.extend(emitted.notes)
+        result = replace(result, files={**result.files, pip_lock: with_option_lines(
+            result.files[pip_lock], emitted.lines, HEADER)})
+    return inputs, request, result, used
 
 
 def blame_inferred(failed: LockError, scan: Scan, inputs: LockInputs) -> LockError:
@@ -114,10 +122,10 @@ def blame_inferred(failed: LockError, scan: Scan, inputs: LockInputs) -> LockErr
 
 def index_record(options: EnvOptions, declared: IndexOptions) -> dict:
     """What env.json keeps of the index: the flags given, and (relative, portable) what the
-    project's files declare, which ``env create`` uses again."""
-    record = {**options.index.to_json(), "channels": list(options.channels)}
+    project's files declare, which ``env create`` uses again; credentials as ``${VAR}``."""
+    record = {**credential_free(options.index)[0].to_json(), "channels": list(options.channels)}
     if declared != IndexOptions():
-        record["project"] = declared.to_json()
+        record["project"] = credential_free(declared)[0].to_json()
     return record
 
 
@@ -142,4 +150,15 @@ def check_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock)
     if not options.channels and record.index.get("channels"):  # --channel used when locking
         options = replace(options, channels=tuple(record.index["channels"]))
     inputs = lock_inputs(scan, root, options, choice, recorded=record)
-    return drift(root, record, inputs)
+    return drift(root, record, inputs, _project_index_now(scan, root, inputs, record))
+
+
+def _project_index_now(scan: Scan, root: Path, inputs: LockInputs,
+                       record: EnvRecord) -> dict | None:
+    """What a lock made now would record (and write into the lock) as the project's index:
+    its files' options and the PyTorch build index, given the flags it was locked with."""
+    declared = project_index(scan, root)
+    build, _ = accelerator_index(inputs.requirements, inputs.hardware,
+                                 IndexOptions.from_json(record.index), declared)
+    used = declared.merged(build)
+    return credential_free(used)[0].to_json() if used != IndexOptions() else None

@@ -24,17 +24,23 @@ class IndexOptions:
 
     def args(self, base: Path | None = None) -> list[str]:
         """Command-line flags (the same for uv and pip); local find-links made absolute
-        against ``base`` (default: the working directory), since the tools run elsewhere."""
+        against ``base`` (default: the working directory), since the tools run elsewhere.
+        ``${VAR}`` references (credentials kept out of records and locks) are expanded here,
+        as pip and uv expand them in a requirement file: a command line gets no such
+        expansion from the tools."""
+        from samepack.lock.credentials import expanded
+
         args: list[str] = []
         for link in self.find_links:
             local = "://" not in link
-            args += ["--find-links", str(((base or Path.cwd()) / link).resolve()) if local else link]
+            args += ["--find-links",
+                     str(((base or Path.cwd()) / link).resolve()) if local else expanded(link)]
         if self.no_index:
             args.append("--no-index")
         if self.index_url:
-            args += ["--index-url", self.index_url]
+            args += ["--index-url", expanded(self.index_url)]
         for url in self.extra_index_urls:
-            args += ["--extra-index-url", url]
+            args += ["--extra-index-url", expanded(url)]
         return args
 
     def merged(self, other: "IndexOptions") -> "IndexOptions":

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from samepack.errors import LockError, RemoteError, ToolMissingError
+from samepack.lock.credentials import masked
 
 
 def uv_binary() -> str:
@@ -90,6 +91,7 @@ def failure_error(what: str, text: str) -> LockError | RemoteError:
     """The error for a failed tool run: an index that cannot be reached is a network error
     naming it (with the offline route), anything else a lock error with the tool's whole
     explanation."""
+    text = masked(text)  # a tool may repeat an index URL with its credentials
     fetch = _FETCH.search(text)
     lowered = text.lower()
     if fetch and any(word in lowered for word in _NETWORK):
