@@ -68,6 +68,7 @@ class CondaSpec:
     dependencies: tuple[str, ...]  # conda match specs
     pip: tuple[str, ...] = ()  # the ``pip:`` section, PEP 508
     name: str | None = None
+    platforms: tuple[str, ...] = ()  # conda-lock's ``platforms:`` key: the targets it declares
 
 
 @dataclass(frozen=True)
