@@ -24,5 +24,6 @@ def verify_lock_files(project_dir: Path, record: EnvRecord) -> None:
 
 def locked_index(record: EnvRecord, given: IndexOptions) -> IndexOptions:
     """The index options given here, then those the project declared when it was locked
-    (its relative find-links are relative to the project)."""
-    return given.merged(IndexOptions.from_json(record.index.get("project")))
+    (its relative find-links are relative to the project; none of its remote places when
+    ``--no-index`` is given here)."""
+    return given.over(IndexOptions.from_json(record.index.get("project")))

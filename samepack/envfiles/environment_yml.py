@@ -28,8 +28,10 @@ def read_environment_yml(path: Path) -> CondaSpec:
                          hint="see https://docs.conda.io environment file format")
     channels = _strings(data.get("channels") or [], f"{name}: channels")
     conda, pip = _dependencies(data.get("dependencies"), name)
+    platforms = _strings(data.get("platforms") or [], f"{name}: platforms")
     return CondaSpec(channels=tuple(channels), dependencies=tuple(conda), pip=tuple(pip),
-                     name=str(data["name"]) if data.get("name") else None)
+                     name=str(data["name"]) if data.get("name") else None,
+                     platforms=tuple(platforms))
 
 
 def _dependencies(raw: object, name: str) -> tuple[list[str], list[str]]:

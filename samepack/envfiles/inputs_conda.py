@@ -29,7 +29,8 @@ def conda_spec(root: Path, environment: str | None, direct: list[DirectRequireme
         if requirement.name not in conda_names and requirement.name not in pip:
             pip[requirement.name] = requirement.requirement
     return CondaSpec(channels=channels or spec.channels, dependencies=spec.dependencies,
-                     pip=tuple(pip[name] for name in sorted(pip)), name=spec.name)
+                     pip=tuple(pip[name] for name in sorted(pip)), name=spec.name,
+                     platforms=spec.platforms)
 
 
 def _name(spec: str) -> str:

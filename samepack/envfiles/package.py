@@ -85,7 +85,7 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
     if why:
         inputs.notes.append(why)
     used = declared.merged(build)
-    request = lock_request(inputs, options, root, options.index.merged(used))
+    request = lock_request(inputs, options, root, options.index.over(used))
     try:
         result = get_locker(choice.name).lock(request)
     except LockError as failed:

@@ -16,7 +16,9 @@ from samepack.envfiles.inputs_conda import conda_spec
 from samepack.lock.base import LockerChoice, choose_locker
 from samepack.lock.existing import (compiled_requirement_files, conda_lock_conda_pins,
                                     existing_pins)
+from samepack.errors import InputError
 from samepack.lock.model import IndexOptions, LockRequest
+from samepack.lock.platforms import UV_PLATFORMS
 from samepack.scan.model import Scan
 
 @dataclass(frozen=True)
@@ -50,8 +52,11 @@ def lock_inputs(scan: Scan, root: Path, options: EnvOptions, choice: LockerChoic
     (Python, platforms) so a check on another machine compares like with like. A conda
     project locked by a pip locker gets its conda packages' PyPI equivalents (``why_pypi``
     says why, in the warning)."""
-    python = choose_python(options.python, scan, recorded.python if recorded else None)
-    platforms = choose_platforms(options.platforms, recorded.platforms if recorded else None)
+    # the Python the recorded lock was asked for, not the one a conda solve then chose
+    asked = (recorded.inputs.get("python") or recorded.python) if recorded else None
+    python = choose_python(options.python, scan, asked)
+    platforms = choose_platforms(options.platforms or declared_platforms(root, scan),
+                                 recorded.platforms if recorded else None)
     direct = direct_requirements(scan, root, replaced_lock_files(root, options.force)
                                  | compiled_user_locks(root))
     inputs = LockInputs(requirements=direct, python=python, platforms=platforms,
@@ -60,19 +65,43 @@ def lock_inputs(scan: Scan, root: Path, options: EnvOptions, choice: LockerChoic
         spec = conda_spec(root, scan.conda_environment, direct, python, options.channels)
         if not spec.channels:
             spec = replace(spec, channels=(DEFAULT_CHANNEL,))
-            inputs.notes.append(f"{_environment_name(root, scan)} names no channels: solving "
-                                f"against {DEFAULT_CHANNEL} (add channels: to choose others)")
+            inputs.notes.append(_no_channels_note(root, scan))
         inputs.conda = spec
     elif is_conda_project(scan, root):
         user_file = root / _environment_name(root, scan)
         if user_file.is_file() and not is_generated(user_file):
-            translation = pypi_equivalents(read_environment_yml(user_file))
+            environment = read_environment_yml(user_file)
+            translation = pypi_equivalents(environment)
             inputs.requirements = with_equivalents(direct, translation, user_file.name)
+            if why_pypi and not (environment.channels or options.channels):
+                inputs.notes.append(_no_channels_note(root, scan))  # the channel tried first
             inputs.notes.append(translation.warning(why_pypi or f"--locker {choice.name}"))
     return inputs
 
 
 DEFAULT_CHANNEL = "conda-forge"
+
+
+def declared_platforms(root: Path, scan: Scan) -> tuple[str, ...]:
+    """The platforms the user's ``environment.yml`` declares (conda-lock's ``platforms:`` key),
+    which the lock covers unless ``--platform`` says otherwise; one samepack cannot lock for
+    is an input error naming the file."""
+    path = root / _environment_name(root, scan)
+    if not path.is_file() or is_generated(path):
+        return ()
+    declared = read_environment_yml(path).platforms
+    unknown = [p for p in declared if p not in UV_PLATFORMS]
+    if unknown:
+        raise InputError(f"{path.name}: platforms: {unknown[0]} is not a platform samepack can "
+                         "lock for",
+                         hint="keep platforms among " + ", ".join(sorted(UV_PLATFORMS))
+                              + ", or choose them with --platform")
+    return declared
+
+
+def _no_channels_note(root: Path, scan: Scan) -> str:
+    return (f"{_environment_name(root, scan)} names no channels: solving against "
+            f"{DEFAULT_CHANNEL} (add channels: to choose others)")
 
 
 def _environment_name(root: Path, scan: Scan) -> str:

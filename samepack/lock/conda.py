@@ -195,9 +195,11 @@ def _packages(lockfile_text: str) -> list[dict[str, Any]]:
 
 
 def _lock_pip(request: LockRequest, spec: CondaSpec, python: str, platforms: list[str]):
+    """The ``pip:`` section, locked by uv for the solved Python, keeping the versions earlier
+    locks pinned (a conda-lock file's pip packages among them) as the uv route does."""
     from samepack.lock.uv import UvLocker
 
     pip_request = LockRequest(requirements=spec.pip, python=python, platforms=tuple(platforms),
                               from_env=request.from_env, index=request.index,
-                              workdir=request.workdir)
+                              workdir=request.workdir, preferences=request.preferences)
     return UvLocker().lock(pip_request)

@@ -51,6 +51,17 @@ class IndexOptions:
                             extra_index_urls=tuple(dict.fromkeys(self.extra_index_urls
                                                                  + other.extra_index_urls)))
 
+    def over(self, project: "IndexOptions") -> "IndexOptions":
+        """These options (the user's flags) with what the ``project`` declares added. With
+        ``--no-index`` among the flags nothing remote of the project's is asked: not its index
+        URLs (the tools ignore them then anyway) nor its find-links pages, which the tools
+        would still fetch; its local find-links directories are searched."""
+        if self.no_index:
+            local = tuple(link for link in project.find_links
+                          if "://" not in link or link.startswith("file://"))
+            project = IndexOptions(find_links=local, no_index=project.no_index)
+        return self.merged(project)
+
     @classmethod
     def from_json(cls, data: dict | None) -> "IndexOptions":
         data = data or {}
@@ -74,6 +85,7 @@ class CondaSpec:
     dependencies: tuple[str, ...]  # conda match specs
     pip: tuple[str, ...] = ()  # the ``pip:`` section, PEP 508
     name: str | None = None
+    platforms: tuple[str, ...] = ()  # conda-lock's ``platforms:`` key: the targets it declares
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ def shows_progress() -> bool:
 
 
 _FETCH = re.compile(r"Failed to fetch:?\s*`?(?P<url>\w+://[^\s`]+)")
+_FIND_LINKS = re.compile(r"Failed to read `--find-links` URL:?\s*`?(?P<url>\w+://[^\s`]+)")
 _NETWORK = ("dns error", "client error (connect)", "connection refused", "timed out",
             "failed to lookup address", "network is unreachable")
 
@@ -95,9 +96,11 @@ def failure_error(what: str, text: str) -> LockError | RemoteError:
     fetch = _FETCH.search(text)
     lowered = text.lower()
     if fetch and any(word in lowered for word in _NETWORK):
-        index = _index_of(fetch.group("url"))
+        page = _FIND_LINKS.search(text)  # a find-links page is named as given, not trimmed
+        where = (f"the find-links page {page.group('url')}" if page
+                 else f"the package index {_index_of(fetch.group('url'))}")
         cause = next(word for word in _NETWORK if word in lowered)
-        return RemoteError(f"{what}: the package index {index} could not be reached ({cause})",
+        return RemoteError(f"{what}: {where} could not be reached ({cause})",
                            hint="check the network, or download the wheels where the index is "
                                 "reachable and lock with --find-links DIR --no-index")
     return LockError(f"{what} failed: {summarise_failure(text)}", hint=failure_hint(text))

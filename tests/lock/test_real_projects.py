@@ -1,10 +1,12 @@
 """package-env on dependency files real projects publish (tests/lock/fixtures/real-*, each
 folder's README.md names its origin): a hand-written requirements.txt, pip-tools' flow
-(requirements.in compiled to requirements.txt), a requirements.txt compiled with hashes, and
-requirement files naming PyTorch's CPU index. Each locks without --force and leaves the
-project's own files byte for byte; compiled files' versions are kept until --upgrade-package
-moves one. The network tests resolve against the public index; PyTorch's index is not
-reachable from every machine, so that project locks from local wheels of its packages."""
+(requirements.in compiled to requirements.txt), a requirements.txt compiled with hashes,
+requirement files naming PyTorch's CPU index or its torch_stable.html find-links page, and a
+pyproject.toml naming PyTorch's CPU index in [[tool.uv.index]]. Each locks without --force and
+leaves the project's own files byte for byte; compiled files' versions are kept until
+--upgrade-package moves one. The network tests resolve against the public index; PyTorch's
+index is not reachable from every machine, so those projects lock from local wheels of their
+packages, and a proxy refusing every connection stands for an index that cannot be reached."""
 
 from __future__ import annotations
 
@@ -193,3 +195,143 @@ def test_pytorch_cpu_index_reaches_the_record_and_env_create(samepack, tmp_path)
     done = subprocess.run([created.stdout.strip(), "-c", "import torch, gguf, transformers"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def refusing_proxy() -> dict[str, str]:
+    """Environment sending every HTTPS request to a port nothing listens on: a remote index
+    cannot be reached on any machine, and the error must name the one the project names."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    return {"HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": "", "no_proxy": "",
+            "UV_HTTP_RETRIES": "0"}
+
+
+def local_wheels(dists: list[FakeDist], target: Path) -> tuple[str, ...]:
+    target.mkdir(parents=True)
+    for dist in dists:
+        build_wheel(dist, target)
+    return ("--find-links", str(target), "--no-index")
+
+
+TORCH_STABLE = "https://download.pytorch.org/whl/torch_stable.html"
+# What transformers' Flax vision example names, with torch's CPU builds as PyTorch's
+# torch_stable.html page lists them, and a newer torch the pins must not move to.
+FLAX_VISION_DISTS = [
+    FakeDist("jax", "0.4.30"), FakeDist("jaxlib", "0.4.30"),
+    FakeDist("flax", "0.8.5", requires=("jax>=0.4.27", "optax")),
+    FakeDist("optax", "0.2.3", requires=("jax>=0.4.27", "jaxlib>=0.4.27")),
+    FakeDist("torch", "1.9.0+cpu"), FakeDist("torch", "2.3.1"),
+    FakeDist("torchvision", "0.10.0+cpu", requires=("torch==1.9.0",)),
+]
+
+
+def test_find_links_pages_in_transformers_requirements_are_read():
+    found = declared_index(FIXTURES / "real-find-links", ["requirements.txt"], None)
+    assert found.find_links == (TORCH_STABLE,)  # named twice in the file, asked once
+    assert found.index_url is None and not found.extra_index_urls and not found.no_index
+
+
+def test_a_find_links_page_that_cannot_be_reached_is_one_line_naming_it(samepack_proc,
+                                                                        tmp_path):
+    root = copy("real-find-links", tmp_path)
+    before = theirs(root)
+    done = samepack_proc("package-env", root, env=refusing_proxy(), timeout=120)
+    assert done.returncode == 8, done.stderr
+    assert "Traceback" not in done.stderr
+    first = done.stderr.splitlines()[0]
+    assert first.startswith(f"error: uv pip compile: the find-links page {TORCH_STABLE} could "
+                            "not be reached ("), first
+    assert "--find-links DIR --no-index" in done.stderr
+    assert theirs(root) == before and sorted(p.name for p in root.iterdir()) == [
+        "LICENSE", "README.md", "requirements.txt"]
+
+
+def test_find_links_pages_give_way_to_local_wheels_with_no_index(samepack_proc, tmp_path):
+    """transformers' examples/flax/vision: ``-f`` PyTorch's torch_stable.html page, pinning the
+    CPU builds. Offline (--find-links DIR --no-index, the route the error above names) the page
+    is not asked; it stays in env.json for env create where it is reachable."""
+    root = copy("real-find-links", tmp_path)
+    before = theirs(root)
+    offline = local_wheels(FLAX_VISION_DISTS, tmp_path / "wheels")
+    env = refusing_proxy()  # nothing remote may be asked
+    run_offline = samepack_proc("package-env", root, *offline, env=env, timeout=300)
+    assert run_offline.returncode == 0, run_offline.stderr
+    assert theirs(root) == before  # the user's requirements.txt: the lock goes beside it
+    locked = pins(root / "requirements.lock")
+    assert (locked["torch"], locked["torchvision"]) == ("1.9.0+cpu", "0.10.0+cpu")
+    assert {"jax", "jaxlib", "flax", "optax"} <= set(locked)
+    project = env_json(root)["index"]["project"]
+    assert project["find_links"] == [TORCH_STABLE]
+    assert samepack_proc("package-env", root, "--check", env=env).returncode == 0
+    created = samepack_proc("env", "create", root, "--prefix", tmp_path / "env", *offline,
+                            env=env, timeout=300)
+    assert created.returncode == 0, created.stderr
+    done = subprocess.run([created.stdout.strip(), "-c", "import torch, torchvision, flax"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+PYTORCH_CPU = "https://download.pytorch.org/whl/cpu"
+# pocket-tts's runtime dependencies, torch in an older and a newer CPU build.
+POCKET_TTS_DISTS = [
+    FakeDist("torch", "2.4.0+cpu"), FakeDist("torch", "2.5.1+cpu"),
+    *(FakeDist(name, version) for name, version in (
+        ("numpy", "2.1.0"), ("pydantic", "2.9.2"), ("sentencepiece", "0.2.1"),
+        ("beartype", "0.22.5"), ("safetensors", "0.4.5"), ("typer", "0.12.5"),
+        ("typing-extensions", "4.12.2"), ("fastapi", "0.115.0"), ("uvicorn", "0.30.6"),
+        ("python-multipart", "0.0.21"), ("scipy", "1.14.1"), ("einops", "0.8.0"),
+        ("huggingface-hub", "0.25.1"), ("requests", "2.32.3"))),
+]
+
+
+def test_pytorch_cpu_uv_index_in_pocket_tts_pyproject_is_read():
+    import tomllib
+
+    root = FIXTURES / "real-uv-index"
+    found = declared_index(root, [], tomllib.loads((root / "pyproject.toml").read_text()))
+    assert found.extra_index_urls == (PYTORCH_CPU,)
+    assert found.index_url is None and not found.find_links
+
+
+def test_a_uv_index_that_cannot_be_reached_is_one_line_naming_it(samepack_proc, tmp_path):
+    """The main index is a local one here, so the only remote place is the project's own
+    [[tool.uv.index]]; the error names it and nothing is written."""
+    from test_indexes import simple_index
+
+    root = copy("real-uv-index", tmp_path)
+    before = theirs(root)
+    wheels = tmp_path / "wheels"
+    local_wheels(POCKET_TTS_DISTS, wheels)
+    main = simple_index(sorted(wheels.glob("*.whl")), tmp_path / "main")
+    done = samepack_proc("package-env", root, "--index-url", main, env=refusing_proxy(),
+                         timeout=120)
+    assert done.returncode == 8, done.stderr
+    first = done.stderr.splitlines()[0]
+    assert first.startswith(f"error: uv pip compile: the package index {PYTORCH_CPU} could "
+                            "not be reached ("), first
+    assert "Traceback" not in done.stderr
+    assert theirs(root) == before and not (root / "requirements.txt").exists()
+
+
+def test_pocket_tts_locks_with_its_uv_index_recorded(samepack_proc, tmp_path):
+    """kyutai-labs/pocket-tts: [project] dependencies, torch pinned to PyTorch's CPU index
+    through [[tool.uv.index]] and [tool.uv.sources], Python 3.10 from .python-version.
+    Locked from local wheels: the index is recorded for env create, no CUDA index is chosen
+    for its torch, and pyproject.toml is left as it is."""
+    root = copy("real-uv-index", tmp_path)
+    before = theirs(root)
+    offline = local_wheels(POCKET_TTS_DISTS, tmp_path / "wheels")
+    env = refusing_proxy()
+    done = samepack_proc("package-env", root, *offline, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert theirs(root) == before
+    locked = pins(root / "requirements.txt")
+    assert locked["torch"] == "2.5.1+cpu" and len(locked) == len(POCKET_TTS_DISTS) - 1
+    record = env_json(root)
+    assert record["python"] == "3.10"
+    assert record["index"]["project"]["extra_index_urls"] == [PYTORCH_CPU]
+    assert "cu1" not in json.dumps(record)
+    assert samepack_proc("package-env", root, "--check", env=env).returncode == 0
