@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 from samepack import progress
 from samepack.errors import LockError, RemoteError
+from samepack.lock.index_lines import without_option_lines
 from samepack.lock.model import IndexOptions
 from samepack.lock.terminal_run import can_run_on_terminal, run_on_terminal
 from samepack.lock.tool import failure_error, summarise_failure, uv_binary
@@ -54,8 +58,31 @@ def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
     what = "uv pip sync" if exact else "uv pip install"
     progress.step(f"installing the {_locked_count(requirements)} packages {requirements.name} "
                   f"locks with {what}")
-    _uv([*verb, str(requirements), "--require-hashes", "--python", str(python),
-         *index.args(base)], what, show=True)
+    with _pins_only(requirements, index.no_index) as pins:
+        _uv([*verb, str(pins), "--require-hashes", "--python", str(python),
+             *index.args(base)], what, show=True)
+
+
+@contextmanager
+def _pins_only(requirements: Path, offline: bool) -> Iterator[Path]:
+    """``requirements`` as uv is given it. With ``--no-index`` (``offline``) the command line
+    names every place to look, so the index lines the lock carries for plain pip and uv are
+    left out (uv would still fetch a find-links page a lock names): a copy without them, beside
+    no user file. Otherwise the lock as it is, its lines searched with the command line's."""
+    if not offline:
+        yield requirements
+        return
+    try:
+        stripped = without_option_lines(requirements.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        stripped = None  # uv reads (and reports) the file itself
+    if stripped is None:
+        yield requirements
+        return
+    with tempfile.TemporaryDirectory(prefix="samepack-pins-") as scratch:
+        copy = Path(scratch) / requirements.name
+        copy.write_text(stripped, encoding="utf-8")
+        yield copy
 
 
 def _locked_count(requirements: Path) -> int:

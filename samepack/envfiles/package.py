@@ -92,7 +92,9 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
         raise blame_inferred(failed, scan, inputs) from failed
     result = with_lock_name(result, pip_lock, conda_lock)
     if pip_lock in result.files:
-        emitted = lock_index(request.index, root, pip_lock)
+        # every place the project names, also those --no-index kept from being asked here:
+        # the lock is installed elsewhere, where they answer
+        emitted = lock_index(options.index.merged(used), root, pip_lock)
         inputs.notes.extend(emitted.notes)
         result = replace(result, files={**result.files, pip_lock: with_option_lines(
             result.files[pip_lock], emitted.lines, HEADER)})
