@@ -32,3 +32,14 @@ def py(code: str) -> str:
 def step(name: str, run: str, **extra: object) -> str:
     """One line of a ``steps:`` mapping (JSON is valid YAML flow style)."""
     return f"  {name}: {json.dumps({'run': run, **extra})}\n"
+
+
+def last_run():
+    """The latest run in this test's history (the store is closed again)."""
+    from samepack.history import History
+
+    history = History()
+    try:
+        return history.list_runs(limit=1)[0]
+    finally:
+        history.close()

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from samepack.history import History
-from tests.program.helpers import py, step, write_program
+from tests.program.helpers import last_run, py, step, write_program
 
 # The step asks both names, from PATH as a shell would, which environment they start.
 PREFIXES = py("import subprocess\n"
@@ -22,13 +21,6 @@ PREFIXES = py("import subprocess\n"
               "                            capture_output=True, text=True).stdout.strip()\n"
               "    print(name + '=' + prefix)\n")
 
-
-def _last_run():
-    history = History()
-    try:
-        return history.list_runs(limit=1)[0]
-    finally:
-        history.close()
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -53,11 +45,11 @@ def test_a_run_in_a_git_checkout_records_its_commit_and_whether_it_was_edited(
     _git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "x")
     head = _git(project, "rev-parse", "HEAD")
     assert samepack_proc("run", "-f", path).returncode == 0
-    first = _last_run()
+    first = last_run()
     assert (first.git_commit, first.git_dirty) == (head, False)
     path.write_text(path.read_text() + "# edited\n")
     assert samepack_proc("run", "-f", path).returncode == 0
-    second = _last_run()
+    second = last_run()
     assert (second.git_commit, second.git_dirty) == (head, True)
 
 
@@ -75,7 +67,7 @@ def test_a_run_outside_any_checkout_starts_no_git(samepack_proc, tmp_path):
                          env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
     assert done.returncode == 0, done.stderr
     assert not calls.exists()
-    assert _last_run().git_commit is None
+    assert last_run().git_commit is None
     (project / ".git").mkdir()  # a folder git would look at: now it is asked
     done = samepack_proc("run", "-f", path,
                          env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})

@@ -10,15 +10,8 @@ import tarfile
 from pathlib import Path
 
 from samepack.history import History
-from tests.program.helpers import py, step, write_program
+from tests.program.helpers import last_run, py, step, write_program
 
-
-def _last_run():
-    history = History()
-    try:
-        return history.list_runs(limit=1)[0]
-    finally:
-        history.close()
 
 
 PRINTS = ("import random\n"
@@ -37,7 +30,7 @@ def test_printed_numbers_become_metrics_by_pattern(samepack, tmp_path):
             "      - pattern: '^(?P<name>[a-z ]+): (?P<value>[-+0-9.eE]+)$'\n")
     result = samepack("run", "-f", write_program(project, body))
     assert result.exit_code == 0, result.stderr
-    record = _last_run()
+    record = last_run()
     assert record.metrics == {"accuracy": 0.9375, "loss": 0.3333}
     assert [(p.step, p.value) for p in record.metric_series["loss"]] == [(0, 1.0), (1, 0.5), (2, 0.3333)]
     assert record.metric_series["accuracy"][0].stage == "train"
@@ -77,13 +70,13 @@ def test_files_a_run_makes_are_its_outputs_and_not_the_bundles_code(samepack, tm
     assert result.exit_code == 0, result.stderr
     assert "registered demo:1.0" in result.stderr
     assert "[train] SEEDS 0 315532800" in result.stdout
-    outputs = {a["path"]: a for a in _last_run().artifacts if a.get("kind") == "output"}
+    outputs = {a["path"]: a for a in last_run().artifacts if a.get("kind") == "output"}
     assert set(outputs) == {"model.txt", "outputs/2026-12-02/10-11-12/.hydra/config.yaml",
                             "outputs/2026-12-02/10-11-12/train.log"}
     import hashlib
 
     assert outputs["model.txt"]["sha256"] == hashlib.sha256(b"weights 1 2 3").hexdigest()
-    shown = samepack("runs", "show", _last_run().id[:8])
+    shown = samepack("runs", "show", last_run().id[:8])
     assert "model.txt" in shown.stdout and "working directory" in shown.stdout
 
     # a second run that changes nothing records nothing new... except what it rewrites
@@ -106,7 +99,7 @@ def test_failed_step_output_tail_is_kept_and_shown(samepack, tmp_path):
     (tmp_path / "fail.py").write_text(code)
     result = samepack("run", "-f", write_program(tmp_path, "steps:\n" + step("fit", "python fail.py")))
     assert result.exit_code != 0
-    record = _last_run()
+    record = last_run()
     assert record.steps[0].log_tail.splitlines()[-1] == "the data file is empty"
     assert len(record.steps[0].log_tail.splitlines()) == 101
     shown = samepack("runs", "show", record.id[:8])
@@ -163,15 +156,15 @@ def test_notebook_cells_show_their_last_value_and_their_outputs_are_recorded(sam
     first = samepack("run", "-f", path)
     assert first.exit_code == 0, first.stderr
     assert "[nb] 42" in first.stdout  # the value of the first cell's last expression
-    cells = {a["path"]: a for a in _last_run().artifacts if a.get("kind") == "cell"}
+    cells = {a["path"]: a for a in last_run().artifacts if a.get("kind") == "cell"}
     assert set(cells) == {"nb.ipynb#cell-1", "nb.ipynb#cell-2"}
     import time
 
     time.sleep(1.1)  # another time of day, another object address
     assert samepack("run", "-f", path).exit_code == 0
-    again = {a["path"]: a for a in _last_run().artifacts if a.get("kind") == "cell"}
+    again = {a["path"]: a for a in last_run().artifacts if a.get("kind") == "cell"}
     assert again["nb.ipynb#cell-2"]["sha256"] == cells["nb.ipynb#cell-2"]["sha256"]
-    shown = samepack("runs", "show", _last_run().id[:8])
+    shown = samepack("runs", "show", last_run().id[:8])
     assert "notebook cell output" in shown.stdout
 
 
@@ -213,7 +206,7 @@ def test_a_secret_a_notebook_holds_or_shows_is_left_in_no_file_of_the_run(samepa
     result = samepack("run", "-f", write_program(tmp_path, body), env={"API_TOKEN": secret})
     assert result.exit_code == 0, result.stdout + result.stderr
     assert f"[use] length {len(secret)}" in result.stdout  # the value did reach the next step
-    run = _last_run()
+    run = last_run()
     leaking = [p for p in (samepack_home() / "runs" / run.id).rglob("*")
                if p.is_file() and secret.encode() in p.read_bytes()]
     assert leaking == []
