@@ -81,10 +81,9 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
     conda_lock = conda_lock_name(root, options.force)
     check_conflicts(root, lock_file_names(choice, inputs, options.pylock, pip_lock, conda_lock),
                     options.force)
-    build, why = accelerator_index(inputs.requirements, inputs.hardware, options.index, declared)
+    used, why = project_places(inputs, options.index, declared)
     if why:
         inputs.notes.append(why)
-    used = declared.merged(build)
     request = lock_request(inputs, options, root, options.index.over(used))
     try:
         result = get_locker(choice.name).lock(request)
@@ -159,8 +158,14 @@ def _project_index_now(scan: Scan, root: Path, inputs: LockInputs,
                        record: EnvRecord) -> dict | None:
     """What a lock made now would record (and write into the lock) as the project's index:
     its files' options and the PyTorch build index, given the flags it was locked with."""
-    declared = project_index(scan, root)
-    build, _ = accelerator_index(inputs.requirements, inputs.hardware,
-                                 IndexOptions.from_json(record.index), declared)
-    used = declared.merged(build)
+    used, _ = project_places(inputs, IndexOptions.from_json(record.index),
+                             project_index(scan, root))
     return credential_free(used)[0].to_json() if used != IndexOptions() else None
+
+
+def project_places(inputs: LockInputs, flags: IndexOptions, declared: IndexOptions
+                   ) -> tuple[IndexOptions, str | None]:
+    """The index options beyond the flags that a lock uses: what the project's files declare
+    and the PyTorch build index chosen for its hardware (with why it was chosen)."""
+    build, why = accelerator_index(inputs.requirements, inputs.hardware, flags, declared)
+    return declared.merged(build), why

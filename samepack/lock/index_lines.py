@@ -113,12 +113,12 @@ def with_option_lines(text: str, lines: tuple[str, ...], header: str) -> str:
     return head + "".join(f"{line}\n" for line in lines) + "\n" + body.lstrip("\n")
 
 
-OPTION_FLAGS = ("--index-url", "--extra-index-url", "--find-links", "--no-index", "-i ", "-f ")
+_OPTION_FLAGS = ("--index-url", "--extra-index-url", "--find-links", "--no-index", "-i ", "-f ")
 
 
 def without_option_lines(text: str) -> str | None:
     """The lock ``text`` without its index option lines, or None when it has none (for an
     install whose command line names every place to look)."""
     lines = text.splitlines(keepends=True)
-    kept = [line for line in lines if not line.lstrip().startswith(OPTION_FLAGS)]
+    kept = [line for line in lines if not line.lstrip().startswith(_OPTION_FLAGS)]
     return None if len(kept) == len(lines) else "".join(kept)
