@@ -77,14 +77,11 @@ def test_llama_cpp_lock_names_pytorchs_cpu_index_and_check_sees_it_change(samepa
     """llama.cpp's convert requirements (`--extra-index-url .../whl/cpu` and the nightly index
     behind a marker): both head the lock, byte-identical on a second run; an index the project
     adds later is drift."""
-    from test_real_projects import LLAMA_DISTS
+    from test_real_projects import LLAMA_DISTS, local_wheels
 
     root = copy("real-extra-index", tmp_path)
     wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    for dist in LLAMA_DISTS:
-        build_wheel(dist, wheels)
-    offline = ("--find-links", wheels, "--no-index")
+    offline = local_wheels(LLAMA_DISTS, wheels)
     result = samepack("package-env", root, *offline)
     assert result.exit_code == 0, result.stderr
     lock = (root / "requirements.txt").read_text()

@@ -79,16 +79,23 @@ BINDER_CONDA_NAMES = ("numpy", "psutil", "toolz", "matplotlib", "dill", "pandas"
                       "bokeh", "dask")
 
 
-def test_a_channel_named_in_environment_yml_is_the_one_asked(samepack_proc, tmp_path):
-    """binder-examples/conda names conda-forge: with no way out, the conda locker fails in one
-    line naming conda-forge's URL, and writes nothing."""
-    root = copy("real-conda-channel", tmp_path)
-    before = files_of(root)
+
+def _conda_forge_refused(samepack_proc, root: Path):
+    """``package-env --locker conda-lock`` of ``root`` with every HTTPS connection refused: one
+    line naming conda-forge, the channel the file names or implies, exit code 8."""
     done = samepack_proc("package-env", root, "--locker", "conda-lock", env=refusing_proxy(),
                          timeout=120)
     assert done.returncode == 8, done.stderr
     assert one_line_error(done).startswith(f"error: conda channel {CONDA_FORGE} could not be "
                                            "reached: ")
+    return done
+
+def test_a_channel_named_in_environment_yml_is_the_one_asked(samepack_proc, tmp_path):
+    """binder-examples/conda names conda-forge: with no way out, the conda locker fails in one
+    line naming conda-forge's URL, and writes nothing."""
+    root = copy("real-conda-channel", tmp_path)
+    before = files_of(root)
+    done = _conda_forge_refused(samepack_proc, root)
     assert "--channel URL" in done.stderr
     assert files_of(root) == before
 
@@ -144,11 +151,7 @@ def test_an_environment_yml_without_channels_is_solved_against_conda_forge(samep
                                                                           tmp_path):
     root = copy("real-conda-no-channels", tmp_path)
     before = files_of(root)
-    done = samepack_proc("package-env", root, "--locker", "conda-lock", env=refusing_proxy(),
-                         timeout=120)
-    assert done.returncode == 8, done.stderr
-    assert one_line_error(done).startswith(f"error: conda channel {CONDA_FORGE} could not be "
-                                           "reached: ")
+    done = _conda_forge_refused(samepack_proc, root)
     assert files_of(root) == before
     offline = wheels_of([FakeDist("bokeh", "3.4.1"), FakeDist("pandas", "2.2.2"),
                          FakeDist("scipy", "1.13.0"),

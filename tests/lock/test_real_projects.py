@@ -160,6 +160,7 @@ LLAMA_DISTS = [
 ]
 
 
+
 def test_pytorch_cpu_index_in_llama_cpp_requirements_is_read():
     found = declared_index(FIXTURES / "real-extra-index",
                            ["requirements/requirements-convert_hf_to_gguf.txt"], None)
@@ -172,11 +173,7 @@ def test_pytorch_cpu_index_reaches_the_record_and_env_create(samepack, tmp_path)
     """llama.cpp's requirements/ folder: the CPU index (and the nightly one, for s390x) is
     recorded in env.json for env create; no CUDA index is added for the torch it names."""
     root = copy("real-extra-index", tmp_path)
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    for dist in LLAMA_DISTS:
-        build_wheel(dist, wheels)
-    offline = ("--find-links", wheels, "--no-index")
+    offline = local_wheels(LLAMA_DISTS, tmp_path / "wheels")
     before = theirs(root)
     result = samepack("package-env", root, *offline)
     assert result.exit_code == 0, result.stderr
