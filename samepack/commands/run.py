@@ -14,6 +14,7 @@ import click
 
 from samepack.console import info, json_result, result
 from samepack.errors import InputError
+from samepack.startup import loading
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class ClusterOptions:
 
 def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
                env_manager: str = "samepack", cluster: ClusterOptions = ClusterOptions()):
-    from samepack.run import RunRequest, run_local
+    with loading():
+        from samepack.run import RunRequest, run_local
 
     flag = cluster.given()
     if flag:
@@ -47,7 +49,8 @@ def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resourc
 
 def _run_k8s(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
              env_manager: str = "samepack", cluster: ClusterOptions = ClusterOptions()):
-    from samepack.k8s.runs.run import run_target
+    with loading():
+        from samepack.k8s.runs.run import run_target
 
     return run_target(program, workdir, overrides, ignore_resources, cluster.timeout,
                       wait=not cluster.no_wait, registry=cluster.registry)
@@ -90,10 +93,9 @@ def run(file_: Path | None, target: str, ignore_resources: bool, env_manager: st
         tracking_uri: str | None, args: tuple[str, ...]) -> None:
     """Run a program: samepack run program NAME[:VERSION] [--PARAM=VALUE ...]
     or samepack run -f FILE [--PARAM=VALUE ...] (the file is registered as NAME:VERSION)."""
-    from samepack.run.params import parse_overrides
-    from samepack.startup import end_of_startup
+    with loading():
+        from samepack.run.params import parse_overrides
 
-    end_of_startup()  # the runner is loaded
     if tracking_uri:
         os.environ["SAMEPACK_TRACKING_URI"] = tracking_uri  # read where the run starts
 
@@ -114,7 +116,8 @@ def _chosen_program(file_: Path | None, args: list[str]):
     if len(args) < 2 or args[0] != "program" or args[1].startswith("--"):
         raise InputError("which program? use: samepack run program NAME[:VERSION] [--PARAM=VALUE]",
                          "or samepack run -f samepack.yaml; see samepack programs")
-    from samepack.store import Store
+    with loading():
+        from samepack.store import Store
 
     entry = Store().get(args[1])
     if not entry.workdir.is_dir():
@@ -129,10 +132,11 @@ def _registered_file(file_: Path):
     The file edited since is registered again in its place; NAME:VERSION registered from
     elsewhere (another file, a bundle) is an error naming the fix."""
     from samepack.errors import ConflictError, NotFoundError
-    from samepack.program import find_program_file, load_program
-    from samepack.store import Store
 
-    from samepack.program.canonical import program_digest
+    with loading():
+        from samepack.program import find_program_file, load_program
+        from samepack.program.canonical import program_digest
+        from samepack.store import Store
 
     path = find_program_file(file_)
     program = load_program(path)

@@ -86,6 +86,31 @@ def test_the_collector_is_back_on_when_the_command_runs(tmp_path):
     assert "collector on: True" in done.stdout
 
 
+LOADING = """
+import gc, sys
+from samepack import startup
+if sys.argv[1] == "entry":
+    startup.pause_collector()
+    startup.end_of_startup()
+frozen, enabled = gc.get_freeze_count(), gc.isenabled()
+with startup.loading():
+    import samepack.run.local
+    paused = not gc.isenabled()
+print(paused, enabled == gc.isenabled(), gc.get_freeze_count() > frozen + 1000)
+"""
+
+
+@pytest.mark.parametrize("mode, expected", [("entry", "True True True"),
+                                            ("library", "False True False")])
+def test_what_a_started_command_loads_is_frozen_like_start_up(mode, expected):
+    """Modules a command imports once it has started (the runner) load with the collector
+    paused and are frozen after, in the command-line process; a program using samepack as a
+    library keeps its collector as it was and nothing is frozen."""
+    done = subprocess.run([sys.executable, "-c", LOADING, mode], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == expected.split()
+
+
 def test_a_yaml_date_is_remembered_apart_from_its_text():
     import datetime
 
