@@ -7,7 +7,8 @@ Measured, each as the median of several repetitions on this machine:
   load      load_program for each format (samepack.yaml, SAME notebook, AME old/new)
   overhead  `samepack run -f` of a one-step program (`python -c pass`) as a real process,
             against running `python -c pass` directly: what samepack adds per run, as wall
-            time and as CPU time (user + system; steadier on a busy machine)
+            time, as CPU time (user + system; steadier on a busy machine) and, with valgrind
+            installed, as instructions executed (the same on any load)
   history-writes  start_run+finish_run per second, metric points logged per second (one
             batch), and N processes writing runs at once into one history (integrity checked)
   env       the environment a locked program's run makes, against the same work by hand:
@@ -142,7 +143,33 @@ def bench_overhead(work: Path, repeat: int) -> dict[str, float]:
                        cpu=True)
     found["fixed cost: run minus step (s)"] = found["samepack run -f (s)"] - found["python -c pass (s)"]
     LOADS["fixed cost: run minus step (s)"] = LOADS["samepack run -f (s)"]
+    counted = {"samepack run -f, instructions (M)": [sys.executable, "-m", "samepack", "run", "-f",
+                                                     str(work / "p")],
+               "python -c pass, instructions (M)": [sys.executable, "-c", "pass"]}
+    for name, argv in counted.items():
+        instructions = instructions_of(argv, env)
+        if instructions is not None:
+            found[name] = instructions / 1e6
+    if len(found) > 5:
+        found["fixed cost: run minus step, instructions (M)"] = (
+            found["samepack run -f, instructions (M)"] - found["python -c pass, instructions (M)"])
     return found
+
+
+def instructions_of(argv: list[str], env: dict[str, str]) -> int | None:
+    """Instructions the process runs (its children not counted), by valgrind's callgrind: the
+    same figure on a quiet machine and a busy one, where wall time on a shared VM drifts by
+    a third. None without valgrind."""
+    import re
+    import shutil
+
+    if not shutil.which("valgrind"):
+        return None
+    with tempfile.TemporaryDirectory() as temp:
+        done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={temp}/out",
+                               *argv], env=env, capture_output=True, text=True, check=True)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    return int(found.group(1).replace(",", "")) if found else None
 
 
 def bench_history(work: Path, writers: int, runs_each: int) -> dict[str, float]:
@@ -342,6 +369,8 @@ def ratios(results: dict[str, dict[str, float]]) -> list[tuple[str, str, str, st
     100 runs (flat: a ratio near 1)."""
     pairs = [("run overhead", "samepack run -f (s)", "python -c pass (s)"),
              ("run overhead", "samepack run -f (s), cpu", "python -c pass (s), cpu"),
+             ("run overhead", "samepack run -f, instructions (M)",
+              "python -c pass, instructions (M)"),
              ("env", "samepack run, no cached env (s)", "uv venv + uv pip sync + step (s)"),
              ("env", "samepack run, cached env (s)", "step in an existing venv (s)"),
              ("reproduce", "samepack reproduce (s)", "by hand: venv + sync + step twice (s)"),
