@@ -1,3 +1,3 @@
-from samepack.cli import main
+from samepack.startup import main
 
 main()

@@ -5,8 +5,9 @@ walk all of them again and cost a short command (a run, a listing) several milli
 start-up made lives as long as the process, so when loading is over it is frozen out of the
 collector's reach (``gc.freeze``) and the collector is switched back on. A command that loads
 more once it has started (``run`` its runner, the program loader, the store) loads it inside
-:func:`loading`, paused and frozen alike. Only the entry point pauses the collector: a program
-using samepack as a library keeps its own collector settings.
+:func:`loading`, paused and frozen alike. Only the entry point (:func:`main`, the console script
+and ``python -m samepack``) pauses the collector, before click and the command line load: a
+program using samepack as a library keeps its own collector settings.
 """
 
 from __future__ import annotations
@@ -50,3 +51,12 @@ def loading() -> Iterator[None]:
     finally:
         gc.freeze()
         gc.enable()
+
+
+def main() -> None:
+    """The console script's entry point: the collector is paused before the command line's
+    own modules (click, samepack.cli) load, then the command runs."""
+    pause_collector()
+    from samepack.cli import main as run_command_line
+
+    run_command_line()

@@ -21,4 +21,4 @@ def test_wheel_ships_templates_and_entry_point(tmp_path: Path) -> None:
     in_repo = {p.name for p in (REPO_ROOT / "templates").iterdir() if p.is_file()}
     assert in_repo and in_repo <= shipped
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "samepack = samepack.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "samepack = samepack.startup:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
