@@ -69,6 +69,7 @@ class FakeCondaPackage:
     subdir: str = "noarch"
     build_number: int = 0
     files: dict[str, str] = field(default_factory=dict)  # prefix-relative path -> text
+    links: dict[str, str] = field(default_factory=dict)  # prefix-relative path -> link target
 
     @property
     def build(self) -> str:
@@ -89,19 +90,25 @@ def build_conda_package(package: FakeCondaPackage, channel: Path) -> Path:
              "license": "MIT", "subdir": package.subdir, "timestamp": 1577836800000}
     if package.subdir == "noarch":
         index["noarch"] = "generic"
-    paths = {"paths_version": 1, "paths": [
-        {"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(t.encode()).hexdigest(),
-         "size_in_bytes": len(t.encode())} for p, t in sorted(payload.items())]}
+    entries = [{"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(t.encode()).hexdigest(),
+                "size_in_bytes": len(t.encode())} for p, t in payload.items()]
+    entries += [{"_path": p, "path_type": "softlink"} for p in package.links]
+    paths = {"paths_version": 1, "paths": sorted(entries, key=lambda e: e["_path"])}
     target = channel / package.subdir
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{package.name}-{package.version}-{package.build}.tar.bz2"
     with tarfile.open(path, "w:bz2") as archive:
         _add(archive, "info/index.json", json.dumps(index, indent=2).encode())
         _add(archive, "info/paths.json", json.dumps(paths, indent=2).encode())
-        _add(archive, "info/files", "".join(f"{p}\n" for p in sorted(payload)).encode())
+        _add(archive, "info/files",
+             "".join(f"{p}\n" for p in sorted([*payload, *package.links])).encode())
         for relative, text in sorted(payload.items()):
             mode = 0o755 if relative.startswith("bin/") else 0o644
             _add(archive, relative, text.encode(), mode)
+        for relative, target in sorted(package.links.items()):
+            link = tarfile.TarInfo(relative)
+            link.type, link.linkname, link.mtime = tarfile.SYMTYPE, target, 1577836800
+            archive.addfile(link)
     return path
 
 
@@ -116,3 +123,40 @@ def index_channel(channel: Path) -> None:
     result = index_fs(channel)
     if asyncio.iscoroutine(result):
         asyncio.run(result)
+
+
+def conda_python(subdir: str = "linux-64") -> FakeCondaPackage:
+    """A conda ``python`` whose prefix is a working interpreter: this machine's Python linked
+    into ``bin/`` beside a ``pyvenv.cfg`` (so the prefix is the interpreter's environment, its
+    ``site-packages`` where conda's Python packages and pip's go), versioned as this Python."""
+    import sys
+
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    version = ".".join(map(str, sys.version_info[:3]))
+    config = (f"home = {base.parent}\ninclude-system-site-packages = false\n"
+              f"version = {version}\n")
+    return FakeCondaPackage("python", version, subdir=subdir, files={"pyvenv.cfg": config},
+                            links={"bin/python": str(base)})
+
+
+def conda_python_dist(name: str, version: str, pypi_name: str | None = None,
+                      depends: tuple[str, ...] = (), subdir: str = "linux-64",
+                      build_number: int = 0) -> FakeCondaPackage:
+    """A conda package of a Python distribution as conda-forge builds them: it depends on
+    python, and its ``site-packages`` holds the module and the distribution's ``.dist-info``
+    (``INSTALLER`` says conda), which is what pip and uv see of it."""
+    import sys
+
+    dist = pypi_name or name
+    stem = dist.replace("-", "_")
+    site = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+    info = f"{site}/{stem}-{version}.dist-info"
+    module = f'"""{dist} {version} from conda."""\n__version__ = "{version}"\nFROM = "conda"\n'
+    files = {f"{site}/{stem}/__init__.py": module,
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n",
+             f"{info}/INSTALLER": "conda\n"}
+    files[f"{info}/RECORD"] = "".join(f"{p[len(site) + 1:]},,\n" for p in sorted(files)) + \
+        f"{info[len(site) + 1:]}/RECORD,,\n"
+    minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return FakeCondaPackage(name, version, subdir=subdir, build_number=build_number,
+                            depends=(f"python >={minor},<{minor}.99", *depends), files=files)
