@@ -141,17 +141,23 @@ def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFac
 
 def _build_conda(project_dir: Path, conda_lock: Path, pip_lock: str | None, prefix: Path,
                  facts: MachineFacts, index: IndexOptions) -> Path:
-    from samepack.envcreate.conda_env import install_conda, verified_records
+    from samepack.envcreate.conda_env import install_conda, locked_packages, verified_records
+    from samepack.envcreate.conda_pip import check_pip_lock_beside_conda
 
+    pip_path = project_dir / pip_lock if pip_lock else None
+    if pip_path and pip_path.is_file():  # before anything is downloaded or installed
+        check_pip_lock_beside_conda(pip_path, locked_packages(conda_lock, facts.platform),
+                                    conda_lock.name)
     cache = samepack_home() / "cache"
     records = verified_records(conda_lock, facts.platform, cache / "conda-files")
     install_conda(records, prefix, cache / "conda-pkgs")
     python = prefix / "bin" / "python"
-    if pip_lock and (project_dir / pip_lock).is_file():
+    if pip_path and pip_path.is_file():
         if not python.is_file():
             raise ResourceError("conda-lock.yml has pip packages but its environment has no Python",
                                 hint="add python to environment.yml and lock again")
-        sync_requirements(python, project_dir / pip_lock, index, exact=False, base=project_dir)
+        # conda's Python packages are not in the pip lock: uv installs only what it lists
+        sync_requirements(python, pip_path, index, exact=False, base=project_dir, no_deps=True)
     return python
 
 

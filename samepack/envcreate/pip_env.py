@@ -51,16 +51,18 @@ def make_venv(prefix: Path, python: str) -> Path:
 
 
 def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
-                      exact: bool = True, base: Path | None = None) -> None:
-    """Install exactly what ``requirements`` pins (``exact``: remove everything else);
-    relative find-links are taken from ``base``."""
+                      exact: bool = True, base: Path | None = None,
+                      no_deps: bool = False) -> None:
+    """Install exactly what ``requirements`` pins (``exact``: remove everything else;
+    ``no_deps``: only those, their dependencies being installed by other means); relative
+    find-links are taken from ``base``."""
     verb = ["pip", "sync"] if exact else ["pip", "install", "-r"]
     what = "uv pip sync" if exact else "uv pip install"
     progress.step(f"installing the {_locked_count(requirements)} packages {requirements.name} "
                   f"locks with {what}")
     with _pins_only(requirements, index.no_index) as pins:
-        _uv([*verb, str(pins), "--require-hashes", "--python", str(python),
-             *index.args(base)], what, show=True)
+        _uv([*verb, str(pins), "--require-hashes", *(["--no-deps"] if no_deps else []),
+             "--python", str(python), *index.args(base)], what, show=True)
 
 
 @contextmanager

@@ -30,7 +30,7 @@ def conda_spec(root: Path, environment: str | None, direct: list[DirectRequireme
             pip[requirement.name] = requirement.requirement
     return CondaSpec(channels=channels or spec.channels, dependencies=spec.dependencies,
                      pip=tuple(pip[name] for name in sorted(pip)), name=spec.name,
-                     platforms=spec.platforms)
+                     platforms=spec.platforms, source=environment or "environment.yml")
 
 
 def _name(spec: str) -> str:

@@ -3,7 +3,10 @@
 
 conda-lock itself needs a conda/mamba binary to solve; rattler solves in-process and offline
 against any reachable channel (a local directory works). The ``pip:`` section of the environment
-is locked by the uv locker into a hashed ``requirements.txt`` installed into the conda env.
+is locked by the uv locker into a hashed ``requirements.txt`` installed into the conda env,
+against the conda solution: the Python packages conda solved are held at their versions and
+left out of that lock (:mod:`samepack.lock.conda_python`), as conda itself treats them as
+already satisfying the ``pip:`` part.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import datetime
 import hashlib
 import json
+import re
 import tempfile
 from typing import Any
 
@@ -21,6 +25,7 @@ from samepack import progress
 from samepack.errors import InputError, LockError, ToolMissingError
 from samepack.lock.channels import (REQUEST_RETRIES, ChannelWaits, channel_url, channel_waits,
                                     first_contact, unreachable)
+from samepack.lock.conda_python import CondaProvided, provided_by
 from samepack.lock.model import CondaSpec, LockRequest, LockResult, Pin
 from samepack.lock.platforms import normalise_platforms, target_python
 from samepack.lock.tool import dist_version
@@ -70,7 +75,7 @@ class CondaLocker:
                       key=lambda p: (p.name, p.version))
         tools = {"py-rattler": dist_version("py-rattler"), "conda-lock": dist_version("conda-lock")}
         if spec.pip:
-            pip = _lock_pip(request, spec, python, platforms)
+            pip = _lock_pip(request, spec, python, platforms, provided_by(records))
             files.update(pip.files)
             pins += pip.pins
             tools.update(pip.tool_versions)
@@ -194,12 +199,38 @@ def _packages(lockfile_text: str) -> list[dict[str, Any]]:
     return yaml.safe_load(lockfile_text)["package"]
 
 
-def _lock_pip(request: LockRequest, spec: CondaSpec, python: str, platforms: list[str]):
-    """The ``pip:`` section, locked by uv for the solved Python, keeping the versions earlier
-    locks pinned (a conda-lock file's pip packages among them) as the uv route does."""
+def _lock_pip(request: LockRequest, spec: CondaSpec, python: str, platforms: list[str],
+              conda: CondaProvided) -> LockResult:
+    """The ``pip:`` section, locked by uv for the solved Python against what conda solved
+    (its Python packages constraints at their conda versions, left out of the lock), keeping
+    the versions earlier locks pinned (a conda-lock file's pip packages among them) as the uv
+    route does."""
     from samepack.lock.uv import UvLocker
 
     pip_request = LockRequest(requirements=spec.pip, python=python, platforms=tuple(platforms),
                               from_env=request.from_env, index=request.index,
-                              workdir=request.workdir, preferences=request.preferences)
-    return UvLocker().lock(pip_request)
+                              workdir=request.workdir, preferences=request.preferences,
+                              installed=tuple(conda.constraints()),
+                              leave_out=tuple(conda.everywhere()))
+    try:
+        return UvLocker().lock(pip_request)
+    except LockError as failed:
+        raise _beside_conda_error(failed, spec, conda) or failed from failed
+
+
+def _beside_conda_error(failed: LockError, spec: CondaSpec,
+                        conda: CondaProvided) -> LockError | None:
+    """The pip part's resolver failure as a conflict with the conda solution, when the
+    resolver's explanation names a package conda provides; None otherwise."""
+    text = failed.message.lower()
+    named = [name for name in conda.names()
+             if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", text)]
+    if not named:
+        return None
+    solved = ", ".join(conda.version_text(name) for name in named)
+    reason = failed.message.removeprefix("uv pip compile failed: ")
+    return LockError(f"{spec.source}: the pip: packages cannot be installed beside what conda "
+                     f"solved ({solved}): {reason}",
+                     hint=f"loosen or pin {', '.join(named)} in {spec.source}'s conda "
+                          "dependencies to a version the pip: packages accept, or loosen the "
+                          "pip: requirement that excludes it")

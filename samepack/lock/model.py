@@ -86,6 +86,7 @@ class CondaSpec:
     pip: tuple[str, ...] = ()  # the ``pip:`` section, PEP 508
     name: str | None = None
     platforms: tuple[str, ...] = ()  # conda-lock's ``platforms:`` key: the targets it declares
+    source: str = "environment.yml"  # the file it was read from, as errors name it
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,11 @@ class LockRequest:
     preferences: tuple[str, ...] = ()
     # ``name==version`` of conda packages the solver keeps where the specs allow (conda-lock.yml)
     conda_preferences: tuple[str, ...] = ()
+    # what the target environment already has (a conda solution's Python packages):
+    # ``name==version[ ; marker]`` constraints the resolver must keep, and the names it leaves
+    # out of the lock since they are installed by other means
+    installed: tuple[str, ...] = ()
+    leave_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

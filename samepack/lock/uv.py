@@ -33,7 +33,8 @@ class UvLocker:
                     "--no-header", "--no-config", *([] if shown else ["--quiet"]),
                     "--python", sys.executable,
                     "--no-python-downloads", "--python-version", python,
-                    *uv_platform_args(platforms), *index_args(request), *extra]
+                    *uv_platform_args(platforms), *index_args(request), *extra,
+                    *(arg for name in request.leave_out for arg in ("--no-emit-package", name))]
             progress.step(f"resolving {_requirements(len(request.requirements))} with uv pip "
                           f"compile for Python {python} on {', '.join(platforms)}")
             run_tool([*base, "--output-file", "requirements.txt"], scratch, "uv pip compile",
