@@ -19,6 +19,8 @@ from pathlib import Path
 from lockbuilders import (FakeCondaPackage, FakeDist, build_conda_package, build_wheel,
                           index_channel)
 
+from conda_lock.lockfile import parse_conda_lock_file
+
 from samepack.lock.pins import pins_from_requirements
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -68,8 +70,6 @@ def one_line_error(done: subprocess.CompletedProcess) -> str:
 
 def conda_packages(lock: Path) -> dict[tuple[str, str], str]:
     """``(platform, name) -> version`` of a conda-lock file's conda packages."""
-    from conda_lock.lockfile import parse_conda_lock_file
-
     return {(p.platform, p.name): p.version for p in parse_conda_lock_file(lock).package
             if p.manager == "conda"}
 
@@ -208,6 +208,10 @@ def test_conda_locks_own_lock_file_is_kept_and_its_versions_steer_samepacks(same
                                              "charset-normalizer")} == {
         "requests": "2.31.0", "urllib3": "2.0.7", "certifi": "2023.7.22",
         "charset-normalizer": "3.3.2"}
+    # requests needs idna, which conda installs: left to conda, as conda-lock's own file does
+    assert "idna" not in pip
+    assert not any(p.manager == "pip" and p.name == "idna" for p in
+                   parse_conda_lock_file(root / "conda-lock.yml").package)
     record = json.loads((root / ".samepack" / "env.json").read_text())
     assert record["platforms"] == ["linux-64", "linux-aarch64"]
     assert "conda-lock.samepack.yml" in record["files"] and "conda-lock.yml" not in record["files"]
