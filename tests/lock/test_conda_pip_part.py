@@ -229,11 +229,14 @@ def test_constraints_are_plain_where_platforms_agree_and_marked_where_they_do_no
     provided = CondaProvided({"linux-64": {"numpy": "1.26.4", "tornado": "6.4.1",
                                            "appnope": "0.1.4"},
                               "osx-arm64": {"numpy": "1.26.3", "tornado": "6.4.1",
-                                            "appnope": "0.1.4", "odd": "1.0_1"}})
-    assert provided.constraints() == [
+                                            "appnope": "0.1.4", "odd": "1.0_1",
+                                            "pyobjc-core": "10.3"}})
+    assert provided.constraints() == [  # odd's version is not PEP 440: no constraint
         "appnope==0.1.4",
         "numpy==1.26.4 ; sys_platform == 'linux' and platform_machine == 'x86_64'",
         "numpy==1.26.3 ; sys_platform == 'darwin' and platform_machine == 'arm64'",
+        "pyobjc-core==10.3 ; sys_platform == 'darwin' and platform_machine == 'arm64'",
         "tornado==6.4.1"]
-    assert provided.everywhere() == ["appnope", "numpy", "tornado"]  # odd: osx-arm64 only
+    # on one platform only: constrained there, kept in the pip lock for the others
+    assert provided.everywhere() == ["appnope", "numpy", "tornado"]
     assert provided.version_text("numpy") == "numpy 1.26.4 on linux-64, 1.26.3 on osx-arm64"
