@@ -183,6 +183,14 @@ def test_env_create_refuses_a_pip_lock_that_would_replace_a_conda_package(samepa
         "installs from conda: installing it would replace conda's package")
     assert "samepack package-env" in created.stderr and not prefix.exists()
 
+    # the hint's way out: locked again, the old pin (a preference now) gives way to conda's
+    assert samepack("package-env", root, *offline).exit_code == 0
+    assert pip_pins(root) == {"sigtool": "1.0"}
+    created = samepack("env", "create", root, "--prefix", prefix, *offline)
+    assert created.exit_code == 0, created.stderr
+    assert conda_record(prefix, "numpy")["version"] == "1.26.4"
+    assert run_in(prefix, "import numpy; print(numpy.__version__, numpy.FROM)") == "1.26.4 conda"
+
 
 def test_conda_versions_that_differ_by_platform_constrain_each_platform(samepack, tmp_path):
     """numpy 1.26.4 on linux-64, 1.26.3 on linux-aarch64: one constraint per platform (both
