@@ -12,7 +12,7 @@ on Python are ignored, the others mapped to their PyPI names and treated as inst
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -55,11 +55,10 @@ def python_distributions(packages: Iterable[CondaPackage]) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def from_rattler(records: Iterable[object]) -> list[CondaPackage]:
+def from_rattler(records: Iterable[Any]) -> list[CondaPackage]:
     """Solved rattler records as :class:`CondaPackage`."""
-    return [CondaPackage(record.name.normalized, str(record.version),  # type: ignore[attr-defined]
-                         tuple(_dep_name(d) for d in record.depends))  # type: ignore[attr-defined]
-            for record in records]
+    return [CondaPackage(record.name.normalized, str(record.version),
+                         tuple(_dep_name(d) for d in record.depends)) for record in records]
 
 
 def from_lock_entries(entries: Iterable[dict]) -> list[CondaPackage]:
@@ -112,7 +111,7 @@ class CondaProvided:
         return f"{name} " + ", ".join(f"{v} on {p}" for p, v in versions.items())
 
 
-def provided_by(records: dict[str, list[object]]) -> CondaProvided:
+def provided_by(records: dict[str, list[Any]]) -> CondaProvided:
     """The Python distributions of rattler's solution, per platform."""
     return CondaProvided({platform: python_distributions(from_rattler(solved))
                           for platform, solved in sorted(records.items())})

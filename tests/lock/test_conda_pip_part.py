@@ -15,7 +15,9 @@ from pathlib import Path
 from lockbuilders import (FakeDist, build_conda_package, build_wheel, conda_python,
                           conda_python_dist, index_channel)
 
-from samepack.lock.conda_python import CondaPackage, CondaProvided, python_distributions
+from samepack.lock.conda_python import (PLATFORM_MARKERS, CondaPackage, CondaProvided,
+                                        python_distributions)
+from samepack.lock.platforms import UV_PLATFORMS
 from samepack.lock.pins import pins_from_requirements
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -248,3 +250,4 @@ def test_constraints_are_plain_where_platforms_agree_and_marked_where_they_do_no
     # on one platform only: constrained there, kept in the pip lock for the others
     assert provided.everywhere() == ["appnope", "numpy", "tornado"]
     assert provided.version_text("numpy") == "numpy 1.26.4 on linux-64, 1.26.3 on osx-arm64"
+    assert set(PLATFORM_MARKERS) == set(UV_PLATFORMS)  # every platform a lock can be for
