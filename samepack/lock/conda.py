@@ -215,7 +215,10 @@ def _lock_pip(request: LockRequest, spec: CondaSpec, python: str, platforms: lis
     try:
         return UvLocker().lock(pip_request)
     except LockError as failed:
-        raise _beside_conda_error(failed, spec, conda) or failed from failed
+        beside = _beside_conda_error(failed, spec, conda)
+        if beside is None:
+            raise
+        raise beside from failed
 
 
 def _beside_conda_error(failed: LockError, spec: CondaSpec,
