@@ -119,6 +119,11 @@ def test_the_pip_part_leaves_condas_packages_to_conda_and_env_create_keeps_them(
     before = files_of(root)
     assert samepack(*args).exit_code == 0
     assert files_of(root) == before  # conda-lock.yml and requirements.txt byte for byte
+    fresh = tmp_path / "fresh"  # no earlier lock to steer it: the same bytes all the same
+    shutil.copytree(FIXTURES / "real-conda-no-channels", fresh)
+    assert samepack("package-env", fresh, "--channel", mirror, *offline).exit_code == 0
+    for name in ("conda-lock.yml", "requirements.txt"):
+        assert (fresh / name).read_bytes() == (root / name).read_bytes(), name
     assert samepack("package-env", root, "--check").exit_code == 0
 
     prefix = tmp_path / "env"
