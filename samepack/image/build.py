@@ -71,7 +71,7 @@ def _plan(facts: ProjectFacts, rendered: Rendered, options: BuildOptions) -> Con
     return ContextPlan(project=facts.root, dockerfile=rendered.dockerfile,
                        dockerignore=rendered.dockerignore, lock_file=facts.lock_file,
                        uv_binary=Path(find_uv_bin()), wheelhouse=options.wheelhouse,
-                       mtime=facts.source_date_epoch)
+                       lock_folders=facts.lock_folders, mtime=facts.source_date_epoch)
 
 
 def _leave_context(facts: ProjectFacts, rendered: Rendered, options: BuildOptions) -> Path:

@@ -15,6 +15,7 @@ from samepack.envfiles.envjson import read_raw
 from samepack.envfiles.locations import recorded_pip_lock
 from samepack.errors import InputError, NotFoundError
 from samepack.image.base import cuda_from_lock, python_minor
+from samepack.image.lockfolders import LockFolder, lock_folders
 from samepack.program.model import Program
 
 
@@ -25,6 +26,7 @@ class ProjectFacts:
     version: str
     lock_file: Path
     python: str
+    lock_folders: tuple[LockFolder, ...] = ()  # the local --find-links folders the lock names
     gpu: bool = False
     cuda: tuple[str | None, ...] = ()  # candidates: lock pin first, then the scan's finding
     system_libraries: tuple[str, ...] = ()
@@ -122,6 +124,7 @@ def gather_facts(root: Path) -> ProjectFacts:
     if not lock_file.is_file():
         raise InputError(f"{lock_file}: the project has no lock file",
                          hint=f"run `samepack package-env {root}` to write it")
+    folders = lock_folders(lock_file, root)  # checked before anything is built
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
     python = python_minor(program.environment.python if program else None, "")
     scan = _scan(root, python or running)
@@ -134,6 +137,7 @@ def gather_facts(root: Path) -> ProjectFacts:
         name=program.name if program else root.name,
         version=program.version if program else "latest",
         lock_file=lock_file,
+        lock_folders=folders,
         python=python or running,
         gpu=bool(hardware and hardware.gpu),
         cuda=(cuda_from_lock(lock_text), hardware.cuda if hardware else None),
