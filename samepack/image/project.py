@@ -15,6 +15,7 @@ from samepack.envfiles.envjson import read_raw
 from samepack.envfiles.locations import recorded_pip_lock
 from samepack.errors import InputError, NotFoundError
 from samepack.image.base import cuda_from_lock, python_minor
+from samepack.image.index_secrets import IndexSecret, index_secrets
 from samepack.image.lockfolders import LockFolder, lock_folders
 from samepack.program.model import Program
 
@@ -27,6 +28,7 @@ class ProjectFacts:
     lock_file: Path
     python: str
     lock_folders: tuple[LockFolder, ...] = ()  # the local --find-links folders the lock names
+    index_secrets: tuple[IndexSecret, ...] = ()  # ${VAR} credentials its index lines read
     gpu: bool = False
     cuda: tuple[str | None, ...] = ()  # candidates: lock pin first, then the scan's finding
     system_libraries: tuple[str, ...] = ()
@@ -138,6 +140,7 @@ def gather_facts(root: Path) -> ProjectFacts:
         version=program.version if program else "latest",
         lock_file=lock_file,
         lock_folders=folders,
+        index_secrets=index_secrets(lock_text),
         python=python or running,
         gpu=bool(hardware and hardware.gpu),
         cuda=(cuda_from_lock(lock_text), hardware.cuda if hardware else None),

@@ -82,3 +82,108 @@ def test_docker_installs_the_vendored_wheel_with_no_network(samepack, vendored_p
                                    network_mode="none").decode()
     version, path, listing = _parse(output)
     assert version == "1.2" and "/opt/venv/" in path and listing == "['README.md']"
+
+
+SECRET = "s3cret-Passw0rd"
+PRIVATE_CHECK = ("import os, special; print(special.__version__, "
+                 "len(os.listdir('/run/secrets')) if os.path.isdir('/run/secrets') else 0, "
+                 "sorted(os.listdir('/app')), sorted(os.environ))")
+
+
+def _blobs_text(buildah_env: dict, ref: str, where: Path) -> bytes:
+    """Every blob of the image (config, layers unpacked) as pushed to an OCI layout."""
+    full = {**os.environ, **buildah_env}
+    subprocess.run(["buildah", "push", "-q", ref, f"oci:{where}:1"], env=full, check=True,
+                   capture_output=True)
+    found = b""
+    for blob in sorted((where / "blobs" / "sha256").iterdir()):
+        data = blob.read_bytes()
+        if data[:2] == b"\x1f\x8b":  # a gzip layer
+            import gzip
+
+            data = gzip.decompress(data)
+        found += data
+    return found
+
+
+def test_a_private_index_is_reached_with_its_credential_as_a_build_secret_only(
+        samepack, tmp_path, buildah_env, monkeypatch):
+    """The lock names the private index with ``${SAMEPACK_INDEX_..._PASSWORD}``; buildah gets
+    the variable as a build secret: the package installs, and neither the Dockerfile, the build
+    output, the image's configuration (history) nor any layer holds the password."""
+    from tests.lock.index_server import serve_indexes
+
+    wheels = tmp_path / "private-wheels"
+    wheels.mkdir()
+    special = build_wheel(FakeDist("special", "3.0"), wheels)
+    root = tmp_path / "private"
+    root.mkdir()
+    (root / "train.py").write_text("import special\n")
+    with serve_indexes({"private": [special]}, {"private": ("alice", SECRET)}) as server:
+        port = server.rsplit(":", 1)[1]
+        variable = f"SAMEPACK_INDEX_127_0_0_1_{port}_PASSWORD"
+        (root / "requirements.txt").write_text(
+            f"--index-url http://alice:{SECRET}@127.0.0.1:{port}/private/\nspecial\n")
+        locked = samepack("package-env", root, env=HERMETIC_PIP)
+        assert locked.exit_code == 0, locked.stderr
+        lock = (root / "requirements.lock").read_text()
+        assert f"${{{variable}}}" in lock and SECRET not in lock
+        line = lock.splitlines().index(
+            f"--index-url http://alice:${{{variable}}}@127.0.0.1:{port}/private/") + 1
+
+        monkeypatch.delenv(variable, raising=False)
+        unset = samepack("build", root, "--builder", "buildah", env=buildah_env)
+        assert unset.exit_code == 3 and "Traceback" not in unset.stderr
+        errors = [text for text in unset.stderr.splitlines() if text.startswith("error:")]
+        assert errors == [f"error: {root / 'requirements.lock'} line {line}: --index-url "
+                          f"http://alice:${{{variable}}}@127.0.0.1:{port}/private/ needs "
+                          f"{variable}, which is not set"]
+        assert f"hint: export {variable}=" in unset.stderr
+
+        monkeypatch.setenv(variable, SECRET)
+        built = samepack("build", root, "--builder", "buildah", "--base-image",
+                         "samepack-test-base:bookworm", "--tag", "localhost/private:1",
+                         env=buildah_env)
+        assert built.exit_code == 0, built.stderr
+    dockerfile = (root / ".samepack" / "build" / "Dockerfile").read_text()
+    assert f"--mount=type=secret,id={variable}" in dockerfile
+    for text in (dockerfile, built.stdout, built.stderr, lock,
+                 (root / ".samepack" / "env.json").read_text()):
+        assert SECRET not in text
+    assert SECRET.encode() not in _blobs_text(buildah_env, "localhost/private:1", tmp_path / "oci")
+    full = {**os.environ, **buildah_env}
+    inspected = subprocess.run(["buildah", "inspect", "localhost/private:1"], env=full,
+                               check=True, capture_output=True, text=True).stdout
+    assert SECRET not in inspected  # not in the configuration's ENV or history
+    container = subprocess.run(["buildah", "from", "localhost/private:1"], env=full, check=True,
+                               capture_output=True, text=True).stdout.strip()
+    try:
+        run = subprocess.run(["buildah", "run", "--network", "none", container, "--", "python",
+                              "-c", PRIVATE_CHECK], env=full, check=True, capture_output=True,
+                             text=True).stdout
+    finally:
+        subprocess.run(["buildah", "rm", container], env=full, capture_output=True)
+    assert run.split(" ", 2)[:2] == ["3.0", "0"]  # installed; no secret file left
+    assert "'train.py'" in run and "requirements.txt" not in run  # it held the password
+    assert variable not in run  # the variable stayed in the install step
+    assert "warning: requirements.txt is left out of the image: it holds a password in a URL" \
+        in built.stderr
+
+
+def test_the_docker_engine_refuses_a_lock_that_needs_a_credential_before_building(
+        samepack, tmp_path, dockerd, monkeypatch):
+    variable = "SAMEPACK_INDEX_PYPI_CORP_EXAMPLE_PASSWORD"
+    root = tmp_path / "corp"
+    root.mkdir()
+    (root / "requirements.txt").write_text(
+        f"--extra-index-url https://alice:${{{variable}}}@pypi.corp.example/simple\n\n"
+        "six==1.17.0 --hash=sha256:" + "0" * 64 + "\n")
+    monkeypatch.setenv(variable, SECRET)
+    result = samepack("build", root, "--builder", "docker", env={"DOCKER_HOST": dockerd})
+    assert result.exit_code == 3 and "Traceback" not in result.stderr
+    errors = [text for text in result.stderr.splitlines() if text.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {root / 'requirements.txt'} line 1:")
+    assert f"needs {variable} inside the build" in errors[0]
+    assert "hint: build with --builder buildah" in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+    assert not (root / ".samepack" / "env.json").exists()  # nothing recorded: nothing was built
