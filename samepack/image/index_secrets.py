@@ -5,7 +5,9 @@ A lock names a private index as ``https://user:${SAMEPACK_INDEX_HOST_PASSWORD}@h
 the lock. In the build that environment comes from build secrets: each variable is mounted
 into the install step alone (``RUN --mount=type=secret``), exported there and gone with it, so
 its value enters no layer, no Dockerfile and no build argument. Before anything is built each
-variable is checked to be set here, and an error names the lock line that needs it.
+variable is checked to be set here, and an error names the lock line that needs it; a lock
+holding a literal credential (a hand-made one: samepack never writes one) is refused, since
+the context's copy of it would stay in an image layer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Mapping
 
 from samepack.errors import InputError
+from samepack.lock.credentials import masked, without_credentials
 
 _REMOTE = re.compile(r"^\s*(?P<flag>--index-url|-i|--extra-index-url|--find-links|-f)"
                      r"(?:\s*=\s*|\s+)(?P<value>\S+)")
@@ -32,6 +35,21 @@ class IndexSecret:
     variable: str
     line: int  # 1-based
     option: str  # the line as written: it holds the ``${VAR}`` reference, never a value
+
+
+def refuse_literal_credentials(lock_text: str, lock_file: Path) -> None:
+    """Raise InputError naming the first option line of the lock whose URL holds a literal
+    credential, and the ``${VAR}`` form to write instead."""
+    for number, line in enumerate(lock_text.splitlines(), start=1):
+        match = _REMOTE.match(line)
+        if not match:
+            continue
+        safe, variables = without_credentials(match.group("value"))
+        if variables:
+            raise InputError(f"{lock_file} line {number}: {masked(line.strip())} holds a "
+                             "credential, which the image would keep with the lock",
+                             hint=f"write it as {safe} and export {' and '.join(variables)}, "
+                                  "or run `samepack package-env`, which writes it so")
 
 
 def index_secrets(lock_text: str) -> tuple[IndexSecret, ...]:

@@ -99,3 +99,22 @@ def test_a_project_file_holding_a_literal_credential_stays_out_of_the_context(tm
     staged_tree = b"".join(p.read_bytes() for p in Path(tmp_path / "ctx").rglob("*")
                            if p.is_file())
     assert b"s3cret-Passw0rd" not in staged_tree
+
+
+def test_a_hand_made_lock_with_a_literal_password_is_refused_before_building(samepack, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text(
+        "six==1.17.0 --hash=sha256:" + "0" * 64 + "\n"
+        "--extra-index-url https://alice:s3cret-Passw0rd@corp.example:8443/simple\n")
+    result = samepack("build", project, "--builder", "buildah")
+    assert result.exit_code == 3 and "Traceback" not in result.stderr
+    assert "s3cret-Passw0rd" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {project / 'requirements.txt'} line 2: --extra-index-url "
+                      "https://alice:****@corp.example:8443/simple holds a credential, which the "
+                      "image would keep with the lock"]
+    assert ("hint: write it as https://alice:${SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD}"
+            "@corp.example:8443/simple and export SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD"
+            in result.stderr)
+    assert not (project / ".samepack").exists()

@@ -100,6 +100,24 @@ def test_a_project_folder_named_wheels_does_not_meet_the_wheelhouse(tmp_path):
         "inhouse-1.2-py3-none-any.whl"]
 
 
+def test_a_folder_the_ignore_rules_keep_out_of_app_still_reaches_the_lock(tmp_path):
+    """``dist/`` (the project's own built wheel) is clutter for /app, an install input here."""
+    from samepack.image.dockerfile import render_dockerignore
+
+    project = _project(tmp_path / "project", "--find-links dist\n")
+    (project / "vendor").rename(project / "dist")
+    uv = tmp_path / "uv"
+    uv.write_text("binary")
+    plan = ContextPlan(project=project, dockerfile="FROM scratch\n",
+                       dockerignore=render_dockerignore(), lock_file=project / "requirements.txt",
+                       uv_binary=uv, lock_folders=lock_folders(project / "requirements.txt",
+                                                               project))
+    stage_context(plan, tmp_path / "ctx")
+    assert not (tmp_path / "ctx" / "app" / "dist").exists()
+    assert [p.name for p in (tmp_path / "ctx" / "samepack-build" / "lock" / "dist").iterdir()] \
+        == ["inhouse-1.2-py3-none-any.whl"]
+
+
 def test_a_missing_folder_names_the_lock_line_and_the_fix(tmp_path):
     project = _project(tmp_path / "project")
     (project / "requirements.txt").write_text(
