@@ -102,7 +102,6 @@ def _leave_context(facts: ProjectFacts, rendered: Rendered, options: BuildOption
 def build_image(facts: ProjectFacts, options: BuildOptions, on_line: OnLine) -> ImageRecord:
     """Build (and push) the project's image; record it in ``.samepack/env.json``."""
     secrets = build_secrets(facts, options)
-    check_secrets_set(secrets, facts.lock_file)
     rendered = render_for(facts, options)
     dockerfile = write_rendered(facts, rendered)
     try:
@@ -113,6 +112,7 @@ def build_image(facts: ProjectFacts, options: BuildOptions, on_line: OnLine) -> 
                                f"{dockerfile} and a ready build context in {context}") from None
     if secrets and not builder.passes_secrets:
         raise secrets_refused(secrets, facts.lock_file)
+    check_secrets_set(secrets, facts.lock_file)
     tag = options.tag or default_tag(facts)
     with tempfile.TemporaryDirectory(prefix="samepack-context-") as scratch:
         _say_withheld(stage_context(_plan(facts, rendered, options), Path(scratch)))
