@@ -23,6 +23,7 @@ class BuildRequest:
     tag: str
     network: str | None = None  # "host" | "none" | None (the builder's default)
     source_date_epoch: int = 0
+    secrets: tuple[str, ...] = ()  # environment variables mounted as build secrets of that id
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class BuildResult:
 
 class Builder(Protocol):
     name: str
+    passes_secrets: bool  # whether RUN --mount=type=secret works (no value in any layer)
 
     def build(self, request: BuildRequest, on_line: OnLine) -> BuildResult: ...
 
@@ -50,6 +52,7 @@ class DockerBuilder:
     """The Docker engine at ``DOCKER_HOST`` (or the default socket), through the Docker SDK."""
 
     name = "docker"
+    passes_secrets = False  # the classic builder the SDK drives has no RUN --mount
 
     def __init__(self, client) -> None:
         self.client = client
@@ -103,6 +106,7 @@ class BuildahBuilder:
     (``CONTAINERS_STORAGE_CONF``, ``BUILDAH_ISOLATION``)."""
 
     name = "buildah"
+    passes_secrets = True
 
     def __init__(self, executable: str) -> None:
         self.executable = executable
@@ -133,6 +137,8 @@ class BuildahBuilder:
                     "-f", str(request.context / "Dockerfile"), "-t", request.tag]
             if request.network:
                 args += ["--network", request.network]
+            for variable in request.secrets:  # read from buildah's environment, ours
+                args += ["--secret", f"id={variable},src={variable},type=env"]
             self._run([*args, str(request.context)], on_line, BuildError,
                       f"buildah build of {request.tag}")
             image_id = iidfile.read_text().strip()
@@ -153,9 +159,14 @@ class BuildahBuilder:
 BUILDERS = ("docker", "buildah")
 
 
-def choose_builder(wanted: str = "auto") -> DockerBuilder | BuildahBuilder:
+def choose_builder(wanted: str = "auto",
+                   secrets: bool = False) -> DockerBuilder | BuildahBuilder:
     """The builder to use: the one asked for, or (``auto``) Docker when a daemon answers, else
-    buildah when installed. Raises ToolMissingError saying what to install."""
+    buildah when installed; buildah first when the build needs ``secrets``, which only it
+    passes. Raises ToolMissingError saying what to install."""
+    first_buildah = BuildahBuilder.find() if wanted == "auto" and secrets else None
+    if first_buildah:
+        return first_buildah
     if wanted in ("auto", "docker"):
         docker_builder = DockerBuilder.connect()
         if docker_builder:

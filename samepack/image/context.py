@@ -1,7 +1,11 @@
 """The build context, staged in a directory of its own: ``app/`` holds the project filtered by
 the .dockerignore rules (so secrets and data never reach the builder), ``samepack-build/``
-the lock, an optional wheelhouse and the uv binary. Files get one mtime and normalised modes,
-so the same project gives the same layers."""
+the uv binary, an optional wheelhouse (``wheels/``) and ``lock/``: the lock with the local wheel
+folders its ``--find-links`` lines name, at the same places relative to it
+(:mod:`samepack.image.lockfolders`). A project file whose content holds a credential (a
+password in an index URL, a private key, a token: the bundle's rules) is withheld from ``app/``
+as the bundle's code part drops it. Files get one mtime and normalised modes, so the same
+project gives the same layers."""
 
 from __future__ import annotations
 
@@ -13,10 +17,13 @@ from typing import Iterator
 
 import pathspec
 
+from samepack.bundle.parts.secrets import secret_in_file
 from samepack.errors import InputError
+from samepack.image.lockfolders import LockFolder, is_distribution_in
 
 APP_DIR = "app"
 SUPPORT_DIR = "samepack-build"
+LOCK_DIR = "lock"  # inside SUPPORT_DIR: the lock and its find-links folders
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class ContextPlan:
     lock_file: Path
     uv_binary: Path
     wheelhouse: Path | None = None
+    lock_folders: tuple[LockFolder, ...] = ()
     mtime: int = 0
 
 
@@ -36,6 +44,7 @@ class ContextPlan:
 class StagedContext:
     root: Path
     files: list[str]  # paths under app/, sorted
+    withheld: list[tuple[str, str]]  # (path, why) of project files kept out for their content
 
 
 def ignore_spec(dockerignore: str) -> pathspec.PathSpec:
@@ -89,12 +98,25 @@ def stage_context(plan: ContextPlan, target: Path) -> StagedContext:
         raise InputError(f"{plan.lock_file}: the lock file does not exist",
                          hint="run `samepack package-env` to write requirements.txt first")
     spec = ignore_spec(plan.dockerignore)
-    files = list(project_files(plan.project, spec))
-    for rel in files:
+    files: list[str] = []
+    withheld: list[tuple[str, str]] = []
+    for rel in project_files(plan.project, spec):
+        if is_distribution_in(rel, plan.lock_folders):
+            continue  # it goes beside the lock
+        why = secret_in_file(rel, plan.project / rel)
+        if why:
+            withheld.append((rel, why))
+            continue
+        files.append(rel)
         _place(plan.project / rel, target / APP_DIR / rel, plan.mtime)
     (target / APP_DIR).mkdir(exist_ok=True)
     support = target / SUPPORT_DIR
-    _place(plan.lock_file, support / plan.lock_file.name, plan.mtime)
+    lock_dir = support / LOCK_DIR
+    _place(plan.lock_file, lock_dir / plan.lock_file.name, plan.mtime)
+    for folder in plan.lock_folders:
+        (lock_dir / folder.name).mkdir(parents=True, exist_ok=True)
+        for name in folder.files:
+            _place(folder.source / name, lock_dir / folder.name / name, plan.mtime)
     _place(plan.uv_binary, support / "uv", plan.mtime)
     if plan.wheelhouse:
         for wheel in sorted(plan.wheelhouse.iterdir()):
@@ -103,4 +125,4 @@ def stage_context(plan: ContextPlan, target: Path) -> StagedContext:
     _write(target / "Dockerfile", plan.dockerfile, plan.mtime)
     _write(target / ".dockerignore", "", plan.mtime)  # already applied while staging
     _settle_dirs(target, plan.mtime)
-    return StagedContext(target, files)
+    return StagedContext(target, files, withheld)

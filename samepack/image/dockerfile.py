@@ -27,6 +27,7 @@ class DockerfileInputs:
     lock_name: str = "requirements.txt"
     apt_packages: tuple[str, ...] = ()
     wheelhouse: bool = False
+    index_secrets: tuple[str, ...] = ()  # variables the install reads from build secrets
     source_date_epoch: int = 0
     source: str | None = None  # repository URL
     revision: str | None = None  # commit
@@ -74,7 +75,8 @@ def render_dockerfile(inputs: DockerfileInputs) -> str:
     return template.render(
         samepack_version=__version__, name=inputs.name, version=inputs.version,
         base=inputs.base, lock_name=inputs.lock_name, apt_packages=inputs.apt_packages,
-        wheelhouse=inputs.wheelhouse, source_date_epoch=inputs.source_date_epoch,
+        wheelhouse=inputs.wheelhouse, index_secrets=inputs.index_secrets,
+        source_date_epoch=inputs.source_date_epoch,
         labels=inputs.labels(), uid=RUN_AS_UID, user=RUN_AS_USER)
 
 

@@ -15,6 +15,8 @@ from samepack.envfiles.envjson import read_raw
 from samepack.envfiles.locations import recorded_pip_lock
 from samepack.errors import InputError, NotFoundError
 from samepack.image.base import cuda_from_lock, python_minor
+from samepack.image.index_secrets import IndexSecret, index_secrets, refuse_literal_credentials
+from samepack.image.lockfolders import LockFolder, lock_folders
 from samepack.program.model import Program
 
 
@@ -25,6 +27,8 @@ class ProjectFacts:
     version: str
     lock_file: Path
     python: str
+    lock_folders: tuple[LockFolder, ...] = ()  # the local --find-links folders the lock names
+    index_secrets: tuple[IndexSecret, ...] = ()  # ${VAR} credentials its index lines read
     gpu: bool = False
     cuda: tuple[str | None, ...] = ()  # candidates: lock pin first, then the scan's finding
     system_libraries: tuple[str, ...] = ()
@@ -122,18 +126,22 @@ def gather_facts(root: Path) -> ProjectFacts:
     if not lock_file.is_file():
         raise InputError(f"{lock_file}: the project has no lock file",
                          hint=f"run `samepack package-env {root}` to write it")
+    lock_text = lock_file.read_text(encoding="utf-8", errors="replace")
+    refuse_literal_credentials(lock_text, lock_file)  # checked before anything is built
+    folders = lock_folders(lock_file, root)
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
     python = python_minor(program.environment.python if program else None, "")
     scan = _scan(root, python or running)
     if not python and scan is not None:
         python = python_minor(scan.python.version, "")
-    lock_text = lock_file.read_text(encoding="utf-8", errors="replace")
     hardware = scan.hardware if scan is not None else None
     return ProjectFacts(
         root=root,
         name=program.name if program else root.name,
         version=program.version if program else "latest",
         lock_file=lock_file,
+        lock_folders=folders,
+        index_secrets=index_secrets(lock_text),
         python=python or running,
         gpu=bool(hardware and hardware.gpu),
         cuda=(cuda_from_lock(lock_text), hardware.cuda if hardware else None),
