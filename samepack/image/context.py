@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pathspec
 
-from samepack.bundle.parts.secrets import secret_in_file
+from samepack.bundle.parts.secrets import ContentScreen
 from samepack.errors import InputError
 from samepack.image.lockfolders import LockFolder, is_distribution_in
 
@@ -100,15 +100,17 @@ def stage_context(plan: ContextPlan, target: Path) -> StagedContext:
     spec = ignore_spec(plan.dockerignore)
     files: list[str] = []
     withheld: list[tuple[str, str]] = []
+    screen = ContentScreen()
     for rel in project_files(plan.project, spec):
         if is_distribution_in(rel, plan.lock_folders):
             continue  # it goes beside the lock
-        why = secret_in_file(rel, plan.project / rel)
+        why = screen.check(rel, plan.project / rel)
         if why:
             withheld.append((rel, why))
             continue
         files.append(rel)
         _place(plan.project / rel, target / APP_DIR / rel, plan.mtime)
+    screen.remember()
     (target / APP_DIR).mkdir(exist_ok=True)
     support = target / SUPPORT_DIR
     lock_dir = support / LOCK_DIR

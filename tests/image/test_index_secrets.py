@@ -5,6 +5,7 @@ index is in test_build_vendor.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,27 @@ def test_a_hand_made_lock_with_a_literal_password_is_refused_before_building(sam
             "@corp.example:8443/simple and export SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD"
             in result.stderr)
     assert not (project / ".samepack").exists()
+
+
+def test_contents_that_passed_are_remembered_and_a_secret_is_withheld_every_time(tmp_path):
+    """The content check shares the code part's records: what passed is not searched again
+    (export and later builds), and a file holding a credential is never recorded as passed."""
+    from samepack.bundle.parts.secrets import ContentScreen
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text(
+        "--index-url https://alice:s3cret-Passw0rd@corp.example/simple\nsix\n")
+    (project / "train.py").write_text("URL = 'https://user@example.org/'  # @ and ://\n")
+    lock = project / "requirements.lock"
+    lock.write_text(LOCK)
+    uv = tmp_path / "uv"
+    uv.write_text("binary")
+    plan = ContextPlan(project=project, dockerfile="FROM scratch\n", dockerignore="",
+                       lock_file=lock, uv_binary=uv)
+    for attempt in ("first", "again"):
+        staged = stage_context(plan, tmp_path / attempt)
+        assert staged.withheld == [("requirements.txt", "password in a URL")], attempt
+    known = ContentScreen().known
+    assert hashlib.sha256((project / "train.py").read_bytes()).digest() in known
+    assert hashlib.sha256((project / "requirements.txt").read_bytes()).digest() not in known

@@ -7,10 +7,12 @@ names, data-set URIs) are redacted (``redact``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from fnmatch import fnmatch, translate
+from pathlib import Path
 
 SCAN_LIMIT = 1024 * 1024  # content is scanned whole for files up to this size
 LARGE_SCAN_LIMIT = 64 * 1024 * 1024  # larger text files are scanned in windows up to this
@@ -151,6 +153,34 @@ def secret_in_file(path: str, file) -> str | None:
                 return why
             tail = block[-_OVERLAP:]
     return None
+
+
+class ContentScreen:
+    """``secret_in_content`` of whole files, remembering the contents that passed by digest in
+    the same records as the bundle's code part (``screened-<rules>``, :mod:`samepack.cache`),
+    so a file that passed in an export or an earlier build is not searched again."""
+
+    def __init__(self) -> None:
+        from samepack.cache import DigestSet
+
+        self.known = DigestSet.load(f"screened-{rules_digest()}")
+        self._passed: list[bytes] = []
+
+    def check(self, path: str, file: Path) -> str | None:
+        """Why the file at ``file`` (``path`` in the project) looks like a secret, or None."""
+        if os.path.getsize(file) > SCAN_LIMIT:
+            return secret_in_file(path, file)
+        content = Path(file).read_bytes()
+        digest = hashlib.sha256(content).digest()
+        why = secret_in_content(path, content, passed_before=digest in self.known)
+        if why is None:
+            self._passed.append(digest)
+        return why
+
+    def remember(self) -> None:
+        """Record what passed (best effort)."""
+        self.known.add(self._passed)
+        self._passed = []
 
 
 REDACTED = "[redacted: {}]"
