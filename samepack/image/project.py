@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from samepack.envfiles.envjson import read_raw
-from samepack.envfiles.locations import recorded_pip_lock
+from samepack.envfiles.locations import recorded_conda_lock, recorded_pip_lock
 from samepack.errors import InputError, NotFoundError
 from samepack.image.base import cuda_from_lock, python_minor
 from samepack.image.index_secrets import IndexSecret, index_secrets, refuse_literal_credentials
@@ -118,8 +118,16 @@ def _user_ignore(root: Path) -> tuple[str, ...]:
 def gather_facts(root: Path) -> ProjectFacts:
     """Everything the Dockerfile and the build context are rendered from."""
     program = load_project_program(root)
+    recorded = read_raw(root).get("files") or {}
+    conda_lock = recorded_conda_lock(recorded)
+    if conda_lock:
+        raise InputError(f"{root / conda_lock}: the project's environment is locked for conda; "
+                         "samepack build installs a pip lock only",
+                         hint="lock it for pip (`samepack package-env --locker uv`: the "
+                              "environment.yml's PyPI equivalents), or run it where conda "
+                              "installs it: `samepack env create` / `samepack run`")
     lock_name = ((program.environment.lock if program else None)
-                 or recorded_pip_lock(read_raw(root).get("files") or {}) or "requirements.txt")
+                 or recorded_pip_lock(recorded) or "requirements.txt")
     # A program imported from a bundle runs in <entry>/code and keeps its lock in <entry>/env.
     candidates = [root / lock_name, root.parent / "env" / lock_name]
     lock_file = next((path for path in candidates if path.is_file()), candidates[0])

@@ -256,3 +256,21 @@ def test_constraints_are_plain_where_platforms_agree_and_marked_where_they_do_no
     assert provided.everywhere() == ["appnope", "numpy", "tornado"]
     assert provided.version_text("numpy") == "numpy 1.26.4 on linux-64, 1.26.3 on osx-arm64"
     assert set(PLATFORM_MARKERS) == set(UV_PLATFORMS)  # every platform a lock can be for
+
+
+def test_build_of_a_conda_locked_project_says_it_installs_pip_locks_only(samepack_proc, tmp_path):
+    """An image installs a pip lock only: a conda-locked project is refused before anything is
+    built, naming conda-lock.yml and the way to a pip lock (its pip part alone would miss
+    conda's packages)."""
+    root, offline = small_conda_project(tmp_path, "sigtool", [
+        FakeDist("sigtool", "1.0", requires=("numpy",)), FakeDist("numpy", "1.26.4")])
+    locked = samepack_proc("package-env", root, *offline, timeout=300)
+    assert locked.returncode == 0, locked.stderr
+    before = files_of(root)
+    done = samepack_proc("build", root, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    first, hint = done.stderr.splitlines()[:2]
+    assert first == (f"error: {root / 'conda-lock.yml'}: the project's environment is locked "
+                     "for conda; samepack build installs a pip lock only")
+    assert "--locker uv" in hint
+    assert files_of(root) == before
