@@ -104,12 +104,30 @@ def project_index(scan: Scan, root: Path) -> IndexOptions:
     """The index options the project's own files declare."""
     files = {d.evidence.path for d in scan.declared
              if d.ecosystem == "pypi" and d.evidence.path.endswith((".txt", ".in"))}
+    return declared_index(root, sorted(files | set(requirement_files(root))), _pyproject(root))
+
+
+def files_index(root: Path) -> IndexOptions:
+    """What :func:`project_index` finds without a scan: the options of the project's
+    requirement files (and what they include) and of ``pyproject.toml``, as written (literal
+    credentials and all: for the tool's environment on this machine, never for a record)."""
+    return declared_index(root, requirement_files(root), _pyproject(root))
+
+
+def requirement_files(root: Path) -> list[str]:
+    """The requirement files the scan reads: ``requirements*.txt|in`` and
+    ``*requirements.txt`` at the root, every ``.txt`` / ``.in`` in ``requirements/``."""
+    found = []
     for folder, prefix in ((root, ""), (root / "requirements", "requirements/")):
-        if folder.is_dir():
-            files |= {prefix + p.name for p in folder.iterdir()
-                      if p.is_file() and p.name.startswith("requirements" if not prefix else "")
-                      and p.suffix in (".txt", ".in")}
-    return declared_index(root, sorted(files), _pyproject(root))
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            name = path.name.lower()
+            if (path.is_file() and path.suffix in (".txt", ".in")
+                    and (prefix or name.startswith("requirements")
+                         or name.endswith("requirements.txt"))):
+                found.append(prefix + path.name)
+    return found
 
 
 def _pyproject(root: Path) -> dict | None:

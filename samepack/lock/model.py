@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Mapping
 
 ChoiceSource = Literal["flag", "pyproject", "auto"]
 
@@ -22,25 +22,26 @@ class IndexOptions:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
 
-    def args(self, base: Path | None = None) -> list[str]:
+    def args(self, base: Path | None = None, supplied: Mapping[str, str] | None = None
+             ) -> list[str]:
         """Command-line flags (the same for uv and pip); local find-links made absolute
         against ``base`` (default: the working directory), since the tools run elsewhere.
         ``${VAR}`` references (credentials kept out of records and locks) are expanded here,
-        as pip and uv expand them in a requirement file: a command line gets no such
-        expansion from the tools."""
+        from the environment or else ``supplied``, as pip and uv expand them in a requirement
+        file: a command line gets no such expansion from the tools."""
         from samepack.lock.credentials import expanded
 
         args: list[str] = []
         for link in self.find_links:
             local = "://" not in link
-            args += ["--find-links",
-                     str(((base or Path.cwd()) / link).resolve()) if local else expanded(link)]
+            args += ["--find-links", str(((base or Path.cwd()) / link).resolve()) if local
+                     else expanded(link, supplied)]
         if self.no_index:
             args.append("--no-index")
         if self.index_url:
-            args += ["--index-url", expanded(self.index_url)]
+            args += ["--index-url", expanded(self.index_url, supplied)]
         for url in self.extra_index_urls:
-            args += ["--extra-index-url", expanded(url)]
+            args += ["--extra-index-url", expanded(url, supplied)]
         return args
 
     def merged(self, other: "IndexOptions") -> "IndexOptions":

@@ -1,0 +1,110 @@
+"""The credentials a lock's ``${VAR}`` references stand for, given to the tool that installs it.
+
+``package-env`` writes a project's literal index credentials into the lock as ``${VAR}``
+references (:mod:`samepack.lock.credentials`); pip and uv expand them from their environment.
+uv and pip take a URL's own credentials before their netrc, keyring or credential store, so an
+unset variable is sent as written (``${VAR}``) and the index refuses it. So before uv is
+called, each variable the install needs is found, in this order:
+
+1. this process's environment (the user exported it);
+2. the project's own files, the ones ``package-env`` read (its requirement files and
+   ``pyproject.toml``): on the machine where the project holds the literal credential, the
+   lock installs as it was made;
+3. a netrc entry for the index's host (``$NETRC``, else ``~/.netrc``), as uv and pip would use
+   for a URL without a password.
+
+A variable none of them supplies is an error naming the lock, the index (credentials masked)
+and the variable, before anything is installed. What is found goes only into the tool's
+environment (and the command line's expanded index URLs): never into a file, a record or a
+message.
+"""
+
+from __future__ import annotations
+
+import netrc
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from samepack.errors import InputError
+from samepack.lock.credentials import credential_values, masked, references
+from samepack.lock.model import IndexOptions
+
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+
+
+@dataclass(frozen=True)
+class Needed:
+    """A variable the install needs, and the URL (as the lock writes it) that names it."""
+
+    variable: str
+    url: str
+
+
+def needed_variables(lock_text: str, index: IndexOptions) -> list[Needed]:
+    """The ``${VAR}`` references uv reads: in the lock text it is given and in the remote
+    places of ``index`` that go on its command line (with ``--no-index`` only find-links)."""
+    urls = _URL.findall(lock_text)
+    urls += [link for link in index.find_links if "://" in link]
+    if not index.no_index:
+        urls += [url for url in (index.index_url, *index.extra_index_urls) if url]
+    found: dict[str, Needed] = {}
+    for url in urls:
+        for variable in references(url):
+            found.setdefault(variable, Needed(variable, url))
+    return list(found.values())
+
+
+def supplied_variables(project_dir: Path, lock_name: str, lock_text: str,
+                       index: IndexOptions) -> dict[str, str]:
+    """The values of the variables the install of ``lock_text`` (the project's lock
+    ``lock_name``) needs that this environment lacks, from the project's files or netrc.
+    Raises :class:`InputError` for one nothing supplies."""
+    missing = [need for need in needed_variables(lock_text, index)
+               if not os.environ.get(need.variable)]
+    if not missing:
+        return {}
+    from samepack.envfiles.indexes import files_index
+
+    declared = _literal_values(files_index(project_dir))
+    supplied: dict[str, str] = {}
+    for need in missing:
+        value = declared.get(need.variable) or _from_netrc(need)
+        if not value:
+            host = urlsplit(need.url).hostname or "the index's host"
+            raise InputError(
+                f"{lock_name}: the index {masked(need.url)} needs ${{{need.variable}}}, which is "
+                "not set",
+                hint=f"set {need.variable} (the index's credential) or add a ~/.netrc entry for "
+                     f"{host}, then run again")
+        supplied[need.variable] = value
+    return supplied
+
+
+def _literal_values(declared: IndexOptions) -> dict[str, str]:
+    """Variable -> the literal credential the project's files write for it (the first
+    place that names one wins, as it does for the lock's URLs)."""
+    values: dict[str, str] = {}
+    for url in (declared.index_url, *declared.extra_index_urls, *declared.find_links):
+        for variable, value in credential_values(url or "").items():
+            values.setdefault(variable, value)
+    return values
+
+
+def _from_netrc(need: Needed) -> str | None:
+    """The password a netrc entry gives the index's host, for a variable that stands where
+    the URL's password goes (``user:${VAR}@host``) and a login matching the URL's user."""
+    parts = urlsplit(need.url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    user, colon, password = userinfo.partition(":")
+    if not colon or password != "${" + need.variable + "}" or not parts.hostname:
+        return None
+    try:
+        entry = netrc.netrc(os.environ.get("NETRC") or None).authenticators(parts.hostname)
+    except (OSError, netrc.NetrcParseError):
+        return None
+    if not entry or not entry[2] or (user and entry[0] and entry[0] != unquote(user)):
+        return None
+    return quote(entry[2], safe="")  # it goes inside the URL
