@@ -75,8 +75,8 @@ def supplied_variables(project_dir: Path, lock_name: str, lock_text: str,
         if not value:
             host = urlsplit(need.url).hostname or "the index's host"
             raise InputError(
-                f"{lock_name}: the index {masked(need.url)} needs ${{{need.variable}}}, which is "
-                "not set",
+                f"{lock_name}: the index {masked(need.url)} needs {need.variable}, which is not "
+                "set",
                 hint=f"set {need.variable} (the index's credential) or add a ~/.netrc entry for "
                      f"{host}, then run again")
         supplied[need.variable] = value
