@@ -15,7 +15,7 @@ import pytest
 from index_server import serve_indexes
 from lockbuilders import FakeDist, build_wheel
 
-from samepack.envcreate.index_credentials import needed_variables
+from samepack.envcreate.index_credentials import needed_variables, supplied_variables
 from samepack.lock.credentials import credential_values
 from samepack.lock.model import IndexOptions
 
@@ -206,3 +206,17 @@ def test_the_variables_an_install_needs_are_those_uv_reads():
         "SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD": "p%40ss"}
     assert credential_values("https://tok@fury.example/") == {"SAMEPACK_INDEX_FURY_EXAMPLE_TOKEN": "tok"}
     assert credential_values("https://alice:${PW}@corp.example/") == {}
+
+
+def test_a_pyproject_index_supplies_its_password_and_an_exported_variable_wins(
+        tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "1"\n\n[[tool.uv.index]]\nname = "corp"\n'
+        'url = "https://alice:py%2Fproject@corp.example/simple"\n')
+    variable = "SAMEPACK_INDEX_CORP_EXAMPLE_PASSWORD"
+    lock = f"--extra-index-url https://alice:${{{variable}}}@corp.example/simple\n\nx==1\n"
+    monkeypatch.delenv(variable, raising=False)
+    assert supplied_variables(tmp_path, "requirements.txt", lock, IndexOptions()) == {
+        variable: "py%2Fproject"}
+    monkeypatch.setenv(variable, "exported")
+    assert supplied_variables(tmp_path, "requirements.txt", lock, IndexOptions()) == {}
