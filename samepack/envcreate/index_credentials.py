@@ -87,7 +87,8 @@ def _literal_values(declared: IndexOptions) -> dict[str, str]:
     """Variable -> the literal credential the project's files write for it (the first
     place that names one wins, as it does for the lock's URLs)."""
     values: dict[str, str] = {}
-    for url in (declared.index_url, *declared.extra_index_urls, *declared.find_links):
+    for url in (declared.index_url, *declared.extra_index_urls, *declared.find_links,
+                *(pin.url for pin in declared.pinned)):
         for variable, value in credential_values(url or "").items():
             values.setdefault(variable, value)
     return values

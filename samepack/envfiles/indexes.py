@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from samepack.envfiles.atomic import is_generated
-from samepack.lock.model import IndexOptions
+from samepack.lock.model import IndexOptions, IndexPin
 from samepack.scan.model import Scan
 
 if sys.version_info >= (3, 11):
@@ -77,6 +77,7 @@ def _from_pyproject(pyproject: dict[str, Any]) -> IndexOptions:
                          extra_index_urls=_texts(uv.get("extra-index-url")),
                          find_links=_texts(uv.get("find-links")),
                          no_index=bool(uv.get("no-index")))
+    explicit: dict[str, str] = {}
     for entry in uv.get("index") or []:
         url = _text(entry.get("url")) if isinstance(entry, dict) else None
         if not url:
@@ -85,9 +86,23 @@ def _from_pyproject(pyproject: dict[str, Any]) -> IndexOptions:
             found = found.merged(IndexOptions(index_url=url))
         elif entry.get("format") == "flat":
             found = found.merged(IndexOptions(find_links=(url,)))
+        elif entry.get("explicit") and _text(entry.get("name")):
+            explicit[entry["name"]] = url  # only for the packages its sources pin to it
         else:
             found = found.merged(IndexOptions(extra_index_urls=(url,)))
-    return found
+    return found.merged(IndexOptions(pinned=_pins(uv.get("sources"), explicit)))
+
+
+def _pins(sources: Any, explicit: dict[str, str]) -> tuple[IndexPin, ...]:
+    """``[tool.uv.sources]`` entries naming an explicit index (one entry, or a list with
+    markers), in the order written; an explicit index no source names is used by nothing."""
+    pins: list[IndexPin] = []
+    for package, entries in (sources.items() if isinstance(sources, dict) else ()):
+        for entry in entries if isinstance(entries, list) else [entries]:
+            index = entry.get("index") if isinstance(entry, dict) else None
+            if isinstance(index, str) and index in explicit:
+                pins.append(IndexPin(package, explicit[index], _text(entry.get("marker"))))
+    return tuple(pins)
 
 
 def _text(value: Any) -> str | None:
