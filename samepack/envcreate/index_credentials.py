@@ -15,8 +15,8 @@ called, each variable the install needs is found, in this order:
 
 A variable none of them supplies is an error naming the lock, the index (credentials masked)
 and the variable, before anything is installed. What is found goes only into the tool's
-environment (and the command line's expanded index URLs): never into a file, a record or a
-message.
+environment (:func:`uv_index_flags` keeps index URLs that need it off uv's command line): never
+into a file, a record, a command line or a message.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import quote, unquote, urlsplit
 
 from samepack.errors import InputError
@@ -109,3 +110,35 @@ def _from_netrc(need: Needed) -> str | None:
     if not entry or not entry[2] or (user and entry[0] and entry[0] != unquote(user)):
         return None
     return quote(entry[2], safe="")  # it goes inside the URL
+
+
+# uv's environment variable for each index flag, and how it separates several values
+_FLAG_VARIABLES = {"--index-url": ("UV_INDEX_URL", " "),
+                   "--extra-index-url": ("UV_EXTRA_INDEX_URL", " "),
+                   "--find-links": ("UV_FIND_LINKS", ",")}
+
+
+def uv_index_flags(index: IndexOptions, base: Path | None, supplied: Mapping[str, str]
+                   ) -> tuple[list[str], dict[str, str]]:
+    """``index``'s flags for uv, and the variables to add to its environment: a flag whose
+    value takes a supplied credential goes there, with the other values of that flag (uv
+    reads a flag's variable only when the flag is not given), so that no credential samepack
+    supplies is on a command line, which any user of the machine can read."""
+    given = index.args(base, supplied)
+    written = index.args(base)
+    secret = {given[i - 1] for i, (value, plain) in enumerate(zip(given, written))
+              if value != plain}
+    args: list[str] = []
+    moved: dict[str, list[str]] = {}
+    position = 0
+    while position < len(given):
+        flag = given[position]
+        if flag in secret:
+            moved.setdefault(flag, []).append(given[position + 1])
+            position += 2
+        else:
+            args.append(flag)
+            position += 1
+    environment = {_FLAG_VARIABLES[flag][0]: _FLAG_VARIABLES[flag][1].join(values)
+                   for flag, values in moved.items()}
+    return args, environment

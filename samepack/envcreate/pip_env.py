@@ -64,9 +64,13 @@ def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
     what = "uv pip sync" if exact else "uv pip install"
     progress.step(f"installing the {_locked_count(requirements)} packages {requirements.name} "
                   f"locks with {what}")
+    from samepack.envcreate.index_credentials import uv_index_flags
+
+    flags, flag_variables = uv_index_flags(index, base, supplied or {})
     with _pins_only(requirements, index.no_index) as pins:
-        _uv([*verb, str(pins), "--require-hashes", "--python", str(python),
-             *index.args(base, supplied)], what, show=True, supplied=supplied or {})
+        _uv([*verb, str(pins), "--require-hashes", "--python", str(python), *flags], what,
+            show=True, environment={**(supplied or {}), **flag_variables},
+            secrets=tuple((supplied or {}).values()))
 
 
 def lock_credentials(project_dir: Path, requirements: Path, index: IndexOptions
@@ -119,22 +123,22 @@ def _locked_count(requirements: Path) -> int:
 
 
 def _uv(args: list[str], what: str, show: bool = False,
-        supplied: Mapping[str, str] | None = None) -> None:
+        environment: Mapping[str, str] | None = None, secrets: tuple[str, ...] = ()) -> None:
     """Run uv. With ``show``, on a terminal (unless the command asked for no progress), uv
     draws its own (downloads, installs) there, also for callers that show no steps of their
     own (a run making its cached environment); its messages are kept either way, for a
-    failure's error. ``supplied`` variables are added to its environment, and their values
-    never shown in an error."""
+    failure's error. ``environment`` is added to its environment; ``secrets`` are never
+    shown in an error."""
     shown = show and can_run_on_terminal() and not progress.quiet()
     command = [uv_binary(), *args, "--no-config", *([] if shown else ["--quiet"])]
-    env = {**os.environ, **supplied} if supplied else None
+    env = {**os.environ, **environment} if environment else None
     if shown:
         with progress.handover():
             done = run_on_terminal(command, env=env)
     else:
         done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        text = _without_values(done.stderr or done.stdout, (supplied or {}).values())
+        text = _without_values(done.stderr or done.stdout, secrets)
         failure = failure_error(what, text)
         if isinstance(failure, RemoteError):
             raise failure

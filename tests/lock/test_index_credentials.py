@@ -15,7 +15,8 @@ import pytest
 from index_server import serve_indexes
 from lockbuilders import FakeDist, build_wheel
 
-from samepack.envcreate.index_credentials import needed_variables, supplied_variables
+from samepack.envcreate.index_credentials import (needed_variables, supplied_variables,
+                                                 uv_index_flags)
 from samepack.lock.credentials import credential_values
 from samepack.lock.model import IndexOptions
 
@@ -220,3 +221,17 @@ def test_a_pyproject_index_supplies_its_password_and_an_exported_variable_wins(
         variable: "py%2Fproject"}
     monkeypatch.setenv(variable, "exported")
     assert supplied_variables(tmp_path, "requirements.txt", lock, IndexOptions()) == {}
+
+
+def test_a_supplied_credential_reaches_uv_through_its_environment_not_its_command_line(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("CORP_PW", raising=False)
+    index = IndexOptions(index_url="https://mirror.example/simple", find_links=("vendor",),
+                         extra_index_urls=("https://alice:${CORP_PW}@corp.example/simple",
+                                           "https://download.pytorch.org/whl/cpu"))
+    args, variables = uv_index_flags(index, tmp_path, {"CORP_PW": SECRET})
+    assert args == ["--find-links", str(tmp_path / "vendor"),
+                    "--index-url", "https://mirror.example/simple"]
+    assert variables == {"UV_EXTRA_INDEX_URL": f"https://alice:{SECRET}@corp.example/simple "
+                                                "https://download.pytorch.org/whl/cpu"}
+    assert uv_index_flags(index, tmp_path, {}) == (index.args(tmp_path), {})
