@@ -14,6 +14,7 @@ from typing import Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
 from samepack import progress
+from samepack.envcreate.index_credentials import supplied_variables, uv_index_flags
 from samepack.errors import LockError, RemoteError
 from samepack.lock.credentials import masked
 from samepack.lock.index_lines import without_option_lines
@@ -64,8 +65,6 @@ def sync_requirements(python: Path, requirements: Path, index: IndexOptions,
     what = "uv pip sync" if exact else "uv pip install"
     progress.step(f"installing the {_locked_count(requirements)} packages {requirements.name} "
                   f"locks with {what}")
-    from samepack.envcreate.index_credentials import uv_index_flags
-
     flags, flag_variables = uv_index_flags(index, base, supplied or {})
     with _pins_only(requirements, index.no_index) as pins:
         _uv([*verb, str(pins), "--require-hashes", "--python", str(python), *flags], what,
@@ -78,15 +77,13 @@ def lock_credentials(project_dir: Path, requirements: Path, index: IndexOptions
     """The values of the ``${VAR}`` credentials that installing ``requirements`` with
     ``index`` needs and this environment lacks, found before uv is called (an error names a
     missing one); see :mod:`samepack.envcreate.index_credentials`."""
-    from samepack.envcreate.index_credentials import supplied_variables
-
     try:
         text = requirements.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}  # uv reads (and reports) the file itself
     given = (without_option_lines(text) or text) if index.no_index else text
-    name = requirements.relative_to(project_dir).as_posix() \
-        if requirements.is_relative_to(project_dir) else requirements.name
+    name = (requirements.relative_to(project_dir).as_posix()
+            if requirements.is_relative_to(project_dir) else requirements.name)
     return supplied_variables(project_dir, name, given, index)
 
 
