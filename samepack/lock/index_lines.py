@@ -56,8 +56,9 @@ def credential_free(index: IndexOptions) -> tuple[IndexOptions, tuple[str, ...]]
             names = " and ".join(variables)
             notes.append(f"{flag} {masked(url)} carries credentials: the lock and "
                          f".samepack/env.json name them as {', '.join('${' + v + '}' for v in variables)}; "
-                         f"set {names} where the lock is installed (pip and uv read ${{VAR}} in "
-                         "requirement files)")
+                         f"set {names} where the lock is installed without the project's files "
+                         "(pip and uv read ${VAR} in requirement files; samepack's env create and "
+                         "runs take it from those files)")
         return safe
 
     cleaned = IndexOptions(
