@@ -74,12 +74,12 @@ def supplied_variables(project_dir: Path, lock_name: str, lock_text: str,
     for need in missing:
         value = declared.get(need.variable) or _from_netrc(need)
         if not value:
-            host = urlsplit(need.url).hostname or "the index's host"
+            netrc_too = (f" or add a ~/.netrc entry for {urlsplit(need.url).hostname}"
+                         if _password_user(need) is not None else "")
             raise InputError(
                 f"{lock_name}: the index {masked(need.url)} needs {need.variable}, which is not "
-                "set",
-                hint=f"set {need.variable} (the index's credential) or add a ~/.netrc entry for "
-                     f"{host}, then run again")
+                "set", hint=f"set {need.variable} (the index's credential){netrc_too}, then run "
+                            "again")
         supplied[need.variable] = value
     return supplied
 
@@ -95,19 +95,28 @@ def _literal_values(declared: IndexOptions) -> dict[str, str]:
     return values
 
 
-def _from_netrc(need: Needed) -> str | None:
-    """The password a netrc entry gives the index's host, for a variable that stands where
-    the URL's password goes (``user:${VAR}@host``) and a login matching the URL's user."""
+def _password_user(need: Needed) -> str | None:
+    """The URL's user name when the variable stands where its password goes
+    (``user:${VAR}@host``), else None: only a password can come from netrc."""
     parts = urlsplit(need.url)
-    userinfo = parts.netloc.rpartition("@")[0]
-    user, colon, password = userinfo.partition(":")
+    user, colon, password = parts.netloc.rpartition("@")[0].partition(":")
     if not colon or password != "${" + need.variable + "}" or not parts.hostname:
         return None
+    return unquote(user)
+
+
+def _from_netrc(need: Needed) -> str | None:
+    """The password a netrc entry gives the index's host, with a login matching the URL's
+    user (or none), for a variable in the password's place."""
+    user = _password_user(need)
+    if user is None:
+        return None
     try:
-        entry = netrc.netrc(os.environ.get("NETRC") or None).authenticators(parts.hostname)
+        entry = netrc.netrc(os.environ.get("NETRC") or None).authenticators(
+            urlsplit(need.url).hostname or "")
     except (OSError, netrc.NetrcParseError):
         return None
-    if not entry or not entry[2] or (user and entry[0] and entry[0] != unquote(user)):
+    if not entry or not entry[2] or (user and entry[0] and entry[0] != user):
         return None
     return quote(entry[2], safe="")  # it goes inside the URL
 

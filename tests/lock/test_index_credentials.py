@@ -235,3 +235,19 @@ def test_a_supplied_credential_reaches_uv_through_its_environment_not_its_comman
     assert variables == {"UV_EXTRA_INDEX_URL": f"https://alice:{SECRET}@corp.example/simple "
                                                 "https://download.pytorch.org/whl/cpu"}
     assert uv_index_flags(index, tmp_path, {}) == (index.args(tmp_path), {})
+
+
+def test_a_missing_token_is_named_and_netrc_offered_only_for_a_password(tmp_path, monkeypatch):
+    from samepack.errors import InputError
+
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    for name in ("FURY_TOKEN", "CORP_PW"):
+        monkeypatch.delenv(name, raising=False)
+    for lock, netrc_offered in (("--extra-index-url https://${FURY_TOKEN}@pypi.fury.io/team/\n", False),
+                                ("--extra-index-url https://bob:${CORP_PW}@corp.example/simple\n", True)):
+        with pytest.raises(InputError) as refused:
+            supplied_variables(tmp_path, "requirements.txt", lock, IndexOptions())
+        variable = "FURY_TOKEN" if not netrc_offered else "CORP_PW"
+        assert refused.value.message.startswith("requirements.txt: the index https://")
+        assert refused.value.message.endswith(f"needs {variable}, which is not set")
+        assert ("~/.netrc" in refused.value.hint) is netrc_offered
