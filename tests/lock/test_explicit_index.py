@@ -127,3 +127,34 @@ def test_sources_name_explicit_indexes_with_markers_and_other_indexes_stay_extra
         IndexPin("torch", "https://download.pytorch.org/whl/cpu", "sys_platform == 'darwin'"),
         IndexPin("Torch_Vision", "https://download.pytorch.org/whl/cpu"))
     assert found.pinned[2].page() == "https://download.pytorch.org/whl/cpu/torch-vision/"
+
+
+def test_sources_with_markers_take_the_index_of_the_target_platform(samepack, tmp_path,
+                                                                    wheel_dir):
+    ours, mac = tmp_path / "ours", tmp_path / "mac"
+    ours.mkdir()
+    mac.mkdir()
+    with serve_indexes({"main": sorted(wheel_dir.glob("*.whl")),
+                        "ours": [build_wheel(FakeDist("special", "3.0"), ours)],
+                        "mac": [build_wheel(FakeDist("special", "4.0"), mac)]}, {}) as server:
+        root = tmp_path / "project"
+        root.mkdir()
+        (root / "pyproject.toml").write_text(
+            '[project]\nname = "demo"\nversion = "1"\ndependencies = ["special"]\n\n'
+            '[tool.uv.sources]\nspecial = [\n'
+            '    { index = "ours", marker = "sys_platform == \'linux\'" },\n'
+            '    { index = "mac", marker = "sys_platform == \'darwin\'" },\n]\n\n'
+            f'[[tool.uv.index]]\nname = "ours"\nurl = "{server}/ours/"\nexplicit = true\n\n'
+            f'[[tool.uv.index]]\nname = "mac"\nurl = "{server}/mac/"\nexplicit = true\n')
+        (root / "train.py").write_text("import special\n")
+        locked = samepack("package-env", root, "--index-url", f"{server}/main/",
+                          "--platform", "linux-64")
+        assert locked.exit_code == 0, locked.stderr
+        lock = (root / "requirements.txt").read_text()
+        assert "special==3.0" in lock and "special==4.0" not in lock
+        assert [line for line in lock.splitlines() if line.startswith("--find-links")] == [
+            f"--find-links {server}/ours/special/", f"--find-links {server}/mac/special/"]
+        mac_lock = samepack("package-env", root, "--index-url", f"{server}/main/",
+                            "--platform", "osx-arm64", "--force")
+        assert mac_lock.exit_code == 0, mac_lock.stderr
+        assert "special==4.0" in (root / "requirements.txt").read_text()
