@@ -13,8 +13,8 @@ from samepack.console import warn
 from samepack.envcreate.lockcheck import locked_index, verify_lock_files
 from samepack.envcreate.hardware import (Needs, Shortfall, check_hardware, needs_from_program,
                                          needs_from_record)
-from samepack.envcreate.pip_env import (find_python, make_venv, running_python_is,
-                                        sync_requirements, venv_python)
+from samepack.envcreate.pip_env import (find_python, lock_credentials, make_venv,
+                                        running_python_is, sync_requirements, venv_python)
 from samepack.envfiles.atomic import write_atomic
 from samepack.envfiles.envjson import EnvRecord, read_env_record
 from samepack.envfiles.locations import CONDA_LOCK, recorded_conda_lock, recorded_pip_lock
@@ -115,9 +115,15 @@ def build_environment(project_dir: Path, conda: bool, python_version: str | None
                       pip_lock: str | None = None) -> Path:
     """Make the environment at ``prefix`` from the project's lock ``lock_file`` (a hashed
     requirements file, or ``conda-lock.yml`` with ``conda``, then the pip packages of
-    ``pip_lock`` on top); returns its interpreter. Relative find-links are the project's."""
+    ``pip_lock`` on top); returns its interpreter. Relative find-links are the project's.
+    The credentials the pip lock's ``${VAR}`` references need are found first, before
+    anything is made."""
+    pip_file = pip_lock if conda else lock_file
+    supplied = (lock_credentials(project_dir, project_dir / pip_file, index)
+                if pip_file and (project_dir / pip_file).is_file() else {})
     if conda:
-        return _build_conda(project_dir, project_dir / lock_file, pip_lock, prefix, facts, index)
+        return _build_conda(project_dir, project_dir / lock_file, pip_lock, prefix, facts, index,
+                            supplied)
     if python_version and running_python_is(python_version):
         # This interpreter is the version the lock asks for. Named by its path, uv takes it
         # (or the interpreter its venv was made from) at once; named by its version, uv
@@ -126,7 +132,7 @@ def build_environment(project_dir: Path, conda: bool, python_version: str | None
     else:
         interpreter = (find_python(python_version) if python_version else None) or sys.executable
     python = make_venv(prefix, interpreter)  # sys.executable only with --ignore-hardware
-    sync_requirements(python, project_dir / lock_file, index, base=project_dir)
+    sync_requirements(python, project_dir / lock_file, index, base=project_dir, supplied=supplied)
     return python
 
 
@@ -140,7 +146,7 @@ def _build(project_dir: Path, record: EnvRecord, prefix: Path, facts: MachineFac
 
 
 def _build_conda(project_dir: Path, conda_lock: Path, pip_lock: str | None, prefix: Path,
-                 facts: MachineFacts, index: IndexOptions) -> Path:
+                 facts: MachineFacts, index: IndexOptions, supplied: dict[str, str]) -> Path:
     from samepack.envcreate.conda_env import install_conda, locked_packages, verified_records
     from samepack.envcreate.conda_pip import check_pip_lock_beside_conda
 
@@ -157,7 +163,8 @@ def _build_conda(project_dir: Path, conda_lock: Path, pip_lock: str | None, pref
             raise ResourceError("conda-lock.yml has pip packages but its environment has no Python",
                                 hint="add python to environment.yml and lock again")
         # conda's Python packages are not in the pip lock: uv installs only what it lists
-        sync_requirements(python, pip_path, index, exact=False, base=project_dir, no_deps=True)
+        sync_requirements(python, pip_path, index, exact=False, base=project_dir, no_deps=True,
+                          supplied=supplied)
     return python
 
 

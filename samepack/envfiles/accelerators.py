@@ -37,5 +37,7 @@ def accelerator_index(requirements: list[DirectRequirement], hardware: dict[str,
 
 
 def _chooses_index(options: IndexOptions) -> bool:
-    """An index URL or --no-index decides where torch comes from; find-links only adds."""
-    return bool(options.index_url or options.extra_index_urls or options.no_index)
+    """An index URL, a PyTorch package pinned to an index of its own, or --no-index decides
+    where torch comes from; find-links only adds."""
+    pinned = any(pin.package.lower() in PYTORCH_PACKAGES for pin in options.pinned)
+    return bool(options.index_url or options.extra_index_urls or options.no_index or pinned)

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from samepack.envfiles.atomic import is_generated
-from samepack.lock.model import IndexOptions
+from samepack.lock.model import IndexOptions, IndexPin
 from samepack.scan.model import Scan
 
 if sys.version_info >= (3, 11):
@@ -77,6 +77,7 @@ def _from_pyproject(pyproject: dict[str, Any]) -> IndexOptions:
                          extra_index_urls=_texts(uv.get("extra-index-url")),
                          find_links=_texts(uv.get("find-links")),
                          no_index=bool(uv.get("no-index")))
+    explicit: dict[str, str] = {}
     for entry in uv.get("index") or []:
         url = _text(entry.get("url")) if isinstance(entry, dict) else None
         if not url:
@@ -85,9 +86,23 @@ def _from_pyproject(pyproject: dict[str, Any]) -> IndexOptions:
             found = found.merged(IndexOptions(index_url=url))
         elif entry.get("format") == "flat":
             found = found.merged(IndexOptions(find_links=(url,)))
+        elif entry.get("explicit") and _text(entry.get("name")):
+            explicit[entry["name"]] = url  # only for the packages its sources pin to it
         else:
             found = found.merged(IndexOptions(extra_index_urls=(url,)))
-    return found
+    return found.merged(IndexOptions(pinned=_pins(uv.get("sources"), explicit)))
+
+
+def _pins(sources: Any, explicit: dict[str, str]) -> tuple[IndexPin, ...]:
+    """``[tool.uv.sources]`` entries naming an explicit index (one entry, or a list with
+    markers), in the order written; an explicit index no source names is used by nothing."""
+    pins: list[IndexPin] = []
+    for package, entries in (sources.items() if isinstance(sources, dict) else ()):
+        for entry in entries if isinstance(entries, list) else [entries]:
+            index = entry.get("index") if isinstance(entry, dict) else None
+            if isinstance(index, str) and index in explicit:
+                pins.append(IndexPin(package, explicit[index], _text(entry.get("marker"))))
+    return tuple(pins)
 
 
 def _text(value: Any) -> str | None:
@@ -104,12 +119,30 @@ def project_index(scan: Scan, root: Path) -> IndexOptions:
     """The index options the project's own files declare."""
     files = {d.evidence.path for d in scan.declared
              if d.ecosystem == "pypi" and d.evidence.path.endswith((".txt", ".in"))}
+    return declared_index(root, sorted(files | set(requirement_files(root))), _pyproject(root))
+
+
+def files_index(root: Path) -> IndexOptions:
+    """What :func:`project_index` finds without a scan: the options of the project's
+    requirement files (and what they include) and of ``pyproject.toml``, as written (literal
+    credentials and all: for the tool's environment on this machine, never for a record)."""
+    return declared_index(root, requirement_files(root), _pyproject(root))
+
+
+def requirement_files(root: Path) -> list[str]:
+    """The requirement files the scan reads: ``requirements*.txt|in`` and
+    ``*requirements.txt`` at the root, every ``.txt`` / ``.in`` in ``requirements/``."""
+    found = []
     for folder, prefix in ((root, ""), (root / "requirements", "requirements/")):
-        if folder.is_dir():
-            files |= {prefix + p.name for p in folder.iterdir()
-                      if p.is_file() and p.name.startswith("requirements" if not prefix else "")
-                      and p.suffix in (".txt", ".in")}
-    return declared_index(root, sorted(files), _pyproject(root))
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            name = path.name.lower()
+            if (path.is_file() and path.suffix in (".txt", ".in")
+                    and (prefix or name.startswith("requirements")
+                         or name.endswith("requirements.txt"))):
+                found.append(prefix + path.name)
+    return found
 
 
 def _pyproject(root: Path) -> dict | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 _REFERENCES = re.compile(r"(?:\$\{[A-Z0-9_]+\})+")
@@ -28,27 +29,39 @@ def variable_prefix(url: str) -> str:
 def without_credentials(url: str) -> tuple[str, tuple[str, ...]]:
     """``url`` with its literal credentials replaced by ``${VAR}`` references, and the names
     of the variables it now needs that it did not before."""
+    safe, values = _replaced(url)
+    return safe, tuple(values)
+
+
+def credential_values(url: str) -> dict[str, str]:
+    """The literal credentials of ``url`` by the variable :func:`without_credentials` names
+    them with (``{"SAMEPACK_INDEX_HOST_PASSWORD": "secret"}``): what the project's own file
+    supplies for the lock's ``${VAR}``. Values are as written in the URL (percent-encoded)."""
+    return _replaced(url)[1]
+
+
+def _replaced(url: str) -> tuple[str, dict[str, str]]:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url, ()
+        return url, {}
     if "@" not in parts.netloc:
-        return url, ()
+        return url, {}
     userinfo, _, host = parts.netloc.rpartition("@")
     user, colon, password = userinfo.partition(":")
     prefix = variable_prefix(url)
-    added: list[str] = []
+    values: dict[str, str] = {}
     if colon:
         if password and not _REFERENCES.fullmatch(password):
-            added.append(f"{prefix}_PASSWORD")
-            password = "${" + added[-1] + "}"
+            values[f"{prefix}_PASSWORD"] = password
+            password = "${" + prefix + "_PASSWORD}"
         userinfo = f"{user}:{password}"
     elif user and not _REFERENCES.fullmatch(user):
-        added.append(f"{prefix}_TOKEN")
-        userinfo = "${" + added[-1] + "}"
-    if not added:
-        return url, ()
-    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}")), tuple(added)
+        values[f"{prefix}_TOKEN"] = user
+        userinfo = "${" + prefix + "_TOKEN}"
+    if not values:
+        return url, {}
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}")), values
 
 
 def masked(text: str) -> str:
@@ -64,7 +77,17 @@ def masked(text: str) -> str:
     return _USERINFO.sub(mask, text)
 
 
-def expanded(text: str) -> str:
+def references(text: str) -> list[str]:
+    """The names of the ``${NAME}`` references in ``text``, in order, each once."""
+    return list(dict.fromkeys(_VARIABLE.findall(text)))
+
+
+def expanded(text: str, supplied: Mapping[str, str] | None = None) -> str:
     """``${NAME}`` references replaced by the variables' values, as pip does in requirement
-    files (an unset or empty variable is left as written)."""
-    return _VARIABLE.sub(lambda m: os.environ.get(m.group(1)) or m.group(0), text)
+    files (an unset or empty variable is left as written); ``supplied`` fills in variables
+    this process's environment lacks."""
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        return os.environ.get(name) or (supplied or {}).get(name) or match.group(0)
+
+    return _VARIABLE.sub(value, text)

@@ -32,10 +32,14 @@ class LockIndex:
 
 
 def option_lines(index: IndexOptions) -> list[str]:
-    """``index`` as requirement-file option lines, in pip-compile's order."""
+    """``index`` as requirement-file option lines, in pip-compile's order. A package pinned
+    to its own index is found through that index's page of the package's files, which offers
+    no other package (the lock's hashes pick the files)."""
     lines = [f"--index-url {index.index_url}"] if index.index_url else []
     lines += [f"--extra-index-url {url}" for url in index.extra_index_urls]
-    lines += [f"--find-links {_quoted(link)}" for link in index.find_links]
+    pages = [pin.page() for pin in index.pinned]
+    lines += [f"--find-links {_quoted(link)}"
+              for link in dict.fromkeys((*index.find_links, *pages))]
     return lines + (["--no-index"] if index.no_index else [])
 
 
@@ -52,16 +56,19 @@ def credential_free(index: IndexOptions) -> tuple[IndexOptions, tuple[str, ...]]
             names = " and ".join(variables)
             notes.append(f"{flag} {masked(url)} carries credentials: the lock and "
                          f".samepack/env.json name them as {', '.join('${' + v + '}' for v in variables)}; "
-                         f"set {names} where the lock is installed (pip and uv read ${{VAR}} in "
-                         "requirement files)")
+                         f"set {names} where the lock is installed without the project's files "
+                         "(pip and uv read ${VAR} in requirement files; samepack's env create and "
+                         "runs take it from those files)")
         return safe
 
     cleaned = IndexOptions(
         find_links=tuple(clean("--find-links", link) for link in index.find_links),
         no_index=index.no_index,
         index_url=clean("--index-url", index.index_url) if index.index_url else None,
-        extra_index_urls=tuple(clean("--extra-index-url", url) for url in index.extra_index_urls))
-    return cleaned, tuple(notes)
+        extra_index_urls=tuple(clean("--extra-index-url", url) for url in index.extra_index_urls),
+        pinned=tuple(replace(pin, url=clean("[[tool.uv.index]]", pin.url))
+                     for pin in index.pinned))
+    return cleaned, tuple(dict.fromkeys(notes))
 
 
 def lock_index(index: IndexOptions, root: Path, lock_name: str) -> LockIndex:

@@ -53,3 +53,8 @@ class PipToolsLocker:
         if request.conda is not None:
             raise InputError("pip-tools cannot lock a conda environment.yml",
                              hint="use --locker conda-lock")
+        if request.index.pinned:
+            names = ", ".join(dict.fromkeys(pin.package for pin in request.index.pinned))
+            raise InputError(f"pyproject.toml: [tool.uv.sources] pins {names} to an explicit "
+                             "index, which pip-compile cannot keep to those packages",
+                             hint="use --locker uv, which resolves them from that index only")

@@ -15,6 +15,7 @@ from samepack.lock.model import LockRequest, LockResult
 from samepack.lock.pins import pins_from_requirements
 from samepack.lock.platforms import normalise_platforms, target_python, uv_platform_args
 from samepack.lock.tool import dist_version, run_tool, shows_progress, uv_binary
+from samepack.lock.uv_sources import SOURCES_INPUT, write_sources_input
 
 
 class UvLocker:
@@ -29,7 +30,9 @@ class UvLocker:
         files: dict[str, str] = {}
         shown = shows_progress()  # uv's own progress on the terminal, else nothing from it
         with scratch_inputs(request) as (scratch, extra):
-            base = [uv_binary(), "pip", "compile", "requirements.in", "--generate-hashes",
+            environment = write_sources_input(request, scratch)
+            source = SOURCES_INPUT if environment is not None else "requirements.in"
+            base = [uv_binary(), "pip", "compile", source, "--generate-hashes",
                     "--no-header", "--no-config", *([] if shown else ["--quiet"]),
                     "--python", sys.executable,
                     "--no-python-downloads", "--python-version", python,
@@ -38,14 +41,15 @@ class UvLocker:
             progress.step(f"resolving {_requirements(len(request.requirements))} with uv pip "
                           f"compile for Python {python} on {', '.join(platforms)}")
             run_tool([*base, "--output-file", "requirements.txt"], scratch, "uv pip compile",
-                     on_terminal=shown)
+                     env=environment, on_terminal=shown)
             files["requirements.txt"] = with_header(
                 (scratch / "requirements.txt").read_text(encoding="utf-8"))
             if request.pylock:
                 kept = _same_versions(scratch, files["requirements.txt"], request)
                 progress.step("writing pylock.toml with uv pip compile --format pylock.toml")
                 run_tool([*base, *kept, "--format", "pylock.toml", "--output-file", "pylock.toml"],
-                         scratch, "uv pip compile --format pylock.toml", on_terminal=shown)
+                         scratch, "uv pip compile --format pylock.toml", env=environment,
+                         on_terminal=shown)
                 files["pylock.toml"] = with_header(
                     (scratch / "pylock.toml").read_text(encoding="utf-8"))
         return LockResult(locker=self.name, files=files,

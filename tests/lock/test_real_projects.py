@@ -20,6 +20,7 @@ import pytest
 from lockbuilders import FakeDist, build_wheel
 
 from samepack.envfiles.indexes import declared_index
+from samepack.lock.model import IndexPin
 from samepack.lock.pins import pins_from_requirements
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -289,8 +290,9 @@ def test_pytorch_cpu_uv_index_in_pocket_tts_pyproject_is_read():
 
     root = FIXTURES / "real-uv-index"
     found = declared_index(root, [], tomllib.loads((root / "pyproject.toml").read_text()))
-    assert found.extra_index_urls == (PYTORCH_CPU,)
-    assert found.index_url is None and not found.find_links
+    # explicit = true: the index serves torch, which [tool.uv.sources] pins to it, only
+    assert found.pinned == (IndexPin("torch", PYTORCH_CPU),)
+    assert found.index_url is None and not found.find_links and not found.extra_index_urls
 
 
 def test_a_uv_index_that_cannot_be_reached_is_one_line_naming_it(samepack_proc, tmp_path):
@@ -329,6 +331,11 @@ def test_pocket_tts_locks_with_its_uv_index_recorded(samepack_proc, tmp_path):
     assert locked["torch"] == "2.5.1+cpu" and len(locked) == len(POCKET_TTS_DISTS) - 1
     record = env_json(root)
     assert record["python"] == "3.10"
-    assert record["index"]["project"]["extra_index_urls"] == [PYTORCH_CPU]
+    assert record["index"]["project"]["pinned"] == [
+        {"package": "torch", "url": PYTORCH_CPU, "marker": None}]
+    assert "extra_index_urls" not in record["index"]["project"]
+    lines = [line for line in (root / "requirements.txt").read_text().splitlines()
+             if line.startswith("--")]
+    assert lines == [f"--find-links {PYTORCH_CPU}/torch/"]  # torch's files on that index only
     assert "cu1" not in json.dumps(record)
     assert samepack_proc("package-env", root, "--check", env=env).returncode == 0
