@@ -30,7 +30,7 @@ from typing import Mapping
 from urllib.parse import quote, unquote, urlsplit
 
 from samepack.errors import InputError
-from samepack.lock.credentials import credential_values, masked, references
+from samepack.lock.credentials import credential_values, masked, off_command_line, references
 from samepack.lock.model import IndexOptions
 
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
@@ -121,33 +121,8 @@ def _from_netrc(need: Needed) -> str | None:
     return quote(entry[2], safe="")  # it goes inside the URL
 
 
-# uv's environment variable for each index flag, and how it separates several values
-_FLAG_VARIABLES = {"--index-url": ("UV_INDEX_URL", " "),
-                   "--extra-index-url": ("UV_EXTRA_INDEX_URL", " "),
-                   "--find-links": ("UV_FIND_LINKS", ",")}
-
-
 def uv_index_flags(index: IndexOptions, base: Path | None, supplied: Mapping[str, str]
                    ) -> tuple[list[str], dict[str, str]]:
-    """``index``'s flags for uv, and the variables to add to its environment: a flag whose
-    value takes a supplied credential goes there, with the other values of that flag (uv
-    reads a flag's variable only when the flag is not given), so that no credential samepack
-    supplies is on a command line, which any user of the machine can read."""
-    given = index.args(base, supplied)
-    written = index.args(base)
-    secret = {given[i - 1] for i, (value, plain) in enumerate(zip(given, written))
-              if value != plain}
-    args: list[str] = []
-    moved: dict[str, list[str]] = {}
-    position = 0
-    while position < len(given):
-        flag = given[position]
-        if flag in secret:
-            moved.setdefault(flag, []).append(given[position + 1])
-            position += 2
-        else:
-            args.append(flag)
-            position += 1
-    environment = {_FLAG_VARIABLES[flag][0]: _FLAG_VARIABLES[flag][1].join(values)
-                   for flag, values in moved.items()}
-    return args, environment
+    """``index``'s flags for uv (credentials expanded from the environment or ``supplied``),
+    and the variables to add to its environment: see :func:`samepack.lock.credentials.off_command_line`."""
+    return off_command_line(index.args(base, supplied))

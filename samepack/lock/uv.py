@@ -5,12 +5,14 @@ handed this one explicitly so it never searches (or downloads) an interpreter of
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from samepack import progress
 from samepack.errors import InputError
 from samepack.lock.compile import index_args, scratch_inputs, with_header
+from samepack.lock.credentials import off_command_line
 from samepack.lock.model import LockRequest, LockResult
 from samepack.lock.pins import pins_from_requirements
 from samepack.lock.platforms import normalise_platforms, target_python, uv_platform_args
@@ -32,11 +34,14 @@ class UvLocker:
         with scratch_inputs(request) as (scratch, extra):
             environment = write_sources_input(request, scratch)
             source = SOURCES_INPUT if environment is not None else "requirements.in"
+            flags, flag_variables = off_command_line(index_args(request))
+            if flag_variables:
+                environment = {**(environment or os.environ), **flag_variables}
             base = [uv_binary(), "pip", "compile", source, "--generate-hashes",
                     "--no-header", "--no-config", *([] if shown else ["--quiet"]),
                     "--python", sys.executable,
                     "--no-python-downloads", "--python-version", python,
-                    *uv_platform_args(platforms), *index_args(request), *extra,
+                    *uv_platform_args(platforms), *flags, *extra,
                     *(arg for name in request.leave_out for arg in ("--no-emit-package", name))]
             progress.step(f"resolving {_requirements(len(request.requirements))} with uv pip "
                           f"compile for Python {python} on {', '.join(platforms)}")

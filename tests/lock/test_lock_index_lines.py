@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from index_server import serve_indexes
@@ -211,3 +212,38 @@ def test_a_variable_the_project_writes_is_kept_as_written_and_used_to_lock(
 def _imports(python: Path, modules: str) -> bool:
     done = subprocess.run([str(python), "-c", f"import {modules}"], capture_output=True, text=True)
     return done.returncode == 0
+
+
+def _command_lines_seen(stop: "threading.Event", seen: list[str]) -> None:
+    """Every process command line on this machine, read from /proc until ``stop``."""
+    while not stop.is_set():
+        for entry in Path("/proc").iterdir():
+            try:
+                seen.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+            except (OSError, UnicodeDecodeError):
+                continue
+
+
+def test_a_credential_used_to_lock_is_on_no_command_line(samepack, tmp_path, wheel_dir,
+                                                         monkeypatch):
+    """uv gets an index URL that carries a credential through its environment: any user of the
+    machine reads command lines from /proc while the lock runs."""
+    root, _ = _private_project(tmp_path, wheel_dir, "")
+    private = sorted((tmp_path / "private-wheels").glob("*.whl"))
+    with serve_indexes({"main": sorted(wheel_dir.glob("*.whl")), "private": private},
+                       {"private": ("alice", SECRET)}) as server:
+        (root / "requirements.txt").write_text(
+            f"--extra-index-url http://alice:${{CORP_TOKEN}}@{server[7:]}/private/\n"
+            + (root / "requirements.txt").read_text().lstrip("\n"))
+        monkeypatch.setenv("CORP_TOKEN", SECRET)
+        stop, seen = threading.Event(), []
+        watcher = threading.Thread(target=_command_lines_seen, args=(stop, seen), daemon=True)
+        watcher.start()
+        try:
+            result = samepack("package-env", root, "--index-url", f"{server}/main/")
+        finally:
+            stop.set()
+            watcher.join()
+        assert result.exit_code == 0, result.stderr
+    assert any("pip compile" in line for line in seen)  # uv was seen running
+    assert not [line for line in seen if SECRET in line]
