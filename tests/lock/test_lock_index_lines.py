@@ -214,7 +214,7 @@ def _imports(python: Path, modules: str) -> bool:
     return done.returncode == 0
 
 
-def _command_lines_seen(stop: "threading.Event", seen: list[str]) -> None:
+def _command_lines_seen(stop: threading.Event, seen: list[str]) -> None:
     """Every process command line on this machine, read from /proc until ``stop``."""
     while not stop.is_set():
         for entry in Path("/proc").iterdir():
