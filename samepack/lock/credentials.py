@@ -93,19 +93,24 @@ def expanded(text: str, supplied: Mapping[str, str] | None = None) -> str:
     return _VARIABLE.sub(value, text)
 
 
-# uv's environment variable for each index flag, and how it separates several values
-_UV_FLAG_VARIABLES = {"--index-url": ("UV_INDEX_URL", " "),
-                      "--extra-index-url": ("UV_EXTRA_INDEX_URL", " "),
-                      "--find-links": ("UV_FIND_LINKS", ",")}
+# the tools' environment variable for each index flag, and how it separates several values
+UV_FLAG_VARIABLES = {"--index-url": ("UV_INDEX_URL", " "),
+                     "--extra-index-url": ("UV_EXTRA_INDEX_URL", " "),
+                     "--find-links": ("UV_FIND_LINKS", ",")}
+PIP_FLAG_VARIABLES = {"--index-url": ("PIP_INDEX_URL", " "),
+                      "--extra-index-url": ("PIP_EXTRA_INDEX_URL", " "),
+                      "--find-links": ("PIP_FIND_LINKS", " ")}
 
 
-def off_command_line(args: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Index flags for uv, and the variables to add to its environment: a flag whose value
-    carries a credential (not a ``${VAR}`` reference) goes there, with the other values of that
-    flag (uv reads a flag's variable only when the flag is not given), so that no credential
-    is on a command line, which any user of the machine can read."""
+def off_command_line(args: list[str], variables: dict[str, tuple[str, str]] = UV_FLAG_VARIABLES
+                     ) -> tuple[list[str], dict[str, str]]:
+    """Index flags for a tool (uv's ``variables``, or pip's), and the variables to add to its
+    environment: a flag whose value carries a credential (not a ``${VAR}`` reference) goes
+    there, with the other values of that flag (the tools read a flag's variable only when the
+    flag is not given), so that no credential is on a command line, which any user of the
+    machine can read."""
     secret = {flag for flag, value in zip(args, args[1:])
-              if flag in _UV_FLAG_VARIABLES and without_credentials(value)[1]}
+              if flag in variables and without_credentials(value)[1]}
     kept: list[str] = []
     moved: dict[str, list[str]] = {}
     position = 0
@@ -117,6 +122,6 @@ def off_command_line(args: list[str]) -> tuple[list[str], dict[str, str]]:
         else:
             kept.append(flag)
             position += 1
-    environment = {_UV_FLAG_VARIABLES[flag][0]: _UV_FLAG_VARIABLES[flag][1].join(values)
+    environment = {variables[flag][0]: variables[flag][1].join(values)
                    for flag, values in moved.items()}
     return kept, environment

@@ -6,10 +6,12 @@ platform; such requests are refused with a pointer to the uv locker.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from samepack.errors import InputError, ToolMissingError
 from samepack.lock.compile import index_args, scratch_inputs, with_header
+from samepack.lock.credentials import PIP_FLAG_VARIABLES, off_command_line
 from samepack.lock.model import LockRequest, LockResult
 from samepack.lock.pins import pins_from_requirements
 from samepack.lock.platforms import normalise_platforms, target_python
@@ -24,12 +26,14 @@ class PipToolsLocker:
         self._check_supported(request)
         python = target_python(request.python)
         platforms = normalise_platforms(request.platforms)
+        flags, flag_variables = off_command_line(index_args(request), PIP_FLAG_VARIABLES)
         with scratch_inputs(request) as (scratch, extra):
             run_tool([sys.executable, "-m", "piptools", "compile", "requirements.in",
                       "--generate-hashes", "--no-header", "--no-emit-index-url",
                       "--no-emit-find-links", "--quiet", "--strip-extras",
-                      "--output-file", "requirements.txt", *index_args(request), *extra],
-                     scratch, "pip-compile")
+                      "--output-file", "requirements.txt", *flags, *extra],
+                     scratch, "pip-compile",
+                     env={**os.environ, **flag_variables} if flag_variables else None)
             text = with_header((scratch / "requirements.txt").read_text(encoding="utf-8"))
         return LockResult(locker=self.name, files={"requirements.txt": text},
                           pins=pins_from_requirements(text),

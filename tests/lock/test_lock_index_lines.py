@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from index_server import serve_indexes
 from lockbuilders import FakeDist, build_wheel
 
@@ -224,8 +225,9 @@ def _command_lines_seen(stop: threading.Event, seen: list[str]) -> None:
                 continue
 
 
+@pytest.mark.parametrize("locker", ["uv", "pip-tools"])
 def test_a_credential_used_to_lock_is_on_no_command_line(samepack, tmp_path, wheel_dir,
-                                                         monkeypatch):
+                                                         monkeypatch, locker):
     """uv gets an index URL that carries a credential through its environment: any user of the
     machine reads command lines from /proc while the lock runs."""
     root, _ = _private_project(tmp_path, wheel_dir, "")
@@ -240,10 +242,12 @@ def test_a_credential_used_to_lock_is_on_no_command_line(samepack, tmp_path, whe
         watcher = threading.Thread(target=_command_lines_seen, args=(stop, seen), daemon=True)
         watcher.start()
         try:
-            result = samepack("package-env", root, "--index-url", f"{server}/main/")
+            result = samepack("package-env", root, "--index-url", f"{server}/main/",
+                              "--locker", locker)
         finally:
             stop.set()
             watcher.join()
         assert result.exit_code == 0, result.stderr
-    assert any("pip compile" in line for line in seen)  # uv was seen running
+    assert any(("pip compile" if locker == "uv" else "piptools compile") in line
+               for line in seen)  # the tool was seen running
     assert not [line for line in seen if SECRET in line]
