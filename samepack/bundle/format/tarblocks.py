@@ -52,6 +52,10 @@ def member_header(path: str, size: int, mode: int) -> bytes:
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
+# The padding after ``size`` bytes of data is PADDING[size % BLOCK] (made once, not per member).
+PADDING = tuple(bytes(-remainder % BLOCK) for remainder in range(BLOCK))
+
+
 def padding(size: int) -> bytes:
     """Zero bytes that fill a member's data up to the next block."""
-    return bytes(-size % BLOCK)
+    return PADDING[size % BLOCK]

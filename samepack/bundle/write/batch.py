@@ -22,7 +22,7 @@ from typing import Callable, Iterator, NamedTuple
 from samepack.bundle.system.children import (describe_error, fork_child, read_exact, revive_error,
                                              stop_child, write_all, write_pieces)
 from samepack.bundle.parts.secrets import SCAN_LIMIT
-from samepack.bundle.format.tarblocks import member_header, padding
+from samepack.bundle.format.tarblocks import BLOCK, PADDING, member_header
 from samepack.errors import ResourceError
 
 SMALL = SCAN_LIMIT  # files up to this size are read whole (and screened) in batches
@@ -81,6 +81,8 @@ def pack(items: list[Item], check: Check | None, passed_before: PassedBefore = f
     dropped: list[tuple[str, str]] = []
     budget = BATCH_BYTES
     folders = _Folders()
+    # Looked up once: this loop runs once per file of the tree.
+    fstat, read, close, is_regular, sha256 = os.fstat, os.read, os.close, stat.S_ISREG, hashlib.sha256
     try:
         for index, (path, file, mode) in enumerate(items):
             try:
@@ -89,20 +91,24 @@ def pack(items: list[Item], check: Check | None, passed_before: PassedBefore = f
                 dropped.append((path, why_unreadable(error)))
                 continue
             try:
-                info = os.fstat(descriptor)
-                if not stat.S_ISREG(info.st_mode):
+                info = fstat(descriptor)
+                size = info.st_size
+                if not is_regular(info.st_mode):
                     dropped.append((path, "not a regular file"))
                     continue
-                if info.st_size > SMALL or (info.st_size > budget and entries):
+                if size > SMALL or (size > budget and entries):
                     if entries:
                         runs.append((pieces, entries))
                         pieces, entries = [], []
                     runs.append(index)
                     continue
-                content = _read_all(descriptor, info.st_size)
+                # One read: less than asked means the end of a file that did not grow.
+                content = read(descriptor, size + 1)
+                if len(content) > size:
+                    content = _read_rest(descriptor, content)
             finally:
-                os.close(descriptor)
-            digest = hashlib.sha256(content).digest()
+                close(descriptor)
+            digest = sha256(content).digest()
             if check is not None:
                 reason = check(path, content, digest in passed_before)
                 if reason:
@@ -110,8 +116,9 @@ def pack(items: list[Item], check: Check | None, passed_before: PassedBefore = f
                     continue
             size = len(content)
             budget -= size
-            mode = exec_mode(info.st_mode) if mode is None else mode
-            pieces += (member_header(path, size, mode), content, padding(size))
+            if mode is None:
+                mode = exec_mode(info.st_mode)
+            pieces += (member_header(path, size, mode), content, PADDING[size % BLOCK])
             entries.append((path, size, mode, digest.hex()))
     finally:
         folders.close()
@@ -150,13 +157,8 @@ class _Folders:
         self.path = self.descriptor = None
 
 
-def _read_all(descriptor: int, size: int) -> bytes:
-    """A small file's bytes, with plain descriptor calls (no file object per file). A read
-    that returns less than asked has met the end of a regular file, so a file that did not
-    grow takes one read."""
-    first = os.read(descriptor, size + 1)
-    if len(first) <= size:
-        return first
+def _read_rest(descriptor: int, first: bytes) -> bytes:
+    """The rest of a small file that grew while it was read (after ``first``)."""
     pieces = [first]
     while pieces[-1]:
         pieces.append(os.read(descriptor, SMALL))
