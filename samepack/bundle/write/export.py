@@ -155,9 +155,9 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     located = locate(program, roots)
     bundled = {d.dataset.path for d in located if options.include_data and d.member
                and d.file is not None}
-    code_list = [s for s in code_sources(root, files)
-                 if s.path.removeprefix("code/") not in bundled] \
-        if options.include_code else []
+    code_list = code_sources(root, files) if options.include_code else []
+    if bundled:
+        code_list = [s for s in code_list if s.path.removeprefix("code/") not in bundled]
     own_root, own = program_own_files(entry)
     program_files = refuse_secrets(tree_sources(
         Path(entry.path) / "program", "program", listed_paths(entry, "program"))

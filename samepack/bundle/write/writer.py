@@ -204,7 +204,7 @@ def _plan(ordered: list[Source]) -> list["Source | list[Item]"]:
 def _in_path_order(sources: list[Source]) -> list[Source]:
     """Sorted by UTF-8 path bytes. For ASCII paths (nearly always) that is the order of the
     strings themselves, sorted without encoding each."""
-    if "".join(source.path for source in sources).isascii():
+    if "".join(map(attrgetter("path"), sources)).isascii():
         return sorted(sources, key=attrgetter("path"))
     return sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
 
