@@ -58,8 +58,8 @@ class SegmentWriter:
         self.pool, self.chunk = pool, chunk
         self.buffer = bytearray(chunk)
         self.buffered = 0
-        self.spare: list[bytearray] = []  # buffers whose chunks are compressed
-        self.inflight: deque[tuple[Future, bytearray]] = deque()
+        self.spare: list[bytearray] = []  # buffers whose chunks are compressed (a few)
+        self.inflight: deque[Future] = deque()
         self.limit = 2 * (pool._max_workers or 1)
         self.digest = hashlib.sha256()
         self.size = 0
@@ -112,19 +112,28 @@ class SegmentWriter:
     def _submit(self) -> None:
         if not self.buffered:
             return
-        buffer, used = self.buffer, self.buffered
-        chunk = buffer if used == len(buffer) else memoryview(buffer)[:used]
-        self.inflight.append((self.pool.submit(compress_chunk, chunk, self.compression,
-                                               self.level), buffer))
-        self.buffer = self.spare.pop() if self.spare else bytearray(self.chunk)
+        self.inflight.append(self.pool.submit(self._compress, self.buffer, self.buffered))
+        try:
+            self.buffer = self.spare.pop()
+        except IndexError:
+            self.buffer = bytearray(self.chunk)
         self.buffered = 0
         while len(self.inflight) > self.limit:
             self._drain_one()
 
+    def _compress(self, buffer: bytearray, used: int) -> bytes:
+        """In a pool thread: the frame of ``buffer``'s first ``used`` bytes; the buffer is
+        then free for another chunk (two are kept, so memory stays as it was with a new
+        buffer per chunk)."""
+        chunk = buffer if used == len(buffer) else memoryview(buffer)[:used]
+        frame = compress_chunk(chunk, self.compression, self.level)
+        del chunk
+        if len(self.spare) < 2:
+            self.spare.append(buffer)
+        return frame
+
     def _drain_one(self) -> None:
-        future, buffer = self.inflight.popleft()
-        frame = future.result()
-        self.spare.append(buffer)  # its compressor is done with it
+        frame = self.inflight.popleft().result()
         self.size += len(frame)
         self.outgoing.append(self.output.submit(self._output, frame))
         while len(self.outgoing) > 2:
