@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -294,6 +293,8 @@ def _open_report(source: Path, target: Path | None, open_it: bool, limits) -> No
     from samepack.insights.build import write_html
 
     if target is None:
+        import tempfile
+
         target = Path(tempfile.mkdtemp(prefix="samepack-report-")) / "report.html"
     written = write_html(target, summary.report.decode("utf-8"))
     result_line(str(written))

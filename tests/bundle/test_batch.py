@@ -6,12 +6,17 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import pickle
+import signal
 import tarfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from samepack.bundle.system.children import write_pieces
 from samepack.bundle.write import batch
 from samepack.bundle.write.export import ExportOptions, export_bundle
 from samepack.bundle.write.writer import SegmentWriter
@@ -124,3 +129,90 @@ def test_chunks_are_cut_at_stream_offsets_whatever_the_pieces(tmp_path: Path) ->
     assert frames(list(range(7, len(stream), 733))) == whole
     decoded = gzip.decompress(whole)
     assert decoded == stream
+
+
+def test_a_worker_that_dies_inside_a_batch_is_a_one_line_error(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The writer reads a batch's tar straight from the pipe: a stream that ends early there
+    is the worker's death, not a short bundle."""
+    entry = register(_project(tmp_path / "many", 600))
+
+    def dies_halfway(batches, check, passed_before, pipe):
+        runs, dropped = batch.pack(batches[0], check, passed_before)
+        shape = [run if isinstance(run, int) else (sum(map(len, run[0])), run[1])
+                 for run in runs]
+        record = pickle.dumps((shape, dropped))
+        os.write(pipe, batch._HEAD.pack(len(record), 0) + record + b"x" * 100)
+        os._exit(9)
+
+    monkeypatch.setattr(batch, "_serve", dies_halfway)
+    with pytest.raises(ResourceError, match="packing worker .* ended in the middle of a batch"):
+        export_bundle(entry, tmp_path / "out.tgz", ExportOptions(runs="none"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many"]
+
+
+def test_bytes_read_into_the_chunk_give_the_frames_written_ones_do(tmp_path: Path) -> None:
+    """write_from (a file, a pipe giving short reads) and write cut the same chunks."""
+    stream = bytes(range(256)) * 40 + b"tail" * 999
+    (tmp_path / "stream").write_bytes(stream)
+
+    def frames(feed) -> bytes:
+        out = io.BytesIO()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            writer = SegmentWriter(out, "zstd", None, pool, chunk=1000)
+            feed(writer)
+            writer.close()
+        return out.getvalue()
+
+    whole = frames(lambda writer: writer.write(stream))
+
+    def from_file(writer: SegmentWriter) -> None:
+        writer.write(stream[:10])
+        with open(tmp_path / "stream", "rb", buffering=0) as handle:
+            handle.seek(10)
+            assert writer.write_from(handle, len(stream) + 5) == len(stream) - 10  # to its end
+
+    def from_pipe(writer: SegmentWriter) -> None:
+        read_end, write_end = os.pipe()
+
+        def trickle() -> None:  # small writes: the reader gets short reads
+            for at in range(0, len(stream), 777):
+                os.write(write_end, stream[at:at + 777])
+            os.close(write_end)
+
+        feeder = threading.Thread(target=trickle)
+        feeder.start()
+        with io.FileIO(read_end, "rb") as pipe:
+            assert writer.write_from(pipe, len(stream)) == len(stream)
+        feeder.join()
+
+    assert frames(from_file) == whole
+    assert frames(from_pipe) == whole
+
+
+def test_gathered_writes_survive_short_writes(tmp_path: Path) -> None:
+    """write_pieces sends many pieces (more than one writev takes, empty ones among them)
+    through a pipe whose writes a timer's signals keep interrupting: every byte, in order."""
+    pieces = [bytes([index % 251]) * (index % 700) for index in range(5000)]
+    expected = b"".join(pieces)
+    read_end, write_end = os.pipe()
+    received = bytearray()
+
+    def drain() -> None:
+        with io.FileIO(read_end, "rb") as pipe:
+            while data := pipe.read(4096):
+                received.extend(data)
+                time.sleep(0.0002)  # slower than the writer: the pipe fills up
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
+    try:
+        write_pieces(write_end, pieces)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(write_end)
+    reader.join()
+    assert bytes(received) == expected

@@ -43,8 +43,9 @@ def index_member(part: str, index: Index) -> Member:
 def encode_index(part: str, members: list[Member]) -> bytes:
     """The canonical index bytes of ``part``'s members (in their order)."""
     paths, sizes, modes, digests = zip(*members) if members else ((), (), (), ())
+    texts = {mode: f"{mode:04o}" for mode in set(modes)}  # two, nearly always
     return canonical_json({"format": 3, "part": part, "path": paths, "size": sizes,
-                           "mode": [f"{mode:04o}" for mode in modes],
+                           "mode": list(map(texts.__getitem__, modes)),
                            "sha256": base64.b64encode(bytes.fromhex("".join(digests))
                                                       ).decode("ascii")})
 

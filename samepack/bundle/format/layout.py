@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +53,8 @@ def trailer_segment(compression: str) -> bytes:
 
 def read_manifest_from(decoder: Decoder) -> bytes:
     """The manifest bytes from the start of a decoded bundle stream (first member)."""
+    import tarfile  # reading a bundle; writing one needs only tarblocks
+
     block = decoder.read_exact(BLOCK, "the first member")
     try:
         info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")

@@ -6,8 +6,6 @@ mtime 0, uid/gid 0 and empty owner names, so equal content gives equal bytes.
 
 from __future__ import annotations
 
-import tarfile
-
 BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
 
@@ -19,7 +17,9 @@ _USTAR_MAX_SIZE = 8 ** 11 - 1
 # mtime (12) and checksum (8): everything after the checksum is the same for every member.
 _IDS = b"0000000\0" * 2
 _MTIME = b"00000000000\0"
-_TAIL = (tarfile.REGTYPE + bytes(100) + tarfile.POSIX_MAGIC + bytes(32 + 32 + 8 + 8 + 155)
+REGTYPE = b"0"  # tarfile.REGTYPE; tarfile itself is imported only for pax headers
+_POSIX_MAGIC = b"ustar\x0000"  # tarfile.POSIX_MAGIC
+_TAIL = (REGTYPE + bytes(100) + _POSIX_MAGIC + bytes(32 + 32 + 8 + 8 + 155)
          ).ljust(BLOCK - 156, b"\0")
 _FIXED_SUM = sum(_IDS) + sum(_MTIME) + sum(b" " * 8) + sum(_TAIL)
 
@@ -42,6 +42,8 @@ def member_header(path: str, size: int, mode: int) -> bytes:
     name = path.encode("utf-8", "surrogateescape")
     if len(name) <= 100 and name.isascii() and size <= _USTAR_MAX_SIZE:
         return _ustar_header(name, size, mode)
+    import tarfile  # a long or non-ASCII name, or a huge size: rare
+
     info = tarfile.TarInfo(path)
     info.size = size
     info.mode = mode
@@ -52,6 +54,10 @@ def member_header(path: str, size: int, mode: int) -> bytes:
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
+# The padding after ``size`` bytes of data is PADDING[size % BLOCK] (made once, not per member).
+PADDING = tuple(bytes(-remainder % BLOCK) for remainder in range(BLOCK))
+
+
 def padding(size: int) -> bytes:
     """Zero bytes that fill a member's data up to the next block."""
-    return bytes(-size % BLOCK)
+    return PADDING[size % BLOCK]

@@ -80,53 +80,77 @@ def _ignore_spec(project: Path) -> "pathspec.PathSpec | None":
 def walk_files(root: Path, spec: "pathspec.PathSpec | None" = None,
                skip: set[str] = SKIP_DIRS) -> list[str]:
     """Every path under ``root`` (POSIX, relative) not in a skipped or ignored directory."""
-    found = []
-    for directory, dirs, files in os.walk(root):
-        relative = Path(directory).relative_to(root).as_posix()
-        base = "" if relative == "." else relative + "/"
+    found: list[str] = []
+    top = os.fspath(root)
+    start = len(os.path.join(top, ""))
+    for directory, dirs, files in os.walk(top):
+        # os.walk yields os.path.join(top, ...): the relative folder is what follows top.
+        relative = directory[start:].replace(os.sep, "/") if os.sep != "/" else directory[start:]
+        base = relative + "/" if relative else ""
         dirs[:] = sorted(d for d in dirs if d not in skip and not (skip and d.endswith(".egg-info"))
                          and not (spec and spec.match_file(base + d + "/")))
-        found += [base + name for name in files if not (spec and spec.match_file(base + name))]
-    return sorted(found)
+        if spec is None:
+            found += [base + name for name in files] if base else files
+        else:
+            found += [base + name for name in files if not spec.match_file(base + name)]
+    found.sort()
+    return found
 
 
-def _keep(path: str, result: CodeFiles) -> None:
-    """Credential files by name are left out here; links, special and vanished files are left
-    out when the writer opens them (one open and fstat per file, in its worker processes)."""
-    reason = secret_by_name(path)
-    if reason:
-        result.skipped.append((path, reason))
-    else:
-        result.paths.append(path)
+# Why a file that git does not track is something runs made rather than code.
+_OUTPUT = "a recorded output of a run"
+_TRACKING = "a tracking store (its runs travel in the run history)"
+_HYDRA = "a Hydra run folder"
 
 
-def _made_by_runs(path: str, outputs: frozenset[str], hydra_runs: tuple[str, ...]) -> str | None:
-    """Why ``path`` (not tracked by git) is something runs made rather than code, if it is."""
-    parts = path.split("/")
-    if path in outputs:
-        return "a recorded output of a run"
-    if parts[-1] in TRACKING_FILES or any(part in TRACKING_DIRS for part in parts[:-1]):
-        return "a tracking store (its runs travel in the run history)"
-    if path.startswith(hydra_runs):
-        return "a Hydra run folder"
+def _hydra_run_folders(folders: set[str]) -> tuple[str, ...]:
+    """Folders (with their final ``/``) holding a ``.hydra/`` folder with files in it: Hydra
+    made them for one run each. ``folders`` are the folders that hold files."""
+    found = set()
+    for folder in folders:
+        marked = "/" + folder + "/"
+        at = marked.find("/.hydra/")
+        if at > 0:  # a .hydra/ at the project's root does not make the project a run folder
+            found.add(marked[1:at + 1])
+    return tuple(sorted(found))
+
+
+def _folder_made_by_runs(folder: str, hydra_runs: tuple[str, ...]) -> str | None:
+    """Why every file directly in ``folder`` is something runs made, if it is."""
+    if not folder:
+        return None
+    if any(part in TRACKING_DIRS for part in folder.split("/")):
+        return _TRACKING
+    if hydra_runs and (folder + "/").startswith(hydra_runs):
+        return _HYDRA
     return None
 
 
-def _hydra_run_folders(paths: list[str]) -> tuple[str, ...]:
-    """Folders holding a ``.hydra/`` folder: Hydra made them for one run each."""
-    return tuple(sorted({path.split(".hydra/")[0] for path in paths
-                         if "/.hydra/" in "/" + path and path.split(".hydra/")[0]}))
-
-
 def _collect(listed: list[str], outputs: frozenset[str], git: GitInfo | None) -> CodeFiles:
+    """Sort ``listed`` into kept and skipped paths. The rules about folders (tracking stores,
+    Hydra run folders) are decided once per folder, not once per file."""
     result = CodeFiles(git=git)
-    hydra_runs = () if git else _hydra_run_folders(listed)
+    kept, skipped = result.paths, result.skipped
+    verdicts: dict[str, str | None] | None = None
+    if git is None:
+        folders = {path.rpartition("/")[0] for path in listed}
+        hydra_runs = _hydra_run_folders(folders) if any(".hydra" in f for f in folders) else ()
+        verdicts = {folder: _folder_made_by_runs(folder, hydra_runs) for folder in folders}
     for path in listed:
-        made = None if git else _made_by_runs(path, outputs, hydra_runs)
-        if made:
-            result.skipped.append((path, made))
+        if verdicts is not None:
+            folder, _, name = path.rpartition("/")
+            made = (_OUTPUT if path in outputs else _TRACKING if name in TRACKING_FILES
+                    else verdicts[folder])
+            if made:
+                skipped.append((path, made))
+                continue
+        # Credential files by name are left out here; links, special and vanished files are
+        # left out when the writer opens them (one open and fstat per file, in its workers).
+        reason = secret_by_name(path)
+        if reason:
+            skipped.append((path, reason))
         else:
-            _keep(path, result)
+            kept.append(path)
     return result
 
 

@@ -87,13 +87,15 @@ def pointers_bytes(entries: list[dict[str, Any]]) -> bytes:
 def data_sources(locals_: list[LocalData], include: bool, code_members: list[Member],
                  warnings: list[str] | None = None) -> list[Source]:
     """The data part: the files (with ``include``) and pointers.json, which is produced after
-    them so their hashes are reused instead of read again."""
-    code = {m.path.removeprefix("code/"): (m.size, m.sha256) for m in code_members}
+    them so their hashes are reused instead of read again. Without data sets there is no
+    data part."""
+    if not locals_:
+        return []
     sources = [Source(d.member, file_mode(d.file), file=d.file)
                for d in locals_ if include and d.file is not None and d.member]
 
     def produce(written: list[Member]) -> bytes:
-        known = dict(code)
+        known = {m.path.removeprefix("code/"): (m.size, m.sha256) for m in code_members}
         known.update({m.path.removeprefix(FILES): (m.size, m.sha256) for m in written})
         notes: list[str] = []
         entries = [redact(pointer(d, known, include), f"dataset {d.dataset.name}", notes)
@@ -106,8 +108,7 @@ def data_sources(locals_: list[LocalData], include: bool, code_members: list[Mem
                                 "the program's sha256; the bundle records what it holds now")
         return pointers_bytes(entries)
 
-    if locals_:
-        sources.append(Source(POINTERS, 0o644, produce=produce))
+    sources.append(Source(POINTERS, 0o644, produce=produce))
     return sources
 
 

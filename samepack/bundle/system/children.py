@@ -23,6 +23,36 @@ def write_all(descriptor: int, data) -> None:
         view = view[os.write(descriptor, view):]
 
 
+def _gather_limit() -> int:
+    """How many pieces one ``writev`` may take here (0: no ``writev``)."""
+    if not hasattr(os, "writev"):
+        return 0
+    try:
+        limit = os.sysconf("SC_IOV_MAX")
+    except (ValueError, OSError, AttributeError):
+        limit = 0
+    return min(limit, 1024) if limit > 0 else 16
+
+
+_GATHER = _gather_limit()
+
+
+def write_pieces(descriptor: int, pieces: list) -> None:
+    """Write ``pieces`` in order as one stream, gathered by the kernel (``writev``) from where
+    they lie, so they are not first joined into one more copy."""
+    if not _GATHER:
+        write_all(descriptor, b"".join(pieces))
+        return
+    at = 0
+    while at < len(pieces):
+        written = os.writev(descriptor, pieces[at:at + _GATHER])
+        while at < len(pieces) and written >= len(pieces[at]):
+            written -= len(pieces[at])
+            at += 1
+        if written:  # a short write ended inside this piece: the rest of it goes next
+            pieces = pieces[:at] + [memoryview(pieces[at])[written:]] + pieces[at + 1:]
+
+
 def read_exact(source: io.FileIO, buffer: bytearray) -> bool:
     """Fill ``buffer`` from ``source``; False if the stream ended first."""
     view, done = memoryview(buffer), 0

@@ -17,12 +17,12 @@ import pickle
 import stat
 import struct
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from samepack.bundle.system.children import (describe_error, fork_child, read_exact, revive_error,
-                                             stop_child, write_all)
+                                             stop_child, write_all, write_pieces)
 from samepack.bundle.parts.secrets import SCAN_LIMIT
-from samepack.bundle.format.tarblocks import member_header, padding
+from samepack.bundle.format.tarblocks import BLOCK, PADDING, member_header
 from samepack.errors import ResourceError
 
 SMALL = SCAN_LIMIT  # files up to this size are read whole (and screened) in batches
@@ -35,8 +35,22 @@ Check = Callable[[str, bytes, bool], "str | None"]
 Item = tuple[str, str, "int | None"]  # (bundle path, file, mode or None: from the file)
 Entry = tuple[str, int, int, str]  # (bundle path, size, mode, sha256)
 PassedBefore = "set[bytes] | frozenset[bytes]"  # digests of contents that passed the check
-# A run of packed members (their tar bytes and entries), or the index of an item to stream.
-Run = "tuple[bytes, list[Entry]] | int"
+# A run of packed members (their tar bytes: the pieces in order, or still in a worker's pipe;
+# and their entries), or the index of an item to stream.
+Run = "tuple[list[bytes] | Piped, list[Entry]] | int"
+
+
+class Piped(NamedTuple):
+    """``length`` bytes of a run's tar still in the pipe of worker ``pid``: the writer reads
+    them straight into its chunk (no copy in between), in order, before the next batch."""
+
+    pipe: io.FileIO
+    length: int
+    pid: int
+
+    def short(self) -> ResourceError:
+        return ResourceError(f"a packing worker (pid {self.pid}) ended in the middle of a "
+                             "batch", hint="it was killed (out of memory?); export again")
 
 OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
@@ -58,13 +72,17 @@ def pack(items: list[Item], check: Check | None, passed_before: PassedBefore = f
          ) -> tuple[list, list[tuple[str, str]]]:
     """The runs of ``items`` in order, and the (path, reason) of those left out: links,
     special files, missing files, and those ``check`` found to hold a secret.
-    ``passed_before``: digests of contents that passed ``check`` in an earlier export."""
+    ``passed_before``: digests of contents that passed ``check`` in an earlier export.
+    A run's tar bytes are the list of its pieces (headers, contents, paddings), not joined:
+    a worker writes them to its pipe as they are."""
     runs: list = []
     pieces: list[bytes] = []
     entries: list[Entry] = []
     dropped: list[tuple[str, str]] = []
     budget = BATCH_BYTES
     folders = _Folders()
+    # Looked up once: this loop runs once per file of the tree.
+    fstat, read, close, is_regular, sha256 = os.fstat, os.read, os.close, stat.S_ISREG, hashlib.sha256
     try:
         for index, (path, file, mode) in enumerate(items):
             try:
@@ -73,20 +91,24 @@ def pack(items: list[Item], check: Check | None, passed_before: PassedBefore = f
                 dropped.append((path, why_unreadable(error)))
                 continue
             try:
-                info = os.fstat(descriptor)
-                if not stat.S_ISREG(info.st_mode):
+                info = fstat(descriptor)
+                size = info.st_size
+                if not is_regular(info.st_mode):
                     dropped.append((path, "not a regular file"))
                     continue
-                if info.st_size > SMALL or (info.st_size > budget and entries):
+                if size > SMALL or (size > budget and entries):
                     if entries:
-                        runs.append((b"".join(pieces), entries))
+                        runs.append((pieces, entries))
                         pieces, entries = [], []
                     runs.append(index)
                     continue
-                content = _read_all(descriptor, info.st_size)
+                # One read: less than asked means the end of a file that did not grow.
+                content = read(descriptor, size + 1)
+                if len(content) > size:
+                    content = _read_rest(descriptor, content)
             finally:
-                os.close(descriptor)
-            digest = hashlib.sha256(content).digest()
+                close(descriptor)
+            digest = sha256(content).digest()
             if check is not None:
                 reason = check(path, content, digest in passed_before)
                 if reason:
@@ -94,13 +116,14 @@ def pack(items: list[Item], check: Check | None, passed_before: PassedBefore = f
                     continue
             size = len(content)
             budget -= size
-            mode = exec_mode(info.st_mode) if mode is None else mode
-            pieces += (member_header(path, size, mode), content, padding(size))
+            if mode is None:
+                mode = exec_mode(info.st_mode)
+            pieces += (member_header(path, size, mode), content, PADDING[size % BLOCK])
             entries.append((path, size, mode, digest.hex()))
     finally:
         folders.close()
     if entries:
-        runs.append((b"".join(pieces), entries))
+        runs.append((pieces, entries))
     return runs, dropped
 
 
@@ -134,13 +157,8 @@ class _Folders:
         self.path = self.descriptor = None
 
 
-def _read_all(descriptor: int, size: int) -> bytes:
-    """A small file's bytes, with plain descriptor calls (no file object per file). A read
-    that returns less than asked has met the end of a regular file, so a file that did not
-    grow takes one read."""
-    first = os.read(descriptor, size + 1)
-    if len(first) <= size:
-        return first
+def _read_rest(descriptor: int, first: bytes) -> bytes:
+    """The rest of a small file that grew while it was read (after ``first``)."""
     pieces = [first]
     while pieces[-1]:
         pieces.append(os.read(descriptor, SMALL))
@@ -177,27 +195,20 @@ class ForkedPackers:
             yield self._receive(*self.workers[index % len(self.workers)])
 
     def _receive(self, pid: int, pipe: io.FileIO) -> tuple[list, list[tuple[str, str]]]:
+        """The next batch's record; its tar bytes stay in ``pipe`` (:class:`Piped`)."""
         head = bytearray(_HEAD.size)
         if not read_exact(pipe, head):
             raise ResourceError(f"a packing worker (pid {pid}) ended before its work was done",
                                 hint="it was killed (out of memory?); export again")
-        record_size, tar_size = _HEAD.unpack(head)
-        record, payload = bytearray(record_size), bytearray(tar_size)
-        if not (read_exact(pipe, record) and read_exact(pipe, payload)):
-            raise ResourceError(f"a packing worker (pid {pid}) ended in the middle of a batch",
-                                hint="it was killed (out of memory?); export again")
+        record_size, _ = _HEAD.unpack(head)
+        record = bytearray(record_size)
+        if not read_exact(pipe, record):
+            raise Piped(pipe, 0, pid).short()
         shape, dropped = pickle.loads(record)
         if shape == "error":
             raise revive_error(dropped)
-        runs, view, at = [], memoryview(payload), 0
-        for run in shape:
-            if isinstance(run, int):
-                runs.append(run)
-                continue
-            length, entries = run
-            runs.append((view[at:at + length], entries))
-            at += length
-        return runs, dropped
+        return [run if isinstance(run, int) else (Piped(pipe, run[0], pid), run[1])
+                for run in shape], dropped
 
     def close(self) -> None:
         """Stop the workers (finished or not) and reap them."""
@@ -222,7 +233,8 @@ def _widen(pipe: int) -> None:
 
 def _serve(batches: list[list[Item]], check: Check | None, passed_before: PassedBefore,
            pipe: int) -> int:
-    """In a worker: pack ``batches`` in order, writing each result to ``pipe``."""
+    """In a worker: pack ``batches`` in order, writing each result to ``pipe``: the record,
+    then the runs' pieces with gathering writes (never joined into one copy here)."""
     for items in batches:
         try:
             runs, dropped = pack(items, check, passed_before)
@@ -230,10 +242,11 @@ def _serve(batches: list[list[Item]], check: Check | None, passed_before: Passed
             record = pickle.dumps(("error", describe_error(error)))
             write_all(pipe, _HEAD.pack(len(record), 0) + record)
             return 1
-        shape = [run if isinstance(run, int) else (len(run[0]), run[1]) for run in runs]
-        tar = [run[0] for run in runs if not isinstance(run, int)]
+        shape = [run if isinstance(run, int) else (sum(map(len, run[0])), run[1])
+                 for run in runs]
+        pieces = [piece for run in runs if not isinstance(run, int) for piece in run[0]]
         record = pickle.dumps((shape, dropped), protocol=pickle.HIGHEST_PROTOCOL)
-        write_all(pipe, b"".join([_HEAD.pack(len(record), sum(map(len, tar))), record, *tar]))
+        write_pieces(pipe, [_HEAD.pack(len(record), sum(map(len, pieces))), record, *pieces])
     return 0
 
 

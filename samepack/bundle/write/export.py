@@ -19,7 +19,6 @@ from samepack.bundle.parts.data import data_sources, locate
 from samepack.bundle.format.frames import COMPRESSIONS
 from samepack.bundle.system.gcpause import gc_paused
 from samepack.bundle.parts.infra import infra_sources
-from samepack.bundle.write.inplace import write_with_data_in_place
 from samepack.bundle.format.layout import assemble
 from samepack.bundle.format.manifest import MANIFEST_NAME, PART_ORDER, Manifest, Part
 from samepack.bundle.parts.selection import (REPORT, RUNS, SecretScreen, code_files,
@@ -28,7 +27,6 @@ from samepack.bundle.parts.selection import (REPORT, RUNS, SecretScreen, code_fi
                                              program_own_files, source_digests, tree_sources)
 from samepack.bundle.write.writer import Source, write_part
 from samepack.errors import InputError
-from samepack.trust.exported import attestation_sources
 
 DEFAULT_RUNS = "last:5"
 
@@ -124,6 +122,25 @@ def _image(entry, options: ExportOptions):
         yield sources
 
 
+def _rendered(entry, options: ExportOptions, program_files: list[Source], env: list[Source],
+              env_part: Part | None, git) -> tuple[list[Source], list[str]]:
+    """What is rendered from the program for its part: the Kubernetes manifests, the
+    provenance and the SBOM (with any warnings). Pure Python work that needs nothing of the
+    code part: it runs in a thread while the code part's files are packed in worker
+    processes (the trust modules are imported there too, for the same reason)."""
+    from samepack.trust.exported import attestation_sources
+
+    program = entry.program
+    infra, warnings = infra_sources(program, env_image(entry.project_dir, program),
+                                    options.k8s_version, listed_paths(entry, "infra"),
+                                    Path(entry.path) / "infra")
+    subjects = source_digests(program_files) + [(m.path, m.sha256) for m in
+                                                (env_part.members if env_part else [])]
+    attestations = attestation_sources(entry, subjects, git, options,
+                                       {s.path: s.file for s in env if s.file is not None})
+    return refuse_secrets(infra) + attestations, warnings
+
+
 def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportResult):
     """Write every part but ``data`` to temp segments; the commit time, and a maker of the
     data part's sources (given where its warnings go)."""
@@ -138,40 +155,31 @@ def _write_parts(entry, parts: _Parts, options: ExportOptions, result: ExportRes
     located = locate(program, roots)
     bundled = {d.dataset.path for d in located if options.include_data and d.member
                and d.file is not None}
-    code_list = [s for s in code_sources(root, files)
-                 if s.path.removeprefix("code/") not in bundled] \
-        if options.include_code else []
+    code_list = code_sources(root, files) if options.include_code else []
+    if bundled:
+        code_list = [s for s in code_list if s.path.removeprefix("code/") not in bundled]
+    own_root, own = program_own_files(entry)
+    program_files = refuse_secrets(tree_sources(
+        Path(entry.path) / "program", "program", listed_paths(entry, "program"))
+        + (tree_sources(own_root, "code", own) if options.include_code else []))
+    env = refuse_secrets(tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
+                         if imported else env_sources(Path(entry.project_dir), program))
+    with _image(entry, options) as image:
+        env_part = parts.write("env", env + image)
+    screen = SecretScreen() if options.include_code else None
     with ThreadPoolExecutor(max_workers=1) as side:
-        # Rendering and validating the manifests is pure Python work: it runs beside the code
-        # part, whose files are packed in worker processes.
-        infra_job = side.submit(infra_sources, program, env_image(entry.project_dir, program),
-                                options.k8s_version, listed_paths(entry, "infra"),
-                                Path(entry.path) / "infra")
-        own_root, own = program_own_files(entry)
-        program_files = refuse_secrets(tree_sources(
-            Path(entry.path) / "program", "program", listed_paths(entry, "program"))
-            + (tree_sources(own_root, "code", own) if options.include_code else []))
-        env = refuse_secrets(tree_sources(Path(entry.path) / "env", "env", listed_paths(entry, "env"))
-                             if imported else env_sources(Path(entry.project_dir), program))
-        with _image(entry, options) as image:
-            env_part = parts.write("env", env + image)
-        code = None
-        if options.include_code:
-            screen = SecretScreen()
-            code = parts.write("code", code_list, screen)
-            result.skipped += screen.dropped
-            if code is not None:
-                screen.remember(code.members)
-        infra, warnings = infra_job.result()
+        rendering = side.submit(_rendered, entry, options, program_files, env, env_part,
+                                files.git)
+        code = parts.write("code", code_list, screen) if screen is not None else None
+        rendered, warnings = rendering.result()
+    if screen is not None:
+        result.skipped += screen.dropped
+        if code is not None:
+            screen.remember(code.members)
     result.warnings += warnings
     # The program part: the program file and what is rendered from it (manifests, provenance,
     # SBOM), so a version changing only the program leaves every other part as it was.
-    subjects = source_digests(program_files) + [(m.path, m.sha256) for m in
-                                                (env_part.members if env_part else [])]
-    attestations = attestation_sources(entry, subjects, files.git, options,
-                                       {s.path: s.file for s in env if s.file is not None})
-    parts.write("program", sorted(program_files + refuse_secrets(infra) + attestations,
-                                  key=lambda s: s.path.encode("utf-8")))
+    parts.write("program", sorted(program_files + rendered, key=lambda s: s.path.encode("utf-8")))
     records = redacted_runs(_history(entry, options.runs), result.warnings)
     history = []
     if records:
@@ -211,6 +219,8 @@ def export_bundle(ref_or_entry, out: Path | None = None, options: ExportOptions 
                             options.compression, __version__, [p for p, _ in written])
             sources = data(result.warnings)
             if any(source.file is not None for source in sources):
+                from samepack.bundle.write.inplace import write_with_data_in_place
+
                 manifest = write_with_data_in_place(base, written, sources, out,
                                                     options.level, pool, options.force,
                                                     options.on_bytes)

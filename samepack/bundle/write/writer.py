@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from samepack.bundle.write.batch import (BATCH_FILES, OPEN_FLAGS, PARALLEL_FROM, SMALL, Item,
-                                         exec_mode, pack, packed_batches)
+                                         Piped, exec_mode, pack, packed_batches)
 from samepack.bundle.system.children import FORK_SAFE
 from samepack.bundle.format.frames import compress_chunk
 from samepack.bundle.format.index import encode_index, index_path
@@ -24,7 +24,6 @@ from samepack.bundle.format.tarblocks import member_header, padding
 from samepack.errors import InputError
 
 CHUNK = 4 * 1024 * 1024
-_READ = 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -47,16 +46,19 @@ def file_mode(path: Path) -> int:
 
 
 class SegmentWriter:
-    """Accumulates tar bytes and hands full chunks to the pool; frames are written to
-    ``handle`` in order and hashed as they go."""
+    """Copies tar bytes into a chunk buffer and hands each full chunk to the pool; frames are
+    written to ``handle`` in order and hashed as they go. Bytes from a file or a worker's pipe
+    are read straight into the chunk (``write_from``), with no copy in between; a buffer is
+    used again once its chunk is compressed."""
 
     def __init__(self, handle, compression: str, level: int | None, pool: ThreadPoolExecutor,
                  chunk: int = CHUNK, on_bytes: "Callable[[int], None] | None" = None) -> None:
         self.handle, self.compression, self.level = handle, compression, level
         self.on_bytes = on_bytes  # told of every tar byte written (a progress bar)
         self.pool, self.chunk = pool, chunk
-        self.pieces: list[bytes] = []
+        self.buffer = bytearray(chunk)
         self.buffered = 0
+        self.spare: list[bytearray] = []  # buffers whose chunks are compressed (a few)
         self.inflight: deque[Future] = deque()
         self.limit = 2 * (pool._max_workers or 1)
         self.digest = hashlib.sha256()
@@ -69,30 +71,66 @@ class SegmentWriter:
     def write(self, data: bytes) -> None:
         """Add tar bytes; every full chunk (cut at exact multiples of ``chunk`` bytes of the
         stream, so cuts depend on the stream alone) goes to the compressors."""
-        self.pieces.append(data)
-        self.buffered += len(data)
+        size = len(data)
         if self.on_bytes is not None:
-            self.on_bytes(len(data))
-        while self.buffered >= self.chunk:
-            excess = self.buffered - self.chunk
-            rest = None
-            if excess:
-                last = memoryview(self.pieces[-1])
-                self.pieces[-1], rest = last[:len(last) - excess], last[len(last) - excess:]
-            self._submit()
-            if rest is not None:
-                self.pieces, self.buffered = [rest], excess
+            self.on_bytes(size)
+        at = self.buffered
+        if at + size < self.chunk:  # nearly always: it fits
+            self.buffer[at:at + size] = data
+            self.buffered = at + size
+            return
+        view, done = memoryview(data), 0
+        while done < size:
+            take = min(self.chunk - self.buffered, size - done)
+            self.buffer[self.buffered:self.buffered + take] = view[done:done + take]
+            self.buffered += take
+            done += take
+            if self.buffered == self.chunk:
+                self._submit()
+
+    def write_from(self, source, length: int, digest=None) -> int:
+        """Add up to ``length`` bytes read from ``source`` (``readinto``) straight into the
+        chunk, each piece also given to ``digest``; the bytes read (fewer only where
+        ``source`` ended)."""
+        done = 0
+        while done < length:
+            take = min(self.chunk - self.buffered, length - done)
+            view = memoryview(self.buffer)[self.buffered:self.buffered + take]
+            count = source.readinto(view)
+            if not count:
+                break
+            if digest is not None:
+                digest.update(view[:count])
+            self.buffered += count
+            done += count
+            if self.on_bytes is not None:
+                self.on_bytes(count)
+            if self.buffered == self.chunk:
+                self._submit()
+        return done
 
     def _submit(self) -> None:
-        if not self.pieces:
+        if not self.buffered:
             return
-        pieces, self.pieces, self.buffered = self.pieces, [], 0
-        first = pieces[0]
-        chunk = first if len(pieces) == 1 and isinstance(first, bytes) else b"".join(pieces)
-        self.inflight.append(self.pool.submit(compress_chunk, chunk, self.compression,
-                                              self.level))
+        self.inflight.append(self.pool.submit(self._compress, self.buffer, self.buffered))
+        try:
+            self.buffer = self.spare.pop()
+        except IndexError:
+            self.buffer = bytearray(self.chunk)
+        self.buffered = 0
         while len(self.inflight) > self.limit:
             self._drain_one()
+
+    def _compress(self, buffer: bytearray, used: int) -> bytes:
+        """In a pool thread: the frame of ``buffer``'s first ``used`` bytes; the buffer is
+        then free for another chunk (two are kept, so memory stays as it was with a new
+        buffer per chunk)."""
+        chunk = buffer if used == len(buffer) else memoryview(buffer)[:used]
+        frame = compress_chunk(chunk, self.compression, self.level)
+        del chunk
+        if len(self.spare) < 2:
+            self.spare.append(buffer)
+        return frame
 
     def _drain_one(self) -> None:
         frame = self.inflight.popleft().result()
@@ -128,17 +166,10 @@ class SegmentWriter:
 
 
 def _stream_file(writer: SegmentWriter, source: Source, handle, size: int) -> str:
-    digest, left = hashlib.sha256(), size
-    while left:
-        # Read up to the end of the current chunk so whole chunks pass without copying.
-        want = min(left, max(writer.chunk - writer.buffered, _READ))
-        data = handle.read(want)
-        if not data:
-            raise InputError(f"{source.file}: the file shrank while it was being exported",
-                             hint="export again when nothing writes to the project")
-        digest.update(data)
-        writer.write(data)
-        left -= len(data)
+    digest = hashlib.sha256()
+    if writer.write_from(handle, size, digest) < size:
+        raise InputError(f"{source.file}: the file shrank while it was being exported",
+                         hint="export again when nothing writes to the project")
     return digest.hexdigest()
 
 
@@ -182,7 +213,7 @@ def _plan(ordered: list[Source]) -> list["Source | list[Item]"]:
 def _in_path_order(sources: list[Source]) -> list[Source]:
     """Sorted by UTF-8 path bytes. For ASCII paths (nearly always) that is the order of the
     strings themselves, sorted without encoding each."""
-    if "".join(source.path for source in sources).isascii():
+    if "".join(map(attrgetter("path"), sources)).isascii():
         return sorted(sources, key=attrgetter("path"))
     return sorted(sources, key=lambda s: s.path.encode("utf-8", "surrogateescape"))
 
@@ -230,7 +261,12 @@ def write_part(name: str, sources: list[Source], target: "Path | BinaryIO", comp
                         members.append(add_member(writer, source_of(path)))
                     continue
                 tar, entries = run
-                writer.write(tar)
+                if isinstance(tar, Piped):  # read from the worker's pipe into the chunk
+                    if writer.write_from(tar.pipe, tar.length) < tar.length:
+                        raise tar.short()
+                else:  # packed in this process: its pieces as they are
+                    for piece in tar:
+                        writer.write(piece)
                 members.extend(map(Member._make, entries))
             for path, reason in dropped:
                 if screen is None:
