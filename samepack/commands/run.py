@@ -37,7 +37,7 @@ class ClusterOptions:
 def _run_local(program, workdir: Path, overrides: dict[str, Any], ignore_resources: bool,
                env_manager: str = "samepack", cluster: ClusterOptions = ClusterOptions()):
     with loading():
-        from samepack.run import RunRequest, run_local
+        from samepack.run.local import RunRequest, run_local
 
     flag = cluster.given()
     if flag:

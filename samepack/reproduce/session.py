@@ -168,7 +168,7 @@ def fresh_copy(workdir: Path, target: Path) -> Path:
 
 def rerun(entry, record: RunRecord, workdir: Path, options: ReproduceOptions) -> RunRecord | None:
     """One re-run with the recorded parameters in ``workdir``; None when the run failed."""
-    from samepack.run import RunRequest, run_local
+    from samepack.run.local import RunRequest, run_local
 
     program, params = recorded_program(entry.program, record)
     from samepack.history.mlflow_link import RUN_SCOPED

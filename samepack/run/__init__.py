@@ -1,7 +1,6 @@
-"""Running programs on this machine: ``run_local(RunRequest(...)) -> RunRecord``;
-parameter overrides in ``samepack.run.params``, datasets in ``samepack.run.datasets``,
-the resource preflight in ``samepack.run.preflight``."""
+"""Running programs on this machine: ``run_local(RunRequest(...)) -> RunRecord`` in
+``samepack.run.local``; parameter overrides in ``samepack.run.params``, datasets in
+``samepack.run.datasets``, the resource preflight in ``samepack.run.preflight``.
 
-from samepack.run.local import RunRequest, run_local
-
-__all__ = ["RunRequest", "run_local"]
+The package itself imports nothing: a module that needs one small part of it (the export's
+renderer reads ``samepack.run.outputs``) does not load the whole runner."""
