@@ -112,11 +112,13 @@ class History:
     def _prepare(self, timeout: float) -> None:
         self._db.row_factory = sqlite3.Row
         self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        in_place = self._schema_in_place()
+        if not in_place:
+            self._check_format()  # before WAL mode is set: that writes to the file
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
-        if self._schema_in_place():
+        if in_place:
             return  # tables and indexes made before: no write transaction at every open
-        self._check_format()
         with self._write() as db:
             self._check_format()  # again: another process may have made it meanwhile
             for statement in SCHEMA.split(";"):
