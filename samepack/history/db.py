@@ -335,13 +335,15 @@ class History:
             selector = [part.strip() for part in selector.split(",") if part.strip()]
         if isinstance(selector, list):
             records = [self.get_run(run_id) for run_id in selector]
+        elif selector.startswith("last:"):
+            count = selector.partition(":")[2]
+            if not count.isdigit():
+                raise InputError(f"run selector {selector!r}: N must be a number", "use last:3")
+            # only the newest N are read: an older damaged run does not stop the export
+            newest = int(count)
+            records = self.list_runs(program, limit=newest, version=version) if newest else []
         else:
             records = self.list_runs(program, version=version)
-            if selector.startswith("last:"):
-                count = selector.partition(":")[2]
-                if not count.isdigit():
-                    raise InputError(f"run selector {selector!r}: N must be a number", "use last:3")
-                records = records[: int(count)]
         records.sort(key=lambda r: (r.started_at or "", r.id))
         return [r.to_dict() for r in records]
 
