@@ -34,7 +34,7 @@ def decoded_column(path: Path, run_id: str, column: str, text: Any, hook: Hook =
     what is wrong with it."""
     try:
         value = json.loads(text, object_pairs_hook=hook)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise _damaged(path, run_id, column, f"is not JSON ({error}): {_shown(text)}") from None
     problem = _shape_problem(column, value)
     if problem:
@@ -55,7 +55,7 @@ def decoded_rows(rows: list[Sequence[Any]], hook: Hook = None) -> list[Any] | No
     row with :func:`decoded_row` to find which)."""
     try:
         values = json.loads("[" + ",".join(map(",".join, rows)) + "]", object_pairs_hook=hook)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
     if len(values) != 4 * len(rows) or not _shapes_hold(values):
         return None

@@ -28,7 +28,10 @@ DAMAGES = [  # (column, text stored, what the error says)
     ("host", '"laptop"', "host holds a string, not an object"),
     ("artifacts", '{"path": "model.json"}', "artifacts holds an object, not an array"),
     ("artifacts", '[{"size": 2}]', "artifacts entry 0 is not an object with a text path"),
+    ("host", "[" * 100_000 + "]" * 100_000, "host is not JSON (maximum recursion depth"),
 ]
+DAMAGE_IDS = ["not-json", "two-values", "array-params", "empty-tags", "number-tag", "string-host",
+              "object-artifacts", "artifact-without-path", "nested-too-deep"]
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def history_file(samepack_home: Path) -> Path:
     return samepack_home / "history.sqlite"
 
 
-@pytest.mark.parametrize("column,text,problem", DAMAGES)
+@pytest.mark.parametrize("column,text,problem", DAMAGES, ids=DAMAGE_IDS)
 def test_a_damaged_column(samepack_proc, history_file, tmp_path, column, text, problem):
     first, damaged, last = history_of(history_file)
     set_column(history_file, f"UPDATE runs SET {column} = ? WHERE id = ?", text, damaged)
