@@ -142,3 +142,31 @@ def test_a_read_only_history_is_listed_but_takes_no_run(history_file, samepack_h
     finally:
         samepack_home.chmod(0o755)
         history_file.chmod(0o644)
+
+
+def test_the_live_report_of_a_damaged_history_answers_its_error(history_file, capfd):
+    """``runs report --serve`` builds each page anew: a history damaged meanwhile gets an
+    HTTP 500 naming it, and a warning here, not a traceback."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from samepack.insights.build import history_report
+    from samepack.insights.serve import make_server
+
+    history_file.write_bytes(b"garbage\n" * 100)
+    server = make_server(0, lambda: history_report(live=True))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for page in ("/", "/version"):
+            with pytest.raises(urllib.error.HTTPError) as answered:
+                urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}{page}",
+                                       timeout=10)
+            assert answered.value.code == 500
+            assert "the run history is damaged" in answered.value.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    stderr = capfd.readouterr().err
+    assert "Traceback" not in stderr and f"warning: {history_file}: the run history" in stderr
