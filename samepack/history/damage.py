@@ -64,12 +64,15 @@ def delete_point(path: Path, run_id: str, seq: int) -> str:
 
 
 def database_error(path: Path, error: sqlite3.Error) -> SamepackError | None:
-    """The one-line error for what SQLite raised on the history at ``path``; None for an error
-    SQLite did not report (sqlite3 used wrongly: a bug, left as it is)."""
+    """The one-line error for what SQLite raised on the history at ``path``; None for sqlite3
+    used wrongly (a bug, left as it is)."""
     code = getattr(error, "sqlite_errorcode", None)
-    if code is None:
-        return None
     text = str(error)
+    if code is None:  # raised by Python's sqlite3 itself: a text value that is not UTF-8
+        if not isinstance(error, sqlite3.OperationalError):
+            return None
+        return InputError(f"{path}: the run history holds a value that cannot be read ({text})",
+                          f"restore the history from a backup, or {move_aside(path)}")
     primary = code & 0xFF
     if primary in (_BUSY, _LOCKED):
         return ResourceError(f"{path}: the run history stayed locked by another process for "

@@ -190,3 +190,16 @@ def test_the_newest_runs_export_past_an_older_damaged_one(history_file):
     assert history.export_runs("demo", "1.0", "last:0") == []
     with pytest.raises(DamagedRunError, match=f"run {ids[0]}: params is not JSON"):
         history.export_runs("demo", "1.0", "last:4")
+
+
+def test_a_text_that_is_not_utf8(samepack_proc, history_file):
+    _, damaged, _ = history_of(history_file)
+    set_column(history_file, "UPDATE runs SET program = CAST(X'ff41' AS TEXT) WHERE id = ?",
+               damaged)
+    before = digest(history_file)
+    for command in (("runs", "list"), ("runs", "list", "--json"), ("runs", "show", damaged)):
+        result = samepack_proc(*command)
+        assert_one_line_error(result, 3, str(history_file),
+                              "the run history holds a value that cannot be read",
+                              "Could not decode to UTF-8")
+    assert digest(history_file) == before
