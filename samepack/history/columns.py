@@ -48,16 +48,33 @@ def decoded_row(path: Path, run_id: str, texts: Sequence[Any], hook: Hook = None
             for column, text in zip(JSON_COLUMNS, texts)]
 
 
-def decoded_rows(rows: list[Sequence[Any]], hook: Hook = None) -> list[Any] | None:
-    """The JSON columns of ``rows`` (each the four texts of one run, in ``JSON_COLUMNS``
-    order) decoded by one call, four values a row; None when one of them is unreadable or not
-    of its shape, or the texts joined do not split into four values a row (then decode each
-    row with :func:`decoded_row` to find which)."""
+def decoded_rows(path: Path, ids: list[str], texts: list[Sequence[Any]],
+                 bad: dict[str, DamagedRunError], hook: Hook = None) -> list[Any]:
+    """The JSON columns of the runs ``ids`` (``texts``: each run's four, in ``JSON_COLUMNS``
+    order), four values a run. Decoded by one call and shape-checked with set operations when
+    every run is as samepack writes it; else each run on its own, a damaged run's four values
+    None and its error added to ``bad``."""
+    values = _all_at_once(texts, hook)
+    if values is not None:
+        return values
+    values = []
+    for run_id, four in zip(ids, texts):
+        try:
+            values += decoded_row(path, run_id, four, hook)
+        except DamagedRunError as error:
+            bad.setdefault(run_id, error)
+            values += (None,) * 4
+    return values
+
+
+def _all_at_once(texts: list[Sequence[Any]], hook: Hook) -> list[Any] | None:
+    """None when a text is unreadable or not of its shape, or the texts joined do not split
+    into four values a run."""
     try:
-        values = json.loads("[" + ",".join(map(",".join, rows)) + "]", object_pairs_hook=hook)
+        values = json.loads("[" + ",".join(map(",".join, texts)) + "]", object_pairs_hook=hook)
     except (TypeError, ValueError, RecursionError):
         return None
-    if len(values) != 4 * len(rows) or not _shapes_hold(values):
+    if len(values) != 4 * len(texts) or not _shapes_hold(values):
         return None
     return values
 

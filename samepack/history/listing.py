@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from samepack.bundle.system.gcpause import gc_paused
 from samepack.errors import ResourceError
-from samepack.history.columns import decoded_row, decoded_rows, metric_damage
+from samepack.history.columns import decoded_rows, metric_damage
 from samepack.history.damage import DamagedRunError, busy_timeout_s, database_error
 from samepack.history.records import RECORD_FORMAT
 
@@ -99,9 +99,7 @@ def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], path: Path,
         bad = metric_damage(path, _child_rows(cursor, _METRIC_VALUES, _IN_ORDER, ids, whole))
         series = _series(row for row in _child_rows(cursor, _METRICS, _IN_ORDER, ids, whole)
                          if row[0] not in bad)
-    columns = decoded_rows([row[_JSON_COLUMNS] for row in rows], sorted_object)
-    if columns is None:
-        columns = _columns_one_by_one(rows, path, bad)
+    columns = decoded_rows(path, ids, [row[_JSON_COLUMNS] for row in rows], bad, sorted_object)
     # each row with its (params, artifacts, host, tags)
     pairs: Iterable[tuple[tuple, tuple]] = zip(rows, zip(*[iter(columns)] * 4))
     if bad:
@@ -116,20 +114,6 @@ def _series(points: Iterable[tuple]) -> dict[str, dict[str, list[dict[str, Any]]
         series.setdefault(run_id, {}).setdefault(name, []).append(
             {"stage": stage, "step": step, "timestamp": timestamp, "value": float(value)})
     return series
-
-
-def _columns_one_by_one(rows: list[tuple], path: Path, bad: dict[str, DamagedRunError]
-                        ) -> list[Any]:
-    """The JSON columns of each row decoded on its own; a damaged row's are None and its
-    error joins ``bad``."""
-    columns: list[Any] = []
-    for row in rows:
-        try:
-            columns += decoded_row(path, row[0], row[_JSON_COLUMNS], sorted_object)
-        except DamagedRunError as error:
-            bad.setdefault(row[0], error)
-            columns += (None,) * 4
-    return columns
 
 
 def _without_damaged(pairs: Iterable[tuple[tuple, tuple]], bad: dict[str, DamagedRunError],

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable
 
-from samepack.history.columns import decoded_row, decoded_rows, metric_damage
+from samepack.history.columns import decoded_rows, metric_damage
 from samepack.history.damage import DamagedRunError
 from samepack.history.listing import IDS_PER_QUERY, Damaged
 from samepack.history.records import MetricPoint, RunRecord, StepRecord
@@ -47,15 +47,7 @@ def records_of_rows(db: sqlite3.Connection, path: Path, rows: list[sqlite3.Row],
                 series.pop(run_id, None)
             _add_points(series, (r for r in db.execute(points, chunk) if r["run_id"] not in found))
     texts = [(row["params"], row["artifacts"], row["host"], row["tags"]) for row in rows]
-    columns = decoded_rows(texts)  # all rows by one json.loads; one by one only if that fails
-    if columns is None:
-        columns = []
-        for row, four in zip(rows, texts):
-            try:
-                columns += decoded_row(path, row["id"], four)
-            except DamagedRunError as error:
-                bad.setdefault(row["id"], error)
-                columns += (None,) * 4
+    columns = decoded_rows(path, ids, texts, bad)
     records = []
     for row, four in zip(rows, zip(*[iter(columns)] * 4)):
         error = bad.get(row["id"])
