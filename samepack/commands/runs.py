@@ -46,14 +46,22 @@ def runs(ctx: click.Context) -> None:
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def list_runs(program: str | None = None, limit: int = 20, as_json: bool = False) -> None:
-    """List recent runs."""
+    """List recent runs (a run whose record is damaged is left out, with a warning)."""
+    left_out: list[str] = []
+
+    def damaged(error) -> None:
+        left_out.append(error.run_id)
+        warn(error.left_out())
+
     if as_json:
         # the canonical text (keys sorted at every depth), made in two processes when long
-        json_text_result(_history().list_runs_json(program=program, limit=limit))
+        json_text_result(_history().list_runs_json(program=program, limit=limit,
+                                                   damaged=damaged))
         return
-    records = _history().list_runs(program=program, limit=limit)
+    records = _history().list_runs(program=program, limit=limit, damaged=damaged)
     if not records:
-        info("no runs yet: samepack run program NAME")
+        if not left_out:
+            info("no runs yet: samepack run program NAME")
         return
     out.print(runs_table(records))
 
@@ -102,10 +110,9 @@ TAIL_SHOWN, TAIL_FAILED = 10, 60
 ARTIFACT_ORIGINS = {"output": "working directory", "cell": "notebook cell output"}
 
 
-def _collected(history, run_id: str, *, wait: bool, timeout: float):
+def _collected(history, record, *, wait: bool, timeout: float):
     """The run's record; a cluster run submitted with --no-wait has what the cluster says now
     recorded first (``samepack.k8s.runs.collect``)."""
-    record = history.get_run(run_id)
     if record.status != "running" or record.tags.get("target") != "k8s":
         return record
     from samepack.k8s.runs.collect import collect, is_detached
@@ -134,7 +141,7 @@ def wait_run(run_id: str, timeout: float, as_json: bool) -> None:
     from samepack.errors import RunFailedError
 
     history = _history()
-    record = _collected(history, run_id, wait=True, timeout=timeout)
+    record = _collected(history, history.get_run(run_id), wait=True, timeout=timeout)
     if as_json:
         _json(record.to_dict())
     else:
@@ -155,11 +162,12 @@ def show_run(run_id: str, as_json: bool) -> None:
     from samepack.errors import SamepackError
 
     history = _history()
+    record = history.get_run(run_id)
     try:
-        record = _collected(history, run_id, wait=False, timeout=0)
+        record = _collected(history, record, wait=False, timeout=0)
     except SamepackError as error:  # no cluster to ask now: show what is recorded
         warn(f"not collected from the cluster: {error.message}")
-        record = history.get_run(run_id)
+        record = history.get_run(record.id)
     if as_json:
         _json(record.to_dict())
         return

@@ -5,6 +5,11 @@ Many runs may write at once (two ``samepack run`` processes): each write is one 
 Contract used by bundles and ``reproduce``: ``start_run``, ``record_step``, ``log_metric``,
 ``finish_run``, ``list_runs``, ``get_run`` (unique id prefixes accepted), ``export_runs`` and
 ``import_runs`` (idempotent by run id).
+
+A damaged history is never changed: every public method raises SQLite's errors as one-line
+errors naming the file (:mod:`samepack.history.damage`), and a run whose row is not what
+samepack writes as a ``DamagedRunError`` (:mod:`samepack.history.columns`); listings can leave
+such runs out instead.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ import json
 import re
 import sqlite3
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Iterator
 
 from samepack.errors import InputError, NotFoundError
-from samepack.history.listing import IDS_PER_QUERY, RUN_COLUMNS, listed_run_dicts, listed_runs_json
-from samepack.history.records import MetricPoint, RunRecord, StepRecord, utc_now
+from samepack.history.columns import decoded_column
+from samepack.history.damage import busy_timeout_s, move_aside, translated
+from samepack.history.listing import RUN_COLUMNS, Damaged, listed_run_dicts, listed_runs_json
+from samepack.history.reading import records_of_rows
+from samepack.history.records import MetricPoint, RunRecord, utc_now
 from samepack.paths import samepack_home
 
 SCHEMA = """
@@ -45,7 +53,6 @@ CREATE TABLE IF NOT EXISTS logs (
     PRIMARY KEY (run_id, step));
 """
 _SCHEMA_OBJECTS = frozenset(re.findall(r"IF NOT EXISTS (\w+)", SCHEMA))
-BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1  # PRAGMA user_version; bump and migrate in __init__ when tables change
 
 
@@ -89,23 +96,48 @@ class History:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else samepack_home() / "history.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   isolation_level=None, check_same_thread=False)
+        self._pages_checked = False
+        self._open(busy_timeout_s())
+
+    @translated
+    def _open(self, timeout: float) -> None:
+        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)
+        try:
+            self._prepare(timeout)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _prepare(self, timeout: float) -> None:
         self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        in_place = self._schema_in_place()
+        if not in_place:
+            self._check_format()  # before WAL mode is set: that writes to the file
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
-        if self._schema_in_place():
+        if in_place:
             return  # tables and indexes made before: no write transaction at every open
         with self._write() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise InputError(f"{self.path}: run history format {version} is newer than this "
-                                 f"samepack reads ({SCHEMA_VERSION})", "upgrade samepack")
+            self._check_format()  # again: another process may have made it meanwhile
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_format(self) -> None:
+        """Refuse a history of a newer samepack, and a database that is not a history (a
+        samepack before formats were numbered made a ``runs`` table: it is one)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise InputError(f"{self.path}: run history format {version} is newer than this "
+                             f"samepack reads ({SCHEMA_VERSION})", "upgrade samepack")
+        names = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        if version == 0 and names and "runs" not in names:
+            shown = ", ".join(sorted(names)[:3])
+            raise InputError(f"{self.path}: not a samepack run history (a SQLite database "
+                             f"with other tables: {shown})", move_aside(self.path))
 
     def _schema_in_place(self) -> bool:
         """This format, with every table and index of ``SCHEMA`` (an index added to SCHEMA
@@ -125,18 +157,36 @@ class History:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite ends it itself after some errors (a full disk)
+                with suppress(sqlite3.Error):  # the error that got here is the one to report
+                    self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
+    def _check_pages(self) -> None:
+        """SQLite's quick check of every page, once per ``History`` before its first run
+        starts: a damaged page is found before the run's steps do their work, not when their
+        results are recorded (it reads the whole file: about 20 ms for 10,000 runs)."""
+        if self._pages_checked:
+            return
+        found = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+        if found != ["ok"]:
+            problems = [line for text in found for line in str(text).splitlines()
+                        if line and not line.startswith("***")]  # "*** in database main ***"
+            raise InputError(f"{self.path}: the run history is damaged ({'; '.join(problems)})",
+                             move_aside(self.path))
+        self._pages_checked = True
+
     # -- writing a run -------------------------------------------------------------------------
 
+    @translated
     def start_run(self, program: str, version: str, params: dict[str, Any], *,
                   lock_digest: str | None = None, git_commit: str | None = None,
                   git_dirty: bool | None = None, host: dict[str, Any] | None = None,
                   tags: dict[str, str] | None = None, run_id: str | None = None) -> str:
         """Record a new running run; returns its id (uuid4 hex)."""
         run_id = run_id or uuid.uuid4().hex
+        self._check_pages()
         with self._write() as db:
             db.execute("INSERT INTO runs (id, program, version, params, status, started_at, "
                        "lock_digest, git_commit, git_dirty, host, tags) "
@@ -146,6 +196,7 @@ class History:
                         _dumps(host or {}), _dumps(tags or {})))
         return run_id
 
+    @translated
     def record_step(self, run_id: str, name: str, exit_code: int | None, started_at: str | None,
                     duration_s: float | None, status: str, log_tail: str | None = None) -> None:
         """One finished (or skipped) step, with the tail of what it printed."""
@@ -160,6 +211,7 @@ class History:
                    timestamp: int | None = None, stage: str | None = None) -> None:
         self.log_metrics(run_id, [(name, MetricPoint(float(value), int(step), timestamp, stage))])
 
+    @translated
     def log_metrics(self, run_id: str, points: list[tuple[str, MetricPoint]]) -> None:
         """Append many metric points in one transaction (in the given order)."""
         if not points:
@@ -170,34 +222,38 @@ class History:
                            [(run_id, seq + i, name, _stored(p.value), p.step, p.timestamp, p.stage)
                             for i, (name, p) in enumerate(points)])
 
+    @translated
     def finish_run(self, run_id: str, status: str, artifacts: list[dict[str, Any]] | None = None) -> None:
         """Close the run; ``artifacts`` join those recorded while it ran (same path: replaced)."""
         with self._write() as db:
             db.execute("UPDATE runs SET status = ?, ended_at = ?, artifacts = ? WHERE id = ?",
-                       (status, utc_now(), _dumps(_merged(self._json(db, run_id, "artifacts"),
+                       (status, utc_now(), _dumps(_merged(self._column(db, run_id, "artifacts"),
                                                           artifacts or [])), run_id))
 
+    @translated
     def merge_into_run(self, run_id: str, params: dict[str, Any] | None = None,
                        tags: dict[str, str] | None = None,
                        artifacts: list[dict[str, Any]] | None = None) -> None:
         """Add what a step's own tracking recorded: params the run does not have yet (the
         program's declared values win), tags (replacing the same names) and artifacts."""
         with self._write() as db:
-            row = db.execute("SELECT params, tags, artifacts FROM runs WHERE id = ?",
-                             (run_id,)).fetchone()
-            merged_params = {**(params or {}), **json.loads(row["params"])}
-            merged_tags = {**json.loads(row["tags"]), **(tags or {})}
+            merged_params = {**(params or {}), **self._column(db, run_id, "params")}
+            merged_tags = {**self._column(db, run_id, "tags"), **(tags or {})}
             db.execute("UPDATE runs SET params = ?, tags = ?, artifacts = ? WHERE id = ?",
                        (_dumps(merged_params), _dumps(merged_tags),
-                        _dumps(_merged(json.loads(row["artifacts"]), artifacts or [])), run_id))
+                        _dumps(_merged(self._column(db, run_id, "artifacts"), artifacts or [])),
+                        run_id))
 
-    @staticmethod
-    def _json(db: sqlite3.Connection, run_id: str, column: str) -> Any:
+    def _column(self, db: sqlite3.Connection, run_id: str, column: str) -> Any:
+        """One JSON column of a run (empty when there is no such run)."""
         row = db.execute(f"SELECT {column} FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return json.loads(row[0]) if row else []
+        if row is None:
+            return [] if column == "artifacts" else {}
+        return decoded_column(self.path, run_id, column, row[0])
 
     # -- reading -------------------------------------------------------------------------------
 
+    @translated
     def resolve_id(self, prefix: str) -> str:
         """The full run id for a unique prefix."""
         if not prefix or any(c not in "0123456789abcdef-" for c in prefix.lower()):
@@ -212,6 +268,7 @@ class History:
             raise InputError(f"run id prefix {prefix} is ambiguous", "give more characters of the id")
         return rows[0]["id"]
 
+    @translated
     def change_marker(self) -> str:
         """A short text that changes whenever a run starts, gets a step or metric, or ends."""
         row = self._db.execute(
@@ -220,86 +277,55 @@ class History:
             "(SELECT group_concat(status) FROM runs)").fetchone()
         return hashlib.sha256(repr(tuple(row)).encode()).hexdigest()[:16]
 
+    @translated
     def has_run(self, run_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
 
+    @translated
     def mlflow_run_ids(self) -> set[str]:
         """The MLflow runs that samepack runs' steps logged (tag ``mlflow.run_ids``)."""
         ids: set[str] = set()
-        for (value,) in self._db.execute(
-                "SELECT json_extract(tags, '$.\"mlflow.run_ids\"') FROM runs "
-                "WHERE json_extract(tags, '$.\"mlflow.run_ids\"') IS NOT NULL"):
-            ids.update(part for part in str(value).split(",") if part)
+        for run_id, text in self._db.execute(
+                "SELECT id, tags FROM runs WHERE instr(tags, 'mlflow.run_ids')"):
+            value = decoded_column(self.path, run_id, "tags", text).get("mlflow.run_ids")
+            ids.update(part for part in (value or "").split(",") if part)
         return ids
 
+    @translated
     def get_run(self, run_id: str) -> RunRecord:
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", (self.resolve_id(run_id),)).fetchone()
-        return self._record(row)
+        return records_of_rows(self._db, self.path, [row])[0]
 
+    @translated
     def list_runs(self, program: str | None = None, limit: int | None = None,
-                  version: str | None = None) -> list[RunRecord]:
-        """Runs, newest first."""
+                  version: str | None = None, damaged: Damaged = None) -> list[RunRecord]:
+        """Runs, newest first; a damaged run is left out and given to ``damaged`` (None:
+        raised)."""
         query, args = _listing_query("*", program, limit, version)
-        return self._records(self._db.execute(query, args).fetchall())
+        return records_of_rows(self._db, self.path, self._db.execute(query, args).fetchall(),
+                               damaged)
 
+    @translated
     def list_run_dicts(self, program: str | None = None, limit: int | None = None,
-                       version: str | None = None) -> list[dict[str, Any]]:
+                       version: str | None = None, damaged: Damaged = None) -> list[dict[str, Any]]:
         """``[r.to_dict() for r in list_runs(...)]``, built straight from the rows (what
         ``runs list --json`` prints), every dict with its keys in sorted order at every depth:
         see :mod:`samepack.history.listing`."""
         query, args = _listing_query(RUN_COLUMNS, program, limit, version)
-        return listed_run_dicts(self._db, query, args)
+        return listed_run_dicts(self._db, self.path, query, args, damaged)
 
+    @translated
     def list_runs_json(self, program: str | None = None, limit: int | None = None,
-                       version: str | None = None, parallel: bool | None = None) -> str:
+                       version: str | None = None, parallel: bool | None = None,
+                       damaged: Damaged = None) -> str:
         """The JSON text of ``list_run_dicts(...)`` (``json.dumps`` with NaN allowed), made in
         two processes at once for a long listing: see :mod:`samepack.history.listing`."""
         query, args = _listing_query(RUN_COLUMNS, program, limit, version)
-        return listed_runs_json(self._db, self.path, query, args, parallel)
-
-    def _record(self, row: sqlite3.Row) -> RunRecord:
-        return self._records([row])[0]
-
-    def _records(self, rows: list[sqlite3.Row]) -> list[RunRecord]:
-        """The records of ``rows`` of ``runs``, their steps, metric points and output tails
-        read in one query per table (per chunk of ids), not one per run: listing 10,000 runs
-        costs four queries, not 30,000."""
-        steps: dict[str, list[StepRecord]] = {}
-        series: dict[str, dict[str, list[MetricPoint]]] = {}
-        tails: dict[tuple[str, str], str] = {}
-        ids = [row["id"] for row in rows]
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            chunk = ids[start:start + IDS_PER_QUERY]
-            marks = ",".join("?" * len(chunk))
-            tails.update(((r[0], r[1]), r[2]) for r in self._db.execute(
-                f"SELECT run_id, step, tail FROM logs WHERE run_id IN ({marks})", chunk))
-            for r in self._db.execute(f"SELECT * FROM steps WHERE run_id IN ({marks}) "
-                                      "ORDER BY run_id, seq", chunk):
-                steps.setdefault(r["run_id"], []).append(StepRecord(
-                    r["name"], r["exit_code"], r["started_at"], r["duration_s"], r["status"],
-                    tails.get((r["run_id"], r["name"]))))
-            for r in self._db.execute(f"SELECT * FROM metrics WHERE run_id IN ({marks}) "
-                                      "ORDER BY run_id, seq", chunk):
-                series.setdefault(r["run_id"], {}).setdefault(r["name"], []).append(
-                    MetricPoint(float(r["value"]), r["step"], r["timestamp"], r["stage"]))
-        return [self._build(row, steps.get(row["id"], []), series.get(row["id"], {}))
-                for row in rows]
-
-    @staticmethod
-    def _build(row: sqlite3.Row, steps: list[StepRecord],
-               series: dict[str, list[MetricPoint]]) -> RunRecord:
-        return RunRecord(
-            id=row["id"], program=row["program"], version=row["version"],
-            params=json.loads(row["params"]), status=row["status"], started_at=row["started_at"],
-            ended_at=row["ended_at"], steps=steps,
-            metrics={name: points[-1].value for name, points in sorted(series.items())},
-            metric_series=dict(sorted(series.items())), artifacts=json.loads(row["artifacts"]),
-            lock_digest=row["lock_digest"], git_commit=row["git_commit"],
-            git_dirty=None if row["git_dirty"] is None else bool(row["git_dirty"]),
-            host=json.loads(row["host"]), source=row["source"], tags=json.loads(row["tags"]))
+        return listed_runs_json(self._db, self.path, query, args, parallel, damaged)
 
     # -- moving runs between stores ------------------------------------------------------------
 
+    @translated
     def export_runs(self, program: str, version: str | None, selector: str | list[str]) -> list[dict[str, Any]]:
         """Records for a bundle: ``"none"``, ``"last:N"``, ``"all"`` or explicit ids (a list or
         comma-separated), oldest first, then by id."""
@@ -309,16 +335,19 @@ class History:
             selector = [part.strip() for part in selector.split(",") if part.strip()]
         if isinstance(selector, list):
             records = [self.get_run(run_id) for run_id in selector]
+        elif selector.startswith("last:"):
+            count = selector.partition(":")[2]
+            if not count.isdigit():
+                raise InputError(f"run selector {selector!r}: N must be a number", "use last:3")
+            # only the newest N are read: an older damaged run does not stop the export
+            newest = int(count)
+            records = self.list_runs(program, limit=newest, version=version) if newest else []
         else:
             records = self.list_runs(program, version=version)
-            if selector.startswith("last:"):
-                count = selector.partition(":")[2]
-                if not count.isdigit():
-                    raise InputError(f"run selector {selector!r}: N must be a number", "use last:3")
-                records = records[: int(count)]
         records.sort(key=lambda r: (r.started_at or "", r.id))
         return [r.to_dict() for r in records]
 
+    @translated
     def import_runs(self, records: list[dict[str, Any]]) -> int:
         """Add records not present yet (by id); returns how many were added."""
         added = 0

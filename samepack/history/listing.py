@@ -13,6 +13,11 @@ into sorted dicts, whoever wrote them), so ``json.dumps(..., sort_keys=False)`` 
 is already the canonical text. ``listed_runs_json`` gives that text, and for a long listing on
 a machine with a core to spare makes it in two processes at once: the dump of a list is its
 items' dumps joined by ", ", so the halves' texts join into exactly the whole's.
+
+A damaged run (a JSON column or metric point that is not what samepack writes, see
+:mod:`samepack.history.columns`) is found when the one ``json.loads`` or the metric loop fails;
+only then are the rows looked at one by one, and the damaged runs left out of the listing and
+reported (or the first raised).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from samepack.bundle.system.gcpause import gc_paused
 from samepack.errors import ResourceError
+from samepack.history.columns import decoded_rows, metric_damage
+from samepack.history.damage import DamagedRunError, busy_timeout_s, database_error
 from samepack.history.records import RECORD_FORMAT
 
 RUN_COLUMNS = ("id, program, version, status, started_at, ended_at, lock_digest, git_commit, "
@@ -35,14 +42,15 @@ RUN_COLUMNS = ("id, program, version, status, started_at, ended_at, lock_digest,
 _JSON_COLUMNS = slice(10, 14)  # params, artifacts, host, tags
 IDS_PER_QUERY = 900  # below SQLite's oldest limit on bound parameters (999)
 PARALLEL_FROM = 2000  # runs; a shorter listing is made faster than a second process starts
-BUSY_TIMEOUT_S = 30.0
 
 _STEPS = "SELECT run_id, name, exit_code, started_at, duration_s, status FROM steps"
 _METRICS = "SELECT run_id, name, value, step, timestamp, stage FROM metrics"
+_METRIC_VALUES = "SELECT run_id, seq, name, value FROM metrics"
 _TAILS = "SELECT run_id, step, tail FROM logs"
 _IN_ORDER = " ORDER BY run_id, seq"
 
 _first = itemgetter(0)
+Damaged = Callable[[DamagedRunError], None] | None  # told of each damaged run; None: raise it
 
 
 def sorted_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -53,12 +61,14 @@ def sorted_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def listed_run_dicts(db: sqlite3.Connection, query: str, args: list[Any]) -> list[dict[str, Any]]:
-    """The runs ``query`` selects (``RUN_COLUMNS``, in listing order) as record dicts."""
+def listed_run_dicts(db: sqlite3.Connection, path: Path, query: str, args: list[Any],
+                     damaged: Damaged = None) -> list[dict[str, Any]]:
+    """The runs ``query`` selects (``RUN_COLUMNS``, in listing order) as record dicts; a
+    damaged run is left out and given to ``damaged`` (None: raised)."""
     cursor = _tuple_cursor(db)
     # Tens of thousands of small dicts and no cycles: collections would only walk them again.
     with gc_paused():
-        return _dicts_of_rows(cursor, cursor.execute(query, args).fetchall())
+        return _dicts_of_rows(cursor, cursor.execute(query, args).fetchall(), path, damaged)
 
 
 def _tuple_cursor(db: sqlite3.Connection) -> sqlite3.Cursor:
@@ -67,10 +77,11 @@ def _tuple_cursor(db: sqlite3.Connection) -> sqlite3.Cursor:
     return cursor
 
 
-def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], half: bool = False
-                   ) -> list[dict[str, Any]]:
-    """The dicts of ``rows``; ``half``: they are one of two halves of a listing made at once
-    (each half looks its runs up: reading the whole tables twice would undo the split)."""
+def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], path: Path,
+                   damaged: Damaged = None, half: bool = False) -> list[dict[str, Any]]:
+    """The dicts of ``rows``, the damaged runs left out and given to ``damaged`` (None:
+    raised); ``half``: they are one of two halves of a listing made at once (each half looks
+    its runs up: reading the whole tables twice would undo the split)."""
     ids = [row[0] for row in rows]
     whole = not half and _most_of_history(cursor, len(ids))
     tails = {(run_id, step): tail
@@ -81,15 +92,44 @@ def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], half: bool = False
         steps.setdefault(run_id, []).append(
             {"duration_s": duration, "exit_code": code, "log_tail": tails.get((run_id, name)),
              "name": name, "started_at": started, "status": status})
+    bad: dict[str, DamagedRunError] = {}
+    try:
+        series = _series(_child_rows(cursor, _METRICS, _IN_ORDER, ids, whole))
+    except (TypeError, ValueError):  # a point that is not a number: find whose, leave them out
+        bad = metric_damage(path, _child_rows(cursor, _METRIC_VALUES, _IN_ORDER, ids, whole))
+        series = _series(row for row in _child_rows(cursor, _METRICS, _IN_ORDER, ids, whole)
+                         if row[0] not in bad)
+    columns = decoded_rows(path, ids, [row[_JSON_COLUMNS] for row in rows], bad, sorted_object)
+    # each row with its (params, artifacts, host, tags)
+    pairs: Iterable[tuple[tuple, tuple]] = zip(rows, zip(*[iter(columns)] * 4))
+    if bad:
+        pairs = _without_damaged(pairs, bad, damaged)
+    return [_run_dict(row, four, steps.get(row[0], []), series.get(row[0], {}))
+            for row, four in pairs]
+
+
+def _series(points: Iterable[tuple]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     series: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for run_id, name, value, step, timestamp, stage in _child_rows(
-            cursor, _METRICS, _IN_ORDER, ids, whole):
+    for run_id, name, value, step, timestamp, stage in points:
         series.setdefault(run_id, {}).setdefault(name, []).append(
             {"stage": stage, "step": step, "timestamp": timestamp, "value": float(value)})
-    columns = _decoded_columns(rows)
-    by_four = zip(*[iter(columns)] * 4)  # (params, artifacts, host, tags) of each row
-    return [_run_dict(row, four, steps.get(row[0], []), series.get(row[0], {}))
-            for row, four in zip(rows, by_four)]
+    return series
+
+
+def _without_damaged(pairs: Iterable[tuple[tuple, tuple]], bad: dict[str, DamagedRunError],
+                     damaged: Damaged) -> list[tuple[tuple, tuple]]:
+    """The (row, its four columns) of the runs not in ``bad``; the others, in listing order,
+    are raised (``damaged`` None) or given to ``damaged``."""
+    kept = []
+    for row, four in pairs:
+        error = bad.get(row[0])
+        if error is None:
+            kept.append((row, four))
+        elif damaged is None:
+            raise error
+        else:
+            damaged(error)
+    return kept
 
 
 def _inner_json(dicts: list[dict[str, Any]]) -> str:
@@ -99,23 +139,31 @@ def _inner_json(dicts: list[dict[str, Any]]) -> str:
 
 
 def listed_runs_json(db: sqlite3.Connection, path: Path, query: str, args: list[Any],
-                     parallel: bool | None = None) -> str:
+                     parallel: bool | None = None, damaged: Damaged = None) -> str:
     """``json.dumps(listed_run_dicts(...))``, the canonical text ``runs list --json`` prints.
     A listing of ``PARALLEL_FROM`` runs or more, when a second core is free (``parallel``
     None: decided so; True or False: told), is made in two halves at once: the older half in
     a forked child (with its own connection to the history at ``path``) that sends its text
-    down a pipe, the newer half here."""
+    down a pipe, the newer half here. A damaged run in either half has the listing made again
+    in one process, where each damaged run is left out and given to ``damaged``."""
     cursor = _tuple_cursor(db)
     with gc_paused():
         rows = cursor.execute(query, args).fetchall()
         if parallel is None:
             parallel = len(rows) >= PARALLEL_FROM and _free_second_core()
         if len(rows) < 2 or not (parallel and _can_fork()):
-            return "[" + _inner_json(_dicts_of_rows(cursor, rows)) + "]"
+            return "[" + _inner_json(_dicts_of_rows(cursor, rows, path, damaged)) + "]"
         half = (len(rows) + 1) // 2
-        with _forked_half(path, rows[half:]) as older:
-            newer = _inner_json(_dicts_of_rows(cursor, rows[:half], half=True))
-            return "[" + ", ".join(text for text in (newer, older()) if text) + "]"
+        try:
+            with _forked_half(path, rows[half:]) as older:
+                newer = _inner_json(_dicts_of_rows(cursor, rows[:half], path, half=True))
+                return "[" + ", ".join(text for text in (newer, older()) if text) + "]"
+        except (DamagedRunError, _DamagedHalf):
+            return "[" + _inner_json(_dicts_of_rows(cursor, rows, path, damaged)) + "]"
+
+
+class _DamagedHalf(Exception):
+    """The child found a damaged run in its half."""
 
 
 def _free_second_core() -> bool:
@@ -160,6 +208,8 @@ def _forked_half(path: Path, rows: list[tuple]) -> Iterator[Callable[[], str]]:
         status, payload = data[:1], data[1:]
         if status == b"0":
             return payload.decode("ascii")
+        if status == b"2":
+            raise _DamagedHalf()
         if status == b"1":
             import pickle
 
@@ -181,11 +231,16 @@ def _serve_half(path: Path, rows: list[tuple], pipe: int) -> int:
     from samepack.bundle.system.children import describe_error, write_all
 
     try:
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)  # never the parent's connection
-        text = b"0" + _inner_json(_dicts_of_rows(_tuple_cursor(db), rows, half=True)).encode("ascii")
+        db = sqlite3.connect(path, timeout=busy_timeout_s())  # never the parent's connection
+        text = b"0" + _inner_json(_dicts_of_rows(_tuple_cursor(db), rows, path, half=True)
+                                  ).encode("ascii")
+    except DamagedRunError:  # the parent lists again, telling of each damaged run
+        text = b"2"
     except Exception as error:  # reported to the parent, which raises it
         import pickle
 
+        if isinstance(error, sqlite3.Error):
+            error = database_error(path, error) or error
         text = b"1" + pickle.dumps(describe_error(error))
     write_all(pipe, text)
     return 0
@@ -211,21 +266,6 @@ def _child_rows(cursor: sqlite3.Cursor, select: str, order: str, ids: list[str],
         chunk = ids[start:start + IDS_PER_QUERY]
         marks = ",".join("?" * len(chunk))
         yield from cursor.execute(f"{select} WHERE run_id IN ({marks}){order}", chunk)
-
-
-def _decoded_columns(rows: list[tuple]) -> list[Any]:
-    """The JSON columns of every row, four per row, decoded by one call; one by one (to fail
-    as ``get_run`` does) when one is unreadable or the texts joined do not split into four
-    values a row."""
-    try:
-        values = json.loads("[" + ",".join(",".join(row[_JSON_COLUMNS]) for row in rows) + "]",
-                            object_pairs_hook=sorted_object)
-        if len(values) == 4 * len(rows):
-            return values
-    except ValueError:
-        pass
-    return [json.loads(text, object_pairs_hook=sorted_object)
-            for row in rows for text in row[_JSON_COLUMNS]]
 
 
 def _run_dict(row: tuple, columns: tuple[Any, ...], steps: list[dict[str, Any]],

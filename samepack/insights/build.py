@@ -34,11 +34,13 @@ def bundle_report(records: list[dict[str, Any]], ref: str) -> bytes:
 
 def history_report(program: str | None = None, version: str | None = None,
                    limit: int | None = None, live: bool = False) -> str:
+    from samepack.console import warn
     from samepack.history import History
 
     history = History()
-    try:
-        records = history.list_runs(program, limit=limit, version=version)
+    try:  # a run whose record is damaged is left out of the report, with a warning
+        records = history.list_runs(program, limit=limit, version=version,
+                                    damaged=lambda error: warn(error.left_out()))
     finally:
         history.close()
     return report_html(records, live=live)

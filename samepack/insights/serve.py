@@ -6,7 +6,8 @@ from __future__ import annotations
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from samepack.console import info
+from samepack.console import info, warn
+from samepack.errors import SamepackError
 
 
 def history_version() -> str:
@@ -25,12 +26,16 @@ def make_server(port: int, page: Callable[[], str],
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             path = self.path.split("?")[0]
-            if path in ("/", "/index.html"):
-                self._send(page().encode("utf-8"), "text/html; charset=utf-8")
-            elif path == "/version":
-                self._send(version().encode(), "text/plain")
-            else:
-                self.send_error(404)
+            try:
+                if path in ("/", "/index.html"):
+                    self._send(page().encode("utf-8"), "text/html; charset=utf-8")
+                elif path == "/version":
+                    self._send(version().encode(), "text/plain")
+                else:
+                    self.send_error(404)
+            except SamepackError as error:  # a damaged history: said here and to the page
+                warn(error.message)
+                self.send_error(500, error.message, error.hint)
 
         def _send(self, body: bytes, kind: str) -> None:
             self.send_response(200)

@@ -94,12 +94,18 @@ def _locked_files(project: Path) -> list[str]:
 
 
 def run_outputs(name: str) -> frozenset[str]:
-    """Paths that the runs of program ``name`` recorded as output files of theirs."""
+    """Paths that the runs of program ``name`` recorded as output files of theirs (a run whose
+    record is damaged is passed over with a warning: its outputs are not known)."""
+    from samepack.console import warn
     from samepack.history import History
+
+    def damaged(error) -> None:
+        warn(f"{error.message}: the files that run made are not known, so they may be taken "
+             f"for code (samepack runs show {error.run_id[:8]} says how to fix the run)")
 
     history = History()
     try:
-        return frozenset(artifact["path"] for record in history.list_runs(name)
+        return frozenset(artifact["path"] for record in history.list_runs(name, damaged=damaged)
                          for artifact in record.artifacts if artifact.get("kind") == "output")
     finally:
         history.close()
