@@ -80,21 +80,28 @@ def test_the_install_step_alone_mounts_and_exports_each_secret():
     assert "--mount" not in plain and "/run/secrets" not in plain
 
 
-def test_a_project_file_holding_a_literal_credential_stays_out_of_the_context(tmp_path):
+def _plan_with_a_literal_credential(tmp_path: Path, files: dict[str, str]) -> ContextPlan:
+    """A project whose requirements.txt holds a literal password, with ``files`` beside it."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "requirements.txt").write_text(
         "--index-url https://alice:s3cret-Passw0rd@corp.example/simple\nsix\n")
-    (project / "requirements-dev.txt").write_text(
-        "--index-url https://alice:${SAMEPACK_INDEX_CORP_PASSWORD}@corp.example/simple\n")
-    (project / "train.py").write_text("print('hello')\n")
+    for name, text in files.items():
+        (project / name).write_text(text)
     lock = project / "requirements.lock"
     lock.write_text(LOCK)
     uv = tmp_path / "uv"
     uv.write_text("binary")
-    staged = stage_context(ContextPlan(project=project, dockerfile="FROM scratch\n",
-                                       dockerignore="", lock_file=lock, uv_binary=uv),
-                           tmp_path / "ctx")
+    return ContextPlan(project=project, dockerfile="FROM scratch\n", dockerignore="",
+                       lock_file=lock, uv_binary=uv)
+
+
+def test_a_project_file_holding_a_literal_credential_stays_out_of_the_context(tmp_path):
+    plan = _plan_with_a_literal_credential(tmp_path, {
+        "requirements-dev.txt":
+            "--index-url https://alice:${SAMEPACK_INDEX_CORP_PASSWORD}@corp.example/simple\n",
+        "train.py": "print('hello')\n"})
+    staged = stage_context(plan, tmp_path / "ctx")
     assert staged.withheld == [("requirements.txt", "password in a URL")]
     assert staged.files == ["requirements-dev.txt", "requirements.lock", "train.py"]
     staged_tree = b"".join(p.read_bytes() for p in Path(tmp_path / "ctx").rglob("*")
@@ -126,17 +133,9 @@ def test_contents_that_passed_are_remembered_and_a_secret_is_withheld_every_time
     (export and later builds), and a file holding a credential is never recorded as passed."""
     from samepack.bundle.parts.secrets import ContentScreen
 
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "requirements.txt").write_text(
-        "--index-url https://alice:s3cret-Passw0rd@corp.example/simple\nsix\n")
-    (project / "train.py").write_text("URL = 'https://user@example.org/'  # @ and ://\n")
-    lock = project / "requirements.lock"
-    lock.write_text(LOCK)
-    uv = tmp_path / "uv"
-    uv.write_text("binary")
-    plan = ContextPlan(project=project, dockerfile="FROM scratch\n", dockerignore="",
-                       lock_file=lock, uv_binary=uv)
+    plan = _plan_with_a_literal_credential(tmp_path, {
+        "train.py": "URL = 'https://user@example.org/'  # @ and ://\n"})
+    project = plan.project
     for attempt in ("first", "again"):
         staged = stage_context(plan, tmp_path / attempt)
         assert staged.withheld == [("requirements.txt", "password in a URL")], attempt

@@ -125,6 +125,22 @@ def index_channel(channel: Path) -> None:
         asyncio.run(result)
 
 
+def channel_of(packages: list[FakeCondaPackage], target: Path) -> Path:
+    """A local conda channel at ``target`` holding ``packages``, indexed."""
+    for package in packages:
+        build_conda_package(package, target)
+    index_channel(target)
+    return target
+
+
+def wheels_of(dists: list[FakeDist], target: Path) -> tuple[str, ...]:
+    """Wheels of ``dists`` in ``target``, and the flags that make it the only index."""
+    target.mkdir(parents=True)
+    for dist in dists:
+        build_wheel(dist, target)
+    return ("--find-links", str(target), "--no-index")
+
+
 def conda_python(subdir: str = "linux-64") -> FakeCondaPackage:
     """A conda ``python`` whose prefix is a working interpreter: this machine's Python linked
     into ``bin/`` beside a ``pyvenv.cfg`` (so the prefix is the interpreter's environment, its

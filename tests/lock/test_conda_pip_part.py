@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lockbuilders import (FakeDist, build_conda_package, build_wheel, conda_python,
-                          conda_python_dist, index_channel)
+from lockbuilders import (FakeDist, channel_of, conda_python, conda_python_dist,
+                          wheels_of)
 
 from samepack.lock.conda_python import (PLATFORM_MARKERS, CondaPackage, CondaProvided,
                                         python_distributions)
@@ -23,20 +23,6 @@ from samepack.lock.pins import pins_from_requirements
 FIXTURES = Path(__file__).parent / "fixtures"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 SITE = f"lib/python{PYTHON}/site-packages"
-
-
-def channel_of(packages, target: Path) -> Path:
-    for package in packages:
-        build_conda_package(package, target)
-    index_channel(target)
-    return target
-
-
-def wheels_of(dists: list[FakeDist], target: Path) -> tuple[str, ...]:
-    target.mkdir(parents=True)
-    for dist in dists:
-        build_wheel(dist, target)
-    return ("--find-links", str(target), "--no-index")
 
 
 def pip_pins(root: Path, name: str = "requirements.txt") -> dict[str, str]:

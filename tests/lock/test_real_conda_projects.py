@@ -16,8 +16,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from lockbuilders import (FakeCondaPackage, FakeDist, build_conda_package, build_wheel,
-                          index_channel)
+from lockbuilders import FakeCondaPackage, FakeDist, channel_of, wheels_of
 
 from conda_lock.lockfile import parse_conda_lock_file
 
@@ -45,20 +44,6 @@ def refusing_proxy() -> dict[str, str]:
         proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
     return {"HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": "", "no_proxy": "",
             "UV_HTTP_RETRIES": "0"}
-
-
-def channel_of(packages: list[FakeCondaPackage], target: Path) -> Path:
-    for package in packages:
-        build_conda_package(package, target)
-    index_channel(target)
-    return target
-
-
-def wheels_of(dists: list[FakeDist], target: Path) -> tuple[str, ...]:
-    target.mkdir(parents=True)
-    for dist in dists:
-        build_wheel(dist, target)
-    return ("--find-links", str(target), "--no-index")
 
 
 def one_line_error(done: subprocess.CompletedProcess) -> str:
