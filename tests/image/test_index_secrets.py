@@ -116,7 +116,7 @@ def test_a_hand_made_lock_with_a_literal_password_is_refused_before_building(sam
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {project / 'requirements.txt'} line 2: --extra-index-url "
                       "https://alice:****@corp.example:8443/simple holds a credential, which the "
-                      "image would keep with the lock"]
+                      "build's install stage would keep with the lock"]
     assert ("hint: write it as https://alice:${SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD}"
             "@corp.example:8443/simple and export SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD"
             in result.stderr)
