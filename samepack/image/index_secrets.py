@@ -7,7 +7,8 @@ into the install step alone (``RUN --mount=type=secret``), exported there and go
 its value enters no layer, no Dockerfile and no build argument. Before anything is built each
 variable is checked to be set here, and an error names the lock line that needs it; a lock
 holding a literal credential (a hand-made one: samepack never writes one) is refused, since
-the context's copy of it would stay in an image layer.
+the context's copy of it would stay in the install stage's layer, which the Docker engine keeps
+as build cache.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def refuse_literal_credentials(lock_text: str, lock_file: Path) -> None:
         safe, variables = without_credentials(match.group("value"))
         if variables:
             raise InputError(f"{lock_file} line {number}: {masked(line.strip())} holds a "
-                             "credential, which the image would keep with the lock",
+                             "credential, which the build's install stage would keep with the lock",
                              hint=f"write it as {safe} and export {' and '.join(variables)}, "
                                   "or run `samepack package-env`, which writes it so")
 

@@ -3,12 +3,13 @@ image install sees them where the lock expects them.
 
 A samepack lock writes a folder of the project relative to the project (``--find-links
 vendor``; :mod:`samepack.lock.index_lines`), and uv and pip read it relative to the lock's own
-folder. In the image the lock lies in ``/tmp/samepack/lock/``, so each folder is staged under
-``samepack-build/lock/<folder>`` beside it. Only what the install can use is staged: the
-folder's top-level distribution files (wheels and sdists; the tools do not look deeper) whose
-sha256 the lock lists, so an old or unrelated wheel lying in the folder neither enlarges nor
-changes the image. Those distribution files are install inputs, not code: ``app/`` (the
-project as ``/app``) leaves them out, so they travel once; the folder's other files stay.
+folder. In the build's install stage the lock lies in ``/tmp/samepack/lock/`` (no layer of the
+image keeps it), so each folder is staged under ``samepack-build/lock/<folder>`` beside it.
+Only what the install can use is staged: the folder's top-level distribution files (wheels and
+sdists; the tools do not look deeper) whose sha256 the lock lists, so an old or unrelated wheel
+lying in the folder neither enlarges nor changes the image. Those distribution files are
+install inputs, not code: ``app/`` (the project as ``/app``) leaves them out, so they travel
+once; the folder's other files stay.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from support import require_tool
+from tests.image.conftest import BASE_TAG
+from tests.image.layers import buildah_layer_paths, build_inputs_in, docker_layer_paths
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.network,
               pytest.mark.xdist_group("images")]
@@ -43,7 +45,7 @@ def _recorded(project: Path) -> dict:
 
 
 def test_docker_build_installs_the_lock_and_runs_as_non_root(samepack, wine_project, docker_base,
-                                                            dockerd, wheelhouse_lock):
+                                                            dockerd, wheelhouse_lock, tmp_path):
     import docker
 
     result = _build(samepack, wine_project, wheelhouse_lock[0], {"DOCKER_HOST": dockerd},
@@ -63,6 +65,16 @@ def test_docker_build_installs_the_lock_and_runs_as_non_root(samepack, wine_proj
     for kept_out in (".env", "id_rsa", "data", "mlruns", ".samepack"):
         assert f"'{kept_out}'" not in listing
     assert (wine_project / ".samepack" / "build" / "Dockerfile").is_file()
+    _assert_only_the_installed_environment(docker_layer_paths(client, image.id, docker_base, tmp_path))
+
+
+def _assert_only_the_installed_environment(layers: list[list[str]]) -> None:
+    """The layers the build added to the base hold the venv and the code, and nothing the
+    install alone needed (uv, the wheelhouse, the staged lock): those stay in the install
+    stage, which is no part of the image."""
+    every = {path for paths in layers for path in paths}
+    assert {"opt/venv/bin/python", "app/train.py"} <= every  # the layers were read
+    assert build_inputs_in(layers) == []
 
 
 def _buildah(env: dict, *args: str) -> str:
@@ -106,6 +118,9 @@ def test_buildah_builds_the_same_image_twice_pushes_it_and_it_runs(samepack, win
         _buildah(buildah_env, "rm", container)
     assert output.startswith("1000 1.17.0 6.0.3 ")
     assert "'.env'" not in output and "'train.py'" in output
+    _assert_only_the_installed_environment(
+        buildah_layer_paths(buildah_env, "localhost/wine-quality:one", f"localhost/{BASE_TAG}",
+                            tmp_path / "oci"))
 
 
 def test_no_builder_is_a_one_line_error_and_leaves_the_dockerfile(samepack, wine_project,

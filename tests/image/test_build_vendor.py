@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.image.conftest import BASE_TAG
+from tests.image.layers import buildah_layer_paths, build_inputs_in, docker_layer_paths
 from tests.lock.lockbuilders import FakeDist, build_wheel
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("images")]
@@ -55,7 +57,7 @@ def _parse(output: str) -> tuple[str, str, str]:
 
 
 def test_buildah_installs_the_vendored_wheel_with_no_network(samepack, vendored_project,
-                                                            buildah_env):
+                                                            buildah_env, tmp_path):
     before = (vendored_project / "requirements.lock").read_bytes()
     env = {**buildah_env, "SOURCE_DATE_EPOCH": "1700000000"}
     _build(samepack, vendored_project, env, "--builder", "buildah", "--tag", "localhost/vendored:1")
@@ -78,10 +80,14 @@ def test_buildah_installs_the_vendored_wheel_with_no_network(samepack, vendored_
     version, path, listing = _parse(output)
     assert version == "1.2" and path.startswith("/opt/venv/lib/python3.11/site-packages/")
     assert listing == "['README.md']"  # the wheels went beside the lock, not into /app
+    layers = buildah_layer_paths(buildah_env, "localhost/vendored:1",
+                                 f"localhost/{BASE_TAG}", tmp_path / "oci")
+    assert "app/vendor/README.md" in {path for paths in layers for path in paths}
+    assert build_inputs_in(layers) == []  # the staged lock and its wheels stayed in the install
 
 
 def test_docker_installs_the_vendored_wheel_with_no_network(samepack, vendored_project,
-                                                           docker_base, dockerd):
+                                                           docker_base, dockerd, tmp_path):
     import docker
 
     _build(samepack, vendored_project, {"DOCKER_HOST": dockerd}, "--builder", "docker",
@@ -91,6 +97,9 @@ def test_docker_installs_the_vendored_wheel_with_no_network(samepack, vendored_p
                                    network_mode="none").decode()
     version, path, listing = _parse(output)
     assert version == "1.2" and "/opt/venv/" in path and listing == "['README.md']"
+    layers = docker_layer_paths(client, "vendored:docker", docker_base, tmp_path)
+    assert "app/vendor/README.md" in {path for paths in layers for path in paths}
+    assert build_inputs_in(layers) == []  # a layer per instruction: still none holds them
 
 
 SECRET = "s3cret-Passw0rd"

@@ -68,7 +68,9 @@ def test_the_install_step_alone_mounts_and_exports_each_secret():
     text = render_dockerfile(DockerfileInputs(name="p", version="1", base=base,
                                               index_secrets=("A_PASSWORD", "B_TOKEN")))
     runs = [line for line in text.splitlines() if line.startswith("RUN ")]
-    assert runs == [next(line for line in runs if "--mount" in line)]  # one RUN, the install
+    mounting = [line for line in runs if "--mount" in line]
+    assert len(runs) == 2 and mounting == runs[:1]  # the install; the image's own adds the user
+    assert text.index("FROM system AS install") < text.index(runs[0]) < text.index("FROM system\n")
     assert runs[0].startswith("RUN --mount=type=secret,id=A_PASSWORD "
                               "--mount=type=secret,id=B_TOKEN ")
     exports = [line.strip() for line in text.splitlines() if "export " in line]
@@ -121,7 +123,7 @@ def test_a_hand_made_lock_with_a_literal_password_is_refused_before_building(sam
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {project / 'requirements.txt'} line 2: --extra-index-url "
                       "https://alice:****@corp.example:8443/simple holds a credential, which the "
-                      "image would keep with the lock"]
+                      "build's install stage would keep with the lock"]
     assert ("hint: write it as https://alice:${SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD}"
             "@corp.example:8443/simple and export SAMEPACK_INDEX_CORP_EXAMPLE_8443_PASSWORD"
             in result.stderr)

@@ -32,8 +32,21 @@ def test_cpu_dockerfile_matches_golden_file():
     base = choose_base_image(python="3.11", gpu=False, cuda_versions=[None, None])
     text = render_dockerfile(_inputs(base, apt_packages=apt_packages(["libgomp1"], base)))
     assert_golden("image/Dockerfile.cpu", text)
-    assert "FROM python:3.11-slim\n" in text
+    assert "FROM python:3.11-slim AS system\n" in text
     assert "--require-hashes" in text and "USER 1000:1000" in text
+    image = _final_stage(text)
+    assert image.startswith("FROM system\nCOPY --from=install /opt/venv /opt/venv\n")
+    assert "/opt/python" not in text  # the base's own Python, at the same path in both stages
+
+
+def _final_stage(dockerfile: str) -> str:
+    """The image's own stage: from its FROM line on; what it copies from the install stage
+    is all it keeps of it."""
+    final = dockerfile.rindex("\nFROM ") + 1
+    image = dockerfile[final:]
+    assert "/tmp/samepack" not in image and "samepack-build" not in image
+    assert "--mount=type=secret" not in image and " AS " not in image.splitlines()[0]
+    return image
 
 
 def test_gpu_dockerfile_matches_golden_file():
@@ -42,7 +55,9 @@ def test_gpu_dockerfile_matches_golden_file():
     text = render_dockerfile(_inputs(base, apt_packages=apt_packages(["libgl1"], base),
                                      wheelhouse=True))
     assert_golden("image/Dockerfile.gpu", text)
-    assert "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04\n" in text
+    assert "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04 AS system\n" in text
+    assert _final_stage(text).startswith("FROM system\nCOPY --from=install /opt/python "
+                                         "/opt/python\nCOPY --from=install /opt/venv /opt/venv\n")
     # The CUDA base has no Python of its own, and Ubuntu's would not be the locked 3.11.
     assert "uv python install 3.11 \\\n && /tmp/samepack/uv venv --python 3.11 " in text
     assert "      python3 \\\n" not in text
