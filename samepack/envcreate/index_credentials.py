@@ -11,7 +11,14 @@ called, each variable the install needs is found, in this order:
    ``pyproject.toml``): on the machine where the project holds the literal credential, the
    lock installs as it was made;
 3. a netrc entry for the index's host (``$NETRC``, else ``~/.netrc``), as uv and pip would use
-   for a URL without a password.
+   for a URL without a password. netrc holds one password per host and login, so it supplies
+   none where the lock names two variables for that host and user (two repositories of one
+   server with their own credentials): it cannot tell which is whose.
+
+Which literal of the project's files belongs to which variable is found by naming the files'
+URLs as ``package-env`` did, together with the lock's own references
+(:mod:`samepack.lock.credential_names`): where one host carries several credentials, each
+repository's has a variable of its own.
 
 A variable none of them supplies is an error naming the lock, the index (credentials masked)
 and the variable, before anything is installed. What is found goes only into the tool's
@@ -30,7 +37,9 @@ from typing import Mapping
 from urllib.parse import quote, unquote, urlsplit
 
 from samepack.errors import InputError
-from samepack.lock.credentials import credential_values, masked, off_command_line, references
+from samepack.lock.credentials import (credential_names, credential_values, masked,
+                                       off_command_line, references)
+from samepack.lock.index_lines import index_urls
 from samepack.lock.model import IndexOptions
 
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
@@ -69,13 +78,15 @@ def supplied_variables(project_dir: Path, lock_name: str, lock_text: str,
         return {}
     from samepack.envfiles.indexes import files_index
 
-    declared = _literal_values(files_index(project_dir))
+    needs = needed_variables(lock_text, index)
+    declared = _literal_values(files_index(project_dir), [need.url for need in needs])
     supplied: dict[str, str] = {}
     for need in missing:
-        value = declared.get(need.variable) or _from_netrc(need)
+        netrc_serves = _netrc_can_tell(need, needs)
+        value = declared.get(need.variable) or (_from_netrc(need) if netrc_serves else None)
         if not value:
             netrc_too = (f" or add a ~/.netrc entry for {urlsplit(need.url).hostname}"
-                         if _password_user(need) is not None else "")
+                         if netrc_serves else "")
             raise InputError(
                 f"{lock_name}: the index {masked(need.url)} needs {need.variable}, which is not "
                 "set", hint=f"set {need.variable} (the index's credential){netrc_too}, then run "
@@ -84,15 +95,29 @@ def supplied_variables(project_dir: Path, lock_name: str, lock_text: str,
     return supplied
 
 
-def _literal_values(declared: IndexOptions) -> dict[str, str]:
-    """Variable -> the literal credential the project's files write for it (the first
-    place that names one wins, as it does for the lock's URLs)."""
+def _literal_values(declared: IndexOptions, lock_urls: list[str]) -> dict[str, str]:
+    """Variable -> the literal credential the project's files write for it, named with the
+    URLs of the lock that names the variables (the first place that names one wins, as it
+    does for the lock's URLs)."""
+    urls = index_urls(declared)
+    names = credential_names([*urls, *lock_urls])
     values: dict[str, str] = {}
-    for url in (declared.index_url, *declared.extra_index_urls, *declared.find_links,
-                *(pin.url for pin in declared.pinned)):
-        for variable, value in credential_values(url or "").items():
+    for url in urls:
+        for variable, value in credential_values(url, names).items():
             values.setdefault(variable, value)
     return values
+
+
+def _netrc_can_tell(need: Needed, needs: list[Needed]) -> bool:
+    """Whether a netrc entry can be the password ``need`` stands for: it is in a password's
+    place, and no other variable of the install is a password of the same user on that host
+    (netrc has one password per host and login)."""
+    user = _password_user(need)
+    if user is None:
+        return False
+    host = urlsplit(need.url).hostname
+    return not any(other.variable != need.variable and _password_user(other) == user
+                   and urlsplit(other.url).hostname == host for other in needs)
 
 
 def _password_user(need: Needed) -> str | None:

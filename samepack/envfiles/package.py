@@ -23,7 +23,8 @@ from samepack.envfiles.project import (EnvOptions, lock_inputs, lock_request, lo
 from samepack.errors import DriftError, LockError, NotFoundError, RemoteError
 from samepack.lock.base import LockerChoice, get_locker
 from samepack.lock.compile import HEADER
-from samepack.lock.index_lines import credential_free, lock_index, with_option_lines
+from samepack.lock.credentials import credential_names
+from samepack.lock.index_lines import credential_free, index_urls, lock_index, with_option_lines
 from samepack.lock.model import IndexOptions, LockRequest, LockResult
 from samepack.scan.model import Scan
 
@@ -93,7 +94,8 @@ def _lock(root: Path, scan: Scan, options: EnvOptions, choice: LockerChoice, pip
     if pip_lock in result.files:
         # every place the project names, also those --no-index kept from being asked here:
         # the lock is installed elsewhere, where they answer
-        emitted = lock_index(options.index.merged(used), root, pip_lock)
+        emitted = lock_index(options.index.merged(used), root, pip_lock,
+                             credential_names(index_urls(options.index, used)))
         inputs.notes.extend(emitted.notes)
         result = replace(result, files={**result.files, pip_lock: with_option_lines(
             result.files[pip_lock], emitted.lines, HEADER)})
@@ -123,10 +125,13 @@ def blame_inferred(failed: LockError, scan: Scan, inputs: LockInputs) -> LockErr
 
 def index_record(options: EnvOptions, declared: IndexOptions) -> dict:
     """What env.json keeps of the index: the flags given, and (relative, portable) what the
-    project's files declare, which ``env create`` uses again; credentials as ``${VAR}``."""
-    record = {**credential_free(options.index)[0].to_json(), "channels": list(options.channels)}
+    project's files declare, which ``env create`` uses again; credentials as ``${VAR}``, named
+    as the lock names them (the flags' and the files' URLs together)."""
+    names = credential_names(index_urls(options.index, declared))
+    record = {**credential_free(options.index, names)[0].to_json(),
+              "channels": list(options.channels)}
     if declared != IndexOptions():
-        record["project"] = credential_free(declared)[0].to_json()
+        record["project"] = credential_free(declared, names)[0].to_json()
     return record
 
 
@@ -157,10 +162,14 @@ def check_env(root: Path, options: EnvOptions, scanner: Scanner = scan_for_lock)
 def _project_index_now(scan: Scan, root: Path, inputs: LockInputs,
                        record: EnvRecord) -> dict | None:
     """What a lock made now would record (and write into the lock) as the project's index:
-    its files' options and the PyTorch build index, given the flags it was locked with."""
-    used, _ = project_places(inputs, IndexOptions.from_json(record.index),
-                             project_index(scan, root))
-    return credential_free(used)[0].to_json() if used != IndexOptions() else None
+    its files' options and the PyTorch build index, given the flags it was locked with (whose
+    recorded ``${VAR}`` references take part in naming the files' credentials, as the flags'
+    literal credentials did when the lock was made)."""
+    flags = IndexOptions.from_json(record.index)
+    used, _ = project_places(inputs, flags, project_index(scan, root))
+    if used == IndexOptions():
+        return None
+    return credential_free(used, credential_names(index_urls(flags, used)))[0].to_json()
 
 
 def project_places(inputs: LockInputs, flags: IndexOptions, declared: IndexOptions

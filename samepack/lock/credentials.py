@@ -6,6 +6,8 @@ password of ``https://user:secret@host/simple`` becomes ``${SAMEPACK_INDEX_HOST_
 and a user name that stands alone (a token, ``https://TOKEN@host/``) becomes
 ``${SAMEPACK_INDEX_HOST_TOKEN}``; the user name beside a password is kept, as pip keeps it
 when it redacts a URL. Parts that already are ``${NAME}`` references are left as they are.
+Where one host carries several credentials, each place's has a name of its own
+(:mod:`samepack.lock.credential_names`): the URLs that go into one lock are named together.
 """
 
 from __future__ import annotations
@@ -15,32 +17,34 @@ import re
 from typing import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from samepack.lock.credential_names import CredentialNames, credential_names, variable_prefix
+
 _REFERENCES = re.compile(r"(?:\$\{[A-Z0-9_]+\})+")
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/\s@]+)@")
 
 
-def variable_prefix(url: str) -> str:
-    """``SAMEPACK_INDEX_<HOST>`` for the host (and port) of ``url``."""
-    host = urlsplit(url).netloc.rpartition("@")[2]
-    return "SAMEPACK_INDEX_" + (re.sub(r"[^A-Z0-9]+", "_", host.upper()).strip("_") or "HOST")
+__all__ = ["CredentialNames", "credential_names", "variable_prefix", "without_credentials",
+           "credential_values", "masked", "references", "expanded", "off_command_line"]
 
 
-def without_credentials(url: str) -> tuple[str, tuple[str, ...]]:
+def without_credentials(url: str, names: CredentialNames | None = None
+                        ) -> tuple[str, tuple[str, ...]]:
     """``url`` with its literal credentials replaced by ``${VAR}`` references, and the names
-    of the variables it now needs that it did not before."""
-    safe, values = _replaced(url)
+    of the variables it now needs that it did not before. ``names``: those of the URLs it is
+    written with (:func:`credential_names`); without them, its host's."""
+    safe, values = _replaced(url, names or CredentialNames())
     return safe, tuple(values)
 
 
-def credential_values(url: str) -> dict[str, str]:
+def credential_values(url: str, names: CredentialNames | None = None) -> dict[str, str]:
     """The literal credentials of ``url`` by the variable :func:`without_credentials` names
     them with (``{"SAMEPACK_INDEX_HOST_PASSWORD": "secret"}``): what the project's own file
     supplies for the lock's ``${VAR}``. Values are as written in the URL (percent-encoded)."""
-    return _replaced(url)[1]
+    return _replaced(url, names or CredentialNames())[1]
 
 
-def _replaced(url: str) -> tuple[str, dict[str, str]]:
+def _replaced(url: str, names: CredentialNames) -> tuple[str, dict[str, str]]:
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -49,7 +53,7 @@ def _replaced(url: str) -> tuple[str, dict[str, str]]:
         return url, {}
     userinfo, _, host = parts.netloc.rpartition("@")
     user, colon, password = userinfo.partition(":")
-    prefix = variable_prefix(url)
+    prefix = names.prefix(url)
     values: dict[str, str] = {}
     if colon:
         if password and not _REFERENCES.fullmatch(password):

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from samepack.lock.credentials import masked, without_credentials
+from samepack.lock.credentials import (CredentialNames, credential_names, masked,
+                                       without_credentials)
 from samepack.lock.model import IndexOptions
 
 
@@ -43,20 +44,31 @@ def option_lines(index: IndexOptions) -> list[str]:
     return lines + (["--no-index"] if index.no_index else [])
 
 
-def credential_free(index: IndexOptions) -> tuple[IndexOptions, tuple[str, ...]]:
+def index_urls(*indexes: IndexOptions) -> list[str]:
+    """Every URL of ``indexes``: what is named together (:func:`credential_names`)."""
+    return [url for index in indexes
+            for url in (index.index_url, *index.extra_index_urls, *index.find_links,
+                        *(pin.url for pin in index.pinned))
+            if url and "://" in url]
+
+
+def credential_free(index: IndexOptions, names: CredentialNames | None = None
+                    ) -> tuple[IndexOptions, tuple[str, ...]]:
     """``index`` with every URL's literal credentials replaced by ``${VAR}`` references, and
-    a warning for each URL that had some."""
+    a warning for each URL that had some. ``names``: those of every URL written beside
+    ``index`` (default: its own URLs')."""
     notes: list[str] = []
+    names = names or credential_names(index_urls(index))
 
     def clean(flag: str, url: str) -> str:
         if "://" not in url:
             return url
-        safe, variables = without_credentials(url)
+        safe, variables = without_credentials(url, names)
         if variables:
-            names = " and ".join(variables)
+            to_set = " and ".join(variables)
             notes.append(f"{flag} {masked(url)} carries credentials: the lock and "
                          f".samepack/env.json name them as {', '.join('${' + v + '}' for v in variables)}; "
-                         f"set {names} where the lock is installed without the project's files "
+                         f"set {to_set} where the lock is installed without the project's files "
                          "(pip and uv read ${VAR} in requirement files; samepack's env create and "
                          "runs take it from those files)")
         return safe
@@ -71,10 +83,11 @@ def credential_free(index: IndexOptions) -> tuple[IndexOptions, tuple[str, ...]]
     return cleaned, tuple(dict.fromkeys(notes))
 
 
-def lock_index(index: IndexOptions, root: Path, lock_name: str) -> LockIndex:
+def lock_index(index: IndexOptions, root: Path, lock_name: str,
+               names: CredentialNames | None = None) -> LockIndex:
     """The option lines the lock ``lock_name`` at the project ``root`` carries for ``index``
-    (the options it was made with)."""
-    safe, notes = credential_free(index)
+    (the options it was made with); ``names`` as for :func:`credential_free`."""
+    safe, notes = credential_free(index, names)
     links: list[str] = []
     dropped: list[str] = []
     for link in safe.find_links:

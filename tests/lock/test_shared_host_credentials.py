@@ -1,0 +1,100 @@
+"""Two private indexes on one host with different credentials (one Artifactory, Nexus or GitLab
+serving several repositories) get a variable each in the lock, so each index is sent its own
+credential: on the project's machine from the project's files, elsewhere from the two exported
+variables. Real parts: one HTTP server on 127.0.0.1 with two password-protected indexes, a
+project requiring one package from each, package-env, env create and uv."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from index_server import serve_indexes
+from lockbuilders import FakeDist, build_wheel
+from test_index_credentials import _files_holding
+
+SECRET_A = "team-A-s3cret-one"
+SECRET_B = "team-B-s3cret-two"
+
+
+@pytest.fixture
+def two_private_indexes(wheel_dir: Path, tmp_path: Path):
+    """``(server, prefix)``: the main index and ``/team-a/`` (holding ``teama``) and
+    ``/team-b/`` (holding ``teamb``, which needs ``alpha`` from the main index) on one port,
+    answering only ``ci:SECRET_A`` and ``ci:SECRET_B``; ``prefix`` is the host's variable
+    prefix (``SAMEPACK_INDEX_127_0_0_1_PORT``)."""
+    wheels = tmp_path / "team-wheels"
+    wheels.mkdir()
+    team_a = build_wheel(FakeDist("teama", "1.0"), wheels)
+    team_b = build_wheel(FakeDist("teamb", "2.0", requires=("alpha",)), wheels)
+    with serve_indexes({"main": sorted(wheel_dir.glob("*.whl")), "team-a": [team_a],
+                        "team-b": [team_b]},
+                       {"team-a": ("ci", SECRET_A), "team-b": ("ci", SECRET_B)}) as server:
+        yield server, f"SAMEPACK_INDEX_127_0_0_1_{server.rsplit(':', 1)[1]}"
+
+
+def _project(tmp_path: Path, server: str) -> Path:
+    host = server[len("http://"):]
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "requirements.txt").write_text(
+        f"--index-url {server}/main/\n"
+        f"--extra-index-url http://ci:{SECRET_A}@{host}/team-a/\n"
+        f"--extra-index-url http://ci:{SECRET_B}@{host}/team-b/\n"
+        "teama\nteamb\n")
+    return root
+
+
+def _imports_both(python: str) -> None:
+    done = subprocess.run([python, "-c", "import teama, teamb, alpha"], capture_output=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_two_indexes_on_one_host_get_a_variable_each_here_and_elsewhere(
+        samepack, tmp_path, two_private_indexes, samepack_home, monkeypatch):
+    server, prefix = two_private_indexes
+    team_a, team_b = f"{prefix}_TEAM_A_PASSWORD", f"{prefix}_TEAM_B_PASSWORD"
+    for name in (team_a, team_b, f"{prefix}_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    root = _project(tmp_path, server)
+
+    locked = samepack("package-env", root)
+    assert locked.exit_code == 0, locked.stderr
+    lock = (root / "requirements.lock").read_text()
+    host = server[len("http://"):]
+    assert f"--extra-index-url http://ci:${{{team_a}}}@{host}/team-a/\n" in lock
+    assert f"--extra-index-url http://ci:${{{team_b}}}@{host}/team-b/\n" in lock
+    # the warning names what to set for each index
+    assert team_a in locked.stderr and team_b in locked.stderr
+    check = samepack("package-env", root, "--check")
+    assert check.exit_code == 0, check.stdout + check.stderr
+
+    # on the project's machine: each literal from requirements.txt goes to its own index
+    here = samepack("env", "create", root, "--prefix", tmp_path / "env-here")
+    assert here.exit_code == 0, here.stderr
+    _imports_both(here.stdout.strip())
+
+    # elsewhere: the lock and its record only, and the two variables exported
+    elsewhere = tmp_path / "colleague"
+    (elsewhere / ".samepack").mkdir(parents=True)
+    for name in ("requirements.lock", ".samepack/env.json"):
+        shutil.copy(root / name, elsewhere / name)
+    monkeypatch.setenv(team_a, SECRET_A)
+    refused = samepack("env", "create", elsewhere, "--prefix", tmp_path / "env-there")
+    assert refused.exit_code == 3 and f"needs {team_b}, which is not set" in refused.stderr
+    assert not (tmp_path / "env-there").exists()
+    monkeypatch.setenv(team_b, SECRET_B)
+    there = samepack("env", "create", elsewhere, "--prefix", tmp_path / "env-there")
+    assert there.exit_code == 0, there.stderr
+    _imports_both(there.stdout.strip())
+
+    for secret in (SECRET_A, SECRET_B):
+        for text in (locked.stdout, locked.stderr, check.stdout, here.stdout, here.stderr,
+                     refused.stderr, there.stdout, there.stderr):
+            assert secret not in text
+        written = _files_holding(secret, root, elsewhere, samepack_home, tmp_path / "env-here",
+                                 tmp_path / "env-there")
+        assert written == [root / "requirements.txt"]
