@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Mapping
 
 from samepack.errors import InputError
-from samepack.lock.credentials import masked, without_credentials
+from samepack.lock.credentials import credential_names, masked, without_credentials
 
 _REMOTE = re.compile(r"^\s*(?P<flag>--index-url|-i|--extra-index-url|--find-links|-f)"
                      r"(?:\s*=\s*|\s+)(?P<value>\S+)")
@@ -40,12 +40,14 @@ class IndexSecret:
 
 def refuse_literal_credentials(lock_text: str, lock_file: Path) -> None:
     """Raise InputError naming the first option line of the lock whose URL holds a literal
-    credential, and the ``${VAR}`` form to write instead."""
-    for number, line in enumerate(lock_text.splitlines(), start=1):
-        match = _REMOTE.match(line)
-        if not match:
-            continue
-        safe, variables = without_credentials(match.group("value"))
+    credential, and the ``${VAR}`` form to write instead (named with the lock's other URLs,
+    as ``package-env`` names them)."""
+    options = [(number, line, match.group("value"))
+               for number, line in enumerate(lock_text.splitlines(), start=1)
+               if (match := _REMOTE.match(line))]
+    names = credential_names([value for _, _, value in options])
+    for number, line, value in options:
+        safe, variables = without_credentials(value, names)
         if variables:
             raise InputError(f"{lock_file} line {number}: {masked(line.strip())} holds a "
                              "credential, which the build's install stage would keep with the lock",

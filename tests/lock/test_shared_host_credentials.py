@@ -98,3 +98,62 @@ def test_two_indexes_on_one_host_get_a_variable_each_here_and_elsewhere(
         written = _files_holding(secret, root, elsewhere, samepack_home, tmp_path / "env-here",
                                  tmp_path / "env-there")
         assert written == [root / "requirements.txt"]
+
+
+def test_netrc_supplies_no_password_it_cannot_tell_from_another_of_its_host(
+        tmp_path, monkeypatch):
+    """netrc has one password per host and login: with two variables for one user on one host
+    it would send the same to both, so neither is taken from it (nor offered)."""
+    from samepack.envcreate.index_credentials import supplied_variables
+    from samepack.errors import InputError
+    from samepack.lock.model import IndexOptions
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine artifactory.corp login ci password from-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    team_a = "SAMEPACK_INDEX_ARTIFACTORY_CORP_TEAM_A_PASSWORD"
+    team_b = "SAMEPACK_INDEX_ARTIFACTORY_CORP_TEAM_B_PASSWORD"
+    for name in (team_a, team_b, "SAMEPACK_INDEX_ARTIFACTORY_CORP_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    both = (f"--extra-index-url https://ci:${{{team_a}}}@artifactory.corp/api/pypi/team-a/simple\n"
+            f"--extra-index-url https://ci:${{{team_b}}}@artifactory.corp/api/pypi/team-b/simple\n")
+    with pytest.raises(InputError) as refused:
+        supplied_variables(tmp_path, "requirements.lock", both, IndexOptions())
+    assert refused.value.message.endswith(f"needs {team_a}, which is not set")
+    assert "netrc" not in refused.value.hint
+    # one of them set: the other is still not netrc's to give
+    monkeypatch.setenv(team_a, "exported")
+    with pytest.raises(InputError) as still:
+        supplied_variables(tmp_path, "requirements.lock", both, IndexOptions())
+    assert still.value.message.endswith(f"needs {team_b}, which is not set")
+    # the host's one variable: netrc gives it, as before
+    one = "--extra-index-url https://ci:${SAMEPACK_INDEX_ARTIFACTORY_CORP_PASSWORD}@artifactory.corp/simple\n"
+    assert supplied_variables(tmp_path, "requirements.lock", one, IndexOptions()) == {
+        "SAMEPACK_INDEX_ARTIFACTORY_CORP_PASSWORD": "from-netrc"}
+
+
+def test_the_projects_files_supply_each_repositorys_own_literal(tmp_path, monkeypatch):
+    """Which literal of requirements.txt belongs to which variable of the lock."""
+    from samepack.envcreate.index_credentials import supplied_variables
+    from samepack.lock.model import IndexOptions
+
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    team_a = "SAMEPACK_INDEX_ARTIFACTORY_CORP_TEAM_A_PASSWORD"
+    team_b = "SAMEPACK_INDEX_ARTIFACTORY_CORP_TEAM_B_PASSWORD"
+    for name in (team_a, team_b):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "requirements.txt").write_text(
+        "--extra-index-url https://ci:tokB@artifactory.corp/api/pypi/team-b/simple\n"
+        "--extra-index-url https://ci:tokA@artifactory.corp/api/pypi/team-a/simple\nx\n")
+    lock = (f"--extra-index-url https://ci:${{{team_a}}}@artifactory.corp/api/pypi/team-a/simple\n"
+            f"--extra-index-url https://ci:${{{team_b}}}@artifactory.corp/api/pypi/team-b/simple\n"
+            "\nx==1 --hash=sha256:00\n")
+    assert supplied_variables(tmp_path, "requirements.lock", lock, IndexOptions()) == {
+        team_a: "tokA", team_b: "tokB"}
+    # a lock where team-a came from a flag (its record's reference), team-b from the files
+    (tmp_path / "requirements.txt").write_text(
+        "--extra-index-url https://ci:tokB@artifactory.corp/api/pypi/team-b/simple\nx\n")
+    monkeypatch.setenv(team_a, "exported")
+    assert supplied_variables(tmp_path, "requirements.lock", lock, IndexOptions()) == {
+        team_b: "tokB"}
