@@ -100,6 +100,40 @@ def test_two_indexes_on_one_host_get_a_variable_each_here_and_elsewhere(
         assert written == [root / "requirements.txt"]
 
 
+def test_a_flags_credential_and_a_files_on_one_host_are_named_apart_and_check_agrees(
+        samepack, tmp_path, two_private_indexes, monkeypatch):
+    """team-a's credential given on the command line, team-b's in requirements.txt: the lock
+    names both for their places; --check, which sees the flag only as its recorded reference,
+    names the file's literal as the lock did; env create takes team-b's from the file."""
+    server, prefix = two_private_indexes
+    team_a, team_b = f"{prefix}_TEAM_A_PASSWORD", f"{prefix}_TEAM_B_PASSWORD"
+    for name in (team_a, team_b):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    host = server[len("http://"):]
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "requirements.txt").write_text(
+        f"--extra-index-url http://ci:{SECRET_B}@{host}/team-b/\n"
+        f"--extra-index-url {server}/main/\nteama\nteamb\n")
+    locked = samepack("package-env", root, "--index-url", f"http://ci:{SECRET_A}@{host}/team-a/")
+    assert locked.exit_code == 0, locked.stderr
+    lock = (root / "requirements.lock").read_text()
+    assert f"--index-url http://ci:${{{team_a}}}@{host}/team-a/\n" in lock
+    assert f"--extra-index-url http://ci:${{{team_b}}}@{host}/team-b/\n" in lock
+    check = samepack("package-env", root, "--check")
+    assert check.exit_code == 0, check.stdout + check.stderr
+
+    monkeypatch.setenv(team_a, SECRET_A)  # the flag's credential is in no file of the project
+    created = samepack("env", "create", root, "--prefix", tmp_path / "env")
+    assert created.exit_code == 0, created.stderr
+    _imports_both(created.stdout.strip())
+    for text in (locked.stdout, locked.stderr, check.stdout, created.stdout, created.stderr):
+        assert SECRET_A not in text and SECRET_B not in text
+    assert _files_holding(SECRET_A, root) == []
+    assert _files_holding(SECRET_B, root) == [root / "requirements.txt"]
+
+
 def test_netrc_supplies_no_password_it_cannot_tell_from_another_of_its_host(
         tmp_path, monkeypatch):
     """netrc has one password per host and login: with two variables for one user on one host
