@@ -92,6 +92,6 @@ def secrets_refused(secrets: tuple[IndexSecret, ...], lock_file: Path,
                       "inside the build, and the Docker engine's classic builder can pass it only "
                       f"as a build argument, which the image keeps; {because}",
                       hint="build with --builder buildah, or give the docker CLI BuildKit (the "
-                           "buildx component; unset DOCKER_BUILDKIT=0): either mounts the "
+                           "buildx component, and DOCKER_BUILDKIT not 0): either mounts the "
                            "variable as a build secret; or download the packages on the host "
                            "and build with --wheelhouse DIR")

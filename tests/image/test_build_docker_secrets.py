@@ -62,7 +62,7 @@ def test_docker_builds_a_lock_with_a_private_index_through_buildkit_secrets(
         samepack, tmp_path, docker_base, dockerd, monkeypatch):
     import docker
 
-    cli = buildkit_cli()
+    buildkit_cli()  # fails under CI=true when no docker CLI here builds with BuildKit
     from tests.lock.index_server import serve_indexes
 
     wheels = tmp_path / "private-wheels"
@@ -108,7 +108,6 @@ def test_docker_builds_a_lock_with_a_private_index_through_buildkit_secrets(
     assert _files_holding(root, SECRET) == [str(root / "requirements.txt")]  # the user's own
     # nothing the engine keeps (images, layers, BuildKit's cache and its metadata) holds it
     assert _files_holding(_data_root(dockerd), SECRET) == []
-    assert cli.reads_env_secrets == (cli.version >= (20, 10))
 
 
 def test_a_cli_that_reads_secrets_from_files_only_gets_a_private_file_removed_after(
