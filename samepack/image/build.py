@@ -111,7 +111,7 @@ def build_image(facts: ProjectFacts, options: BuildOptions, on_line: OnLine) -> 
         raise ToolMissingError(missing.message, hint=f"{missing.hint}; the Dockerfile is in "
                                f"{dockerfile} and a ready build context in {context}") from None
     if secrets and not builder.passes_secrets:
-        raise secrets_refused(secrets, facts.lock_file)
+        raise secrets_refused(secrets, facts.lock_file, builder.no_secrets_because)
     check_secrets_set(secrets, facts.lock_file)
     tag = options.tag or default_tag(facts)
     with tempfile.TemporaryDirectory(prefix="samepack-context-") as scratch:

@@ -1,41 +1,29 @@
-"""Image builders behind one small interface: the Docker engine through the Docker SDK, and
-buildah without a daemon. Each streams its output line by line and returns the image's digest."""
+"""Image builders behind one small interface: the Docker engine through the Docker SDK (and
+through BuildKit when the build needs secrets), and buildah without a daemon. Each streams its
+output line by line and returns the image's digest."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from samepack.errors import BuildError, RemoteError, ToolMissingError
+from samepack.image.buildkit import BuildKitSearch, buildkit_build, find_buildkit_cli
+from samepack.image.building import BuildRequest, BuildResult, OnLine, run_streaming
 from samepack.image.record import split_tag
 
-OnLine = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    context: Path  # a staged context with its Dockerfile at the top
-    tag: str
-    network: str | None = None  # "host" | "none" | None (the builder's default)
-    source_date_epoch: int = 0
-    secrets: tuple[str, ...] = ()  # environment variables mounted as build secrets of that id
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    ref: str
-    image_id: str  # sha256:... of the image configuration
-    builder: str
+__all__ = ["BuildRequest", "BuildResult", "Builder", "BuildahBuilder", "DockerBuilder", "OnLine",
+           "choose_builder"]
 
 
 class Builder(Protocol):
     name: str
     passes_secrets: bool  # whether RUN --mount=type=secret works (no value in any layer)
+    no_secrets_because: str  # why not, when it does not
 
     def build(self, request: BuildRequest, on_line: OnLine) -> BuildResult: ...
 
@@ -52,10 +40,23 @@ class DockerBuilder:
     """The Docker engine at ``DOCKER_HOST`` (or the default socket), through the Docker SDK."""
 
     name = "docker"
-    passes_secrets = False  # the classic builder the SDK drives has no RUN --mount
 
     def __init__(self, client) -> None:
         self.client = client
+
+    @cached_property
+    def buildkit(self) -> BuildKitSearch:
+        """The docker CLI that runs BuildKit builds (the classic builder the SDK drives has no
+        RUN --mount), looked for the first time a build needs secrets."""
+        return find_buildkit_cli()
+
+    @property
+    def passes_secrets(self) -> bool:
+        return self.buildkit.cli is not None
+
+    @property
+    def no_secrets_because(self) -> str:
+        return f"BuildKit, which can, is not available ({self.buildkit.why_not})"
 
     @classmethod
     def connect(cls) -> "DockerBuilder | None":
@@ -69,6 +70,17 @@ class DockerBuilder:
         return cls(client)
 
     def build(self, request: BuildRequest, on_line: OnLine) -> BuildResult:
+        if request.secrets:
+            if self.buildkit.cli is None:
+                raise BuildError(f"docker build of {request.tag} needs build secrets, and "
+                                 f"{self.no_secrets_because}",
+                                 hint="build with --builder buildah, or install Docker's buildx")
+            image_id = buildkit_build(self.buildkit.cli, request, on_line)
+            return BuildResult(request.tag, image_id, self.name)
+        return self._build_classic(request, on_line)
+
+    def _build_classic(self, request: BuildRequest, on_line: OnLine) -> BuildResult:
+        """The engine's classic builder through the SDK: build arguments only, no secrets."""
         image_id = None
         stream = self.client.api.build(
             path=str(request.context), tag=request.tag, rm=True, forcerm=True, pull=False,
@@ -107,6 +119,7 @@ class BuildahBuilder:
 
     name = "buildah"
     passes_secrets = True
+    no_secrets_because = ""
 
     def __init__(self, executable: str) -> None:
         self.executable = executable
@@ -117,17 +130,7 @@ class BuildahBuilder:
         return cls(path) if path else None
 
     def _run(self, args: list[str], on_line: OnLine, failure: type, what: str) -> None:
-        process = subprocess.Popen([self.executable, *args], stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, errors="replace")
-        tail: list[str] = []
-        assert process.stdout is not None
-        for line in process.stdout:
-            on_line(line.rstrip("\n"))
-            tail = (tail + [line.strip()])[-1:]
-        if process.wait() != 0:
-            raise failure(f"{what} failed (buildah exit {process.returncode}): "
-                          f"{tail[0] if tail else 'no output'}",
-                          hint="the build output above shows the failing step")
+        run_streaming([self.executable, *args], on_line, failure, what, "buildah")
 
     def build(self, request: BuildRequest, on_line: OnLine) -> BuildResult:
         with tempfile.TemporaryDirectory(prefix="samepack-buildah-") as scratch:

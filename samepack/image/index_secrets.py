@@ -84,13 +84,16 @@ def check_secrets_set(secrets: tuple[IndexSecret, ...], lock_file: Path,
                                   "keeps it; or install offline with --wheelhouse DIR")
 
 
-def secrets_refused(secrets: tuple[IndexSecret, ...], lock_file: Path) -> InputError:
-    """The error for a builder that cannot pass build secrets (the Docker engine's classic
-    builder, which the Docker SDK drives, has only build arguments, kept in the image)."""
+def secrets_refused(secrets: tuple[IndexSecret, ...], lock_file: Path,
+                    because: str) -> InputError:
+    """The error for a builder that cannot pass build secrets: the Docker engine's classic
+    builder, which the Docker SDK drives, has only build arguments, kept in the image, and
+    BuildKit (``because`` says why) is not there to mount them."""
     first = secrets[0]
     return InputError(f"{lock_file} line {first.line}: {first.option} needs {first.variable} "
-                      "inside the build, and the Docker engine's builder can pass it only as "
-                      "a build argument, which the image keeps",
-                      hint="build with --builder buildah (it mounts the variable as a build "
-                           "secret), or download the packages on the host and build with "
-                           "--wheelhouse DIR")
+                      "inside the build, and the Docker engine's classic builder can pass it only "
+                      f"as a build argument, which the image keeps; {because}",
+                      hint="build with --builder buildah, or give the docker CLI BuildKit (the "
+                           "buildx component, and DOCKER_BUILDKIT not 0): either mounts the "
+                           "variable as a build secret; or download the packages on the host "
+                           "and build with --wheelhouse DIR")

@@ -188,8 +188,10 @@ def test_a_private_index_is_reached_with_its_credential_as_a_build_secret_only(
         in built.stderr
 
 
-def test_the_docker_engine_refuses_a_lock_that_needs_a_credential_before_building(
+def test_the_docker_engine_without_buildkit_refuses_a_lock_that_needs_a_credential(
         samepack, tmp_path, dockerd, monkeypatch):
+    """With BuildKit off (``DOCKER_BUILDKIT=0``, as for ``docker build``) only the classic
+    builder is left, which has build arguments alone: refused before building."""
     variable = "SAMEPACK_INDEX_PYPI_CORP_EXAMPLE_PASSWORD"
     root = tmp_path / "corp"
     root.mkdir()
@@ -197,11 +199,14 @@ def test_the_docker_engine_refuses_a_lock_that_needs_a_credential_before_buildin
         f"--extra-index-url https://alice:${{{variable}}}@pypi.corp.example/simple\n\n"
         "six==1.17.0 --hash=sha256:" + "0" * 64 + "\n")
     monkeypatch.setenv(variable, SECRET)
-    result = samepack("build", root, "--builder", "docker", env={"DOCKER_HOST": dockerd})
+    result = samepack("build", root, "--builder", "docker",
+                      env={"DOCKER_HOST": dockerd, "DOCKER_BUILDKIT": "0"})
     assert result.exit_code == 3 and "Traceback" not in result.stderr
     errors = [text for text in result.stderr.splitlines() if text.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith(f"error: {root / 'requirements.txt'} line 1:")
     assert f"needs {variable} inside the build" in errors[0]
+    assert errors[0].endswith("BuildKit, which can, is not available "
+                              "(DOCKER_BUILDKIT=0 turns it off)")
     assert "hint: build with --builder buildah" in result.stderr
     assert SECRET not in result.stderr + result.stdout
     assert not (root / ".samepack" / "env.json").exists()  # nothing recorded: nothing was built
