@@ -36,11 +36,12 @@ from samepack.errors import ResourceError
 from samepack.history.columns import decoded_rows, metric_damage
 from samepack.history.damage import DamagedRunError, busy_timeout_s, database_error
 from samepack.history.records import RECORD_FORMAT
+from samepack.history.rowtypes import IDS_PER_QUERY, id_damage, type_damage
 
 RUN_COLUMNS = ("id, program, version, status, started_at, ended_at, lock_digest, git_commit, "
-               "git_dirty, source, params, artifacts, host, tags")
+               "git_dirty, source, params, artifacts, host, tags, rowid")
 _JSON_COLUMNS = slice(10, 14)  # params, artifacts, host, tags
-IDS_PER_QUERY = 900  # below SQLite's oldest limit on bound parameters (999)
+_ROWID = 14
 PARALLEL_FROM = 2000  # runs; a shorter listing is made faster than a second process starts
 
 _STEPS = "SELECT run_id, name, exit_code, started_at, duration_s, status FROM steps"
@@ -50,6 +51,13 @@ _TAILS = "SELECT run_id, step, tail FROM logs"
 _IN_ORDER = " ORDER BY run_id, seq"
 
 _first = itemgetter(0)
+_NONE = type(None)
+# Columns whose wrong types nothing after would notice (text where samepack writes a number,
+# a blob where a float() reads one): (index in the row, the Python types samepack's give).
+# A blob where samepack writes text is noticed by json.dumps (see ``_listing_text``).
+_RUN_NUMBERS = ((8, {int, _NONE}),)  # git_dirty
+_STEP_NUMBERS = ((2, {int, _NONE}), (4, {float, int, _NONE}))  # exit_code, duration_s
+_METRIC_NUMBERS = ((2, {float, int, str}), (3, {int}), (4, {int, _NONE}))  # value, step, timestamp
 Damaged = Callable[[DamagedRunError], None] | None  # told of each damaged run; None: raise it
 
 
@@ -67,8 +75,9 @@ def listed_run_dicts(db: sqlite3.Connection, path: Path, query: str, args: list[
     damaged run is left out and given to ``damaged`` (None: raised)."""
     cursor = _tuple_cursor(db)
     # Tens of thousands of small dicts and no cycles: collections would only walk them again.
-    with gc_paused():
-        return _dicts_of_rows(cursor, cursor.execute(query, args).fetchall(), path, damaged)
+    with gc_paused():  # checked by type in SQL: no json.dumps after notices a blob
+        return _dicts_of_rows(cursor, cursor.execute(query, args).fetchall(), path, damaged,
+                              check=True)
 
 
 def _tuple_cursor(db: sqlite3.Connection) -> sqlite3.Cursor:
@@ -78,34 +87,86 @@ def _tuple_cursor(db: sqlite3.Connection) -> sqlite3.Cursor:
 
 
 def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], path: Path,
-                   damaged: Damaged = None, half: bool = False) -> list[dict[str, Any]]:
+                   damaged: Damaged = None, half: bool = False, check: bool = False
+                   ) -> list[dict[str, Any]]:
     """The dicts of ``rows``, the damaged runs left out and given to ``damaged`` (None:
     raised); ``half``: they are one of two halves of a listing made at once (each half looks
-    its runs up: reading the whole tables twice would undo the split)."""
+    its runs up: reading the whole tables twice would undo the split); ``check``: every
+    value's type checked in SQL (else only where a few C-level set operations find one
+    amiss)."""
+    if not set(map(type, map(_first, rows))) <= {str}:
+        rows = _with_text_ids(cursor, path, rows, damaged)
     ids = [row[0] for row in rows]
     whole = not half and _most_of_history(cursor, len(ids))
     tails = {(run_id, step): tail
              for run_id, step, tail in _child_rows(cursor, _TAILS, "", ids, whole)}
+    step_rows = list(_child_rows(cursor, _STEPS, _IN_ORDER, ids, whole))
+    metric_rows = list(_child_rows(cursor, _METRICS, _IN_ORDER, ids, whole))
+    bad: dict[str, DamagedRunError] = {}
+    if check or not (_types_hold(rows, _RUN_NUMBERS) and _types_hold(step_rows, _STEP_NUMBERS)
+                     and _types_hold(metric_rows, _METRIC_NUMBERS)):
+        bad = type_damage(cursor, path, None if whole else ids)
     steps: dict[str, list[dict[str, Any]]] = {}
-    for run_id, name, code, started, duration, status in _child_rows(
-            cursor, _STEPS, _IN_ORDER, ids, whole):
+    for run_id, name, code, started, duration, status in step_rows:
         steps.setdefault(run_id, []).append(
             {"duration_s": duration, "exit_code": code, "log_tail": tails.get((run_id, name)),
              "name": name, "started_at": started, "status": status})
-    bad: dict[str, DamagedRunError] = {}
     try:
-        series = _series(_child_rows(cursor, _METRICS, _IN_ORDER, ids, whole))
+        series = _series(row for row in metric_rows if row[0] not in bad) if bad else (
+            _series(metric_rows))
     except (TypeError, ValueError):  # a point that is not a number: find whose, leave them out
-        bad = metric_damage(path, _child_rows(cursor, _METRIC_VALUES, _IN_ORDER, ids, whole))
-        series = _series(row for row in _child_rows(cursor, _METRICS, _IN_ORDER, ids, whole)
-                         if row[0] not in bad)
+        bad = {**metric_damage(path, _child_rows(cursor, _METRIC_VALUES, _IN_ORDER, ids, whole)),
+               **bad}
+        series = _series(row for row in metric_rows if row[0] not in bad)
     columns = decoded_rows(path, ids, [row[_JSON_COLUMNS] for row in rows], bad, sorted_object)
+    if bad and not check:  # a run found damaged: what is wrong may be a value's type (a blob)
+        bad.update(type_damage(cursor, path, None if whole else ids))
     # each row with its (params, artifacts, host, tags)
     pairs: Iterable[tuple[tuple, tuple]] = zip(rows, zip(*[iter(columns)] * 4))
     if bad:
         pairs = _without_damaged(pairs, bad, damaged)
     return [_run_dict(row, four, steps.get(row[0], []), series.get(row[0], {}))
             for row, four in pairs]
+
+
+def _types_hold(rows: list[tuple], columns: tuple[tuple[int, set[type]], ...]) -> bool:
+    """Whether every value of these ``columns`` of ``rows`` is of its types (C-level maps)."""
+    return all(set(map(type, map(itemgetter(index), rows))) <= types
+               for index, types in columns)
+
+
+def _with_text_ids(cursor: sqlite3.Cursor, path: Path, rows: list[tuple],
+                   damaged: Damaged) -> list[tuple]:
+    """``rows`` without those whose id is not text (NULL, a blob), each raised (``damaged``
+    None) or given to ``damaged``, named by its rowid."""
+    kept = []
+    for row in rows:
+        if type(row[0]) is str:
+            kept.append(row)
+            continue
+        error = id_damage(cursor, path, row[_ROWID])
+        if damaged is None:
+            raise error
+        damaged(error)
+    return kept
+
+
+def _listing_text(cursor: sqlite3.Cursor, rows: list[tuple], path: Path, damaged: Damaged,
+                  half: bool = False) -> str:
+    """The inner JSON text of the dicts of ``rows``. A value ``json.dumps`` cannot write (a
+    blob where samepack writes text) has the dicts made again with every type checked in
+    SQL, the runs holding one left out; the damaged runs the first try met are told only
+    when it succeeds (told once)."""
+    told: list[DamagedRunError] = []
+    try:
+        text = _inner_json(_dicts_of_rows(cursor, rows, path,
+                                          None if damaged is None else told.append, half))
+    except TypeError:
+        return _inner_json(_dicts_of_rows(cursor, rows, path, damaged, half, check=True))
+    if damaged is not None:
+        for error in told:
+            damaged(error)
+    return text
 
 
 def _series(points: Iterable[tuple]) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -152,14 +213,14 @@ def listed_runs_json(db: sqlite3.Connection, path: Path, query: str, args: list[
         if parallel is None:
             parallel = len(rows) >= PARALLEL_FROM and _free_second_core()
         if len(rows) < 2 or not (parallel and _can_fork()):
-            return "[" + _inner_json(_dicts_of_rows(cursor, rows, path, damaged)) + "]"
+            return "[" + _listing_text(cursor, rows, path, damaged) + "]"
         half = (len(rows) + 1) // 2
         try:
             with _forked_half(path, rows[half:]) as older:
-                newer = _inner_json(_dicts_of_rows(cursor, rows[:half], path, half=True))
+                newer = _listing_text(cursor, rows[:half], path, None, half=True)
                 return "[" + ", ".join(text for text in (newer, older()) if text) + "]"
         except (DamagedRunError, _DamagedHalf):
-            return "[" + _inner_json(_dicts_of_rows(cursor, rows, path, damaged)) + "]"
+            return "[" + _listing_text(cursor, rows, path, damaged) + "]"
 
 
 class _DamagedHalf(Exception):
@@ -232,8 +293,8 @@ def _serve_half(path: Path, rows: list[tuple], pipe: int) -> int:
 
     try:
         db = sqlite3.connect(path, timeout=busy_timeout_s())  # never the parent's connection
-        text = b"0" + _inner_json(_dicts_of_rows(_tuple_cursor(db), rows, path, half=True)
-                                  ).encode("ascii")
+        text = b"0" + _listing_text(_tuple_cursor(db), rows, path, None, half=True
+                                    ).encode("ascii")
     except DamagedRunError:  # the parent lists again, telling of each damaged run
         text = b"2"
     except Exception as error:  # reported to the parent, which raises it
