@@ -7,9 +7,10 @@ Contract used by bundles and ``reproduce``: ``start_run``, ``record_step``, ``lo
 ``import_runs`` (idempotent by run id).
 
 A damaged history is never changed: every public method raises SQLite's errors as one-line
-errors naming the file (:mod:`samepack.history.damage`), and a run whose row is not what
-samepack writes as a ``DamagedRunError`` (:mod:`samepack.history.columns`); listings can leave
-such runs out instead.
+errors naming the file (:mod:`samepack.history.damage`), and a run whose rows are not what
+samepack writes as a ``DamagedRunError`` (:mod:`samepack.history.columns` for the JSON columns,
+:mod:`samepack.history.rowtypes` for a value's type); listings can leave such runs out
+instead.
 """
 
 from __future__ import annotations

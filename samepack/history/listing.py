@@ -15,8 +15,10 @@ a machine with a core to spare makes it in two processes at once: the dump of a 
 items' dumps joined by ", ", so the halves' texts join into exactly the whole's.
 
 A damaged run (a JSON column or metric point that is not what samepack writes, see
-:mod:`samepack.history.columns`) is found when the one ``json.loads`` or the metric loop fails;
-only then are the rows looked at one by one, and the damaged runs left out of the listing and
+:mod:`samepack.history.columns`; a value of a type samepack never writes, see
+:mod:`samepack.history.rowtypes`) is found when the one ``json.loads``, the metric loop, a few
+C-level type checks of the number columns or ``json.dumps`` (a blob) fail; only then are the
+rows looked at one by one (the types in SQL), and the damaged runs left out of the listing and
 reported (or the first raised).
 """
 
@@ -36,28 +38,28 @@ from samepack.errors import ResourceError
 from samepack.history.columns import decoded_rows, metric_damage
 from samepack.history.damage import DamagedRunError, busy_timeout_s, database_error
 from samepack.history.records import RECORD_FORMAT
-from samepack.history.rowtypes import IDS_PER_QUERY, id_damage, type_damage
+from samepack.history.rowtypes import (IDS_PER_QUERY, id_damage, row_guarded, rowid_of,
+                                       type_damage)
 
 RUN_COLUMNS = ("id, program, version, status, started_at, ended_at, lock_digest, git_commit, "
-               "git_dirty, source, params, artifacts, host, tags, rowid")
+               "git_dirty, source, params, artifacts, host, tags")
 _JSON_COLUMNS = slice(10, 14)  # params, artifacts, host, tags
-_ROWID = 14
 PARALLEL_FROM = 2000  # runs; a shorter listing is made faster than a second process starts
 
-_STEPS = "SELECT run_id, name, exit_code, started_at, duration_s, status FROM steps"
-_METRICS = "SELECT run_id, name, value, step, timestamp, stage FROM metrics"
+# A row whose number columns hold another type (or a metric's value a blob, which float()
+# would read) has its exit code selected as a blob, which json.dumps refuses, or its metric
+# value as NULL, which float() refuses: the listing is then made again checked (see
+# ``_listing_text``).
+_EXIT_CODE = row_guarded("steps", "exit_code", ("exit_code", "duration_s"), "X''")
+_VALUE = row_guarded("metrics", "value", ("value", "step", "timestamp"), "NULL")
+_STEPS = f"SELECT run_id, name, {_EXIT_CODE}, started_at, duration_s, status FROM steps"
+_METRICS = f"SELECT run_id, name, {_VALUE}, step, timestamp, stage FROM metrics"
 _METRIC_VALUES = "SELECT run_id, seq, name, value FROM metrics"
 _TAILS = "SELECT run_id, step, tail FROM logs"
 _IN_ORDER = " ORDER BY run_id, seq"
 
 _first = itemgetter(0)
-_NONE = type(None)
-# Columns whose wrong types nothing after would notice (text where samepack writes a number,
-# a blob where a float() reads one): (index in the row, the Python types samepack's give).
-# A blob where samepack writes text is noticed by json.dumps (see ``_listing_text``).
-_RUN_NUMBERS = ((8, {int, _NONE}),)  # git_dirty
-_STEP_NUMBERS = ((2, {int, _NONE}), (4, {float, int, _NONE}))  # exit_code, duration_s
-_METRIC_NUMBERS = ((2, {float, int, str}), (3, {int}), (4, {int, _NONE}))  # value, step, timestamp
+_git_dirty = itemgetter(8)
 Damaged = Callable[[DamagedRunError], None] | None  # told of each damaged run; None: raise it
 
 
@@ -92,34 +94,38 @@ def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], path: Path,
     """The dicts of ``rows``, the damaged runs left out and given to ``damaged`` (None:
     raised); ``half``: they are one of two halves of a listing made at once (each half looks
     its runs up: reading the whole tables twice would undo the split); ``check``: every
-    value's type checked in SQL (else only where a few C-level set operations find one
-    amiss)."""
+    value's type checked in SQL (else only when an id is not text, git_dirty not an integer
+    or NULL, or a metric's value not a number: the other types json.dumps refuses)."""
     if not set(map(type, map(_first, rows))) <= {str}:
         rows = _with_text_ids(cursor, path, rows, damaged)
     ids = [row[0] for row in rows]
     whole = not half and _most_of_history(cursor, len(ids))
     tails = {(run_id, step): tail
              for run_id, step, tail in _child_rows(cursor, _TAILS, "", ids, whole)}
-    step_rows = list(_child_rows(cursor, _STEPS, _IN_ORDER, ids, whole))
-    metric_rows = list(_child_rows(cursor, _METRICS, _IN_ORDER, ids, whole))
     bad: dict[str, DamagedRunError] = {}
-    if check or not (_types_hold(rows, _RUN_NUMBERS) and _types_hold(step_rows, _STEP_NUMBERS)
-                     and _types_hold(metric_rows, _METRIC_NUMBERS)):
+    # bool() takes any value: git_dirty is the one column whose wrong type nothing refuses
+    typed = check or not set(map(type, map(_git_dirty, rows))) <= {int, type(None)}
+    if typed:
         bad = type_damage(cursor, path, None if whole else ids)
     steps: dict[str, list[dict[str, Any]]] = {}
-    for run_id, name, code, started, duration, status in step_rows:
+    for run_id, name, code, started, duration, status in _child_rows(
+            cursor, _STEPS, _IN_ORDER, ids, whole):
         steps.setdefault(run_id, []).append(
             {"duration_s": duration, "exit_code": code, "log_tail": tails.get((run_id, name)),
              "name": name, "started_at": started, "status": status})
+    metric_rows = _child_rows(cursor, _METRICS, _IN_ORDER, ids, whole)
     try:
         series = _series(row for row in metric_rows if row[0] not in bad) if bad else (
             _series(metric_rows))
     except (TypeError, ValueError):  # a point that is not a number: find whose, leave them out
+        if not typed:
+            bad, typed = type_damage(cursor, path, None if whole else ids), True
         bad = {**metric_damage(path, _child_rows(cursor, _METRIC_VALUES, _IN_ORDER, ids, whole)),
                **bad}
-        series = _series(row for row in metric_rows if row[0] not in bad)
+        series = _series(row for row in _child_rows(cursor, _METRICS, _IN_ORDER, ids, whole)
+                         if row[0] not in bad)
     columns = decoded_rows(path, ids, [row[_JSON_COLUMNS] for row in rows], bad, sorted_object)
-    if bad and not check:  # a run found damaged: what is wrong may be a value's type (a blob)
+    if bad and not typed:  # a run found damaged: what is wrong may be a value's type (a blob)
         bad.update(type_damage(cursor, path, None if whole else ids))
     # each row with its (params, artifacts, host, tags)
     pairs: Iterable[tuple[tuple, tuple]] = zip(rows, zip(*[iter(columns)] * 4))
@@ -129,22 +135,20 @@ def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], path: Path,
             for row, four in pairs]
 
 
-def _types_hold(rows: list[tuple], columns: tuple[tuple[int, set[type]], ...]) -> bool:
-    """Whether every value of these ``columns`` of ``rows`` is of its types (C-level maps)."""
-    return all(set(map(type, map(itemgetter(index), rows))) <= types
-               for index, types in columns)
-
-
 def _with_text_ids(cursor: sqlite3.Cursor, path: Path, rows: list[tuple],
                    damaged: Damaged) -> list[tuple]:
     """``rows`` without those whose id is not text (NULL, a blob), each raised (``damaged``
-    None) or given to ``damaged``, named by its rowid."""
-    kept = []
+    None) or given to ``damaged``, named by its rowid (found by its values: the listing
+    does not select rowids, which only such a run needs)."""
+    kept, named = [], set()
+    columns = RUN_COLUMNS.split(", ")
     for row in rows:
         if type(row[0]) is str:
             kept.append(row)
             continue
-        error = id_damage(cursor, path, row[_ROWID])
+        rowid = rowid_of(cursor, dict(zip(columns, row)), named)
+        named.add(rowid)
+        error = id_damage(cursor, path, rowid)
         if damaged is None:
             raise error
         damaged(error)

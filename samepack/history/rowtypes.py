@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterator
 
+from samepack.errors import ResourceError
 from samepack.history.damage import DamagedRunError
 
 TEXT, TEXT_OR_NULL = ("text",), ("text", "null")
@@ -51,6 +52,24 @@ def first_wrong_column(table: str) -> str:
     return f"CASE {cases} END"
 
 
+def row_guarded(table: str, column: str, checked: tuple[str, ...], refused: str) -> str:
+    """SQL selecting ``column`` when the row's ``checked`` columns hold types samepack writes
+    there, else ``refused``: a value the listing refuses (json.dumps a blob, float() a NULL),
+    so that it is made again with every type checked. One condition a row, each column's type
+    tested once: SQLite does this in C, a few hundred instructions a row."""
+    return f"iif({' AND '.join(map(_type_holds(table), checked))}, {column}, {refused})"
+
+
+def _type_holds(table: str):
+    def holds(column: str) -> str:
+        types = TYPES[table][column]
+        kinds = [kind for kind in types if kind != "null"]
+        test = (f"typeof({column}) = '{kinds[0]}'" if len(kinds) == 1
+                else f"typeof({column}) IN ({', '.join(map(repr, kinds))})")
+        return f"({column} IS NULL OR {test})" if "null" in types else test
+    return holds
+
+
 def type_damage(db: sqlite3.Connection, path: Path, ids: list[Any] | None
                 ) -> dict[Any, DamagedRunError]:
     """The runs ``ids`` (None: every run) with a value of a wrong type in their row or in a
@@ -72,6 +91,19 @@ def id_damage(db: sqlite3.Connection, path: Path, rowid: int) -> DamagedRunError
     """The error of the run at ``rowid`` of ``runs``, whose id is not text (NULL, a blob, a
     number): it cannot be named by id, so it is named by rowid."""
     return _error(db, path, "runs", rowid, "id", None)
+
+
+def rowid_of(db: sqlite3.Connection, values: dict[str, Any], taken: set[int]) -> int:
+    """The rowid of the first row of ``runs`` holding ``values`` (column: value) that is not in
+    ``taken`` (two runs may hold the same values, NULL ids alike)."""
+    where = " AND ".join(f"{column} IS ?" for column in values)
+    for (rowid,) in db.execute(f"SELECT rowid FROM runs WHERE {where} ORDER BY rowid",
+                               list(values.values())):
+        if rowid not in taken:
+            return rowid
+    # changed by another process between the listing's read and this one
+    raise ResourceError("a run whose id is not text changed while it was listed",
+                        "list the runs again")
 
 
 def _wrong(db: sqlite3.Connection, table: str, key: str, ids: list[Any] | None
