@@ -16,10 +16,11 @@ items' dumps joined by ", ", so the halves' texts join into exactly the whole's.
 
 A damaged run (a JSON column or metric point that is not what samepack writes, see
 :mod:`samepack.history.columns`; a value of a type samepack never writes, see
-:mod:`samepack.history.rowtypes`) is found when the one ``json.loads``, the metric loop, a few
-C-level type checks of the number columns or ``json.dumps`` (a blob) fail; only then are the
-rows looked at one by one (the types in SQL), and the damaged runs left out of the listing and
-reported (or the first raised).
+:mod:`samepack.history.rowtypes`) is found when the one ``json.loads``, the metric loop or
+``json.dumps`` fails (the queries select a row whose number columns hold another type so that
+they do), or an id or ``git_dirty`` is not of its type; only then are the rows looked at one by
+one (their types in SQL), and the damaged runs left out of the listing and reported (or the
+first raised).
 """
 
 from __future__ import annotations
