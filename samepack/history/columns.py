@@ -32,6 +32,8 @@ Hook = Callable[[list[tuple[str, Any]]], dict[str, Any]] | None
 def decoded_column(path: Path, run_id: str, column: str, text: Any, hook: Hook = None) -> Any:
     """The value of one JSON column of run ``run_id``, or the :class:`DamagedRunError` saying
     what is wrong with it."""
+    if type(text) is not str:  # json.loads would read a blob's bytes: samepack writes text
+        raise _damaged(path, run_id, column, f"is not text: {_shown(text)}")
     try:
         value = json.loads(text, object_pairs_hook=hook)
     except (TypeError, ValueError, RecursionError) as error:  # RecursionError: nested too deep

@@ -42,14 +42,20 @@ class DamagedRunError(InputError):
     """A run's row holds what samepack never writes there (changed by hand or by another
     program): the run cannot be read, the other runs can."""
 
-    def __init__(self, path: Path, run_id: str, column: str, problem: str, fix: str) -> None:
-        super().__init__(f"{path}: run {run_id}: {column} {problem}",
+    def __init__(self, path: Path, run_id: str | None, column: str, problem: str, fix: str,
+                 rowid: int | None = None) -> None:
+        """``rowid``: the run's row in ``runs``, naming a run whose id is not text."""
+        run = f"run {run_id}" if rowid is None else f"the run at rowid {rowid} of runs"
+        super().__init__(f"{path}: {run}: {column} {problem}",
                          f"it was changed outside samepack: restore the history from a backup, "
                          f"or {fix}")
-        self.path, self.run_id, self.column = path, run_id, column
+        self.path, self.run_id, self.column, self.rowid = path, run_id, column, rowid
+        self.fix = fix
 
     def left_out(self) -> str:
         """The warning of a listing that goes on without this run."""
+        if self.rowid is not None:  # no id samepack runs show could take
+            return f"{self.message}: left out ({self.fix})"
         return (f"{self.message}: left out (samepack runs show {self.run_id[:8]} says how to "
                 f"fix it)")
 

@@ -7,9 +7,10 @@ Contract used by bundles and ``reproduce``: ``start_run``, ``record_step``, ``lo
 ``import_runs`` (idempotent by run id).
 
 A damaged history is never changed: every public method raises SQLite's errors as one-line
-errors naming the file (:mod:`samepack.history.damage`), and a run whose row is not what
-samepack writes as a ``DamagedRunError`` (:mod:`samepack.history.columns`); listings can leave
-such runs out instead.
+errors naming the file (:mod:`samepack.history.damage`), and a run whose rows are not what
+samepack writes as a ``DamagedRunError`` (:mod:`samepack.history.columns` for the JSON columns,
+:mod:`samepack.history.rowtypes` for a value's type); listings can leave such runs out
+instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from samepack.history.columns import decoded_column
 from samepack.history.damage import busy_timeout_s, move_aside, translated
 from samepack.history.listing import RUN_COLUMNS, Damaged, listed_run_dicts, listed_runs_json
 from samepack.history.reading import records_of_rows
+from samepack.history.rowtypes import id_damage
 from samepack.history.records import MetricPoint, RunRecord, utc_now
 from samepack.paths import samepack_home
 
@@ -247,10 +249,19 @@ class History:
         rows = self._db.execute("SELECT id FROM runs WHERE id GLOB ? LIMIT 3",
                                 (prefix.lower() + "*",)).fetchall()
         if not rows:
+            self._raise_if_stored_not_as_text(prefix.lower())
             raise NotFoundError(f"no run with id {prefix}", "see samepack runs list")
         if len(rows) > 1:
             raise InputError(f"run id prefix {prefix} is ambiguous", "give more characters of the id")
         return rows[0]["id"]
+
+    def _raise_if_stored_not_as_text(self, prefix: str) -> None:
+        """A run whose id starts so but is stored as a blob (GLOB never matches one): its
+        damage is the answer, not "no run" (read only when no text id matched)."""
+        row = self._db.execute("SELECT rowid FROM runs WHERE typeof(id) NOT IN ('text', 'null') "
+                               "AND CAST(id AS TEXT) GLOB ? LIMIT 1", (prefix + "*",)).fetchone()
+        if row is not None:
+            raise id_damage(self._db, self.path, row[0])
 
     @translated
     def change_marker(self) -> str:
@@ -277,7 +288,8 @@ class History:
 
     @translated
     def get_run(self, run_id: str) -> RunRecord:
-        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (self.resolve_id(run_id),)).fetchone()
+        row = self._db.execute("SELECT *, rowid FROM runs WHERE id = ?",
+                               (self.resolve_id(run_id),)).fetchone()
         return records_of_rows(self._db, self.path, [row])[0]
 
     @translated
@@ -285,7 +297,7 @@ class History:
                   version: str | None = None, damaged: Damaged = None) -> list[RunRecord]:
         """Runs, newest first; a damaged run is left out and given to ``damaged`` (None:
         raised)."""
-        query, args = _listing_query("*", program, limit, version)
+        query, args = _listing_query("*, rowid", program, limit, version)
         return records_of_rows(self._db, self.path, self._db.execute(query, args).fetchall(),
                                damaged)
 

@@ -15,9 +15,12 @@ a machine with a core to spare makes it in two processes at once: the dump of a 
 items' dumps joined by ", ", so the halves' texts join into exactly the whole's.
 
 A damaged run (a JSON column or metric point that is not what samepack writes, see
-:mod:`samepack.history.columns`) is found when the one ``json.loads`` or the metric loop fails;
-only then are the rows looked at one by one, and the damaged runs left out of the listing and
-reported (or the first raised).
+:mod:`samepack.history.columns`; a value of a type samepack never writes, see
+:mod:`samepack.history.rowtypes`) is found when the one ``json.loads``, the metric loop or
+``json.dumps`` fails (the queries select a row whose number columns hold another type so that
+they do), or an id or ``git_dirty`` is not of its type; only then are the rows looked at one by
+one (their types in SQL), and the damaged runs left out of the listing and reported (or the
+first raised).
 """
 
 from __future__ import annotations
@@ -36,20 +39,28 @@ from samepack.errors import ResourceError
 from samepack.history.columns import decoded_rows, metric_damage
 from samepack.history.damage import DamagedRunError, busy_timeout_s, database_error
 from samepack.history.records import RECORD_FORMAT
+from samepack.history.rowtypes import (IDS_PER_QUERY, id_damage, row_guarded, rowid_of,
+                                       type_damage)
 
 RUN_COLUMNS = ("id, program, version, status, started_at, ended_at, lock_digest, git_commit, "
                "git_dirty, source, params, artifacts, host, tags")
 _JSON_COLUMNS = slice(10, 14)  # params, artifacts, host, tags
-IDS_PER_QUERY = 900  # below SQLite's oldest limit on bound parameters (999)
 PARALLEL_FROM = 2000  # runs; a shorter listing is made faster than a second process starts
 
-_STEPS = "SELECT run_id, name, exit_code, started_at, duration_s, status FROM steps"
-_METRICS = "SELECT run_id, name, value, step, timestamp, stage FROM metrics"
+# A row whose number columns hold another type (or a metric's value a blob, which float()
+# would read) has its exit code selected as a blob, which json.dumps refuses, or its metric
+# value as NULL, which float() refuses: the listing is then made again checked (see
+# ``_listing_text``).
+_EXIT_CODE = row_guarded("steps", "exit_code", ("exit_code", "duration_s"), "X''")
+_VALUE = row_guarded("metrics", "value", ("value", "step", "timestamp"), "NULL")
+_STEPS = f"SELECT run_id, name, {_EXIT_CODE}, started_at, duration_s, status FROM steps"
+_METRICS = f"SELECT run_id, name, {_VALUE}, step, timestamp, stage FROM metrics"
 _METRIC_VALUES = "SELECT run_id, seq, name, value FROM metrics"
 _TAILS = "SELECT run_id, step, tail FROM logs"
 _IN_ORDER = " ORDER BY run_id, seq"
 
 _first = itemgetter(0)
+_git_dirty = itemgetter(8)
 Damaged = Callable[[DamagedRunError], None] | None  # told of each damaged run; None: raise it
 
 
@@ -67,8 +78,9 @@ def listed_run_dicts(db: sqlite3.Connection, path: Path, query: str, args: list[
     damaged run is left out and given to ``damaged`` (None: raised)."""
     cursor = _tuple_cursor(db)
     # Tens of thousands of small dicts and no cycles: collections would only walk them again.
-    with gc_paused():
-        return _dicts_of_rows(cursor, cursor.execute(query, args).fetchall(), path, damaged)
+    with gc_paused():  # checked by type in SQL: no json.dumps after notices a blob
+        return _dicts_of_rows(cursor, cursor.execute(query, args).fetchall(), path, damaged,
+                              check=True)
 
 
 def _tuple_cursor(db: sqlite3.Connection) -> sqlite3.Cursor:
@@ -78,34 +90,88 @@ def _tuple_cursor(db: sqlite3.Connection) -> sqlite3.Cursor:
 
 
 def _dicts_of_rows(cursor: sqlite3.Cursor, rows: list[tuple], path: Path,
-                   damaged: Damaged = None, half: bool = False) -> list[dict[str, Any]]:
+                   damaged: Damaged = None, half: bool = False, check: bool = False
+                   ) -> list[dict[str, Any]]:
     """The dicts of ``rows``, the damaged runs left out and given to ``damaged`` (None:
     raised); ``half``: they are one of two halves of a listing made at once (each half looks
-    its runs up: reading the whole tables twice would undo the split)."""
+    its runs up: reading the whole tables twice would undo the split); ``check``: every
+    value's type checked in SQL (else only when an id is not text, git_dirty not an integer
+    or NULL, or a metric's value not a number: the other types json.dumps refuses)."""
+    if not set(map(type, map(_first, rows))) <= {str}:
+        rows = _with_text_ids(cursor, path, rows, damaged)
     ids = [row[0] for row in rows]
     whole = not half and _most_of_history(cursor, len(ids))
     tails = {(run_id, step): tail
              for run_id, step, tail in _child_rows(cursor, _TAILS, "", ids, whole)}
+    bad: dict[str, DamagedRunError] = {}
+    # bool() takes any value: git_dirty is the one column whose wrong type nothing refuses
+    typed = check or not set(map(type, map(_git_dirty, rows))) <= {int, type(None)}
+    if typed:
+        bad = type_damage(cursor, path, None if whole else ids)
     steps: dict[str, list[dict[str, Any]]] = {}
     for run_id, name, code, started, duration, status in _child_rows(
             cursor, _STEPS, _IN_ORDER, ids, whole):
         steps.setdefault(run_id, []).append(
             {"duration_s": duration, "exit_code": code, "log_tail": tails.get((run_id, name)),
              "name": name, "started_at": started, "status": status})
-    bad: dict[str, DamagedRunError] = {}
+    metric_rows = _child_rows(cursor, _METRICS, _IN_ORDER, ids, whole)
     try:
-        series = _series(_child_rows(cursor, _METRICS, _IN_ORDER, ids, whole))
+        series = _series(row for row in metric_rows if row[0] not in bad) if bad else (
+            _series(metric_rows))
     except (TypeError, ValueError):  # a point that is not a number: find whose, leave them out
-        bad = metric_damage(path, _child_rows(cursor, _METRIC_VALUES, _IN_ORDER, ids, whole))
+        if not typed:
+            bad, typed = type_damage(cursor, path, None if whole else ids), True
+        bad = {**metric_damage(path, _child_rows(cursor, _METRIC_VALUES, _IN_ORDER, ids, whole)),
+               **bad}
         series = _series(row for row in _child_rows(cursor, _METRICS, _IN_ORDER, ids, whole)
                          if row[0] not in bad)
     columns = decoded_rows(path, ids, [row[_JSON_COLUMNS] for row in rows], bad, sorted_object)
+    if bad and not typed:  # a run found damaged: what is wrong may be a value's type (a blob)
+        bad.update(type_damage(cursor, path, None if whole else ids))
     # each row with its (params, artifacts, host, tags)
     pairs: Iterable[tuple[tuple, tuple]] = zip(rows, zip(*[iter(columns)] * 4))
     if bad:
         pairs = _without_damaged(pairs, bad, damaged)
     return [_run_dict(row, four, steps.get(row[0], []), series.get(row[0], {}))
             for row, four in pairs]
+
+
+def _with_text_ids(cursor: sqlite3.Cursor, path: Path, rows: list[tuple],
+                   damaged: Damaged) -> list[tuple]:
+    """``rows`` without those whose id is not text (NULL, a blob), each raised (``damaged``
+    None) or given to ``damaged``, named by its rowid (found by its values: the listing
+    does not select rowids, which only such a run needs)."""
+    kept, named = [], set()
+    columns = RUN_COLUMNS.split(", ")
+    for row in rows:
+        if type(row[0]) is str:
+            kept.append(row)
+            continue
+        rowid = rowid_of(cursor, dict(zip(columns, row)), named)
+        named.add(rowid)
+        error = id_damage(cursor, path, rowid)
+        if damaged is None:
+            raise error
+        damaged(error)
+    return kept
+
+
+def _listing_text(cursor: sqlite3.Cursor, rows: list[tuple], path: Path, damaged: Damaged,
+                  half: bool = False) -> str:
+    """The inner JSON text of the dicts of ``rows``. A value ``json.dumps`` cannot write (a
+    blob where samepack writes text) has the dicts made again with every type checked in
+    SQL, the runs holding one left out; the damaged runs the first try met are told only
+    when it succeeds (told once)."""
+    told: list[DamagedRunError] = []
+    try:
+        text = _inner_json(_dicts_of_rows(cursor, rows, path,
+                                          None if damaged is None else told.append, half))
+    except TypeError:
+        return _inner_json(_dicts_of_rows(cursor, rows, path, damaged, half, check=True))
+    if damaged is not None:
+        for error in told:
+            damaged(error)
+    return text
 
 
 def _series(points: Iterable[tuple]) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -152,14 +218,14 @@ def listed_runs_json(db: sqlite3.Connection, path: Path, query: str, args: list[
         if parallel is None:
             parallel = len(rows) >= PARALLEL_FROM and _free_second_core()
         if len(rows) < 2 or not (parallel and _can_fork()):
-            return "[" + _inner_json(_dicts_of_rows(cursor, rows, path, damaged)) + "]"
+            return "[" + _listing_text(cursor, rows, path, damaged) + "]"
         half = (len(rows) + 1) // 2
         try:
             with _forked_half(path, rows[half:]) as older:
-                newer = _inner_json(_dicts_of_rows(cursor, rows[:half], path, half=True))
+                newer = _listing_text(cursor, rows[:half], path, None, half=True)
                 return "[" + ", ".join(text for text in (newer, older()) if text) + "]"
         except (DamagedRunError, _DamagedHalf):
-            return "[" + _inner_json(_dicts_of_rows(cursor, rows, path, damaged)) + "]"
+            return "[" + _listing_text(cursor, rows, path, damaged) + "]"
 
 
 class _DamagedHalf(Exception):
@@ -232,8 +298,8 @@ def _serve_half(path: Path, rows: list[tuple], pipe: int) -> int:
 
     try:
         db = sqlite3.connect(path, timeout=busy_timeout_s())  # never the parent's connection
-        text = b"0" + _inner_json(_dicts_of_rows(_tuple_cursor(db), rows, path, half=True)
-                                  ).encode("ascii")
+        text = b"0" + _listing_text(_tuple_cursor(db), rows, path, None, half=True
+                                    ).encode("ascii")
     except DamagedRunError:  # the parent lists again, telling of each damaged run
         text = b"2"
     except Exception as error:  # reported to the parent, which raises it

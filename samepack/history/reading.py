@@ -1,8 +1,9 @@
 """Run records from rows of the ``runs`` table: their steps, metric points and output tails
 read in one query per table (per chunk of ids), not one per run, so listing 10,000 runs
 costs four queries, not 30,000, and their JSON columns decoded by one ``json.loads``. A
-damaged run (see :mod:`samepack.history.columns`) is raised, or left out and given to the
-caller's ``damaged``."""
+damaged run (see :mod:`samepack.history.columns`, and :mod:`samepack.history.rowtypes` for a
+value of a wrong type, checked in SQL here: a record is shown, compared or exported as it is)
+is raised, or left out and given to the caller's ``damaged``."""
 
 from __future__ import annotations
 
@@ -14,18 +15,21 @@ from samepack.history.columns import decoded_rows, metric_damage
 from samepack.history.damage import DamagedRunError
 from samepack.history.listing import IDS_PER_QUERY, Damaged
 from samepack.history.records import MetricPoint, RunRecord, StepRecord
+from samepack.history.rowtypes import id_damage, type_damage
 
 Series = dict[str, dict[str, list[MetricPoint]]]  # run id -> metric name -> points
 
 
 def records_of_rows(db: sqlite3.Connection, path: Path, rows: list[sqlite3.Row],
                     damaged: Damaged = None) -> list[RunRecord]:
-    """The records of ``rows`` (``SELECT *`` of ``runs``, sqlite3.Row), in their order."""
+    """The records of ``rows`` (``SELECT *, rowid`` of ``runs``, sqlite3.Row), in their
+    order."""
     steps: dict[str, list[StepRecord]] = {}
     series: Series = {}
     tails: dict[tuple[str, str], str] = {}
-    bad: dict[str, DamagedRunError] = {}
+    rows = _with_text_ids(db, path, rows, damaged)
     ids = [row["id"] for row in rows]
+    bad: dict[str, DamagedRunError] = type_damage(db, path, ids)
     for start in range(0, len(ids), IDS_PER_QUERY):
         chunk = ids[start:start + IDS_PER_QUERY]
         marks = ",".join("?" * len(chunk))
@@ -42,7 +46,7 @@ def records_of_rows(db: sqlite3.Connection, path: Path, rows: list[sqlite3.Row],
         except (TypeError, ValueError):  # a point that is not a number: find whose
             found = metric_damage(path, db.execute(
                 f"SELECT run_id, seq, name, value FROM metrics WHERE run_id IN ({marks})", chunk))
-            bad.update(found)
+            bad.update({run_id: error for run_id, error in found.items() if run_id not in bad})
             for run_id in chunk:
                 series.pop(run_id, None)
             _add_points(series, (r for r in db.execute(points, chunk) if r["run_id"] not in found))
@@ -58,6 +62,21 @@ def records_of_rows(db: sqlite3.Connection, path: Path, rows: list[sqlite3.Row],
         else:
             damaged(error)
     return records
+
+
+def _with_text_ids(db: sqlite3.Connection, path: Path, rows: list[sqlite3.Row],
+                   damaged: Damaged) -> list[sqlite3.Row]:
+    """``rows`` without those whose id is not text (NULL, a blob), raised or told of."""
+    kept = []
+    for row in rows:
+        if type(row["id"]) is str:
+            kept.append(row)
+            continue
+        error = id_damage(db, path, row["rowid"])
+        if damaged is None:
+            raise error
+        damaged(error)
+    return kept
 
 
 def _add_points(series: Series, rows: Iterable[sqlite3.Row]) -> None:
