@@ -110,3 +110,38 @@ def _without_override() -> None:
     for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
         if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
             raise OSError(ctypes.get_errno(), "the capabilities of root could not be dropped")
+
+
+def assert_show_and_compare_refuse(samepack_proc, history_file: Path, first: str, damaged: str,
+                                   problem: str) -> None:
+    """``runs show`` of the damaged run and ``runs compare`` with it: one line naming the run
+    and the problem, the hint saying it was changed outside samepack."""
+    shown = samepack_proc("runs", "show", damaged[:8])
+    assert_one_line_error(shown, 3, str(history_file), f"run {damaged}: {problem}")
+    assert hint_of(shown).startswith("hint: it was changed outside samepack")
+    compared = samepack_proc("runs", "compare", first[:8], damaged[:8])
+    assert_one_line_error(compared, 3, f"run {damaged}: {problem}")
+
+
+def assert_listings_leave_it_out(samepack_proc, history_file: Path, tmp_path: Path, first: str,
+                                 damaged: str, last: str, warning: str) -> None:
+    """The table and the report leave the damaged run out with ``warning``; the others stay
+    listed and readable."""
+    table = samepack_proc("runs", "list")
+    assert table.returncode == 0 and warning in table.stderr, table.stderr
+    assert "Traceback" not in table.stderr
+    assert first[:8] in table.stdout and last[:8] in table.stdout
+    assert damaged[:8] not in table.stdout
+    report = samepack_proc("runs", "report", "-o", tmp_path / "runs.html")
+    assert report.returncode == 0 and warning in report.stderr, report.stderr
+    assert samepack_proc("runs", "show", first[:8]).returncode == 0
+
+
+def fix_from_the_hint(samepack_proc, history_file: Path, damaged: str) -> None:
+    """Run the ``sqlite3`` command the hint of ``runs show`` gives."""
+    import re
+
+    hint = hint_of(samepack_proc("runs", "show", damaged))
+    command = re.search(rf'sqlite3 {re.escape(str(history_file))} "(.*)"$', hint)
+    assert command, hint
+    set_column(history_file, command.group(1))

@@ -14,8 +14,9 @@ import pytest
 
 from samepack.history import History
 from samepack.history.damage import DamagedRunError
-from tests.history.helpers import (assert_one_line_error, digest, hint_of, history_of,
-                                   marker_program, set_column)
+from tests.history.helpers import (assert_listings_leave_it_out, assert_one_line_error,
+                                   assert_show_and_compare_refuse, digest, fix_from_the_hint,
+                                   hint_of, history_of, marker_program, set_column)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,33 +45,21 @@ def test_a_damaged_column(samepack_proc, history_file, tmp_path, column, text, p
     first, damaged, last = history_of(history_file)
     set_column(history_file, f"UPDATE runs SET {column} = ? WHERE id = ?", text, damaged)
     before = digest(history_file)
-    shown = samepack_proc("runs", "show", damaged[:8])
-    assert_one_line_error(shown, 3, str(history_file), f"run {damaged}: {problem}")
-    assert hint_of(shown).startswith("hint: it was changed outside samepack")
-    compared = samepack_proc("runs", "compare", first[:8], damaged[:8])
-    assert_one_line_error(compared, 3, f"run {damaged}: {problem}")
+    assert_show_and_compare_refuse(samepack_proc, history_file, first, damaged, problem)
     listed = samepack_proc("runs", "list", "--json")
     assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
     assert [run["id"] for run in json.loads(listed.stdout)] == [last, first]
     warning = f"warning: {history_file}: run {damaged}: {problem}"
     assert warning in listed.stderr and f"samepack runs show {damaged[:8]}" in listed.stderr
-    table = samepack_proc("runs", "list")
-    assert table.returncode == 0 and warning in table.stderr, table.stderr
-    assert first[:8] in table.stdout and last[:8] in table.stdout
-    assert damaged[:8] not in table.stdout
-    report = samepack_proc("runs", "report", "-o", tmp_path / "runs.html")
-    assert report.returncode == 0 and warning in report.stderr, report.stderr
-    assert samepack_proc("runs", "show", first[:8]).returncode == 0  # the others stay readable
+    assert_listings_leave_it_out(samepack_proc, history_file, tmp_path, first, damaged, last,
+                                 warning)
     assert digest(history_file) == before
 
 
 def test_the_fix_a_damaged_column_names_works(samepack_proc, history_file):
     _, damaged, _ = history_of(history_file)
     set_column(history_file, "UPDATE runs SET params = ? WHERE id = ?", "{broken", damaged)
-    hint = hint_of(samepack_proc("runs", "show", damaged))
-    command = re.search(rf'sqlite3 {re.escape(str(history_file))} "(.*)"$', hint)
-    assert command, hint
-    set_column(history_file, command.group(1))
+    fix_from_the_hint(samepack_proc, history_file, damaged)
     shown = samepack_proc("runs", "show", damaged, "--json")
     assert shown.returncode == 0, shown.stderr
     record = json.loads(shown.stdout)

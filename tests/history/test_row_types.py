@@ -14,8 +14,9 @@ import pytest
 
 from samepack.history import History
 from samepack.history.damage import DamagedRunError
-from tests.history.helpers import (assert_one_line_error, digest, hint_of, history_of,
-                                   marker_program, set_column)
+from tests.history.helpers import (assert_listings_leave_it_out, assert_one_line_error,
+                                   assert_show_and_compare_refuse, digest, fix_from_the_hint,
+                                   hint_of, history_of, marker_program, set_column)
 
 WRONG_TYPES = [  # (what is changed for the run :run, the sixth of seven, what the error says)
     ("UPDATE runs SET status = CAST(status AS BLOB) WHERE id = :run",
@@ -67,11 +68,7 @@ def test_a_value_of_a_wrong_type(samepack_proc, history_file, tmp_path, sql, pro
     first, damaged, last = ids[0], ids[5], ids[6]
     _changed(history_file, sql, damaged)
     before = digest(history_file)
-    shown = samepack_proc("runs", "show", damaged[:8])
-    assert_one_line_error(shown, 3, str(history_file), f"run {damaged}: {problem}")
-    assert hint_of(shown).startswith("hint: it was changed outside samepack")
-    compared = samepack_proc("runs", "compare", first[:8], damaged[:8])
-    assert_one_line_error(compared, 3, f"run {damaged}: {problem}")
+    assert_show_and_compare_refuse(samepack_proc, history_file, first, damaged, problem)
     warning = f"warning: {history_file}: run {damaged}: {problem}"
     others = [ids[6], *ids[4::-1]]  # newest first (a blob started_at sorts the run first)
     for limit, listed_ids in (("0", others), ("3", others[:2])):  # tables read whole; looked up
@@ -80,14 +77,8 @@ def test_a_value_of_a_wrong_type(samepack_proc, history_file, tmp_path, sql, pro
         assert [run["id"] for run in json.loads(listed.stdout)] == listed_ids
         assert warning in listed.stderr, listed.stderr
         assert f"samepack runs show {damaged[:8]}" in listed.stderr
-    table = samepack_proc("runs", "list")
-    assert table.returncode == 0 and warning in table.stderr, table.stderr
-    assert "Traceback" not in table.stderr
-    assert first[:8] in table.stdout and last[:8] in table.stdout
-    assert damaged[:8] not in table.stdout
-    report = samepack_proc("runs", "report", "-o", tmp_path / "runs.html")
-    assert report.returncode == 0 and warning in report.stderr, report.stderr
-    assert samepack_proc("runs", "show", first[:8]).returncode == 0  # the others stay readable
+    assert_listings_leave_it_out(samepack_proc, history_file, tmp_path, first, damaged, last,
+                                 warning)
     assert digest(history_file) == before
 
 
@@ -95,10 +86,7 @@ def test_a_value_of_a_wrong_type(samepack_proc, history_file, tmp_path, sql, pro
 def test_the_fix_a_wrong_type_names_works(samepack_proc, history_file, sql):
     _, damaged, _ = history_of(history_file)
     _changed(history_file, sql, damaged)
-    hint = hint_of(samepack_proc("runs", "show", damaged))
-    command = re.search(rf'sqlite3 {re.escape(str(history_file))} "(.*)"$', hint)
-    assert command, hint
-    set_column(history_file, command.group(1))
+    fix_from_the_hint(samepack_proc, history_file, damaged)
     shown = samepack_proc("runs", "show", damaged, "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["id"] == damaged

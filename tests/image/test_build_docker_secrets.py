@@ -15,11 +15,10 @@ import pytest
 from samepack.image.buildkit import BuildKitCli, buildkit_build, find_buildkit_cli
 from samepack.image.building import BuildRequest
 from support import IN_CI
-from tests.lock.lockbuilders import FakeDist, build_wheel
+from tests.image.private_index import locked_private_project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("images")]
 
-HERMETIC_PIP = {"PIP_CONFIG_FILE": "/dev/null", "PIP_FIND_LINKS": "", "PIP_EXTRA_INDEX_URL": ""}
 SECRET = "s3cret-Passw0rd-bk"
 CHECK = ("import os, special; print(special.__version__, "
          "len(os.listdir('/run/secrets')) if os.path.isdir('/run/secrets') else 0, "
@@ -63,23 +62,8 @@ def test_docker_builds_a_lock_with_a_private_index_through_buildkit_secrets(
     import docker
 
     buildkit_cli()  # fails under CI=true when no docker CLI here builds with BuildKit
-    from tests.lock.index_server import serve_indexes
-
-    wheels = tmp_path / "private-wheels"
-    wheels.mkdir()
-    special = build_wheel(FakeDist("special", "3.0"), wheels)
-    root = tmp_path / "private"
-    root.mkdir()
-    (root / "train.py").write_text("import special\n")
-    with serve_indexes({"private": [special]}, {"private": ("alice", SECRET)}) as server:
-        port = server.rsplit(":", 1)[1]
-        variable = f"SAMEPACK_INDEX_127_0_0_1_{port}_PASSWORD"
-        (root / "requirements.txt").write_text(
-            f"--index-url http://alice:{SECRET}@127.0.0.1:{port}/private/\nspecial\n")
-        locked = samepack("package-env", root, env=HERMETIC_PIP)
-        assert locked.exit_code == 0, locked.stderr
-        lock = (root / "requirements.lock").read_text()
-        assert f"${{{variable}}}" in lock and SECRET not in lock
+    with locked_private_project(samepack, tmp_path, SECRET) as project:
+        root, variable, lock = project.root, project.variable, project.lock
         monkeypatch.setenv(variable, SECRET)
         built = samepack("build", root, "--builder", "docker", "--network", "host",
                          "--base-image", docker_base, "--tag", "private:docker",

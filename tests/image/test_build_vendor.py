@@ -14,11 +14,11 @@ import pytest
 
 from tests.image.conftest import BASE_TAG
 from tests.image.layers import buildah_layer_paths, build_inputs_in, docker_layer_paths
+from tests.image.private_index import HERMETIC_PIP, locked_private_project
 from tests.lock.lockbuilders import FakeDist, build_wheel
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("images")]
 
-HERMETIC_PIP = {"PIP_CONFIG_FILE": "/dev/null", "PIP_FIND_LINKS": "", "PIP_EXTRA_INDEX_URL": ""}
 CHECK = ("import inhouse, os; "
          "print(inhouse.__version__, inhouse.__file__, sorted(os.listdir('/app/vendor')))")
 
@@ -129,23 +129,8 @@ def test_a_private_index_is_reached_with_its_credential_as_a_build_secret_only(
     """The lock names the private index with ``${SAMEPACK_INDEX_..._PASSWORD}``; buildah gets
     the variable as a build secret: the package installs, and neither the Dockerfile, the build
     output, the image's configuration (history) nor any layer holds the password."""
-    from tests.lock.index_server import serve_indexes
-
-    wheels = tmp_path / "private-wheels"
-    wheels.mkdir()
-    special = build_wheel(FakeDist("special", "3.0"), wheels)
-    root = tmp_path / "private"
-    root.mkdir()
-    (root / "train.py").write_text("import special\n")
-    with serve_indexes({"private": [special]}, {"private": ("alice", SECRET)}) as server:
-        port = server.rsplit(":", 1)[1]
-        variable = f"SAMEPACK_INDEX_127_0_0_1_{port}_PASSWORD"
-        (root / "requirements.txt").write_text(
-            f"--index-url http://alice:{SECRET}@127.0.0.1:{port}/private/\nspecial\n")
-        locked = samepack("package-env", root, env=HERMETIC_PIP)
-        assert locked.exit_code == 0, locked.stderr
-        lock = (root / "requirements.lock").read_text()
-        assert f"${{{variable}}}" in lock and SECRET not in lock
+    with locked_private_project(samepack, tmp_path, SECRET) as project:
+        root, port, variable, lock = project.root, project.port, project.variable, project.lock
         line = lock.splitlines().index(
             f"--index-url http://alice:${{{variable}}}@127.0.0.1:{port}/private/") + 1
 
