@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -56,6 +57,26 @@ def _parse(output: str) -> tuple[str, str, str]:
     return version, path, listing
 
 
+def _buildah_python(env: dict, image: str, code: str) -> str:
+    """What ``python -c code`` prints in a container of ``image`` (no network), read from a
+    file the container writes: ``buildah run``'s own stdout comes back empty now and then
+    on a loaded machine."""
+    full = {**os.environ, **env}
+
+    def buildah(*args: str) -> str:
+        return subprocess.run(["buildah", *args], env=full, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    container = buildah("from", image)
+    try:
+        buildah("run", "--network", "none", container, "--", "sh", "-c",
+                f"python -c {shlex.quote(code)} > /tmp/samepack-check.out")
+        return (Path(buildah("mount", container)) / "tmp" / "samepack-check.out").read_text()
+    finally:
+        subprocess.run(["buildah", "umount", container], env=full, capture_output=True)
+        subprocess.run(["buildah", "rm", container], env=full, capture_output=True)
+
+
 def test_buildah_installs_the_vendored_wheel_with_no_network(samepack, vendored_project,
                                                             buildah_env, tmp_path):
     before = (vendored_project / "requirements.lock").read_bytes()
@@ -66,18 +87,7 @@ def test_buildah_installs_the_vendored_wheel_with_no_network(samepack, vendored_
     build_wheel(FakeDist("unrelated", "0.1"), vendored_project / "vendor")  # the lock pins none
     _build(samepack, vendored_project, env, "--builder", "buildah", "--tag", "localhost/vendored:2")
     assert _image_id(vendored_project) == first  # the same image: only pinned files travel
-    full = {**os.environ, **buildah_env}
-
-    def buildah(*args: str) -> str:
-        return subprocess.run(["buildah", *args], env=full, check=True, capture_output=True,
-                              text=True).stdout.strip()
-
-    container = buildah("from", "localhost/vendored:1")
-    try:
-        output = buildah("run", "--network", "none", container, "--", "python", "-c", CHECK)
-    finally:
-        buildah("rm", container)
-    version, path, listing = _parse(output)
+    version, path, listing = _parse(_buildah_python(buildah_env, "localhost/vendored:1", CHECK))
     assert version == "1.2" and path.startswith("/opt/venv/lib/python3.11/site-packages/")
     assert listing == "['README.md']"  # the wheels went beside the lock, not into /app
     layers = buildah_layer_paths(buildah_env, "localhost/vendored:1",
@@ -158,14 +168,7 @@ def test_a_private_index_is_reached_with_its_credential_as_a_build_secret_only(
     inspected = subprocess.run(["buildah", "inspect", "localhost/private:1"], env=full,
                                check=True, capture_output=True, text=True).stdout
     assert SECRET not in inspected  # not in the configuration's ENV or history
-    container = subprocess.run(["buildah", "from", "localhost/private:1"], env=full, check=True,
-                               capture_output=True, text=True).stdout.strip()
-    try:
-        run = subprocess.run(["buildah", "run", "--network", "none", container, "--", "python",
-                              "-c", PRIVATE_CHECK], env=full, check=True, capture_output=True,
-                             text=True).stdout
-    finally:
-        subprocess.run(["buildah", "rm", container], env=full, capture_output=True)
+    run = _buildah_python(buildah_env, "localhost/private:1", PRIVATE_CHECK)
     assert run.split(" ", 2)[:2] == ["3.0", "0"]  # installed; no secret file left
     assert "'train.py'" in run and "requirements.txt" not in run  # it held the password
     assert variable not in run  # the variable stayed in the install step
