@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
@@ -123,6 +124,16 @@ def index_channel(channel: Path) -> None:
     result = index_fs(channel)
     if asyncio.iscoroutine(result):
         asyncio.run(result)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def copy_fixture(name: str, target: Path) -> Path:
+    """A copy of the real project ``fixtures/NAME`` at ``target/NAME``, to lock and change."""
+    root = target / name
+    shutil.copytree(FIXTURES / name, root)
+    return root
 
 
 def channel_of(packages: list[FakeCondaPackage], target: Path) -> Path:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from lockbuilders import (FakeDist, channel_of, conda_python, conda_python_dist,
+from lockbuilders import (FakeDist, channel_of, copy_fixture, conda_python, conda_python_dist,
                           wheels_of)
 
 from samepack.lock.conda_python import (PLATFORM_MARKERS, CondaPackage, CondaProvided,
@@ -20,7 +19,6 @@ from samepack.lock.conda_python import (PLATFORM_MARKERS, CondaPackage, CondaPro
 from samepack.lock.platforms import UV_PLATFORMS
 from samepack.lock.pins import pins_from_requirements
 
-FIXTURES = Path(__file__).parent / "fixtures"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 SITE = f"lib/python{PYTHON}/site-packages"
 
@@ -86,8 +84,7 @@ PROXY_WHEELS = [
 
 def test_the_pip_part_leaves_condas_packages_to_conda_and_env_create_keeps_them(samepack,
                                                                                tmp_path):
-    root = tmp_path / "real-conda-no-channels"
-    shutil.copytree(FIXTURES / "real-conda-no-channels", root)
+    root = copy_fixture("real-conda-no-channels", tmp_path)
     mirror = channel_of(BOKEH_MIRROR, tmp_path / "conda-forge")
     offline = wheels_of(PROXY_WHEELS, tmp_path / "wheels")
     args = ("package-env", root, "--channel", mirror, *offline)
@@ -105,8 +102,8 @@ def test_the_pip_part_leaves_condas_packages_to_conda_and_env_create_keeps_them(
     before = files_of(root)
     assert samepack(*args).exit_code == 0
     assert files_of(root) == before  # conda-lock.yml and requirements.txt byte for byte
-    fresh = tmp_path / "fresh"  # no earlier lock to steer it: the same bytes all the same
-    shutil.copytree(FIXTURES / "real-conda-no-channels", fresh)
+    # no earlier lock to steer it: the same bytes all the same
+    fresh = copy_fixture("real-conda-no-channels", tmp_path / "fresh")
     assert samepack("package-env", fresh, "--channel", mirror, *offline).exit_code == 0
     for name in ("conda-lock.yml", "requirements.txt"):
         assert (fresh / name).read_bytes() == (root / name).read_bytes(), name

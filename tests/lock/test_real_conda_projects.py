@@ -11,25 +11,17 @@ given with ``--channel`` as a mirror would be."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 from pathlib import Path
 
-from lockbuilders import FakeCondaPackage, FakeDist, channel_of, wheels_of
+from lockbuilders import FakeCondaPackage, FakeDist, channel_of, copy_fixture, wheels_of
 
 from conda_lock.lockfile import parse_conda_lock_file
 
 from samepack.lock.pins import pins_from_requirements
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CONDA_FORGE = "https://conda.anaconda.org/conda-forge"
-
-
-def copy(name: str, tmp_path: Path) -> Path:
-    root = tmp_path / name
-    shutil.copytree(FIXTURES / name, root)
-    return root
 
 
 def files_of(root: Path) -> dict[str, bytes]:
@@ -78,7 +70,7 @@ def _conda_forge_refused(samepack_proc, root: Path):
 def test_a_channel_named_in_environment_yml_is_the_one_asked(samepack_proc, tmp_path):
     """binder-examples/conda names conda-forge: with no way out, the conda locker fails in one
     line naming conda-forge's URL, and writes nothing."""
-    root = copy("real-conda-channel", tmp_path)
+    root = copy_fixture("real-conda-channel", tmp_path)
     before = files_of(root)
     done = _conda_forge_refused(samepack_proc, root)
     assert "--channel URL" in done.stderr
@@ -87,7 +79,7 @@ def test_a_channel_named_in_environment_yml_is_the_one_asked(samepack_proc, tmp_
 
 def test_a_project_on_conda_forge_locks_its_pypi_equivalents_when_it_cannot_be_reached(
         samepack_proc, tmp_path):
-    root = copy("real-conda-channel", tmp_path)
+    root = copy_fixture("real-conda-channel", tmp_path)
     before = files_of(root)
     offline = wheels_of([FakeDist(name, "1.0") for name in BINDER_CONDA_NAMES], tmp_path / "w")
     done = samepack_proc("package-env", root, *offline, env=refusing_proxy(), timeout=300)
@@ -104,7 +96,7 @@ def test_a_project_on_conda_forge_locks_its_pypi_equivalents_when_it_cannot_be_r
 
 def test_a_project_on_conda_forge_locks_against_a_mirror_and_env_create_installs_it(
         samepack, tmp_path):
-    root = copy("real-conda-channel", tmp_path)
+    root = copy_fixture("real-conda-channel", tmp_path)
     environment = (root / "environment.yml").read_bytes()
     mirror = channel_of([
         FakeCondaPackage("python", "3.11.9", subdir="linux-64"),
@@ -134,7 +126,7 @@ def test_a_project_on_conda_forge_locks_against_a_mirror_and_env_create_installs
 # binder-examples/bokeh: no channels:, bokeh/pandas/scipy/pip and a pip: section.
 def test_an_environment_yml_without_channels_is_solved_against_conda_forge(samepack_proc,
                                                                           tmp_path):
-    root = copy("real-conda-no-channels", tmp_path)
+    root = copy_fixture("real-conda-no-channels", tmp_path)
     before = files_of(root)
     done = _conda_forge_refused(samepack_proc, root)
     assert files_of(root) == before
@@ -177,7 +169,7 @@ def test_conda_locks_own_lock_file_is_kept_and_its_versions_steer_samepacks(same
     """Its conda-lock.yml is left byte for byte; samepack's lock goes beside it, covers the two
     platforms environment.yml declares, and keeps the versions conda-lock chose, conda and
     pip alike, though newer ones are on offer, until --upgrade-package moves one."""
-    root = copy("real-conda-lock", tmp_path)
+    root = copy_fixture("real-conda-lock", tmp_path)
     theirs = files_of(root)
     mirror = channel_of(CONDA_LOCK_CHANNEL, tmp_path / "conda-forge")
     offline = wheels_of(CONDA_LOCK_WHEELS, tmp_path / "w")
@@ -211,7 +203,7 @@ def test_conda_locks_own_lock_file_is_kept_and_its_versions_steer_samepacks(same
 
 
 def test_a_platform_samepack_cannot_lock_for_is_one_line_naming_the_file(samepack, tmp_path):
-    root = copy("real-conda-lock", tmp_path)
+    root = copy_fixture("real-conda-lock", tmp_path)
     text = (root / "environment.yml").read_text().replace("- linux-aarch64", "- linux-ppc64le")
     (root / "environment.yml").write_text(text)
     before = files_of(root)

@@ -11,25 +11,17 @@ packages, and a proxy refusing every connection stands for an index that cannot 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from lockbuilders import FakeDist, build_wheel
+from lockbuilders import FIXTURES, FakeDist, build_wheel, copy_fixture
 
 from samepack.envfiles.indexes import declared_index
 from samepack.lock.model import IndexPin
 from samepack.lock.pins import pins_from_requirements
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def copy(name: str, tmp_path: Path) -> Path:
-    root = tmp_path / name
-    shutil.copytree(FIXTURES / name, root)
-    return root
 
 
 def theirs(root: Path) -> dict[str, bytes]:
@@ -58,7 +50,7 @@ def run(samepack_proc, *args):
 def test_a_hand_written_requirements_txt_is_locked_beside_it(samepack_proc, tmp_path):
     """binder-examples/requirements before pip-tools: loose pins (``matplotlib==3.*``), a bare
     ``pandas`` and runtime.txt's Python 3.6."""
-    root = copy("real-hand-written", tmp_path)
+    root = copy_fixture("real-hand-written", tmp_path)
     before = theirs(root)
     run(samepack_proc, root)
     assert theirs(root) == before
@@ -78,7 +70,7 @@ def test_pip_tools_compiled_requirements_are_a_lock_whose_versions_are_kept(same
     """binder-examples/requirements today: requirements.in (loose) compiled by pip-compile into
     requirements.txt without hashes. requirements.in is the declaration, left as it is;
     requirements.txt's versions are kept (not declared: --upgrade-package moves one)."""
-    root = copy("real-pip-tools", tmp_path)
+    root = copy_fixture("real-pip-tools", tmp_path)
     before = theirs(root)
     compiled = pins(root / "requirements.txt")
     done = run(samepack_proc, root)
@@ -101,7 +93,7 @@ def test_pip_tools_files_in_a_requirements_folder_are_declaration_and_lock(samep
     """pypa/gh-action-pypi-publish: requirements/runtime.in and runtime-prerequisites.in
     compiled into .txt files. The lock declares what the .in files and the script name, and
     keeps every version the compiled files pin until --upgrade-package twine."""
-    root = copy("real-pip-tools-folder", tmp_path)
+    root = copy_fixture("real-pip-tools-folder", tmp_path)
     before = theirs(root)
     compiled = {**pins(root / "requirements" / "runtime-prerequisites.txt"),
                 **pins(root / "requirements" / "runtime.txt")}
@@ -125,7 +117,7 @@ def test_a_hashed_requirements_txt_keeps_its_versions_until_upgraded(samepack_pr
     """sigstore-python's install/ folder: requirements.in (``sigstore==4.5.0``) compiled by
     ``pip-compile --generate-hashes``. Its versions are kept although newer ones exist,
     --upgrade-package certifi moves certifi alone, and the environment installs with hashes."""
-    root = copy("real-hashed", tmp_path)
+    root = copy_fixture("real-hashed", tmp_path)
     before = theirs(root)
     compiled = pins(root / "requirements.txt")
     run(samepack_proc, root)
@@ -140,7 +132,7 @@ def test_a_hashed_requirements_txt_keeps_its_versions_until_upgraded(samepack_pr
     assert moved["certifi"] != compiled["certifi"]
     assert {k: v for k, v in moved.items() if k != "certifi"} == {
         k: v for k, v in locked.items() if k != "certifi"}
-    upgraded = copy("real-hashed", tmp_path / "upgraded")
+    upgraded = copy_fixture("real-hashed", tmp_path / "upgraded")
     run(samepack_proc, upgraded, "--upgrade")
     newer = pins(upgraded / "requirements.lock")
     assert newer["sigstore"] == "4.5.0"  # declared exactly in requirements.in
@@ -173,7 +165,7 @@ def test_pytorch_cpu_index_in_llama_cpp_requirements_is_read():
 def test_pytorch_cpu_index_reaches_the_record_and_env_create(samepack, tmp_path):
     """llama.cpp's requirements/ folder: the CPU index (and the nightly one, for s390x) is
     recorded in env.json for env create; no CUDA index is added for the torch it names."""
-    root = copy("real-extra-index", tmp_path)
+    root = copy_fixture("real-extra-index", tmp_path)
     offline = local_wheels(LLAMA_DISTS, tmp_path / "wheels")
     before = theirs(root)
     result = samepack("package-env", root, *offline)
@@ -234,7 +226,7 @@ def test_find_links_pages_in_transformers_requirements_are_read():
 
 def test_a_find_links_page_that_cannot_be_reached_is_one_line_naming_it(samepack_proc,
                                                                         tmp_path):
-    root = copy("real-find-links", tmp_path)
+    root = copy_fixture("real-find-links", tmp_path)
     before = theirs(root)
     done = samepack_proc("package-env", root, env=refusing_proxy(), timeout=120)
     assert done.returncode == 8, done.stderr
@@ -251,7 +243,7 @@ def test_find_links_pages_give_way_to_local_wheels_with_no_index(samepack_proc, 
     """transformers' examples/flax/vision: ``-f`` PyTorch's torch_stable.html page, pinning the
     CPU builds. Offline (--find-links DIR --no-index, the route the error above names) the page
     is not asked; it stays in env.json for env create where it is reachable."""
-    root = copy("real-find-links", tmp_path)
+    root = copy_fixture("real-find-links", tmp_path)
     before = theirs(root)
     offline = local_wheels(FLAX_VISION_DISTS, tmp_path / "wheels")
     env = refusing_proxy()  # nothing remote may be asked
@@ -300,7 +292,7 @@ def test_a_uv_index_that_cannot_be_reached_is_one_line_naming_it(samepack_proc, 
     [[tool.uv.index]]; the error names it and nothing is written."""
     from test_indexes import simple_index
 
-    root = copy("real-uv-index", tmp_path)
+    root = copy_fixture("real-uv-index", tmp_path)
     before = theirs(root)
     wheels = tmp_path / "wheels"
     local_wheels(POCKET_TTS_DISTS, wheels)
@@ -320,7 +312,7 @@ def test_pocket_tts_locks_with_its_uv_index_recorded(samepack_proc, tmp_path):
     through [[tool.uv.index]] and [tool.uv.sources], Python 3.10 from .python-version.
     Locked from local wheels: the index is recorded for env create, no CUDA index is chosen
     for its torch, and pyproject.toml is left as it is."""
-    root = copy("real-uv-index", tmp_path)
+    root = copy_fixture("real-uv-index", tmp_path)
     before = theirs(root)
     offline = local_wheels(POCKET_TTS_DISTS, tmp_path / "wheels")
     env = refusing_proxy()
