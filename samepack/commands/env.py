@@ -13,7 +13,7 @@ from samepack.console import info, result, warn
 from samepack.envcreate import (CreateOptions, create_environment, machine_shortfalls,
                                 program_needs)
 from samepack.envfiles.envjson import read_env_record
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 
 
 @click.group("env")

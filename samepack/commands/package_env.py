@@ -16,7 +16,7 @@ from samepack.envfiles.project import EnvOptions
 from samepack.errors import DriftError
 from samepack.lock.base import LOCKER_NAMES
 from samepack.lock.download_size import download_size
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 from samepack.lock.platforms import UV_PLATFORMS
 
 

@@ -9,7 +9,7 @@ import click
 from samepack.commands.jsonmode import emit, error_document, json_option, text_to_stderr
 from samepack.console import info, out, warn
 from samepack.errors import MismatchError, RunFailedError, SamepackError
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 from samepack.reproduce.compare import Tolerance
 from samepack.reproduce.report import machine_table, metrics_table, write_report_files
 from samepack.reproduce.session import ReproduceOptions, Reproduction, reproduce as run_reproduce

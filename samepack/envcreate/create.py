@@ -19,7 +19,7 @@ from samepack.envfiles.atomic import write_atomic
 from samepack.envfiles.envjson import EnvRecord, read_env_record
 from samepack.envfiles.locations import CONDA_LOCK, recorded_conda_lock, recorded_pip_lock
 from samepack.errors import ConflictError, ResourceError, SamepackError
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 from samepack.machine import MachineFacts, probe_machine
 from samepack.paths import samepack_home
 

@@ -40,7 +40,7 @@ from samepack.errors import InputError
 from samepack.lock.credentials import (credential_names, credential_values, masked,
                                        off_command_line, references)
 from samepack.lock.index_lines import index_urls
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 

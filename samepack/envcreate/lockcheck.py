@@ -8,7 +8,7 @@ from pathlib import Path
 
 from samepack.envfiles.envjson import EnvRecord, sha256_file
 from samepack.errors import VerificationError
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 
 
 def verify_lock_files(project_dir: Path, record: EnvRecord) -> None:

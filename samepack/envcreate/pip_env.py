@@ -18,7 +18,7 @@ from samepack.envcreate.index_credentials import supplied_variables, uv_index_fl
 from samepack.errors import LockError, RemoteError
 from samepack.lock.credentials import masked
 from samepack.lock.index_lines import without_option_lines
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 from samepack.lock.terminal_run import can_run_on_terminal, run_on_terminal
 from samepack.lock.tool import failure_error, summarise_failure, uv_binary
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from samepack.envfiles.requirements_in import DirectRequirement
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 
 PYTORCH_INDEX = "https://download.pytorch.org/whl"
 PYTORCH_PACKAGES = frozenset({"torch", "torchvision", "torchaudio"})

@@ -12,7 +12,7 @@ from packaging.utils import canonicalize_name
 from samepack.envfiles.envjson import EnvRecord, sha256_file
 from samepack.envfiles.inputs import LockInputs
 from samepack.lock.index_lines import option_lines
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 from samepack.lock.pins import pins_from_requirements
 
 

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from samepack.envfiles.atomic import is_generated
-from samepack.lock.model import IndexOptions, IndexPin
+from samepack.lock.indexes import IndexOptions, IndexPin
 from samepack.scan.model import Scan
 
 if sys.version_info >= (3, 11):

@@ -25,7 +25,8 @@ from samepack.lock.base import LockerChoice, get_locker
 from samepack.lock.compile import HEADER
 from samepack.lock.credentials import credential_names
 from samepack.lock.index_lines import credential_free, index_urls, lock_index, with_option_lines
-from samepack.lock.model import IndexOptions, LockRequest, LockResult
+from samepack.lock.indexes import IndexOptions
+from samepack.lock.model import LockRequest, LockResult
 from samepack.scan.model import Scan
 
 Scanner = Callable[[Path, str | None], Scan]

@@ -17,7 +17,8 @@ from samepack.lock.base import LockerChoice, choose_locker
 from samepack.lock.existing import (compiled_requirement_files, conda_lock_conda_pins,
                                     existing_pins)
 from samepack.errors import InputError
-from samepack.lock.model import IndexOptions, LockRequest
+from samepack.lock.indexes import IndexOptions
+from samepack.lock.model import LockRequest
 from samepack.lock.platforms import UV_PLATFORMS
 from samepack.scan.model import Scan
 

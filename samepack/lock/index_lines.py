@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from samepack.lock.credentials import (CredentialNames, credential_names, masked,
                                        without_credentials)
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 
 
 @dataclass(frozen=True)

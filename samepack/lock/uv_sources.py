@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from samepack.lock.credentials import expanded
-from samepack.lock.model import IndexPin, LockRequest
+from samepack.lock.indexes import IndexPin
+from samepack.lock.model import LockRequest
 
 SOURCES_INPUT = "pyproject.toml"
 

@@ -25,7 +25,7 @@ from typing import Iterator
 from samepack.console import info
 from samepack.errors import InputError, NotFoundError, RunFailedError
 from samepack.history import History, RunRecord
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 from samepack.program.mlproject import select_steps
 from samepack.program.model import Program
 from samepack.reproduce.compare import Tolerance, compare_runs

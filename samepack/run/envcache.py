@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import platform
 import sys
 import time
@@ -25,13 +26,15 @@ from samepack.console import info, warn
 from samepack.errors import InputError, ResourceError
 from samepack.paths import samepack_home
 from samepack.program.model import Program
+from samepack.run.environment import interpreter_version
 
 if TYPE_CHECKING:
-    from samepack.lock.model import IndexOptions
+    from samepack.lock.indexes import IndexOptions
 
 EnvManager = Literal["samepack", "local"]
 ENV_MANAGERS: tuple[str, ...] = ("samepack", "local")
 COMPLETE = ".samepack-env.json"  # written last: an environment without it is unfinished
+VERSION_RECORD = ".samepack-python.json"  # the interpreter's version, asked of it once
 # samepack.envfiles.envjson.ENV_JSON, named here so that a project without one loads no reader
 ENV_RECORD = Path(".samepack") / "env.json"
 
@@ -66,6 +69,8 @@ class RunEnvironment:
     manager: EnvManager
     lock_digest: str | None
     prefix: Path | None = None
+    # The interpreter's Python version, None for this process's own
+    python_version: str | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -93,7 +98,7 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
         from samepack.envcreate.lockcheck import locked_index, verify_lock_files
         from samepack.envfiles.envjson import read_env_record
         from samepack.envfiles.locations import recorded_conda_lock, recorded_pip_lock
-        from samepack.lock.model import IndexOptions
+        from samepack.lock.indexes import IndexOptions
 
         record = read_env_record(workdir)
         verify_lock_files(workdir, record)
@@ -106,7 +111,7 @@ def locked_env(program: Program, workdir: Path) -> LockedEnv | None:
                              locked_index(record, IndexOptions.from_json(record.index)))
     lock = program.environment.lock
     if lock and (workdir / lock).is_file() and _hashed(workdir / lock):
-        from samepack.lock.model import IndexOptions
+        from samepack.lock.indexes import IndexOptions
 
         return LockedEnv("pip", lock, ((lock, _sha256(workdir / lock)),),
                          program.environment.python, IndexOptions())
@@ -128,8 +133,38 @@ def run_environment(program: Program, workdir: Path, manager: EnvManager = "same
              f"the current interpreter; run `samepack package-env` to lock the environment")
         return RunEnvironment(Path(sys.executable), "local", None)
     prefix = environment_prefix(spec)
-    return RunEnvironment(ensure_environment(spec, workdir, prefix), "samepack",
-                          spec.lock_digest, prefix)
+    python = ensure_environment(spec, workdir, prefix)
+    return RunEnvironment(python, "samepack", spec.lock_digest, prefix,
+                          recorded_python_version(prefix, python))
+
+
+def recorded_python_version(prefix: Path, python: Path) -> str:
+    """The Python version of the environment's interpreter, asked of it once and kept beside
+    it (``VERSION_RECORD``): starting an interpreter only to ask costs a run as long as a
+    step that does nothing. The record names the file the interpreter runs (its links
+    followed) by size, time and inode, so a Python upgraded in place is asked again."""
+    record = prefix / VERSION_RECORD
+    try:
+        info = os.stat(python)
+    except OSError:
+        return interpreter_version(python)
+    fingerprint = f"{os.path.realpath(python)}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
+    try:
+        kept = json.loads(record.read_text(encoding="utf-8"))
+        if kept.get("interpreter") == fingerprint and isinstance(kept.get("version"), str):
+            return kept["version"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    version = interpreter_version(python)
+    if version != "unknown":
+        partial = record.with_name(f"{record.name}.{os.getpid()}")
+        try:
+            partial.write_text(json.dumps({"interpreter": fingerprint, "version": version}) + "\n",
+                               encoding="utf-8")
+            os.replace(partial, record)
+        except OSError:
+            partial.unlink(missing_ok=True)  # a read-only cache: asked again next time
+    return version
 
 
 def environment_prefix(spec: LockedEnv) -> Path:
@@ -188,7 +223,7 @@ def _build(spec: LockedEnv, workdir: Path, prefix: Path, index: "IndexOptions | 
     from samepack.envcreate.create import build_environment
     from samepack.envcreate.pip_env import find_python, running_python_is
     from samepack.envfiles.locations import recorded_pip_lock
-    from samepack.lock.model import IndexOptions
+    from samepack.lock.indexes import IndexOptions
     from samepack.machine import probe_machine
 
     index = (index or IndexOptions()).merged(spec.index)

@@ -120,9 +120,10 @@ def hostname() -> str:
     return socket.gethostname()
 
 
-def host_facts(workdir: Path, interpreter: Path | None = None) -> dict[str, Any]:
-    """The machine a run ran on; ``python`` is the version of the interpreter the steps use."""
+def host_facts(workdir: Path, python_version: str | None = None) -> dict[str, Any]:
+    """The machine a run ran on; ``python`` is the version of the interpreter the steps use
+    (``python_version``, or this process's when None)."""
     facts = probe_machine(workdir)
     return {"hostname": hostname(), "platform": facts.platform or platform.platform(),
-            "python": interpreter_version(interpreter), "cpus": facts.cpus,
+            "python": python_version or platform.python_version(), "cpus": facts.cpus,
             "memory": facts.memory_bytes, "gpus": [g.name for g in facts.gpus]}

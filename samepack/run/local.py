@@ -121,8 +121,8 @@ class _Runner:
             tags["env_manager"] = "local"
         run_id = self.history.start_run(
             program.name, program.version, params, lock_digest=environment.lock_digest,
-            git_commit=commit, git_dirty=dirty, host=envs.host_facts(workdir, interpreter),
-            tags=tags)
+            git_commit=commit, git_dirty=dirty,
+            host=envs.host_facts(workdir, environment.python_version), tags=tags)
         run_dir = samepack_home() / "runs" / run_id
         (run_dir / "artifacts").mkdir(parents=True)
         (run_dir / "metrics").mkdir()

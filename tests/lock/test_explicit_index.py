@@ -17,7 +17,7 @@ from index_server import serve_indexes
 from lockbuilders import FakeDist, build_wheel
 
 from samepack.envfiles.indexes import declared_index
-from samepack.lock.model import IndexPin
+from samepack.lock.indexes import IndexPin
 from samepack.lock.tool import uv_binary
 
 SECRET = "Expl1cit-s3cret"

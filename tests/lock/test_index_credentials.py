@@ -18,7 +18,7 @@ from lockbuilders import FakeDist, build_wheel
 from samepack.envcreate.index_credentials import (needed_variables, supplied_variables,
                                                  uv_index_flags)
 from samepack.lock.credentials import credential_values
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 
 SECRET = "Pr1vate-Idx-s3cret"
 # a step that prints its whole environment: a supplied credential must not be in it

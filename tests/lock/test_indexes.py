@@ -112,7 +112,7 @@ def test_an_index_that_cannot_be_reached_is_one_line_naming_it(samepack, tmp_pat
 def test_pytorch_build_follows_the_scan_unless_an_index_was_chosen():
     from samepack.envfiles.accelerators import accelerator_index
     from samepack.envfiles.requirements_in import DirectRequirement
-    from samepack.lock.model import IndexOptions
+    from samepack.lock.indexes import IndexOptions
 
     torch = [DirectRequirement("torch>=2.3", "torch", ("train.py:1",))]
     none = IndexOptions()

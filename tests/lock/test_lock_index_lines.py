@@ -19,7 +19,7 @@ from lockbuilders import FakeDist, build_wheel
 
 from samepack.lock.credentials import masked, without_credentials
 from samepack.lock.index_lines import lock_index
-from samepack.lock.model import IndexOptions
+from samepack.lock.indexes import IndexOptions
 from samepack.lock.tool import uv_binary
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -14,7 +14,9 @@ import pytest
 import yaml
 
 from samepack.errors import InputError, LockError, RemoteError
-from samepack.lock import CondaSpec, IndexOptions, LockRequest, get_locker
+from samepack.lock.base import get_locker
+from samepack.lock.indexes import IndexOptions
+from samepack.lock.model import CondaSpec, LockRequest
 from samepack.lock.tool import uv_binary
 
 
@@ -104,7 +106,9 @@ def test_from_env_pins_the_installed_versions(tmp_path, wheel_dir):
     script = ("import json, site, sys\n"
               "for path in json.loads(sys.argv[2]):\n"
               "    site.addsitedir(path)\n"
-              "from samepack.lock import IndexOptions, LockRequest, get_locker\n"
+              "from samepack.lock.base import get_locker\n"
+              "from samepack.lock.indexes import IndexOptions\n"
+              "from samepack.lock.model import LockRequest\n"
               "index = IndexOptions(find_links=(sys.argv[1],), no_index=True)\n"
               "for from_env in (False, True):\n"
               "    result = get_locker('uv').lock(LockRequest(('alpha', 'beta'), from_env=from_env, index=index))\n"

@@ -19,7 +19,7 @@ import pytest
 from lockbuilders import FIXTURES, FakeDist, build_wheel, copy_fixture
 
 from samepack.envfiles.indexes import declared_index
-from samepack.lock.model import IndexPin
+from samepack.lock.indexes import IndexPin
 from samepack.lock.pins import pins_from_requirements
 
 

@@ -140,7 +140,7 @@ def test_netrc_supplies_no_password_it_cannot_tell_from_another_of_its_host(
     it would send the same to both, so neither is taken from it (nor offered)."""
     from samepack.envcreate.index_credentials import supplied_variables
     from samepack.errors import InputError
-    from samepack.lock.model import IndexOptions
+    from samepack.lock.indexes import IndexOptions
 
     netrc = tmp_path / "netrc"
     netrc.write_text("machine artifactory.corp login ci password from-netrc\n")
@@ -170,7 +170,7 @@ def test_netrc_supplies_no_password_it_cannot_tell_from_another_of_its_host(
 def test_the_projects_files_supply_each_repositorys_own_literal(tmp_path, monkeypatch):
     """Which literal of requirements.txt belongs to which variable of the lock."""
     from samepack.envcreate.index_credentials import supplied_variables
-    from samepack.lock.model import IndexOptions
+    from samepack.lock.indexes import IndexOptions
 
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     team_a = "SAMEPACK_INDEX_ARTIFACTORY_CORP_TEAM_A_PASSWORD"

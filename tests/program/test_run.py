@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import subprocess
 import sys
 import threading
 from functools import partial
@@ -214,6 +215,11 @@ def test_steps_run_in_the_environment_made_from_the_lock(samepack, tmp_path):
     again = samepack("run", "-f", path)
     assert again.exit_code == 0 and "creating the environment" not in again.stderr
     assert f"[where] PREFIX {prefix} " in again.stdout
+    # the record names the environment's Python, as the environment's interpreter says it
+    version = subprocess.run([str(Path(prefix) / "bin" / "python"), "-c",
+                              "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert _last_run().host["python"] == version
 
     (project / "requirements.txt").write_text("# relocked\n" + SIX_LOCK)
     relocked = samepack("run", "-f", path)

@@ -110,3 +110,35 @@ def test_python_and_python3_in_a_step_are_the_runs_interpreter(tmp_path):
     done = _run_with(venv / "bin" / "python", program, tmp_path)
     assert done.returncode == 0, done.stderr
     assert _printed_prefixes(done.stdout) == {"python": str(venv), "python3": str(venv)}
+
+
+def _interpreter_that_says(path: Path, version: str, asked: Path) -> None:
+    """An executable standing in for an interpreter: asked anything, it notes the question in
+    ``asked`` and answers ``version``."""
+    path.write_text(f"#!/bin/sh\necho asked >> {asked}\necho {version}\n")
+    path.chmod(0o755)
+
+
+def test_an_environments_python_version_is_asked_once_and_again_when_its_interpreter_changes(
+        tmp_path):
+    """A run records the version of its environment's interpreter without starting it every
+    time: the answer is kept beside the environment for that interpreter file, and a file
+    replaced in place (an upgraded Python) is asked again."""
+    from samepack.run.envcache import VERSION_RECORD, recorded_python_version
+
+    prefix, asked = tmp_path / "env", tmp_path / "asked"
+    (prefix / "bin").mkdir(parents=True)
+    python = prefix / "bin" / "python"
+    _interpreter_that_says(python, "3.10.4", asked)
+    assert recorded_python_version(prefix, python) == "3.10.4"
+    assert recorded_python_version(prefix, python) == "3.10.4"
+    assert asked.read_text().count("asked") == 1
+    assert (prefix / VERSION_RECORD).is_file()
+
+    _interpreter_that_says(python, "3.10.11", asked)  # upgraded in place
+    assert recorded_python_version(prefix, python) == "3.10.11"
+    assert asked.read_text().count("asked") == 2
+
+    (prefix / VERSION_RECORD).write_text("{not json")  # a damaged record is asked again
+    assert recorded_python_version(prefix, python) == "3.10.11"
+    assert asked.read_text().count("asked") == 3
