@@ -8,7 +8,8 @@ Measured, each as the median of several repetitions on this machine:
   overhead  `samepack run -f` of a one-step program (`python -c pass`) as a real process,
             against running `python -c pass` directly: what samepack adds per run, as wall
             time, as CPU time (user + system; steadier on a busy machine) and, with valgrind
-            installed, as instructions executed (the same on any load)
+            installed, as instructions executed (the same on any load); and beside the floor
+            of such a run in Python: a process importing only the libraries a run imports
   history-writes  start_run+finish_run per second, metric points logged per second (one
             batch), and N processes writing runs at once into one history (integrity checked)
   env       the environment a locked program's run makes, against the same work by hand:
@@ -139,21 +140,53 @@ def bench_overhead(work: Path, repeat: int) -> dict[str, float]:
                        env=env, check=True, capture_output=True)
 
     run()  # registers the file and checks it once, as a first run does
-    found = alternated({"samepack run -f (s)": run, "python -c pass (s)": plain}, repeat * 3,
-                       cpu=True)
+    libraries = [sys.executable, "-c", "import " + ",".join(libraries_of_a_run(work / "p", env))]
+
+    def floor():
+        subprocess.run(libraries, check=True)
+
+    found = alternated({"samepack run -f (s)": run, "python -c pass (s)": plain,
+                        FLOOR: floor}, repeat * 3, cpu=True)
     found["fixed cost: run minus step (s)"] = found["samepack run -f (s)"] - found["python -c pass (s)"]
     LOADS["fixed cost: run minus step (s)"] = LOADS["samepack run -f (s)"]
     counted = {"samepack run -f, instructions (M)": [sys.executable, "-m", "samepack", "run", "-f",
                                                      str(work / "p")],
-               "python -c pass, instructions (M)": [sys.executable, "-c", "pass"]}
+               "python -c pass, instructions (M)": [sys.executable, "-c", "pass"],
+               FLOOR_INSTRUCTIONS: libraries}
     for name, argv in counted.items():
         instructions = instructions_of(argv, env)
         if instructions is not None:
             found[name] = instructions / 1e6
-    if len(found) > 5:
+    if "samepack run -f, instructions (M)" in found:
         found["fixed cost: run minus step, instructions (M)"] = (
             found["samepack run -f, instructions (M)"] - found["python -c pass, instructions (M)"])
     return found
+
+
+# The floor of a run's fixed cost in Python: a process that only imports the standard library
+# modules and packages a run imports (click, sqlite3, subprocess, dataclasses, ...), no samepack.
+FLOOR = "python importing only the libraries a run imports (s)"
+FLOOR_INSTRUCTIONS = "python importing only the libraries a run imports, instructions (M)"
+
+
+def libraries_of_a_run(program: Path, env: dict[str, str]) -> list[str]:
+    """The modules other than samepack's that ``samepack run -f program`` imports, in import
+    order, as ``python -X importtime`` lists them (platform-specific ones it only tried left
+    out by importing each first)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "samepack", "run", "-f",
+                           str(program)], env=env, capture_output=True, text=True, check=True)
+    names = []
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name and not name.startswith(("samepack", "encodings", "site", "_distutils")):
+                names.append(name)
+    usable = subprocess.run([sys.executable, "-c", "import importlib, sys\n"
+                             "for name in sys.argv[1:]:\n"
+                             "    try: importlib.import_module(name); print(name)\n"
+                             "    except ImportError: pass\n", *dict.fromkeys(names)],
+                            capture_output=True, text=True, check=True)
+    return usable.stdout.split()
 
 
 def instructions_of(argv: list[str], env: dict[str, str]) -> int | None:
@@ -371,6 +404,8 @@ def ratios(results: dict[str, dict[str, float]]) -> list[tuple[str, str, str, st
              ("run overhead", "samepack run -f (s), cpu", "python -c pass (s), cpu"),
              ("run overhead", "samepack run -f, instructions (M)",
               "python -c pass, instructions (M)"),
+             ("run overhead", "samepack run -f (s)", FLOOR),
+             ("run overhead", "samepack run -f, instructions (M)", FLOOR_INSTRUCTIONS),
              ("env", "samepack run, no cached env (s)", "uv venv + uv pip sync + step (s)"),
              ("env", "samepack run, cached env (s)", "step in an existing venv (s)"),
              ("reproduce", "samepack reproduce (s)", "by hand: venv + sync + step twice (s)"),
