@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 from samepack.errors import InputError, NotFoundError
 from samepack.history.columns import decoded_column
-from samepack.history.damage import busy_timeout_s, move_aside, translated
+from samepack.history.damage import DamagedRunError, busy_timeout_s, move_aside, translated
 from samepack.history.listing import RUN_COLUMNS, Damaged, listed_run_dicts, listed_runs_json
 from samepack.history.reading import records_of_rows
 from samepack.history.rowtypes import id_damage
@@ -280,9 +280,14 @@ class History:
     def mlflow_run_ids(self) -> set[str]:
         """The MLflow runs that samepack runs' steps logged (tag ``mlflow.run_ids``)."""
         ids: set[str] = set()
-        for run_id, text in self._db.execute(
-                "SELECT id, tags FROM runs WHERE instr(tags, 'mlflow.run_ids')"):
-            value = decoded_column(self.path, run_id, "tags", text).get("mlflow.run_ids")
+        for run_id, text, rowid in self._db.execute(
+                "SELECT id, tags, rowid FROM runs WHERE instr(tags, 'mlflow.run_ids')"):
+            try:
+                value = decoded_column(self.path, run_id, "tags", text).get("mlflow.run_ids")
+            except DamagedRunError:
+                if type(run_id) is not str:  # a NULL or blob id: the run is named by rowid
+                    raise id_damage(self._db, self.path, rowid) from None
+                raise
             ids.update(part for part in (value or "").split(",") if part)
         return ids
 

@@ -119,6 +119,22 @@ def test_mlflow_ids_are_read_from_good_tags(history_file):
     assert History(history_file).mlflow_run_ids() == {"aa", "bb"}
 
 
+def test_import_mlflow_names_a_run_with_a_blob_id_by_its_rowid(samepack_proc, history_file):
+    """The runs MLflow runs were merged into are looked up by their tags; a run among them
+    whose tags are damaged and whose id is a blob is named as every listing names it (by
+    rowid), not as Python shows bytes."""
+    _, damaged, _ = history_of(history_file)
+    set_column(history_file, "UPDATE runs SET tags = ? WHERE id = ?",
+               '{"mlflow.run_ids": "3f9a1c2e"', damaged)
+    set_column(history_file, "UPDATE runs SET id = CAST(id AS BLOB) WHERE id = ?", damaged)
+    before = digest(history_file)
+    result = samepack_proc("runs", "import-mlflow", REPO / "fixtures" / "wine-quality" / "mlruns",
+                           "--program", "wine-quality:1.0")
+    assert_one_line_error(result, 3, str(history_file), "the run at rowid 2 of runs: id holds a blob")
+    assert "b'" not in result.stderr
+    assert digest(history_file) == before
+
+
 @pytest.mark.parametrize("write", ["finish", "merge"])
 def test_a_write_to_a_damaged_run_changes_nothing(history_file, write):
     _, damaged, _ = history_of(history_file)
