@@ -41,6 +41,7 @@ from samepack.lock.credentials import (credential_names, credential_values, mask
                                        off_command_line, references)
 from samepack.lock.index_lines import index_urls
 from samepack.lock.indexes import IndexOptions
+from samepack.lock.userinfo import user_info
 
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 
@@ -123,11 +124,11 @@ def _netrc_can_tell(need: Needed, needs: list[Needed]) -> bool:
 def _password_user(need: Needed) -> str | None:
     """The URL's user name when the variable stands where its password goes
     (``user:${VAR}@host``), else None: only a password can come from netrc."""
-    parts = urlsplit(need.url)
-    user, colon, password = parts.netloc.rpartition("@")[0].partition(":")
-    if not colon or password != "${" + need.variable + "}" or not parts.hostname:
+    info = user_info(need.url)
+    if (info is None or info.password != "${" + need.variable + "}"
+            or not info.parts.hostname):
         return None
-    return unquote(user)
+    return unquote(info.user)
 
 
 def _from_netrc(need: Needed) -> str | None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
+from samepack.lock.userinfo import user_info
+
 _REFERENCES = re.compile(r"(?:\$\{[A-Z0-9_]+\})+")
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _ROLES = ("_PASSWORD", "_TOKEN")
@@ -57,9 +59,10 @@ def credential_names(urls: Iterable[str]) -> CredentialNames:
     literal: dict[str, dict[str, set[str]]] = {}  # host -> place -> its literal user-infos
     credentials: dict[str, set[str]] = {}  # host -> the distinct credentials it carries
     for url in set(urls):
-        userinfo = _userinfo(url)
-        if userinfo is None:
+        info = user_info(url)
+        if info is None:
             continue
+        userinfo = info.text
         host = _host(url)
         if _is_literal(userinfo):
             literal.setdefault(host, {}).setdefault(_place(url), set()).add(userinfo)
@@ -115,14 +118,6 @@ def _place(url: str) -> str:
         return _host(url) + urlsplit(url).path.rstrip("/")
     except ValueError:
         return url
-
-
-def _userinfo(url: str) -> str | None:
-    try:
-        netloc = urlsplit(url).netloc
-    except ValueError:
-        return None
-    return netloc.rpartition("@")[0] if "@" in netloc else None
 
 
 def _is_literal(userinfo: str) -> bool:

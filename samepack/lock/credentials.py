@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 import re
 from typing import Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 from samepack.lock.credential_names import CredentialNames, credential_names, variable_prefix
+from samepack.lock.userinfo import user_info
 
 _REFERENCES = re.compile(r"(?:\$\{[A-Z0-9_]+\})+")
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -45,17 +45,13 @@ def credential_values(url: str, names: CredentialNames | None = None) -> dict[st
 
 
 def _replaced(url: str, names: CredentialNames) -> tuple[str, dict[str, str]]:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    info = user_info(url)
+    if info is None:
         return url, {}
-    if "@" not in parts.netloc:
-        return url, {}
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, colon, password = userinfo.partition(":")
+    user, password = info.user, info.password
     prefix = names.prefix(url)
     values: dict[str, str] = {}
-    if colon:
+    if password is not None:
         if password and not _REFERENCES.fullmatch(password):
             values[f"{prefix}_PASSWORD"] = password
             password = "${" + prefix + "_PASSWORD}"
@@ -65,7 +61,7 @@ def _replaced(url: str, names: CredentialNames) -> tuple[str, dict[str, str]]:
         userinfo = "${" + prefix + "_TOKEN}"
     if not values:
         return url, {}
-    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}")), values
+    return info.url_with(userinfo), values
 
 
 def masked(text: str) -> str:

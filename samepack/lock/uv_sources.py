@@ -17,11 +17,12 @@ import json
 import os
 import re
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from samepack.lock.credentials import expanded
 from samepack.lock.indexes import IndexPin
 from samepack.lock.model import LockRequest
+from samepack.lock.userinfo import user_info
 
 SOURCES_INPUT = "pyproject.toml"
 
@@ -67,12 +68,10 @@ def _by_package(pins: tuple[IndexPin, ...], names: dict[str, str]) -> dict[str, 
 
 def _split_credentials(url: str) -> tuple[str, str, str]:
     """``url`` without its user information, and its user name and password (decoded)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    info = user_info(url)
+    if info is None:
         return url, "", ""
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    return urlunsplit(parts._replace(netloc=host)), unquote(user), unquote(password)
+    return info.url_with(None), unquote(info.user), unquote(info.password or "")
 
 
 def _toml(text: str) -> str:
