@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.model import CondaSpec
@@ -42,6 +41,9 @@ class Translation:
 
 def pypi_equivalents(spec: CondaSpec) -> Translation:
     """The PyPI requirements standing for ``spec``'s conda packages, then its ``pip:`` list."""
+    # packaging's parser loads its wheel tags too: only for a project that has a conda spec
+    from packaging.requirements import InvalidRequirement, Requirement
+
     result = Translation()
     for item in spec.dependencies:
         match = _NAME.match(item.strip())
@@ -70,11 +72,13 @@ def with_equivalents(direct: list[DirectRequirement], translation: Translation,
                      where: str) -> list[DirectRequirement]:
     """``direct`` with the PyPI equivalents of a conda environment added; a bare name the
     scan found gives way to the environment's specifier."""
+    from packaging.requirements import Requirement
+
     by_name: dict[str, list[DirectRequirement]] = {}
     for requirement in direct:
         by_name.setdefault(requirement.name, []).append(requirement)
     for text in translation.requirements:
-        name = canonicalize_name(Requirement(text).name)
+        name = canonical_name(Requirement(text).name)
         found = by_name.get(name, [])
         evidence = tuple(dict.fromkeys(e for r in found for e in r.evidence)) or (where,)
         kept = [r for r in found if r.requirement != name and r.requirement != text]

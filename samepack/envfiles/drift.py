@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.envfiles.envjson import EnvRecord, sha256_file
 from samepack.envfiles.inputs import LockInputs
@@ -76,10 +75,13 @@ def _keyed_diff(before: dict[str, Any], after: dict[str, Any], added, removed,
 
 
 def _by_name(requirements: list[str]) -> dict[str, list[str]]:
+    # packaging's parser (its markers load its wheel tags) only when there is a record to compare
+    from packaging.requirements import InvalidRequirement, Requirement
+
     grouped: dict[str, list[str]] = {}
     for requirement in requirements:
         try:
-            name = canonicalize_name(Requirement(requirement).name)
+            name = canonical_name(Requirement(requirement).name)
         except InvalidRequirement:
             name = requirement
         grouped.setdefault(name, []).append(requirement)

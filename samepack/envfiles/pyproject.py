@@ -3,8 +3,7 @@ kept). Only ``[project] dependencies`` is touched, and only to add what is missi
 
 from __future__ import annotations
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.errors import InputError
 
@@ -41,7 +40,9 @@ def merge_dependencies(text: str, requirements: list[str]) -> str:
 
 
 def _name(requirement: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement  # a pyproject's only
+
     try:
-        return canonicalize_name(Requirement(requirement).name)
+        return canonical_name(Requirement(requirement).name)
     except InvalidRequirement:
-        return canonicalize_name(requirement.split(";")[0].strip())
+        return canonical_name(requirement.split(";")[0].strip())

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 from packaging.version import InvalidVersion, Version
 
 # conda subdir -> the PEP 508 marker of that platform, for constraints that differ by platform
@@ -49,7 +49,7 @@ def python_distributions(packages: Iterable[CondaPackage]) -> dict[str, str]:
         pypi = conda_to_pypi(package.name)
         if not pypi:
             continue
-        name = canonicalize_name(pypi)
+        name = canonical_name(pypi)
         if name not in found or name != package.name:
             found[name] = package.version
     return dict(sorted(found.items()))

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.envfiles.atomic import is_generated
 from samepack.errors import InputError
@@ -40,9 +40,9 @@ class ExistingPins:
         """``name==version`` lines for the resolver, without what the user asked to upgrade."""
         if upgrade:
             return ()
-        moving = {canonicalize_name(name) for name in upgrade_packages}
+        moving = {canonical_name(name) for name in upgrade_packages}
         return tuple(f"{name}=={version}" for name, version in sorted(self.pins.items())
-                     if canonicalize_name(name) not in moving)
+                     if canonical_name(name) not in moving)
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def _from_packages(entries: Any, skip: Callable[[dict], bool] = lambda _: False)
             continue
         name, version = entry.get("name"), entry.get("version")
         if isinstance(name, str) and isinstance(version, str) and version:
-            found.setdefault(canonicalize_name(name), []).append(version)
+            found.setdefault(canonical_name(name), []).append(version)
     return found
 
 
@@ -99,7 +99,7 @@ def _pipfile_lock(path: Path) -> dict[str, list[str]]:
     for name, entry in (default or {}).items():
         version = entry.get("version", "") if isinstance(entry, dict) else ""
         if isinstance(version, str) and version.startswith("=="):
-            found.setdefault(canonicalize_name(name), []).append(version[2:])
+            found.setdefault(canonical_name(name), []).append(version[2:])
     return found
 
 

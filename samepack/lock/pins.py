@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 from samepack.lock.model import Pin
 
@@ -17,7 +17,7 @@ def pins_from_requirements(text: str) -> list[Pin]:
     for line in text.splitlines():
         match = _PIN.match(line.strip())
         if match:
-            name = canonicalize_name(match.group(1))
+            name = canonical_name(match.group(1))
             pins[name] = Pin(name, match.group(3))
     return [pins[name] for name in sorted(pins)]
 
@@ -30,7 +30,7 @@ def installed_constraints() -> str:
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
         if name and not _is_local_build(dist):
-            found.setdefault(canonicalize_name(name), dist.version)
+            found.setdefault(canonical_name(name), dist.version)
     return "".join(f"{name}=={found[name]}\n" for name in sorted(found))
 
 

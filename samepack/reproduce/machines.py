@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from samepack.scan.names import canonical_name
+
 HOST_FIELDS = ["python", "platform", "cpus", "memory", "gpus", "hostname"]
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;\\]+)")
 
@@ -49,10 +51,6 @@ def lock_pins(text: str) -> dict[str, str]:
         if match:
             pins[canonical_name(match.group(1))] = match.group(2)
     return pins
-
-
-def canonical_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def package_differences(pinned: dict[str, str], installed: dict[str, str]) -> list[Difference]:

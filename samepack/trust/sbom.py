@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from packaging.utils import canonicalize_name
+from samepack.scan.names import canonical_name
 
 SPEC_VERSION = "1.6"
 MEDIA_TYPE = "application/vnd.cyclonedx+json"
@@ -44,7 +44,7 @@ def from_requirements(text: str) -> list[Component]:
         line = line.split(" #", 1)[0].strip()
         match = _PIN.match(line)
         if match:
-            found.append(Component("pypi", canonicalize_name(match.group(1)), match.group(2),
+            found.append(Component("pypi", canonical_name(match.group(1)), match.group(2),
                                    tuple(_HASH.findall(line))))
     return found
 
@@ -63,7 +63,7 @@ def from_pylock(text: str) -> list[Component]:
         files = list(package.get("wheels", [])) + ([package["sdist"]] if "sdist" in package else [])
         hashes = tuple(f["hashes"]["sha256"] for f in files
                        if isinstance(f, dict) and "sha256" in f.get("hashes", {}))
-        components.append(Component("pypi", canonicalize_name(package["name"]),
+        components.append(Component("pypi", canonical_name(package["name"]),
                                     str(package["version"]), hashes))
     return components
 
@@ -79,7 +79,7 @@ def from_conda_lock(text: str) -> list[Component]:
             continue
         manager = "pypi" if package.get("manager") == "pip" else "conda"
         sha = (package.get("hash") or {}).get("sha256")
-        name = canonicalize_name(package["name"]) if manager == "pypi" else package["name"]
+        name = canonical_name(package["name"]) if manager == "pypi" else package["name"]
         components.append(Component(manager, name, str(package.get("version", "")),
                                     (sha,) if sha else ()))
     return components
