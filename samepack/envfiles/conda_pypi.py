@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from samepack.scan.names import canonical_name
-
 from samepack.envfiles.requirements_in import DirectRequirement
 from samepack.lock.model import CondaSpec
 from samepack.scan.declared.conda_env import conda_spec_as_pep508
+from samepack.scan.names import canonical_name
 from samepack.scan.resolve.mapping import conda_to_pypi
 
 _NAME = re.compile(r"^(?:[\w.\-/]+::)?(?P<name>[A-Za-z0-9_.\-]+)")

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from samepack.scan.names import canonical_name
-
 from samepack.envfiles.envjson import EnvRecord, sha256_file
 from samepack.envfiles.inputs import LockInputs
 from samepack.lock.index_lines import option_lines
 from samepack.lock.indexes import IndexOptions
 from samepack.lock.pins import pins_from_requirements
+from samepack.scan.names import canonical_name
 
 
 def drift(root: Path, record: EnvRecord, inputs: LockInputs,

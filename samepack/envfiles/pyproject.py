@@ -3,9 +3,8 @@ kept). Only ``[project] dependencies`` is touched, and only to add what is missi
 
 from __future__ import annotations
 
-from samepack.scan.names import canonical_name
-
 from samepack.errors import InputError
+from samepack.scan.names import canonical_name
 
 
 def merge_dependencies(text: str, requirements: list[str]) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from samepack.scan.names import canonical_name
 from packaging.version import InvalidVersion, Version
+
+from samepack.scan.names import canonical_name
 
 # conda subdir -> the PEP 508 marker of that platform, for constraints that differ by platform
 PLATFORM_MARKERS = {

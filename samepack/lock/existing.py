@@ -17,11 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from samepack.scan.names import canonical_name
-
 from samepack.envfiles.atomic import is_generated
 from samepack.errors import InputError
 from samepack.lock.pins import pins_from_requirements
+from samepack.scan.names import canonical_name
 
 if sys.version_info >= (3, 11):
     import tomllib

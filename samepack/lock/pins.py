@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from samepack.scan.names import canonical_name
-
 from samepack.lock.model import Pin
+from samepack.scan.names import canonical_name
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;\\]+)")
 

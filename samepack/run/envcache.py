@@ -157,13 +157,12 @@ def recorded_python_version(prefix: Path, python: Path) -> str:
         pass
     version = interpreter_version(python)
     if version != "unknown":
-        partial = record.with_name(f"{record.name}.{os.getpid()}")
+        from samepack.envfiles.atomic import write_atomic  # once per interpreter file
+
         try:
-            partial.write_text(json.dumps({"interpreter": fingerprint, "version": version}) + "\n",
-                               encoding="utf-8")
-            os.replace(partial, record)
+            write_atomic(record, json.dumps({"interpreter": fingerprint, "version": version}) + "\n")
         except OSError:
-            partial.unlink(missing_ok=True)  # a read-only cache: asked again next time
+            pass  # a read-only cache: asked again next time
     return version
 
 
