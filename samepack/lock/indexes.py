@@ -7,10 +7,11 @@ from the lock record.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+
+from samepack.scan.names import canonical_name
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,7 @@ class IndexPin:
 
     def page(self) -> str:
         """The index's page of the package (PEP 503), a find-links page of its files only."""
-        name = re.sub(r"[-_.]+", "-", self.package).lower()
-        return self.url.rstrip("/") + f"/{name}/"
+        return self.url.rstrip("/") + f"/{canonical_name(self.package)}/"
 
     def to_json(self) -> dict:
         return {"package": self.package, "url": self.url, "marker": self.marker}

@@ -160,7 +160,8 @@ def recorded_python_version(prefix: Path, python: Path) -> str:
         from samepack.envfiles.atomic import write_atomic  # once per interpreter file
 
         try:
-            write_atomic(record, json.dumps({"interpreter": fingerprint, "version": version}) + "\n")
+            write_atomic(record, json.dumps({"interpreter": fingerprint,
+                                             "version": version}) + "\n")
         except OSError:
             pass  # a read-only cache: asked again next time
     return version
