@@ -287,9 +287,10 @@ def warm_pages(tmpfs: Path, size: int) -> str:
     written, so the first gigabytes written after boot (to the page cache or a tmpfs) cost
     several times what they cost later: a tool writing them would be measured on the
     hypervisor, not on its own work. Freed pages stay backed, so the cases reuse them."""
-    first = last = write_zeros(tmpfs / f"samepack-bench-warm-{os.getpid()}.bin", size)
+    scratch = tmpfs / f"samepack-bench-warm-{os.getpid()}.bin"
+    first = last = write_zeros(scratch, size)
     for _ in range(4):
-        now = write_zeros(tmpfs / f"samepack-bench-warm-{os.getpid()}.bin", size)
+        now = write_zeros(scratch, size)
         if now > 0.8 * last:
             break
         last = now
